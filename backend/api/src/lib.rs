@@ -1,0 +1,103 @@
+//! Balagh's HTTP API: `/api/v1` for residents' apps, health and metrics for operations, and
+//! the OpenAPI document with its docs page (assets served by the binary, no CDN).
+
+pub mod catalog;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+pub mod state;
+mod telemetry;
+
+pub use catalog::Catalog;
+pub use state::{ApiSettings, AppState};
+
+use crate::problem::ApiError;
+use crate::routes::{devices, health, reports, services};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where its interactive docs page is served.
+pub const DOCS_PATH: &str = "/api/docs";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Balagh API",
+        description = "Report public-service problems (waste collection, street lighting, urban \
+            transport) to the commune and the operator in charge. Errors are RFC 9457 problem \
+            details (application/problem+json).",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    modifiers(&DeviceTokenScheme),
+    tags(
+        (name = "devices", description = "Register a resident's device"),
+        (name = "services", description = "What can be reported"),
+        (name = "reports", description = "Submit and follow reports"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct DeviceTokenScheme;
+
+impl Modify for DeviceTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "device_token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The API's routes and their OpenAPI description, built together so they cannot disagree.
+fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(devices::register_device))
+        .routes(routes!(services::list_services))
+        .routes(routes!(reports::create_report))
+        .routes(routes!(reports::nearby_reports))
+        .routes(routes!(reports::get_report))
+        .routes(routes!(reports::support_report))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, e.g. for generating clients.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().1
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let settings = state.settings().clone();
+    let (routes, openapi) = api_routes();
+    routes
+        .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(telemetry::record_metrics))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(telemetry::panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(telemetry::trace_layer())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}

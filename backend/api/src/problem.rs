@@ -1,0 +1,220 @@
+//! One error type for the whole API, answered as RFC 9457 `application/problem+json`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use balagh_domain::FieldError;
+use balagh_store::StoreError;
+use balagh_wire::{FieldProblem, Problem};
+
+/// Everything a handler can fail with. Each variant has a stable problem `type`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One or more fields are wrong (422).
+    #[error("invalid request")]
+    Validation(Vec<FieldError>),
+    /// The body is not JSON, or not shaped as expected (400).
+    #[error("malformed request body: {0}")]
+    MalformedBody(String),
+    /// A header or query parameter is missing or malformed (400).
+    #[error("invalid request parameter")]
+    InvalidParameter(FieldError),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The point is outside every jurisdiction this deployment serves (422).
+    #[error("outside the area served")]
+    OutsideJurisdiction,
+    /// The idempotency key was used before with a different request (422).
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// The request conflicts with the current state (409).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The database is unreachable or overloaded (503, retry later).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug: logged with details, answered without them.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Validation(vec![error])
+    }
+}
+
+/// Seconds a client should wait before retrying after a 503.
+const RETRY_AFTER_SECONDS: &str = "2";
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use ApiError::*;
+        match self {
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "The request has invalid fields",
+            ),
+            MalformedBody(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "The request body could not be read",
+            ),
+            InvalidParameter(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-parameter",
+                "A header or query parameter is missing or invalid",
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send the body as application/json",
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The request body is too large",
+            ),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "A valid bearer token is required",
+            ),
+            NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            OutsideJurisdiction => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "outside-jurisdiction",
+                "This location is outside the area served",
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "This Idempotency-Key was already used for a different request",
+            ),
+            Conflict(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "The request conflicts with the current state",
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "Temporarily unavailable, retry later",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.parts();
+        let (detail, errors) = match self {
+            ApiError::Validation(errors) => (
+                Some(
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                errors.iter().map(field_problem).collect(),
+            ),
+            ApiError::InvalidParameter(e) => (Some(e.to_string()), vec![field_problem(e)]),
+            ApiError::MalformedBody(detail) => (Some(detail.clone()), vec![]),
+            ApiError::OutsideJurisdiction => (
+                Some("lat/lon: the point is not inside any commune served here".into()),
+                vec![FieldProblem {
+                    field: "lat".into(),
+                    message: "the point is outside the area served".into(),
+                }],
+            ),
+            ApiError::Conflict(detail) => (Some((*detail).to_owned()), vec![]),
+            _ => (None, vec![]),
+        };
+        Problem {
+            kind: problem_type(slug),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+fn field_problem(e: &FieldError) -> FieldProblem {
+    FieldProblem {
+        field: e.field.clone(),
+        message: e.message.clone(),
+    }
+}
+
+/// Problem types are URNs: stable, and not tied to a host name.
+pub fn problem_type(slug: &str) -> String {
+    format!("urn:balagh:problem:{slug}")
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Serializes a problem with its content type.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).expect("problem serializes");
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+        body,
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            _ => {}
+        }
+        let mut response = problem_response(&self.problem());
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,6 @@
+//! HTTP handlers, one module per resource.
+
+pub mod devices;
+pub mod health;
+pub mod reports;
+pub mod services;

@@ -1,0 +1,437 @@
+//! Residents' reports: submit, read back, "is it already reported?", "me too".
+
+use crate::catalog::Catalog;
+use crate::extract::{ApiJson, ApiQuery, DeviceAuth};
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use balagh_domain::event::Actor;
+use balagh_domain::{
+    Accuracy, AttributeValues, Channel, Description, FieldError, GeoPoint, IdempotencyKey,
+    NearbySearch, Priority, PublicReference, ReportStatus, RouteOutcome, ServiceCode,
+};
+use balagh_store::{
+    CreateOutcome, Idempotency, NearbyQuery, NewReport, NewSupport, StoreError, StoredReport,
+    SupportOutcome, Ts,
+};
+use balagh_wire::{
+    EventView, NearbyList, NearbyReport, NewReportRequest, OperatorView, ReportView, SupportResult,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// Set on an answer replayed for a repeated Idempotency-Key.
+const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// Attempts at a fresh public reference when one collides (1 in 2^40 per pair).
+const REFERENCE_ATTEMPTS: usize = 4;
+
+pub fn report_view(report: &StoredReport, catalog: &Catalog) -> ReportView {
+    ReportView {
+        id: report.id,
+        reference: report.reference.as_str().to_owned(),
+        jurisdiction_id: report.jurisdiction.to_string(),
+        service_code: report.service_code.to_string(),
+        status: report.status.as_str().to_owned(),
+        priority: report.priority.as_str().to_owned(),
+        operator: report
+            .operator
+            .and_then(|id| catalog.operator(id))
+            .map(|record| OperatorView {
+                id: record.operator.id.0,
+                slug: record.operator.slug.to_string(),
+                name: record.operator.name.clone(),
+            }),
+        lat: report.point.lat(),
+        lon: report.point.lon(),
+        accuracy_m: report.accuracy_m,
+        description: report.description.clone(),
+        attributes: report.attributes.clone(),
+        channel: report.channel.as_str().to_owned(),
+        supporters: report.supporters,
+        created_at: report.created_at.get(),
+        updated_at: report.updated_at.get(),
+        history: None,
+    }
+}
+
+/// A request checked against the catalog, ready to store.
+struct CheckedReport {
+    point: GeoPoint,
+    accuracy: Option<Accuracy>,
+    description: Description,
+    attributes: AttributeValues,
+    service_code: ServiceCode,
+}
+
+/// Checks every field, reporting all the wrong ones at once.
+fn check_report(
+    body: &NewReportRequest,
+    catalog: &Catalog,
+) -> ApiResult<(CheckedReport, balagh_domain::Jurisdiction)> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let point = GeoPoint::parse(body.lat, body.lon)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let description = Description::parse(&body.description)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let accuracy = body
+        .accuracy_m
+        .map(Accuracy::parse)
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let code = ServiceCode::parse(&body.service_code)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let Some(point) = point else {
+        return Err(ApiError::Validation(errors));
+    };
+    let jurisdiction = catalog
+        .router()
+        .jurisdiction_at(&point)
+        .and_then(|id| catalog.jurisdiction(id))
+        .ok_or(ApiError::OutsideJurisdiction)?;
+    let service = code.as_ref().and_then(|code| {
+        let found = catalog.service(&jurisdiction.id, code);
+        if found.is_none() {
+            errors.push(FieldError::new(
+                "service_code",
+                format!(
+                    "no service '{code}' in {}; see GET /api/v1/services",
+                    jurisdiction.id
+                ),
+            ));
+        }
+        found
+    });
+    let attributes = service.and_then(|service| {
+        AttributeValues::parse(
+            service,
+            body.attributes.as_ref().unwrap_or(&Default::default()),
+        )
+        .map_err(|e| errors.push(e))
+        .ok()
+    });
+    match (description, attributes, code) {
+        (Some(description), Some(attributes), Some(service_code)) if errors.is_empty() => Ok((
+            CheckedReport {
+                point,
+                accuracy,
+                description,
+                attributes,
+                service_code,
+            },
+            jurisdiction.clone(),
+        )),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+/// Fingerprint of what was submitted, to tell a retry from a different request that reuses
+/// the key. The wire type serializes deterministically (attributes are a sorted map).
+fn request_hash(body: &NewReportRequest) -> Vec<u8> {
+    Sha256::digest(serde_json::to_vec(body).expect("request serializes")).to_vec()
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<IdempotencyKey> {
+    let raw = headers
+        .get(IDEMPOTENCY_HEADER)
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(FieldError::new(
+                "Idempotency-Key",
+                "header is required so that a retried submission never creates a second report",
+            ))
+        })?
+        .to_str()
+        .unwrap_or("");
+    IdempotencyKey::parse(raw).map_err(ApiError::InvalidParameter)
+}
+
+fn created(report: &StoredReport, catalog: &Catalog, replayed: bool) -> Response {
+    let location = format!("/api/v1/reports/{}", report.id);
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(report_view(report, catalog)),
+    )
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Submits a report. Routed at once to the operator whose contract covers the point; a point
+/// in the commune that no contract covers waits for staff as `unrouted`. Send an
+/// `Idempotency-Key`: repeating it returns the first report, never a second one.
+#[utoipa::path(
+    post, path = "/api/v1/reports", tag = "reports",
+    request_body = NewReportRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per submission, e.g. a UUID")),
+    security(("device_token" = [])),
+    responses(
+        (status = 201, description = "Created (or replayed for a repeated Idempotency-Key)", body = ReportView),
+        (status = 400, description = "Malformed body or missing Idempotency-Key", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, outside the area served, or key reused", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NewReportRequest>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let catalog = state.catalog();
+    let (checked, jurisdiction) = check_report(&body, &catalog)?;
+    let group = catalog
+        .service(&jurisdiction.id, &checked.service_code)
+        .map(|s| s.group)
+        .ok_or(ApiError::Internal("service vanished from catalog".into()))?;
+    let now = Ts::now();
+    let (status, operator, contract) =
+        match catalog
+            .router()
+            .route(&jurisdiction.id, group, &checked.point, now.get())
+        {
+            RouteOutcome::Routed { contract, operator } => {
+                (ReportStatus::New, Some(operator), Some(contract))
+            }
+            RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
+        };
+    let hash = request_hash(&body);
+    let mut report = NewReport {
+        id: Uuid::now_v7(),
+        reference: PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng()),
+        jurisdiction: jurisdiction.id.clone(),
+        service_code: checked.service_code,
+        point: checked.point,
+        accuracy: checked.accuracy,
+        description: checked.description,
+        attributes: checked.attributes,
+        channel: Channel::App,
+        status,
+        priority: Priority::Normal,
+        operator,
+        contract,
+        device: Some(device),
+        idempotency: Some(Idempotency {
+            key,
+            request_hash: hash.clone(),
+        }),
+        created_at: now,
+        events: StoredReport::creation_events(
+            Actor::Device(device),
+            operator,
+            contract,
+            Channel::App,
+        ),
+    };
+    for attempt in 1..=REFERENCE_ATTEMPTS {
+        match state.store().create_report(&report).await {
+            Ok(CreateOutcome::Created(stored)) => {
+                metrics::counter!(
+                    "balagh_reports_created_total",
+                    "channel" => "app",
+                    "routed" => if operator.is_some() { "yes" } else { "no" },
+                )
+                .increment(1);
+                return Ok(created(&stored, &catalog, false));
+            }
+            Ok(CreateOutcome::Existing(stored)) => {
+                if stored.request_hash.as_deref() != Some(hash.as_slice()) {
+                    return Err(ApiError::IdempotencyKeyReused);
+                }
+                return Ok(created(&stored, &catalog, true));
+            }
+            Err(StoreError::Conflict(balagh_store::Constraint::ReportReference))
+                if attempt < REFERENCE_ATTEMPTS =>
+            {
+                report.reference =
+                    PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng());
+            }
+            Err(StoreError::MissingReference) => {
+                // The catalog changed under us (service or contract removed): say so.
+                return Err(ApiError::Unavailable("catalog changed; retry".into()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal("no free public reference".into()))
+}
+
+fn parse_report_id(raw: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+/// Reads a report with its public history. Only its reporter may: for anyone else it does
+/// not exist (404), so its existence does not leak.
+#[utoipa::path(
+    get, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "The report", body = ReportView),
+        (status = 401, description = "Missing or invalid token", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report for this device", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReportView>> {
+    let id = parse_report_id(&id)?;
+    let report = state
+        .store()
+        .report(id)
+        .await?
+        .filter(|r| r.device == Some(device))
+        .ok_or(ApiError::NotFound)?;
+    let history = state
+        .store()
+        .report_events(id)
+        .await?
+        .into_iter()
+        .filter(|e| e.public)
+        .map(|e| EventView {
+            kind: e.kind.as_str().to_owned(),
+            at: e.at.get(),
+            data: e.data,
+        })
+        .collect();
+    let mut view = report_view(&report, &state.catalog());
+    view.history = Some(history);
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NearbyParams {
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// Longitude, WGS84 degrees.
+    pub lon: f64,
+    pub service_code: String,
+}
+
+/// Open reports of a service near a point (default: within 250 m, from the last 30 days),
+/// nearest first: offer "me too" instead of a duplicate report.
+#[utoipa::path(
+    get, path = "/api/v1/reports/nearby", tag = "reports",
+    params(NearbyParams),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Nearby open reports", body = NearbyList),
+        (status = 400, description = "Missing or malformed parameter", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn nearby_reports(
+    State(state): State<AppState>,
+    DeviceAuth(_device): DeviceAuth,
+    ApiQuery(params): ApiQuery<NearbyParams>,
+) -> ApiResult<Json<NearbyList>> {
+    let point = GeoPoint::parse(params.lat, params.lon)?;
+    let code = ServiceCode::parse(&params.service_code)?;
+    let settings = state.settings();
+    let search = NearbySearch::new(point, settings.nearby_radius_m)?;
+    let catalog = state.catalog();
+    let Some(jurisdiction) = catalog.router().jurisdiction_at(&point) else {
+        return Err(ApiError::OutsideJurisdiction);
+    };
+    if catalog.service(jurisdiction, &code).is_none() {
+        return Err(FieldError::new("service_code", format!("no service '{code}' here")).into());
+    }
+    let since = Ts::new(
+        time::OffsetDateTime::now_utc() - time::Duration::days(settings.nearby_window_days.into()),
+    );
+    let candidates = state
+        .store()
+        .nearby_candidates(&NearbyQuery {
+            jurisdiction: jurisdiction.clone(),
+            service_code: code,
+            cells: search.cells.clone(),
+            since,
+        })
+        .await?;
+    let mut reports: Vec<NearbyReport> = candidates
+        .into_iter()
+        .filter_map(|r| {
+            let distance = search.distance_if_within(&r.point)?;
+            Some(NearbyReport {
+                id: r.id,
+                reference: r.reference.as_str().to_owned(),
+                service_code: r.service_code.to_string(),
+                status: r.status.as_str().to_owned(),
+                lat: r.point.lat(),
+                lon: r.point.lon(),
+                distance_m: (distance * 10.0).round() / 10.0,
+                description: r.description,
+                supporters: r.supporters,
+                created_at: r.created_at.get(),
+            })
+        })
+        .collect();
+    reports.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    reports.truncate(50);
+    Ok(Json(NearbyList {
+        radius_m: settings.nearby_radius_m,
+        window_days: settings.nearby_window_days,
+        reports,
+    }))
+}
+
+/// "Me too": adds this device's support to a report, once per device. The reporter cannot
+/// support their own report (409).
+#[utoipa::path(
+    post, path = "/api/v1/reports/{id}/support", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Counted (or already counted)", body = SupportResult),
+        (status = 404, description = "No such report", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Own report", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn support_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SupportResult>> {
+    let id = parse_report_id(&id)?;
+    let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
+    if report.device == Some(device) {
+        return Err(ApiError::Conflict("you reported this yourself"));
+    }
+    let outcome = state
+        .store()
+        .support_report(&NewSupport {
+            report_id: id,
+            device,
+            at: Ts::now(),
+        })
+        .await?;
+    match outcome {
+        SupportOutcome::Added { supporters } => Ok(Json(SupportResult {
+            supporters,
+            already_supported: false,
+        })),
+        SupportOutcome::AlreadySupported { supporters } => Ok(Json(SupportResult {
+            supporters,
+            already_supported: true,
+        })),
+        SupportOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}

@@ -1,0 +1,149 @@
+//! What every request handler shares: the store, the catalog snapshot, settings.
+
+use crate::catalog::Catalog;
+use balagh_store::{Store, StoreError};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Tunables of the resident API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Radius of "is it already reported?" look-ups, in metres.
+    pub nearby_radius_m: f64,
+    /// How far back those look-ups go, in days.
+    pub nearby_window_days: u32,
+    /// Largest accepted JSON body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take before a 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            nearby_radius_m: 250.0,
+            nearby_window_days: 30,
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    catalog: RwLock<Arc<Catalog>>,
+    settings: ApiSettings,
+    metrics: Option<PrometheusHandle>,
+    devices: DeviceCache,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Catalog,
+        settings: ApiSettings,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            catalog: RwLock::new(Arc::new(catalog)),
+            settings,
+            metrics,
+            devices: DeviceCache::default(),
+        }))
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    pub fn settings(&self) -> &ApiSettings {
+        &self.0.settings
+    }
+
+    pub fn metrics(&self) -> Option<&PrometheusHandle> {
+        self.0.metrics.as_ref()
+    }
+
+    pub(crate) fn devices(&self) -> &DeviceCache {
+        &self.0.devices
+    }
+
+    /// The current catalog snapshot (cheap: an `Arc` clone).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.0.catalog.read().expect("catalog lock").clone()
+    }
+
+    /// Reloads the catalog if the database says it changed; returns whether it did.
+    pub async fn refresh_catalog(&self) -> Result<bool, StoreError> {
+        let current = self.catalog().revision();
+        if self.store().catalog_revision().await? == current {
+            return Ok(false);
+        }
+        let fresh = Catalog::load(self.store()).await?;
+        tracing::info!(revision = fresh.revision(), "catalog reloaded");
+        *self.0.catalog.write().expect("catalog lock") = Arc::new(fresh);
+        Ok(true)
+    }
+
+    /// Keeps the catalog in step with the database (zones imported by another process or
+    /// replica) until the returned task is aborted.
+    pub fn spawn_catalog_refresher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = state.refresh_catalog().await {
+                    tracing::warn!(%error, "catalog refresh failed; keeping the previous one");
+                }
+            }
+        })
+    }
+}
+
+/// Recently seen device tokens, so that most requests skip a database round trip.
+/// Devices are never deleted, so a cached entry cannot grant access it no longer has;
+/// entries still expire so memory stays bounded.
+#[derive(Debug, Default)]
+pub(crate) struct DeviceCache {
+    entries: Mutex<HashMap<Vec<u8>, (Uuid, Instant)>>,
+}
+
+const DEVICE_CACHE_TTL: Duration = Duration::from_secs(300);
+const DEVICE_CACHE_MAX: usize = 100_000;
+
+impl DeviceCache {
+    pub(crate) async fn authenticate(
+        &self,
+        store: &dyn Store,
+        token_hash: &[u8],
+    ) -> Result<Option<Uuid>, StoreError> {
+        let now = Instant::now();
+        if let Some((id, seen)) = self.entries.lock().expect("cache lock").get(token_hash) {
+            if now.duration_since(*seen) < DEVICE_CACHE_TTL {
+                return Ok(Some(*id));
+            }
+        }
+        let found = store.device_by_token_hash(token_hash).await?;
+        if let Some(id) = found {
+            let mut entries = self.entries.lock().expect("cache lock");
+            if entries.len() >= DEVICE_CACHE_MAX {
+                entries.retain(|_, (_, seen)| now.duration_since(*seen) < DEVICE_CACHE_TTL);
+                if entries.len() >= DEVICE_CACHE_MAX {
+                    entries.clear();
+                }
+            }
+            entries.insert(token_hash.to_vec(), (id, now));
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,279 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then environment
+//! variables (`BALAGH_*`), then command-line flags. Secrets never print.
+
+use balagh_api::ApiSettings;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/balagh.sqlite3";
+
+/// A database URL. Its password is masked whenever it is displayed or debug-printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn masked(&self) -> String {
+        // scheme://user:password@host → scheme://user:***@host
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let Some((credentials, host)) = rest.rsplit_once('@') else {
+            return mask_query_password(&self.0);
+        };
+        let user = credentials.split_once(':').map_or(credentials, |(u, _)| u);
+        let masked = if credentials.contains(':') {
+            format!("{scheme}://{user}:***@{host}")
+        } else {
+            format!("{scheme}://{credentials}@{host}")
+        };
+        mask_query_password(&masked)
+    }
+}
+
+/// `?password=…` is another way to pass a PostgreSQL password.
+fn mask_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if balagh_store::Backend::from_url(s).is_none() {
+            return Err("must start with postgres://, postgresql:// or sqlite://".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.masked())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The optional TOML file (`--config FILE` or `BALAGH_CONFIG`). Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub database_url: Option<DatabaseUrl>,
+    pub demo_data: Option<bool>,
+    pub log_format: Option<LogFormat>,
+    #[serde(default)]
+    pub database: DatabaseFileConfig,
+    #[serde(default)]
+    pub nearby: NearbyFileConfig,
+    #[serde(default)]
+    pub http: HttpFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseFileConfig {
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearbyFileConfig {
+    pub radius_m: Option<f64>,
+    pub window_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFileConfig {
+    pub max_body_bytes: Option<usize>,
+    pub request_timeout_seconds: Option<u64>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> Result<Self, String> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+    }
+}
+
+/// Flags and environment variables shared by every command that opens the database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// Database URL: postgres://… (production) or sqlite://PATH (embedded)
+    /// [default: sqlite://./data/balagh.sqlite3]
+    #[arg(long, env = "BALAGH_DATABASE_URL")]
+    pub database_url: Option<DatabaseUrl>,
+    /// Optional TOML configuration file (see deploy/balagh.example.toml).
+    #[arg(long, env = "BALAGH_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Flags of `balagh serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "BALAGH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Do not load the Tétouan demo data into an empty database.
+    #[arg(long, env = "BALAGH_NO_DEMO")]
+    pub no_demo: bool,
+    /// Log format [default: text]
+    #[arg(long, env = "BALAGH_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Everything `serve` needs, resolved from all layers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub database_max_connections: u32,
+    /// Load the demo data when the database has no jurisdiction yet.
+    pub demo_data: bool,
+    pub log_format: LogFormat,
+    pub api: ApiSettings,
+    /// How often replicas check for catalog changes made elsewhere.
+    pub catalog_refresh: Duration,
+}
+
+pub fn resolve_database_url(args: &DatabaseArgs, file: &FileConfig) -> DatabaseUrl {
+    args.database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| DatabaseUrl(DEFAULT_DATABASE_URL.to_owned()))
+}
+
+impl Settings {
+    pub fn resolve(args: &ServeArgs) -> Result<Self, String> {
+        let file = FileConfig::load(args.database.config.as_deref())?;
+        let defaults = ApiSettings::default();
+        let api = ApiSettings {
+            nearby_radius_m: file.nearby.radius_m.unwrap_or(defaults.nearby_radius_m),
+            nearby_window_days: file
+                .nearby
+                .window_days
+                .unwrap_or(defaults.nearby_window_days),
+            max_body_bytes: file.http.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            request_timeout: file
+                .http
+                .request_timeout_seconds
+                .map_or(defaults.request_timeout, Duration::from_secs),
+        };
+        if !(api.nearby_radius_m > 0.0
+            && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
+        {
+            return Err("nearby.radius_m must be greater than 0 and at most 2000".into());
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            database_url: resolve_database_url(&args.database, &file),
+            database_max_connections: file.database.max_connections.unwrap_or(32),
+            demo_data: !args.no_demo && file.demo_data.unwrap_or(true),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+            api,
+            catalog_refresh: Duration::from_secs(5),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let url: DatabaseUrl = "postgres://balagh:s3cr3t@db:5432/balagh?sslmode=require"
+            .parse()
+            .unwrap();
+        for shown in [format!("{url}"), format!("{url:?}")] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+            assert!(shown.contains("balagh:***@db:5432"), "{shown}");
+        }
+        let url: DatabaseUrl = "postgres://db/balagh?user=x&password=hunter2"
+            .parse()
+            .unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn layers_resolve_in_order() {
+        let dir = std::env::temp_dir().join(format!("balagh-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("balagh.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndemo_data = false\n[nearby]\nradius_m = 300.0\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            database: DatabaseArgs {
+                database_url: None,
+                config: Some(path.clone()),
+            },
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            no_demo: false,
+            log_format: None,
+        };
+        let settings = Settings::resolve(&args).unwrap();
+        assert_eq!(settings.listen.port(), 7000, "flag beats file");
+        assert!(!settings.demo_data, "file beats default");
+        assert_eq!(settings.api.nearby_radius_m, 300.0);
+        assert_eq!(settings.database_url.expose(), DEFAULT_DATABASE_URL);
+
+        std::fs::write(&path, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let error = Settings::resolve(&args).unwrap_err();
+        assert!(error.contains("lisen"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,152 @@
+//! The Tétouan demo data, compiled into the binary so `balagh serve` works from anywhere.
+//! The geometry and companies are synthetic (and say so in the files).
+
+use balagh_domain::jurisdiction::JurisdictionSettings;
+use balagh_domain::zones::{ZoneFeature, parse_area};
+use balagh_domain::{FieldError, Jurisdiction, Service};
+use balagh_store::{Store, StoreError, ZoneImportSummary};
+use geojson::GeoJson;
+
+const JURISDICTION: &str = include_str!("../demo/tetouan/jurisdiction.json");
+const BOUNDARY: &str = include_str!("../demo/tetouan/boundary.geojson");
+const SERVICES: &str = include_str!("../demo/tetouan/services.json");
+pub const ZONES: &str = include_str!("../demo/tetouan/zones.geojson");
+
+#[derive(Debug)]
+pub struct DemoData {
+    pub jurisdiction: Jurisdiction,
+    pub services: Vec<Service>,
+    pub zones: Vec<ZoneFeature>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo data is invalid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn features(text: &str) -> Result<Vec<geojson::Feature>, DemoError> {
+    match text.parse::<GeoJson>() {
+        Ok(GeoJson::FeatureCollection(fc)) => Ok(fc.features),
+        Ok(_) => Err(DemoError::Invalid("expected a FeatureCollection".into())),
+        Err(e) => Err(DemoError::Invalid(e.to_string())),
+    }
+}
+
+fn invalid(e: FieldError) -> DemoError {
+    DemoError::Invalid(e.to_string())
+}
+
+impl DemoData {
+    pub fn load() -> Result<Self, DemoError> {
+        let settings: JurisdictionSettings =
+            serde_json::from_str(JURISDICTION).map_err(|e| DemoError::Invalid(e.to_string()))?;
+        let boundary_feature = features(BOUNDARY)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DemoError::Invalid("boundary has no feature".into()))?;
+        let geometry = boundary_feature
+            .geometry
+            .ok_or_else(|| DemoError::Invalid("boundary has no geometry".into()))?;
+        let jurisdiction = Jurisdiction::parse(settings, parse_area(&geometry).map_err(invalid)?)
+            .map_err(invalid)?;
+        #[derive(serde::Deserialize)]
+        struct ServicesFile {
+            services: Vec<Service>,
+        }
+        let services = serde_json::from_str::<ServicesFile>(SERVICES)
+            .map_err(|e| DemoError::Invalid(e.to_string()))?
+            .services;
+        let zones = features(ZONES)?
+            .iter()
+            .map(ZoneFeature::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        Ok(Self {
+            jurisdiction,
+            services,
+            zones,
+        })
+    }
+
+    /// Writes the demo data (idempotent: running it again updates the same rows).
+    pub async fn seed(&self, store: &dyn Store) -> Result<ZoneImportSummary, DemoError> {
+        store.upsert_jurisdiction(&self.jurisdiction).await?;
+        store
+            .upsert_services(&self.jurisdiction.id, &self.services)
+            .await?;
+        Ok(store
+            .upsert_zones(&self.jurisdiction.id, &self.zones, &|_| {})
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balagh_domain::{GeoPoint, RouteOutcome, Router, ServiceGroup};
+    use geo::{BoundingRect, Intersects};
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn demo_data_is_complete_and_every_point_routes() {
+        let demo = DemoData::load().unwrap();
+        assert!(demo.services.len() >= 12);
+        for group in ServiceGroup::ALL {
+            assert!(demo.services.iter().any(|s| s.group == group), "{group:?}");
+        }
+        for s in &demo.services {
+            assert!(s.name.ar.is_some() && s.name.en.is_some(), "{}", s.code);
+        }
+        let operators: std::collections::BTreeSet<_> =
+            demo.zones.iter().map(|z| z.operator.clone()).collect();
+        assert!(operators.len() >= 3);
+
+        let contracts = demo
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| balagh_domain::Contract {
+                id: balagh_domain::ContractId(uuid::Uuid::from_u128(i as u128)),
+                jurisdiction: demo.jurisdiction.id.clone(),
+                reference: z.contract_reference.clone(),
+                operator: balagh_domain::OperatorId(uuid::Uuid::from_u128(100 + i as u128)),
+                group: z.group,
+                zone_name: z.zone_name.clone(),
+                zone: z.zone.clone(),
+                valid_from: z.valid_from,
+                valid_until: z.valid_until,
+            })
+            .collect();
+        let router = Router::new(std::slice::from_ref(&demo.jurisdiction), contracts);
+        let bbox = demo.jurisdiction.boundary.bounding_rect().unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let now = time::OffsetDateTime::now_utc();
+        let mut inside = 0;
+        for _ in 0..5_000 {
+            let p = GeoPoint::parse(
+                rng.random_range(bbox.min().y..bbox.max().y),
+                rng.random_range(bbox.min().x..bbox.max().x),
+            )
+            .unwrap();
+            if !demo.jurisdiction.boundary.intersects(&p.to_geo()) {
+                assert!(router.jurisdiction_at(&p).is_none());
+                continue;
+            }
+            inside += 1;
+            assert_eq!(router.jurisdiction_at(&p), Some(&demo.jurisdiction.id));
+            for group in ServiceGroup::ALL {
+                assert!(
+                    matches!(
+                        router.route(&demo.jurisdiction.id, group, &p, now),
+                        RouteOutcome::Routed { .. }
+                    ),
+                    "{p:?} {group:?} unrouted"
+                );
+            }
+        }
+        assert!(inside > 2_000, "{inside}");
+    }
+}

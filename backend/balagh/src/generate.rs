@@ -1,0 +1,163 @@
+//! `balagh generate-reports`: fills a database with realistic synthetic reports, for
+//! benchmarks and dashboards at scale. Points fall inside the jurisdiction, services and
+//! routing follow the catalog, times spread over the past `days`.
+
+use balagh_domain::event::Actor;
+use balagh_domain::{
+    AttributeType, AttributeValues, Channel, Description, GeoPoint, Jurisdiction, Priority,
+    PublicReference, ReportStatus, RouteOutcome, Router, Service,
+};
+use balagh_store::{NewReport, Store, StoreError, StoredReport, Ts};
+use geo::{BoundingRect, Intersects};
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Rows per transaction.
+const BATCH: usize = 5_000;
+
+const DESCRIPTIONS: &[&str] = &[
+    "Le problème dure depuis plusieurs jours.",
+    "المشكل مستمر منذ أيام.",
+    "Signalé par plusieurs voisins, merci d'intervenir.",
+    "Près de l'école, c'est dangereux pour les enfants.",
+    "Still not fixed since last week.",
+];
+
+/// Values for a service's required attributes.
+fn attributes_for(service: &Service, rng: &mut impl Rng) -> AttributeValues {
+    let mut raw = Map::new();
+    for a in service.attributes.iter().filter(|a| a.required) {
+        let value = match a.datatype {
+            AttributeType::Singlevaluelist => a
+                .values
+                .choose(rng)
+                .map(|v| Value::String(v.key.clone()))
+                .unwrap_or(Value::Null),
+            AttributeType::Multivaluelist => Value::Array(
+                a.values
+                    .choose(rng)
+                    .map(|v| vec![Value::String(v.key.clone())])
+                    .unwrap_or_default(),
+            ),
+            AttributeType::Number => Value::from(rng.random_range(1..60)),
+            AttributeType::Datetime => Value::String("2026-01-01T08:00:00Z".into()),
+            AttributeType::String | AttributeType::Text => Value::String("demo".into()),
+        };
+        raw.insert(a.code.clone(), value);
+    }
+    AttributeValues::parse(service, &raw).unwrap_or_default()
+}
+
+/// One synthetic report at a random point of the jurisdiction, created `age` ago.
+pub fn synthetic_report(
+    jurisdiction: &Jurisdiction,
+    services: &[Service],
+    router: &Router,
+    created_at: Ts,
+    rng: &mut impl Rng,
+) -> NewReport {
+    let bbox = jurisdiction
+        .boundary
+        .bounding_rect()
+        .expect("boundary has a box");
+    let point = loop {
+        let p = GeoPoint::parse(
+            rng.random_range(bbox.min().y..=bbox.max().y),
+            rng.random_range(bbox.min().x..=bbox.max().x),
+        )
+        .expect("inside the box");
+        if jurisdiction.boundary.intersects(&p.to_geo()) {
+            break p;
+        }
+    };
+    let service = services.choose(rng).expect("at least one service");
+    let (status, operator, contract) =
+        match router.route(&jurisdiction.id, service.group, &point, created_at.get()) {
+            RouteOutcome::Routed { operator, contract } => {
+                let status = *[
+                    ReportStatus::New,
+                    ReportStatus::Acknowledged,
+                    ReportStatus::InProgress,
+                    ReportStatus::Resolved,
+                    ReportStatus::Closed,
+                    ReportStatus::Closed,
+                ]
+                .choose(rng)
+                .expect("non-empty");
+                (status, Some(operator), Some(contract))
+            }
+            RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
+        };
+    let channel = *[
+        Channel::App,
+        Channel::App,
+        Channel::App,
+        Channel::Web,
+        Channel::Phone,
+    ]
+    .choose(rng)
+    .expect("non-empty");
+    NewReport {
+        id: Uuid::now_v7(),
+        reference: PublicReference::generate(&jurisdiction.reference_prefix, rng),
+        jurisdiction: jurisdiction.id.clone(),
+        service_code: service.code.clone(),
+        point,
+        accuracy: None,
+        description: Description::parse(DESCRIPTIONS.choose(rng).expect("non-empty"))
+            .expect("valid"),
+        attributes: attributes_for(service, rng),
+        channel,
+        status,
+        priority: Priority::Normal,
+        operator,
+        contract,
+        device: None,
+        idempotency: None,
+        created_at,
+        events: StoredReport::creation_events(Actor::System, operator, contract, channel),
+    }
+}
+
+/// Inserts `count` reports spread over the last `days` days, printing progress.
+pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), StoreError> {
+    let jurisdictions = store.jurisdictions().await?;
+    let jurisdiction = jurisdictions
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("no jurisdiction: seed the demo data first".into()))?;
+    let services: Vec<Service> = store
+        .services()
+        .await?
+        .into_iter()
+        .filter(|(j, _)| j == &jurisdiction.id)
+        .map(|(_, s)| s)
+        .collect();
+    let router = Router::new(&jurisdictions, store.contracts().await?);
+    let now = time::OffsetDateTime::now_utc();
+    let span_secs = i64::from(days.max(1)) * 86_400;
+    let mut rng = rand::rng();
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    while done < count {
+        let n = BATCH.min(count - done);
+        let batch: Vec<NewReport> = (0..n)
+            .map(|_| {
+                let age = time::Duration::seconds(rng.random_range(0..span_secs));
+                synthetic_report(
+                    jurisdiction,
+                    &services,
+                    &router,
+                    Ts::new(now - age),
+                    &mut rng,
+                )
+            })
+            .collect();
+        store.bulk_insert_reports(&batch).await?;
+        done += n;
+        let rate = done as f64 / started.elapsed().as_secs_f64();
+        eprintln!("generated {done} / {count} reports ({rate:.0}/s)");
+    }
+    Ok(())
+}

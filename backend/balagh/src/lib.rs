@@ -1,0 +1,10 @@
+//! The `balagh` binary's library: configuration, the commands, and the server's start-up and
+//! shutdown. Tests start the application through [`server::Application`] on port 0.
+
+pub mod config;
+pub mod database;
+pub mod demo;
+pub mod generate;
+pub mod import;
+pub mod server;
+pub mod telemetry;

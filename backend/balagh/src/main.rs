@@ -1,0 +1,160 @@
+//! `balagh`: the Balagh service and its administration commands.
+
+use balagh::config::{
+    DatabaseArgs, FileConfig, LogFormat, ServeArgs, Settings, resolve_database_url,
+};
+use balagh::{database, demo::DemoData, generate, import, server, telemetry};
+use balagh_domain::Slug;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "balagh",
+    version,
+    about = "Public-service problem reports for communes: intake, routing to operators, follow-up"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database; loads the demo data into an empty one).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Load (or refresh) the Tétouan demo data: services, operators, contract zones.
+    SeedDemo(DatabaseArgs),
+    /// Import contract zones from a GeoJSON FeatureCollection.
+    ImportZones {
+        /// GeoJSON file; each feature: properties contract, operator, operator_name,
+        /// service_group, zone, valid_from, optional valid_until; a (Multi)Polygon geometry.
+        file: PathBuf,
+        /// Jurisdiction the zones belong to.
+        #[arg(long, default_value = "tetouan")]
+        jurisdiction: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Fill the database with synthetic reports (for benchmarks and dashboards).
+    GenerateReports {
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// Spread creation times over this many past days.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+async fn open_store(
+    args: &DatabaseArgs,
+) -> Result<std::sync::Arc<dyn balagh_store::Store>, String> {
+    let file = FileConfig::load(args.config.as_deref())?;
+    let url = resolve_database_url(args, &file);
+    let max_connections = file.database.max_connections.unwrap_or(8);
+    database::open_migrated(&url, max_connections)
+        .await
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = Settings::resolve(&args)?;
+            telemetry::init_logging(settings.log_format);
+            tracing::info!(database = %settings.database_url, "starting");
+            let app = server::Application::build(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                address = %app.local_addr(),
+                docs = balagh_api::DOCS_PATH,
+                "listening"
+            );
+            app.run_until(server::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate(args) => {
+            telemetry::init_logging(LogFormat::Text);
+            open_store(&args).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo(args) => {
+            telemetry::init_logging(LogFormat::Text);
+            let store = open_store(&args).await?;
+            let summary = DemoData::load()
+                .map_err(|e| e.to_string())?
+                .seed(store.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "demo data loaded: {} operators, {} contracts",
+                summary.operators, summary.contracts
+            );
+            Ok(())
+        }
+        Command::ImportZones {
+            file,
+            jurisdiction,
+            database,
+        } => {
+            telemetry::init_logging(LogFormat::Text);
+            let jurisdiction =
+                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
+            // Check the whole file before touching the database.
+            let zones = tokio::task::spawn_blocking(move || import::read_zones(&file))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            let store = open_store(&database).await?;
+            let summary = import::write_zones(store.as_ref(), &jurisdiction, &zones)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "imported {} contracts of {} operators into {jurisdiction}",
+                summary.contracts, summary.operators
+            );
+            Ok(())
+        }
+        Command::GenerateReports {
+            count,
+            days,
+            database,
+        } => {
+            telemetry::init_logging(LogFormat::Text);
+            let store = open_store(&database).await?;
+            generate::generate(store.as_ref(), count, days)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                balagh_api::openapi()
+                    .to_pretty_json()
+                    .map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

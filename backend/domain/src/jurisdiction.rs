@@ -1,0 +1,92 @@
+//! A commune: the territory and the rules a deployment serves.
+
+use crate::operator::Slug;
+use crate::{FieldError, Language};
+use geo::MultiPolygon;
+use serde::{Deserialize, Serialize};
+
+/// A jurisdiction's slug, e.g. `tetouan`.
+pub type JurisdictionId = Slug;
+
+/// A commune with its boundary and conventions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jurisdiction {
+    pub id: JurisdictionId,
+    pub name: String,
+    pub boundary: MultiPolygon<f64>,
+    /// IANA time-zone name (`Africa/Casablanca`); times are stored in UTC and shown in it.
+    pub time_zone: String,
+    pub languages: Vec<Language>,
+    pub default_language: Language,
+    /// Prefix of public report references, 2–5 capital letters (`TET`).
+    pub reference_prefix: String,
+}
+
+/// The settings of a jurisdiction as kept in configuration and demo files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JurisdictionSettings {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub languages: Vec<Language>,
+    pub default_language: Language,
+    pub reference_prefix: String,
+}
+
+impl Jurisdiction {
+    pub fn parse(
+        settings: JurisdictionSettings,
+        boundary: MultiPolygon<f64>,
+    ) -> Result<Self, FieldError> {
+        let id = Slug::parse("id", &settings.id)?;
+        let prefix = &settings.reference_prefix;
+        if !(2..=5).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(FieldError::new(
+                "reference_prefix",
+                "must be 2-5 capital letters",
+            ));
+        }
+        let tz = &settings.time_zone;
+        let tz_ok = !tz.is_empty()
+            && tz.len() <= 64
+            && tz
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+        if !tz_ok {
+            return Err(FieldError::new(
+                "time_zone",
+                "must be an IANA time-zone name such as Africa/Casablanca",
+            ));
+        }
+        if settings.languages.is_empty() || !settings.languages.contains(&settings.default_language)
+        {
+            return Err(FieldError::new(
+                "languages",
+                "must list at least the default language",
+            ));
+        }
+        if boundary.0.is_empty() {
+            return Err(FieldError::new("boundary", "must contain a polygon"));
+        }
+        Ok(Self {
+            id,
+            name: settings.name,
+            boundary,
+            time_zone: settings.time_zone,
+            languages: settings.languages,
+            default_language: settings.default_language,
+            reference_prefix: settings.reference_prefix,
+        })
+    }
+
+    pub fn settings(&self) -> JurisdictionSettings {
+        JurisdictionSettings {
+            id: self.id.as_str().to_owned(),
+            name: self.name.clone(),
+            time_zone: self.time_zone.clone(),
+            languages: self.languages.clone(),
+            default_language: self.default_language,
+            reference_prefix: self.reference_prefix.clone(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Balagh's storage on PostgreSQL: the production backend. Any number of `balagh serve`
+//! replicas share one database.
+
+use balagh_store::{Backend, Constraint, Result, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Tuning for the connection pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 32,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    const BACKEND: Backend = Backend::Postgres;
+
+    /// Connects lazily: the service starts even while PostgreSQL is still coming up, and
+    /// `/readyz` says when it can serve.
+    pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?
+            .application_name("balagh");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn error(error: sqlx::Error) -> StoreError {
+        StoreError::from_sqlx(error, |db| {
+            Constraint::from_postgres(db.constraint().unwrap_or_default())
+        })
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))
+    }
+}
+
+balagh_store::impl_sql_store!(PostgresStore, sqlx::Postgres);

@@ -1,0 +1,131 @@
+use thiserror::Error;
+
+/// A named database constraint that the API turns into a meaningful error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    ReportReference,
+    ReportIdempotencyKey,
+    ReportService,
+    DeviceToken,
+    Supporter,
+    OperatorSlug,
+    ContractReference,
+    /// A constraint this code does not name (a bug if it reaches a user).
+    Other(String),
+}
+
+/// Each constraint's PostgreSQL name and the `table.column` list SQLite reports for it.
+const NAMES: &[(Constraint, &str, &str)] = &[
+    (
+        Constraint::ReportReference,
+        "reports_reference_key",
+        "reports.reference",
+    ),
+    (
+        Constraint::ReportIdempotencyKey,
+        "reports_idempotency_key",
+        "reports.device_id, reports.idempotency_key",
+    ),
+    (Constraint::ReportService, "reports_service_fkey", ""),
+    (
+        Constraint::DeviceToken,
+        "devices_token_hash_key",
+        "devices.token_hash",
+    ),
+    (
+        Constraint::Supporter,
+        "report_supporters_pkey",
+        "report_supporters.report_id, report_supporters.device_id",
+    ),
+    (
+        Constraint::OperatorSlug,
+        "operators_slug_key",
+        "operators.jurisdiction_id, operators.slug",
+    ),
+    (
+        Constraint::ContractReference,
+        "contracts_reference_key",
+        "contracts.jurisdiction_id, contracts.reference",
+    ),
+];
+
+impl Constraint {
+    pub fn from_postgres(name: &str) -> Self {
+        NAMES
+            .iter()
+            .find(|(_, pg, _)| *pg == name)
+            .map_or_else(|| Constraint::Other(name.to_owned()), |(c, _, _)| c.clone())
+    }
+
+    /// SQLite names no constraint; its message lists the columns
+    /// ("UNIQUE constraint failed: reports.reference").
+    pub fn from_sqlite_message(message: &str) -> Self {
+        let columns = message.rsplit_once(": ").map_or("", |(_, cols)| cols);
+        NAMES
+            .iter()
+            .find(|(_, _, cols)| !cols.is_empty() && *cols == columns)
+            .map_or_else(
+                || Constraint::Other(message.to_owned()),
+                |(c, _, _)| c.clone(),
+            )
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("conflicts with an existing row ({0:?})")]
+    Conflict(Constraint),
+    #[error("refers to a row that does not exist")]
+    MissingReference,
+    /// The database cannot be reached or is overloaded: retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl StoreError {
+    /// Classifies a driver error; `constraint` names the violated constraint, if any.
+    pub fn from_sqlx(
+        error: sqlx::Error,
+        constraint: impl Fn(&dyn sqlx::error::DatabaseError) -> Constraint,
+    ) -> Self {
+        use sqlx::error::ErrorKind;
+        match &error {
+            sqlx::Error::Database(db) => match db.kind() {
+                ErrorKind::UniqueViolation => StoreError::Conflict(constraint(db.as_ref())),
+                ErrorKind::ForeignKeyViolation => StoreError::MissingReference,
+                _ => StoreError::Database(error),
+            },
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(error.to_string())
+            }
+            _ => StoreError::Database(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_both_ways() {
+        assert_eq!(
+            Constraint::from_postgres("reports_reference_key"),
+            Constraint::ReportReference
+        );
+        assert_eq!(
+            Constraint::from_sqlite_message(
+                "UNIQUE constraint failed: reports.device_id, reports.idempotency_key"
+            ),
+            Constraint::ReportIdempotencyKey
+        );
+        assert!(matches!(
+            Constraint::from_postgres("nope"),
+            Constraint::Other(_)
+        ));
+    }
+}

@@ -1,0 +1,163 @@
+//! What goes into the store and what comes out, in domain terms.
+
+use crate::Ts;
+use balagh_domain::event::Actor;
+use balagh_domain::{
+    Accuracy, AttributeValues, Channel, ContractId, Description, EventKind, GeoPoint,
+    IdempotencyKey, JurisdictionId, NewEvent, Operator, OperatorId, Priority, PublicReference,
+    ReportStatus, ServiceCode,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: Uuid,
+    /// SHA-256 of the bearer token; the token itself is never stored.
+    pub token_hash: Vec<u8>,
+    pub created_at: Ts,
+}
+
+/// The idempotency key of a submission and a fingerprint of what was submitted with it.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: IdempotencyKey,
+    pub request_hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: Uuid,
+    pub reference: PublicReference,
+    pub jurisdiction: JurisdictionId,
+    pub service_code: ServiceCode,
+    pub point: GeoPoint,
+    pub accuracy: Option<Accuracy>,
+    pub description: Description,
+    pub attributes: AttributeValues,
+    pub channel: Channel,
+    pub status: ReportStatus,
+    pub priority: Priority,
+    pub operator: Option<OperatorId>,
+    pub contract: Option<ContractId>,
+    /// The reporting device (private: never shown to anyone but its owner and staff).
+    pub device: Option<Uuid>,
+    pub idempotency: Option<Idempotency>,
+    pub created_at: Ts,
+    /// Written in the same transaction as the report, in order.
+    pub events: Vec<NewEvent>,
+}
+
+/// A report as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReport {
+    pub id: Uuid,
+    pub reference: PublicReference,
+    pub jurisdiction: JurisdictionId,
+    pub service_code: ServiceCode,
+    pub point: GeoPoint,
+    pub accuracy_m: Option<f64>,
+    pub description: String,
+    pub attributes: Value,
+    pub channel: Channel,
+    pub status: ReportStatus,
+    pub priority: Priority,
+    pub operator: Option<OperatorId>,
+    pub contract: Option<ContractId>,
+    pub device: Option<Uuid>,
+    pub request_hash: Option<Vec<u8>>,
+    pub supporters: i64,
+    pub version: i64,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    Created(StoredReport),
+    /// The device had already used this idempotency key: nothing was written.
+    Existing(StoredReport),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub kind: EventKind,
+    pub actor: Actor,
+    pub public: bool,
+    pub data: Value,
+    pub at: Ts,
+}
+
+#[derive(Debug, Clone)]
+pub struct NearbyQuery {
+    pub jurisdiction: JurisdictionId,
+    pub service_code: ServiceCode,
+    pub cells: Vec<i64>,
+    pub since: Ts,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSupport {
+    pub report_id: Uuid,
+    pub device: Uuid,
+    pub at: Ts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportOutcome {
+    /// Counted now; the new total.
+    Added {
+        supporters: i64,
+    },
+    /// This device had already said "me too"; the total is unchanged.
+    AlreadySupported {
+        supporters: i64,
+    },
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ZoneImportSummary {
+    pub operators: usize,
+    pub contracts: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    pub jurisdiction: JurisdictionId,
+    pub operator: Operator,
+}
+
+impl StoredReport {
+    /// Events of a new report, for [`NewReport::events`].
+    pub fn creation_events(
+        actor: Actor,
+        operator: Option<OperatorId>,
+        contract: Option<ContractId>,
+        channel: Channel,
+    ) -> Vec<NewEvent> {
+        let created = NewEvent {
+            kind: EventKind::Created,
+            actor,
+            public: true,
+            data: serde_json::json!({ "channel": channel.as_str() }),
+        };
+        let routing = match (operator, contract) {
+            (Some(operator), Some(contract)) => NewEvent {
+                kind: EventKind::Routed,
+                actor: Actor::System,
+                public: true,
+                data: serde_json::json!({ "operator_id": operator.0, "contract_id": contract.0 }),
+            },
+            _ => NewEvent {
+                kind: EventKind::Unrouted,
+                actor: Actor::System,
+                public: false,
+                data: serde_json::json!({ "reason": "no contract covers this point" }),
+            },
+        };
+        vec![created, routing]
+    }
+}

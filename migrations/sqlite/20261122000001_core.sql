@@ -1,0 +1,106 @@
+-- SQLite twin of migrations/postgres/20261122000001_core.sql: timestamps are integer
+-- microseconds since the Unix epoch, UUIDs 16-byte blobs, JSON text.
+-- Core schema: jurisdictions, services, operators, contracts, devices, reports and their events.
+-- Constraint names are part of the API contract: balagh-store maps them to errors.
+
+CREATE TABLE catalog_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+);
+INSERT INTO catalog_revision (id, revision) VALUES (1, 0);
+
+CREATE TABLE jurisdictions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    languages TEXT NOT NULL,
+    default_language TEXT NOT NULL,
+    reference_prefix TEXT NOT NULL,
+    boundary TEXT NOT NULL -- GeoJSON geometry, WGS84
+);
+
+CREATE TABLE services (
+    jurisdiction_id TEXT NOT NULL REFERENCES jurisdictions (id),
+    code TEXT NOT NULL,
+    service_group TEXT NOT NULL CHECK (service_group IN ('waste', 'lighting', 'transport')),
+    definition TEXT NOT NULL, -- names, attributes, keywords: the domain's Service
+    active INTEGER NOT NULL DEFAULT 1,
+    CONSTRAINT services_pkey PRIMARY KEY (jurisdiction_id, code)
+);
+
+CREATE TABLE operators (
+    id BLOB PRIMARY KEY,
+    jurisdiction_id TEXT NOT NULL REFERENCES jurisdictions (id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    CONSTRAINT operators_slug_key UNIQUE (jurisdiction_id, slug)
+);
+
+CREATE TABLE contracts (
+    id BLOB PRIMARY KEY,
+    jurisdiction_id TEXT NOT NULL REFERENCES jurisdictions (id),
+    reference TEXT NOT NULL,
+    operator_id BLOB NOT NULL REFERENCES operators (id),
+    service_group TEXT NOT NULL CHECK (service_group IN ('waste', 'lighting', 'transport')),
+    zone_name TEXT NOT NULL,
+    zone TEXT NOT NULL, -- GeoJSON geometry, WGS84
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER,
+    CONSTRAINT contracts_reference_key UNIQUE (jurisdiction_id, reference)
+);
+
+CREATE TABLE devices (
+    id BLOB PRIMARY KEY,
+    token_hash BLOB NOT NULL, -- SHA-256 of the bearer token
+    created_at INTEGER NOT NULL,
+    CONSTRAINT devices_token_hash_key UNIQUE (token_hash)
+);
+
+CREATE TABLE reports (
+    id BLOB PRIMARY KEY, -- UUIDv7
+    reference TEXT NOT NULL,
+    jurisdiction_id TEXT NOT NULL,
+    service_code TEXT NOT NULL,
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    accuracy_m REAL,
+    cell INTEGER NOT NULL, -- H3 resolution 9 cell of the point
+    description TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    operator_id BLOB REFERENCES operators (id),
+    contract_id BLOB REFERENCES contracts (id),
+    device_id BLOB REFERENCES devices (id), -- the reporter: private
+    idempotency_key TEXT,
+    request_hash BLOB,
+    supporters INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    CONSTRAINT reports_reference_key UNIQUE (reference),
+    CONSTRAINT reports_idempotency_key UNIQUE (device_id, idempotency_key),
+    CONSTRAINT reports_service_fkey FOREIGN KEY (jurisdiction_id, service_code)
+        REFERENCES services (jurisdiction_id, code)
+);
+-- "Is it already reported?": a handful of cells, one service, recent reports.
+CREATE INDEX reports_nearby_idx ON reports (jurisdiction_id, service_code, cell, created_at);
+
+CREATE TABLE report_events (
+    id BLOB PRIMARY KEY, -- UUIDv7
+    report_id BLOB NOT NULL REFERENCES reports (id),
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    public INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX report_events_report_idx ON report_events (report_id, at);
+
+CREATE TABLE report_supporters (
+    report_id BLOB NOT NULL REFERENCES reports (id),
+    device_id BLOB NOT NULL REFERENCES devices (id),
+    at INTEGER NOT NULL,
+    CONSTRAINT report_supporters_pkey PRIMARY KEY (report_id, device_id)
+);
