@@ -1,0 +1,300 @@
+//! Test harness: a fresh database per test (SQLite file or PostgreSQL database, removed
+//! afterwards) and the application served on port 0.
+
+use balagh::config::{DatabaseUrl, LogFormat, Settings};
+use balagh::server::Application;
+use balagh_api::{ApiSettings, AppState};
+use balagh_store::Store;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// The two databases every storage and API test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per database: `fn name(db: Db)` becomes `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! both_databases {
+    ($(async fn $name:ident($db:ident: Db) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($db: $crate::harness::Db) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::harness::Db::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::harness::Db::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// Where the tests find PostgreSQL (a server they may create databases on).
+fn postgres_admin_url() -> String {
+    std::env::var("BALAGH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Directory(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match db {
+            Db::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("balagh-test-{id}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                Self {
+                    url: format!("sqlite://{}", dir.join("balagh.sqlite3").display()),
+                    cleanup: Cleanup::Directory(dir),
+                }
+            }
+            Db::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("balagh_test_{id}");
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL must be running for the tests (see README)");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let (base, _) = admin_url.rsplit_once('/').unwrap();
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::PostgresDatabase { admin_url, name },
+                }
+            }
+        }
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        self.url.parse().unwrap()
+    }
+
+    /// An open, migrated store on this database.
+    pub async fn store(&self) -> Arc<dyn Store> {
+        balagh::database::open_migrated(&self.database_url(), 8)
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Directory(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap()
+                        .block_on(async move {
+                            if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                )))
+                                .execute(&mut admin)
+                                .await;
+                            }
+                        })
+                })
+                .join()
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// The application on port 0 over a fresh database with the Tétouan demo data.
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub store: Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    // Dropped last: the database outlives the server using it.
+    _db: TestDb,
+}
+
+/// Points inside the demo commune (lat, lon).
+pub const WEST: (f64, f64) = (35.5750, -5.4000);
+pub const EAST: (f64, f64) = (35.5785, -5.3400);
+pub const NORTH_CENTRE: (f64, f64) = (35.6000, -5.3684);
+/// Rabat: far outside.
+pub const OUTSIDE: (f64, f64) = (34.0209, -6.8416);
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> Self {
+        Self::spawn_with(db, ApiSettings::default()).await
+    }
+
+    pub async fn spawn_with(db: Db, api: ApiSettings) -> Self {
+        let test_db = TestDb::new(db).await;
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: test_db.database_url(),
+            database_max_connections: 16,
+            demo_data: true,
+            log_format: LogFormat::Text,
+            api,
+            catalog_refresh: Duration::from_secs(3600),
+        };
+        let app = Application::build(&settings).await.expect("app starts");
+        let address = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let store = test_db.store().await;
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            state,
+            store,
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Registers a device and returns its token.
+    pub async fn device(&self) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/devices"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn post_report(&self, token: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/reports"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn report_count(&self) -> i64 {
+        self.store.count_reports().await.unwrap()
+    }
+
+    /// Stops the server, waiting for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        self.store.close().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn report_body(service: &str, (lat, lon): (f64, f64)) -> Value {
+    json!({
+        "service_code": service,
+        "lat": lat,
+        "lon": lon,
+        "description": "Test report: problem seen this morning",
+    })
+}
+
+/// Checks a response is a problem document and returns it.
+pub async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:balagh:problem:")
+    );
+    body
+}
+
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

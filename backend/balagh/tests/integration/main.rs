@@ -1,0 +1,7 @@
+//! Integration tests of the store and the HTTP API. Every test runs twice: on SQLite and on
+//! PostgreSQL, each time on a database of its own.
+
+mod harness;
+
+mod api;
+mod store;
