@@ -117,10 +117,10 @@ impl Server {
                 .logs
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or_else(|_| panic!("server did not start: {:?}", server.seen));
-            if let Ok(event) = serde_json::from_str::<Value>(&line) {
-                if event["message"] == "listening" {
-                    server.address = format!("http://{}", event["address"].as_str().unwrap());
-                }
+            if let Ok(event) = serde_json::from_str::<Value>(&line)
+                && event["message"] == "listening"
+            {
+                server.address = format!("http://{}", event["address"].as_str().unwrap());
             }
             server.seen.push(line);
         }

@@ -128,10 +128,10 @@ impl DeviceCache {
         token_hash: &[u8],
     ) -> Result<Option<Uuid>, StoreError> {
         let now = Instant::now();
-        if let Some((id, seen)) = self.entries.lock().expect("cache lock").get(token_hash) {
-            if now.duration_since(*seen) < DEVICE_CACHE_TTL {
-                return Ok(Some(*id));
-            }
+        if let Some((id, seen)) = self.entries.lock().expect("cache lock").get(token_hash)
+            && now.duration_since(*seen) < DEVICE_CACHE_TTL
+        {
+            return Ok(Some(*id));
         }
         let found = store.device_by_token_hash(token_hash).await?;
         if let Some(id) = found {

@@ -123,14 +123,8 @@ pub fn parse_area(geometry: &Geometry) -> Result<MultiPolygon<f64>, FieldError> 
                     [lon, lat, ..] => (*lon, *lat),
                     _ => return Err(bad("each position needs a longitude and a latitude")),
                 };
-                if !(lon.is_finite() && lat.is_finite())
-                    || !(-180.0..=180.0).contains(&lon)
-                    || !(-90.0..=90.0).contains(&lat)
-                {
-                    return Err(bad(
-                        "coordinates must be WGS84 longitude, latitude in degrees",
-                    ));
-                }
+                crate::GeoPoint::parse(lat, lon)
+                    .map_err(|_| bad("coordinates must be WGS84 longitude, latitude in degrees"))?;
                 coords.push(geo::coord! { x: lon, y: lat });
             }
             converted.push(geo::LineString(coords));
