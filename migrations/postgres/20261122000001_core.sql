@@ -102,3 +102,12 @@ CREATE TABLE report_supporters (
     at TIMESTAMPTZ NOT NULL,
     CONSTRAINT report_supporters_pkey PRIMARY KEY (report_id, device_id)
 );
+
+-- The history is the audit trail and the source of SLA clocks: it is never rewritten.
+CREATE FUNCTION report_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'report_events is append-only';
+END
+$$;
+CREATE TRIGGER report_events_append_only BEFORE UPDATE OR DELETE ON report_events
+    FOR EACH ROW EXECUTE FUNCTION report_events_append_only();

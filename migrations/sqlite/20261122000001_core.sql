@@ -104,3 +104,13 @@ CREATE TABLE report_supporters (
     at INTEGER NOT NULL,
     CONSTRAINT report_supporters_pkey PRIMARY KEY (report_id, device_id)
 );
+
+-- The history is the audit trail and the source of SLA clocks: it is never rewritten.
+CREATE TRIGGER report_events_no_update BEFORE UPDATE ON report_events
+BEGIN
+    SELECT RAISE(ABORT, 'report_events is append-only');
+END;
+CREATE TRIGGER report_events_no_delete BEFORE DELETE ON report_events
+BEGIN
+    SELECT RAISE(ABORT, 'report_events is append-only');
+END;

@@ -50,6 +50,21 @@ fn attributes_for(service: &Service, rng: &mut impl Rng) -> AttributeValues {
     AttributeValues::parse(service, &raw).unwrap_or_default()
 }
 
+/// A plausible status for a report of that age: recent ones open, old ones mostly closed.
+fn status_for_age(age: time::Duration, rng: &mut impl Rng) -> ReportStatus {
+    use ReportStatus::*;
+    let choices: &[ReportStatus] = if age < time::Duration::days(1) {
+        &[New, New, New, Acknowledged, Acknowledged, InProgress]
+    } else if age < time::Duration::days(14) {
+        &[Acknowledged, InProgress, Paused, Resolved, Closed, Closed]
+    } else {
+        &[
+            Closed, Closed, Closed, Closed, Closed, Closed, Closed, Resolved, Rejected, Duplicate,
+        ]
+    };
+    *choices.choose(rng).expect("non-empty")
+}
+
 /// One synthetic report at a random point of the jurisdiction, created `age` ago.
 pub fn synthetic_report(
     jurisdiction: &Jurisdiction,
@@ -75,19 +90,11 @@ pub fn synthetic_report(
     let service = services.choose(rng).expect("at least one service");
     let (status, operator, contract) =
         match router.route(&jurisdiction.id, service.group, &point, created_at.get()) {
-            RouteOutcome::Routed { operator, contract } => {
-                let status = *[
-                    ReportStatus::New,
-                    ReportStatus::Acknowledged,
-                    ReportStatus::InProgress,
-                    ReportStatus::Resolved,
-                    ReportStatus::Closed,
-                    ReportStatus::Closed,
-                ]
-                .choose(rng)
-                .expect("non-empty");
-                (status, Some(operator), Some(contract))
-            }
+            RouteOutcome::Routed { operator, contract } => (
+                status_for_age(time::OffsetDateTime::now_utc() - created_at.get(), rng),
+                Some(operator),
+                Some(contract),
+            ),
             RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
         };
     let channel = *[

@@ -35,6 +35,12 @@ struct Args {
     /// Nearby look-ups per measurement.
     #[arg(long, default_value_t = 10_000)]
     lookups: usize,
+    /// Concurrent clients for nearby look-ups (1 measures the look-up itself, no queueing).
+    #[arg(long, default_value_t = 1)]
+    lookup_concurrency: usize,
+    /// History the table is filled with: reports spread over this many past days.
+    #[arg(long, default_value_t = 1095)]
+    fill_days: u32,
     /// Table sizes to measure at (reports already stored), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "0")]
     sizes: Vec<usize>,
@@ -325,11 +331,12 @@ async fn main() {
         .expect("client");
 
     println!(
-        "balagh-bench: {} backend, {} reports per run, {} concurrent clients, {} nearby look-ups",
+        "balagh-bench: {} backend, {} reports per run, {} concurrent clients; {} nearby look-ups by {} client(s)",
         store.backend().as_str(),
         args.reports,
         args.concurrency,
-        args.lookups
+        args.lookups,
+        args.lookup_concurrency
     );
     println!(
         "{:>10} | {:>11} {:>8} {:>8} | {:>11} {:>8} | {:>6} | {:>8} {:>8} {:>8}",
@@ -363,7 +370,14 @@ async fn main() {
             args.concurrency,
         )
         .await;
-        let near = nearby(&server, &client, &catalog, args.lookups, args.concurrency).await;
+        let near = nearby(
+            &server,
+            &client,
+            &catalog,
+            args.lookups,
+            args.lookup_concurrency,
+        )
+        .await;
         drop(server);
         let raw = raw_insert(
             store.clone(),

@@ -2,6 +2,7 @@
 
 use crate::geo_point::{REPORT_CELL_RESOLUTION, cell_to_i64};
 use crate::{FieldError, GeoPoint};
+use h3o::LatLng;
 
 /// The smallest H3 cells are well under the average size; this margin keeps the search
 /// complete everywhere on Earth.
@@ -30,10 +31,22 @@ impl NearbySearch {
         // centre cell's centre; hexagon rings grow by at least 1.5 e per step.
         let edge = REPORT_CELL_RESOLUTION.edge_length_m() * SMALLEST_EDGE_FRACTION;
         let k = ((radius_m + 2.0 * edge) / (1.5 * edge)).ceil() as u32;
+        // Keep only cells that can hold a point of the disc: their centre is within the radius
+        // plus their own circumradius. This prunes the ring to a few cells.
+        let origin = LatLng::new(center.lat(), center.lon()).expect("valid point");
         let cells = center
             .cell(REPORT_CELL_RESOLUTION)
             .grid_disk::<Vec<_>>(k)
             .into_iter()
+            .filter(|cell| {
+                let centre = LatLng::from(*cell);
+                let circumradius = cell
+                    .boundary()
+                    .iter()
+                    .map(|vertex| centre.distance_m(*vertex))
+                    .fold(0.0, f64::max);
+                origin.distance_m(centre) <= radius_m + circumradius
+            })
             .map(cell_to_i64)
             .collect();
         Ok(Self {
@@ -84,6 +97,7 @@ mod tests {
         let c = GeoPoint::parse(35.5785, -5.3684).unwrap();
         assert!(NearbySearch::new(c, 0.0).is_err());
         assert!(NearbySearch::new(c, 2_001.0).is_err());
-        assert!(NearbySearch::new(c, 250.0).unwrap().cells.len() <= 61);
+        let cells = NearbySearch::new(c, 250.0).unwrap().cells.len();
+        assert!((3..=12).contains(&cells), "{cells}");
     }
 }

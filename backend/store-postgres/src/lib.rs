@@ -28,6 +28,8 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Report intake in one statement (see `impl_sql_store!`).
+    const DATA_MODIFYING_CTE: bool = true;
     const BACKEND: Backend = Backend::Postgres;
 
     /// Connects lazily: the service starts even while PostgreSQL is still coming up, and

@@ -17,6 +17,8 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Report intake in one statement (see `impl_sql_store!`).
+    const DATA_MODIFYING_CTE: bool = false;
     const BACKEND: Backend = Backend::Sqlite;
 
     /// Opens (creating if needed) the database file named by a `sqlite://PATH` URL.

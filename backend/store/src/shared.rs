@@ -3,7 +3,8 @@
 //! [`impl_sql_store!`] expands to `impl Store for $store` over `sqlx::Pool<$db>`. The backend
 //! type supplies, as inherent items: `fn reader(&self) -> &Pool<$db>` (queries),
 //! `fn writer(&self) -> &Pool<$db>` (transactions), `fn error(sqlx::Error) -> StoreError`
-//! (its constraint names), `async fn run_migrations(&self) -> Result<()>` and
+//! (its constraint names), `const DATA_MODIFYING_CTE: bool` (whether INSERTs may be chained
+//! in one statement), `async fn run_migrations(&self) -> Result<()>` and
 //! `const BACKEND: Backend`. SQL text uses `$N` placeholders, which both databases accept.
 
 /// Bound on rows per multi-row INSERT: 20 columns × 500 rows stays under both databases'
@@ -41,28 +42,33 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            /// Appends events in one statement.
             async fn insert_events(
                 conn: &mut Conn,
                 report_id: Uuid,
                 at: Ts,
                 events: &[NewEvent],
             ) -> Result<()> {
-                for event in events {
-                    sqlx::query(
-                        "INSERT INTO report_events (id, report_id, kind, actor, public, data, at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(Uuid::now_v7())
-                    .bind(report_id)
-                    .bind(event.kind.as_str())
-                    .bind(event.actor.to_stored())
-                    .bind(event.public)
-                    .bind(Json(&event.data))
-                    .bind(at)
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO report_events (id, report_id, kind, actor, public, data, at) ",
+                );
+                insert.push_values(events, |mut b, event| {
+                    b.push_bind(Uuid::now_v7())
+                        .push_bind(report_id)
+                        .push_bind(event.kind.as_str())
+                        .push_bind(event.actor.to_stored())
+                        .push_bind(event.public)
+                        .push_bind(Json(event.data.clone()))
+                        .push_bind(at);
+                });
+                insert
+                    .build()
                     .execute(&mut *conn)
                     .await
                     .map_err(<$store>::error)?;
-                }
                 Ok(())
             }
 
@@ -107,6 +113,63 @@ macro_rules! impl_sql_store {
                 service_code, lat, lon, accuracy_m, cell, description, attributes, channel, \
                 status, priority, operator_id, contract_id, device_id, idempotency_key, \
                 request_hash, created_at, updated_at) ";
+
+            /// Report and events in one transaction: INSERT … RETURNING, then the events.
+            /// `None` when the device already used the idempotency key.
+            async fn insert_report_in_transaction(
+                pool: &sqlx::Pool<$db>,
+                report: &NewReport,
+            ) -> Result<Option<ReportRow>> {
+                let mut tx = pool.begin().await.map_err(<$store>::error)?;
+                let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_REPORT);
+                insert.push("VALUES (");
+                push_report_values(&mut insert.separated(", "), report);
+                insert.push(") ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING ");
+                insert.push(REPORT_COLUMNS);
+                let inserted: Option<ReportRow> = insert
+                    .build_query_as()
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                if inserted.is_some() {
+                    insert_events(&mut tx, report.id, report.created_at, &report.events).await?;
+                    tx.commit().await.map_err(<$store>::error)?;
+                }
+                Ok(inserted)
+            }
+
+            /// The same as one statement (a data-modifying CTE, PostgreSQL only): one round
+            /// trip and an implicit transaction, the hot path of report intake.
+            async fn insert_report_single_statement(
+                pool: &sqlx::Pool<$db>,
+                report: &NewReport,
+            ) -> Result<Option<ReportRow>> {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("WITH r AS (");
+                sql.push(INSERT_REPORT).push("VALUES (");
+                push_report_values(&mut sql.separated(", "), report);
+                sql.push(") ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING ")
+                    .push(REPORT_COLUMNS)
+                    .push(
+                        "), e AS (INSERT INTO report_events (id, report_id, kind, actor, public, \
+                         data, at) SELECT v.id, r.id, v.kind, v.actor, v.public, v.data, \
+                         r.created_at FROM r CROSS JOIN (",
+                    );
+                sql.push_values(&report.events, |mut b, event| {
+                    b.push_bind(Uuid::now_v7())
+                        .push_bind(event.kind.as_str())
+                        .push_bind(event.actor.to_stored())
+                        .push_bind(event.public)
+                        .push_bind(Json(event.data.clone()));
+                });
+                sql.push(") AS v (id, kind, actor, public, data)) SELECT ")
+                    .push(REPORT_COLUMNS)
+                    .push(" FROM r");
+                sql.build_query_as()
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(<$store>::error)
+            }
+
 
             #[$crate::async_trait]
             impl Store for $store {
@@ -314,43 +377,31 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn create_report(&self, report: &NewReport) -> Result<CreateOutcome> {
-                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_REPORT);
-                    insert.push("VALUES (");
-                    push_report_values(&mut insert.separated(", "), report);
-                    insert.push(
-                        ") ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id",
-                    );
-                    let inserted: Option<Uuid> = insert
-                        .build_query_scalar()
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                    if inserted.is_none() {
-                        // The key was used before: answer with the report it created.
-                        let idempotency = report.idempotency.as_ref().ok_or_else(|| {
-                            StoreError::Corrupt("insert skipped without an idempotency key".into())
-                        })?;
-                        let sql = format!(
-                            "SELECT {REPORT_COLUMNS} FROM reports \
-                             WHERE device_id = $1 AND idempotency_key = $2"
-                        );
-                        let existing = sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql))
-                            .bind(report.device)
-                            .bind(idempotency.key.as_str())
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(<$store>::error)?
-                            .into_domain()?;
-                        tx.rollback().await.map_err(<$store>::error)?;
-                        return Ok(CreateOutcome::Existing(existing));
+                    let inserted = if <$store>::DATA_MODIFYING_CTE {
+                        insert_report_single_statement(self.writer(), report).await?
+                    } else {
+                        insert_report_in_transaction(self.writer(), report).await?
+                    };
+                    if let Some(row) = inserted {
+                        return Ok(CreateOutcome::Created(row.into_domain()?));
                     }
-                    insert_events(&mut tx, report.id, report.created_at, &report.events).await?;
-                    let stored = report_by_id(&mut tx, report.id).await?.ok_or_else(|| {
-                        StoreError::Corrupt("inserted report not found".into())
+                    // The key was used before: answer with the report it created. (A
+                    // concurrent first insert has committed by now: ON CONFLICT waited for it.)
+                    let idempotency = report.idempotency.as_ref().ok_or_else(|| {
+                        StoreError::Corrupt("insert skipped without an idempotency key".into())
                     })?;
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(CreateOutcome::Created(stored))
+                    let sql = format!(
+                        "SELECT {REPORT_COLUMNS} FROM reports \
+                         WHERE device_id = $1 AND idempotency_key = $2"
+                    );
+                    let existing = sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(report.device)
+                        .bind(idempotency.key.as_str())
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(<$store>::error)?
+                        .into_domain()?;
+                    Ok(CreateOutcome::Existing(existing))
                 }
 
                 async fn report(&self, id: Uuid) -> Result<Option<StoredReport>> {

@@ -165,6 +165,28 @@ both_databases! {
         assert!(events[0].public && !events[1].public);
         assert_eq!(store.count_reports().await.unwrap(), 1);
         store.close().await;
+
+        // The history cannot be rewritten, not even by hand.
+        let (update, delete) = match db {
+            Db::Sqlite => {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(&test_db.url).await.unwrap();
+                let u = sqlx::query("UPDATE report_events SET kind = 'x'").execute(&mut conn).await;
+                let d = sqlx::query("DELETE FROM report_events").execute(&mut conn).await;
+                (u.map(|_| ()), d.map(|_| ()))
+            }
+            Db::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&test_db.url).await.unwrap();
+                let u = sqlx::query("UPDATE report_events SET kind = 'x'").execute(&mut conn).await;
+                let d = sqlx::query("DELETE FROM report_events").execute(&mut conn).await;
+                (u.map(|_| ()), d.map(|_| ()))
+            }
+        };
+        for result in [update, delete] {
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("append-only"), "{message}");
+        }
     }
 
     async fn bulk_inserts_are_counted_and_readable(db: Db) {
