@@ -7,7 +7,7 @@ use balagh_domain::{
     AttributeType, AttributeValues, Channel, Description, GeoPoint, Jurisdiction, Priority,
     PublicReference, ReportStatus, RouteOutcome, Router, Service,
 };
-use balagh_store::{NewReport, Store, StoreError, StoredReport, Ts};
+use balagh_store::{Constraint, NewReport, Store, StoreError, StoredReport, Ts};
 use geo::{BoundingRect, Intersects};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -149,7 +149,7 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let batch: Vec<NewReport> = (0..n)
+        let mut batch: Vec<NewReport> = (0..n)
             .map(|_| {
                 let age = time::Duration::seconds(rng.random_range(0..span_secs));
                 synthetic_report(
@@ -161,7 +161,21 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
                 )
             })
             .collect();
-        store.bulk_insert_reports(&batch).await?;
+        // References are 40 random bits: at millions of rows a batch can hit a taken one.
+        // The batch is one transaction, so draw new references and try again.
+        let mut attempts = 0;
+        loop {
+            match store.bulk_insert_reports(&batch).await {
+                Err(StoreError::Conflict(Constraint::ReportReference)) if attempts < 5 => {
+                    attempts += 1;
+                    for report in &mut batch {
+                        report.reference =
+                            PublicReference::generate(&jurisdiction.reference_prefix, &mut rng);
+                    }
+                }
+                other => break other?,
+            }
+        }
         done += n;
         let rate = done as f64 / started.elapsed().as_secs_f64();
         eprintln!("generated {done} / {count} reports ({rate:.0}/s)");

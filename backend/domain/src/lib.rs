@@ -9,6 +9,7 @@ pub mod event;
 pub mod geo_point;
 pub mod jurisdiction;
 pub mod language;
+pub mod lifecycle;
 pub mod nearby;
 pub mod operator;
 pub mod report;
