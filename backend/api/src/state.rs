@@ -19,6 +19,13 @@ pub struct ApiSettings {
     pub max_body_bytes: usize,
     /// Longest a request may take before a 503.
     pub request_timeout: Duration,
+    /// Time an operator has to resolve a routed report, until SLA policies set it per
+    /// contract, service and priority.
+    pub resolve_target: time::Duration,
+    /// Days a resident has to reopen a resolved report.
+    pub reopen_window_days: u32,
+    /// Days after which an unanswered resolved report closes by itself.
+    pub auto_close_days: u32,
 }
 
 impl Default for ApiSettings {
@@ -28,6 +35,9 @@ impl Default for ApiSettings {
             nearby_window_days: 30,
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            resolve_target: time::Duration::hours(72),
+            reopen_window_days: 14,
+            auto_close_days: 7,
         }
     }
 }

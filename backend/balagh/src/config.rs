@@ -105,6 +105,19 @@ pub struct FileConfig {
     pub nearby: NearbyFileConfig,
     #[serde(default)]
     pub http: HttpFileConfig,
+    #[serde(default)]
+    pub tickets: TicketsFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsFileConfig {
+    /// Hours an operator has to resolve a ticket (until SLA policies say otherwise).
+    pub resolve_target_hours: Option<u32>,
+    /// Days a resident may reopen a resolved report.
+    pub reopen_window_days: Option<u32>,
+    /// Days after which an unanswered resolved report closes.
+    pub auto_close_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,6 +215,18 @@ impl Settings {
                 .http
                 .request_timeout_seconds
                 .map_or(defaults.request_timeout, Duration::from_secs),
+            resolve_target: file
+                .tickets
+                .resolve_target_hours
+                .map_or(defaults.resolve_target, |h| time::Duration::hours(h.into())),
+            reopen_window_days: file
+                .tickets
+                .reopen_window_days
+                .unwrap_or(defaults.reopen_window_days),
+            auto_close_days: file
+                .tickets
+                .auto_close_days
+                .unwrap_or(defaults.auto_close_days),
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

@@ -14,6 +14,9 @@ use rand::seq::IndexedRandom;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+/// Resolve target of generated tickets (the service's default until SLA policies).
+const DEFAULT_RESOLVE_TARGET: time::Duration = time::Duration::hours(72);
+
 /// Rows per transaction.
 const BATCH: usize = 5_000;
 
@@ -124,6 +127,8 @@ pub fn synthetic_report(
         device: None,
         idempotency: None,
         created_at,
+        due_at: operator.map(|_| Ts::new(created_at.get() + DEFAULT_RESOLVE_TARGET)),
+        contact: None,
         events: StoredReport::creation_events(Actor::System, operator, contract, channel),
     }
 }

@@ -355,7 +355,7 @@ async fn main() {
         let stored = store.count_reports().await.expect("count") as usize;
         if stored < *size {
             eprintln!("filling to {size} reports…");
-            balagh::generate::generate(store.as_ref(), size - stored, 25)
+            balagh::generate::generate(store.as_ref(), size - stored, args.fill_days)
                 .await
                 .expect("fill");
         }

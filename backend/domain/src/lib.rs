@@ -4,6 +4,7 @@
 //! exist valid afterwards ("parse, don't validate"): a [`GeoPoint`] is always on Earth, a
 //! [`Description`] is always within bounds, a [`ServiceCode`] always well-formed.
 
+pub mod account;
 pub mod contract;
 pub mod event;
 pub mod geo_point;
@@ -15,6 +16,7 @@ pub mod operator;
 pub mod report;
 pub mod routing;
 pub mod service;
+pub mod sla;
 pub mod zones;
 
 pub use contract::{Contract, ContractId};

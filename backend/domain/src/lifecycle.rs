@@ -192,10 +192,16 @@ mod tests {
         assert!(e.allowed.is_empty(), "closed is final");
         let e = transition(Resolved, Acknowledge).unwrap_err();
         assert_eq!(e.allowed, vec![Confirm, Reopen, AutoClose]);
-        assert_eq!(e.to_string(), "cannot acknowledge a report that is resolved");
+        assert_eq!(
+            e.to_string(),
+            "cannot acknowledge a report that is resolved"
+        );
         assert!(transition(Duplicate, Route).is_err());
         assert!(transition(Paused, Pause).is_err());
-        assert!(transition(New, Dismiss).is_err(), "a routed report is not dismissed");
+        assert!(
+            transition(New, Dismiss).is_err(),
+            "a routed report is not dismissed"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Report intake in one statement (see `impl_sql_store!`).
     const DATA_MODIFYING_CTE: bool = true;
+    /// Appended to outbox claims: replicas skip rows another replica has locked.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const BACKEND: Backend = Backend::Postgres;
 
     /// Connects lazily: the service starts even while PostgreSQL is still coming up, and

@@ -19,6 +19,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Report intake in one statement (see `impl_sql_store!`).
     const DATA_MODIFYING_CTE: bool = false;
+    /// Appended to outbox claims: replicas skip rows another replica has locked (SQLite has one writer, so there is nothing to skip).
+    const SKIP_LOCKED: &'static str = "";
     const BACKEND: Backend = Backend::Sqlite;
 
     /// Opens (creating if needed) the database file named by a `sqlite://PATH` URL.

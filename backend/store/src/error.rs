@@ -10,6 +10,9 @@ pub enum Constraint {
     Supporter,
     OperatorSlug,
     ContractReference,
+    UserEmail,
+    ApiToken,
+    Follower,
     /// A constraint this code does not name (a bug if it reaches a user).
     Other(String),
 }
@@ -46,6 +49,17 @@ const NAMES: &[(Constraint, &str, &str)] = &[
         Constraint::ContractReference,
         "contracts_reference_key",
         "contracts.jurisdiction_id, contracts.reference",
+    ),
+    (Constraint::UserEmail, "users_email_key", "users.email"),
+    (
+        Constraint::ApiToken,
+        "api_tokens_token_hash_key",
+        "api_tokens.token_hash",
+    ),
+    (
+        Constraint::Follower,
+        "report_followers_pkey",
+        "report_followers.report_id, report_followers.device_id",
     ),
 ];
 

@@ -5,16 +5,22 @@
 //! through [`impl_sql_store!`]; only what truly differs (pools, migrations, error codes) is
 //! written per database. Every integration test runs against both.
 
+mod accounts;
 mod error;
+mod outbox;
 mod records;
 mod rows;
 #[doc(hidden)]
 pub mod shared;
+mod tickets;
 mod timestamp;
 
+pub use accounts::*;
 pub use error::{Constraint, StoreError};
+pub use outbox::*;
 pub use records::*;
 pub use rows::*;
+pub use tickets::*;
 pub use timestamp::Ts;
 
 // Re-exported so the shared implementation macro resolves the same sqlx in every backend.
@@ -23,7 +29,10 @@ pub use async_trait::async_trait;
 #[doc(hidden)]
 pub use sqlx;
 
-use balagh_domain::{Contract, Jurisdiction, JurisdictionId, Service, zones::ZoneFeature};
+use balagh_domain::account::{Email, Scope, User};
+use balagh_domain::{
+    Contract, Jurisdiction, JurisdictionId, NewEvent, OperatorId, Service, zones::ZoneFeature,
+};
 use uuid::Uuid;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -115,4 +124,77 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// generators and benchmarks.
     async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()>;
     async fn count_reports(&self) -> Result<i64>;
+
+    // --- accounts ------------------------------------------------------------------------
+
+    async fn create_user(&self, user: &NewUser) -> Result<()>;
+    async fn user(&self, id: Uuid) -> Result<Option<User>>;
+    /// The user and their password hash, for login.
+    async fn user_for_login(&self, email: &Email) -> Result<Option<(User, String)>>;
+    /// Users with a grant in this scope.
+    async fn users_in_scope(&self, scope: &Scope) -> Result<Vec<User>>;
+    async fn update_user(&self, id: Uuid, update: &UserUpdate) -> Result<Option<User>>;
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// The active user of an unexpired session, and its CSRF token.
+    async fn session_user(&self, token_hash: &[u8], now: Ts) -> Result<Option<(User, String)>>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()>;
+    async fn create_api_token(&self, token: &NewApiToken) -> Result<()>;
+    /// The active user of an unexpired, unrevoked API token.
+    async fn api_token_user(&self, token_hash: &[u8], now: Ts) -> Result<Option<User>>;
+    async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenInfo>>;
+    /// Revokes one of the user's tokens; false if it is not theirs or already revoked.
+    async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid, now: Ts) -> Result<bool>;
+    /// Until when logins for this key are refused, if they are.
+    async fn login_locked_until(&self, key: &str, now: Ts) -> Result<Option<Ts>>;
+    /// Counts a failed login; returns the lock-out end if this failure triggered one.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: Ts,
+        policy: &ThrottlePolicy,
+    ) -> Result<Option<Ts>>;
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+
+    // --- tickets -------------------------------------------------------------------------
+
+    /// Applies a change if the report is still at the expected version, with its events and
+    /// outbox messages, in one transaction.
+    async fn change_report(&self, change: &ReportChange) -> Result<ChangeOutcome>;
+    /// Marks `change.report_id` a duplicate of `original`: applies the change and moves its
+    /// supporters and followers to the original, in one transaction.
+    async fn merge_duplicate(
+        &self,
+        change: &ReportChange,
+        original: Uuid,
+        original_event: &NewEvent,
+    ) -> Result<ChangeOutcome>;
+    async fn ticket_queue(&self, query: &QueueQuery) -> Result<Vec<StoredReport>>;
+    async fn triage_queue(&self, query: &TriageQuery) -> Result<Vec<StoredReport>>;
+    /// Resolved reports whose resolution is older than `before` (for auto-closing).
+    async fn resolved_before(&self, before: Ts, limit: u32) -> Result<Vec<StoredReport>>;
+    async fn follow_report(&self, report_id: Uuid, device: Uuid, at: Ts) -> Result<bool>;
+    async fn followers(&self, report_id: Uuid) -> Result<Vec<Uuid>>;
+
+    // --- outbox and webhooks -------------------------------------------------------------
+
+    async fn set_webhook_endpoint(&self, endpoint: &WebhookEndpoint, at: Ts) -> Result<()>;
+    async fn webhook_endpoint(&self, operator: OperatorId) -> Result<Option<WebhookEndpoint>>;
+    /// Claims up to `limit` due pending messages of a topic for `lease`; a message claimed by
+    /// one worker is not claimed by another until the lease ends.
+    async fn claim_outbox(
+        &self,
+        topic: &str,
+        now: Ts,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>>;
+    async fn record_delivery(&self, id: Uuid, result: &DeliveryResult) -> Result<()>;
+    async fn outbox_messages(
+        &self,
+        operator: OperatorId,
+        state: OutboxState,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// Puts a dead message back in the queue; false if there is no such dead message.
+    async fn replay_outbox(&self, operator: OperatorId, id: Uuid, now: Ts) -> Result<bool>;
 }

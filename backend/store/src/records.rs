@@ -44,6 +44,9 @@ pub struct NewReport {
     pub device: Option<Uuid>,
     pub idempotency: Option<Idempotency>,
     pub created_at: Ts,
+    pub due_at: Option<Ts>,
+    /// Name and phone given at the counter or by phone: private.
+    pub contact: Option<Value>,
     /// Written in the same transaction as the report, in order.
     pub events: Vec<NewEvent>,
 }
@@ -70,6 +73,18 @@ pub struct StoredReport {
     pub version: i64,
     pub created_at: Ts,
     pub updated_at: Ts,
+    /// The operator agent working it.
+    pub assignee: Option<Uuid>,
+    pub duplicate_of: Option<Uuid>,
+    /// Moderated: the description is hidden from everyone but staff (the original stays).
+    pub description_hidden: bool,
+    /// When the operator must have resolved it.
+    pub due_at: Option<Ts>,
+    pub resolved_at: Option<Ts>,
+    /// The resident's rating of the resolution, 1–5.
+    pub rating: Option<u8>,
+    /// Name and phone given at the counter or by phone: private.
+    pub contact: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -123,7 +123,8 @@ impl ContractRow {
 /// The columns of `reports` every read selects, in [`ReportRow`]'s order.
 pub const REPORT_COLUMNS: &str = "id, reference, jurisdiction_id, service_code, lat, lon, \
     accuracy_m, description, attributes, channel, status, priority, operator_id, contract_id, \
-    device_id, request_hash, supporters, version, created_at, updated_at";
+    device_id, request_hash, supporters, version, created_at, updated_at, assignee_id, \
+    duplicate_of, description_hidden, due_at, resolved_at, rating, contact";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ReportRow {
@@ -147,6 +148,13 @@ pub struct ReportRow {
     pub version: i64,
     pub created_at: Ts,
     pub updated_at: Ts,
+    pub assignee_id: Option<Uuid>,
+    pub duplicate_of: Option<Uuid>,
+    pub description_hidden: bool,
+    pub due_at: Option<Ts>,
+    pub resolved_at: Option<Ts>,
+    pub rating: Option<i32>,
+    pub contact: Option<Json<Value>>,
 }
 
 impl ReportRow {
@@ -175,6 +183,13 @@ impl ReportRow {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            assignee: self.assignee_id,
+            duplicate_of: self.duplicate_of,
+            description_hidden: self.description_hidden,
+            due_at: self.due_at,
+            resolved_at: self.resolved_at,
+            rating: self.rating.map(|r| r as u8),
+            contact: self.contact.map(|c| c.0),
         })
     }
 }

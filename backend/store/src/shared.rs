@@ -83,6 +83,110 @@ macro_rules! impl_sql_store {
                     .transpose()
             }
 
+            /// Appends outbox messages in one statement.
+            async fn insert_outbox(conn: &mut Conn, messages: &[NewOutboxMessage]) -> Result<()> {
+                if messages.is_empty() {
+                    return Ok(());
+                }
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO outbox (id, topic, operator_id, event_type, payload, state, \
+                     attempts, next_attempt_at, created_at) ",
+                );
+                insert.push_values(messages, |mut b, m| {
+                    b.push_bind(m.id)
+                        .push_bind(m.topic)
+                        .push_bind(m.operator.map(|o| o.0))
+                        .push_bind(m.event_type.clone())
+                        .push_bind(Json(m.payload.clone()))
+                        .push_bind("pending")
+                        .push_bind(0i32)
+                        .push_bind(m.created_at)
+                        .push_bind(m.created_at);
+                });
+                insert.build().execute(&mut *conn).await.map_err(<$store>::error)?;
+                Ok(())
+            }
+
+            /// Updates a report at its expected version; on success appends the change's
+            /// events and outbox messages.
+            async fn apply_change(conn: &mut Conn, c: &ReportChange) -> Result<ChangeOutcome> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "UPDATE reports SET version = version + 1, updated_at = ",
+                );
+                q.push_bind(c.at);
+                if let Some(status) = c.status {
+                    q.push(", status = ").push_bind(status.as_str());
+                }
+                if let Some(routing) = c.operator {
+                    q.push(", operator_id = ")
+                        .push_bind(routing.map(|(o, _)| o.0))
+                        .push(", contract_id = ")
+                        .push_bind(routing.map(|(_, k)| k.0));
+                }
+                if let Some(assignee) = c.assignee {
+                    q.push(", assignee_id = ").push_bind(assignee);
+                }
+                if let Some(original) = c.duplicate_of {
+                    q.push(", duplicate_of = ").push_bind(original);
+                }
+                if let Some(hidden) = c.description_hidden {
+                    q.push(", description_hidden = ").push_bind(hidden);
+                }
+                if let Some(due) = c.due_at {
+                    q.push(", due_at = ").push_bind(due);
+                }
+                if let Some(resolved) = c.resolved_at {
+                    q.push(", resolved_at = ").push_bind(resolved);
+                }
+                if let Some(rating) = c.rating {
+                    q.push(", rating = ").push_bind(i32::from(rating));
+                }
+                q.push(" WHERE id = ")
+                    .push_bind(c.report_id)
+                    .push(" AND version = ")
+                    .push_bind(c.expected_version)
+                    .push(" RETURNING ")
+                    .push(REPORT_COLUMNS);
+                let updated: Option<ReportRow> = q
+                    .build_query_as()
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(<$store>::error)?;
+                match updated {
+                    Some(row) => {
+                        insert_events(conn, c.report_id, c.at, &c.events).await?;
+                        insert_outbox(conn, &c.outbox).await?;
+                        Ok(ChangeOutcome::Applied(row.into_domain()?))
+                    }
+                    None => Ok(match report_by_id(conn, c.report_id).await? {
+                        Some(current) => ChangeOutcome::VersionMismatch(current),
+                        None => ChangeOutcome::NotFound,
+                    }),
+                }
+            }
+
+            fn status_list(statuses: &[ReportStatus]) -> String {
+                statuses
+                    .iter()
+                    .map(|s| format!("'{}'", s.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+
+            async fn user_row(
+                pool: &sqlx::Pool<$db>,
+                sql: String,
+                bind: impl FnOnce(
+                    sqlx::query::QueryAs<'_, $db, UserWithRow, <$db as sqlx::Database>::Arguments>,
+                ) -> sqlx::query::QueryAs<'_, $db, UserWithRow, <$db as sqlx::Database>::Arguments>,
+            ) -> Result<Option<(balagh_domain::account::User, String)>> {
+                let row = bind(sqlx::query_as::<_, UserWithRow>(sqlx::AssertSqlSafe(sql)))
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(<$store>::error)?;
+                row.map(|r| Ok((r.user.into_domain()?, r.extra))).transpose()
+            }
+
             fn push_report_values(
                 b: &mut sqlx::query_builder::Separated<'_, $db, &'static str>,
                 r: &NewReport,
@@ -106,13 +210,15 @@ macro_rules! impl_sql_store {
                     .push_bind(r.idempotency.as_ref().map(|i| i.key.as_str().to_owned()))
                     .push_bind(r.idempotency.as_ref().map(|i| i.request_hash.clone()))
                     .push_bind(r.created_at)
-                    .push_bind(r.created_at);
+                    .push_bind(r.created_at)
+                    .push_bind(r.due_at)
+                    .push_bind(r.contact.as_ref().map(Json));
             }
 
             const INSERT_REPORT: &str = "INSERT INTO reports (id, reference, jurisdiction_id, \
                 service_code, lat, lon, accuracy_m, cell, description, attributes, channel, \
                 status, priority, operator_id, contract_id, device_id, idempotency_key, \
-                request_hash, created_at, updated_at) ";
+                request_hash, created_at, updated_at, due_at, contact) ";
 
             /// Report and events in one transaction: INSERT … RETURNING, then the events.
             /// `None` when the device already used the idempotency key.
@@ -530,6 +636,555 @@ macro_rules! impl_sql_store {
                         .fetch_one(self.reader())
                         .await
                         .map_err(<$store>::error)
+                }
+
+                async fn create_user(&self, user: &NewUser) -> Result<()> {
+                    let (jurisdiction, operator) = scope_columns(&user.grant);
+                    sqlx::query(
+                        "INSERT INTO users (id, email, display_name, password_hash, role, \
+                         jurisdiction_id, operator_id, active, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8)",
+                    )
+                    .bind(user.id)
+                    .bind(user.email.as_str())
+                    .bind(&user.display_name)
+                    .bind(&user.password_hash)
+                    .bind(user.grant.role().as_str())
+                    .bind(jurisdiction)
+                    .bind(operator)
+                    .bind(user.created_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn user(&self, id: Uuid) -> Result<Option<balagh_domain::account::User>> {
+                    let sql = format!("SELECT {} FROM users WHERE id = $1", user_columns(""));
+                    sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(<$store>::error)?
+                        .map(UserRow::into_domain)
+                        .transpose()
+                }
+
+                async fn user_for_login(
+                    &self,
+                    email: &balagh_domain::account::Email,
+                ) -> Result<Option<(balagh_domain::account::User, String)>> {
+                    let sql = format!(
+                        "SELECT {}, password_hash AS extra FROM users WHERE email = $1",
+                        user_columns("")
+                    );
+                    user_row(self.reader(), sql, |q| q.bind(email.as_str().to_owned())).await
+                }
+
+                async fn users_in_scope(
+                    &self,
+                    scope: &balagh_domain::account::Scope,
+                ) -> Result<Vec<balagh_domain::account::User>> {
+                    use balagh_domain::account::Scope;
+                    let (column, sql_scope) = match scope {
+                        Scope::Jurisdiction(_) => ("jurisdiction_id", "text"),
+                        Scope::Operator(_) => ("operator_id", "uuid"),
+                    };
+                    let _ = sql_scope;
+                    let sql = format!(
+                        "SELECT {} FROM users WHERE {column} = $1 ORDER BY email",
+                        user_columns("")
+                    );
+                    let query = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql));
+                    let query = match scope {
+                        Scope::Jurisdiction(j) => query.bind(j.as_str().to_owned()),
+                        Scope::Operator(o) => query.bind(o.0),
+                    };
+                    let rows = query.fetch_all(self.reader()).await.map_err(<$store>::error)?;
+                    convert_all(rows, UserRow::into_domain)
+                }
+
+                async fn update_user(
+                    &self,
+                    id: Uuid,
+                    update: &UserUpdate,
+                ) -> Result<Option<balagh_domain::account::User>> {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE users SET id = id");
+                    if let Some(name) = &update.display_name {
+                        q.push(", display_name = ").push_bind(name.clone());
+                    }
+                    if let Some(grant) = &update.grant {
+                        let (jurisdiction, operator) = scope_columns(grant);
+                        q.push(", role = ")
+                            .push_bind(grant.role().as_str())
+                            .push(", jurisdiction_id = ")
+                            .push_bind(jurisdiction)
+                            .push(", operator_id = ")
+                            .push_bind(operator);
+                    }
+                    if let Some(active) = update.active {
+                        q.push(", active = ").push_bind(active);
+                    }
+                    if let Some(hash) = &update.password_hash {
+                        q.push(", password_hash = ").push_bind(hash.clone());
+                    }
+                    q.push(" WHERE id = ").push_bind(id).push(" RETURNING ").push(user_columns(""));
+                    q.build_query_as::<UserRow>()
+                        .fetch_optional(self.writer())
+                        .await
+                        .map_err(<$store>::error)?
+                        .map(UserRow::into_domain)
+                        .transpose()
+                }
+
+                async fn create_session(&self, s: &NewSession) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, \
+                         expires_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&s.token_hash)
+                    .bind(s.user_id)
+                    .bind(&s.csrf_token)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn session_user(
+                    &self,
+                    token_hash: &[u8],
+                    now: Ts,
+                ) -> Result<Option<(balagh_domain::account::User, String)>> {
+                    let sql = format!(
+                        "SELECT {}, s.csrf_token AS extra FROM sessions s \
+                         JOIN users u ON u.id = s.user_id \
+                         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
+                        user_columns("u.")
+                    );
+                    user_row(self.reader(), sql, |q| q.bind(token_hash.to_vec()).bind(now)).await
+                }
+
+                async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .execute(self.writer())
+                        .await
+                        .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, \
+                         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(t.id)
+                    .bind(t.user_id)
+                    .bind(&t.name)
+                    .bind(&t.token_hash)
+                    .bind(t.created_at)
+                    .bind(t.expires_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn api_token_user(
+                    &self,
+                    token_hash: &[u8],
+                    now: Ts,
+                ) -> Result<Option<balagh_domain::account::User>> {
+                    let sql = format!(
+                        "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL \
+                         AND u.active",
+                        user_columns("u.")
+                    );
+                    sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(<$store>::error)?
+                        .map(UserRow::into_domain)
+                        .transpose()
+                }
+
+                async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenInfo>> {
+                    sqlx::query_as::<_, ApiTokenInfo>(
+                        "SELECT id, name, created_at, expires_at, revoked_at FROM api_tokens \
+                         WHERE user_id = $1 ORDER BY created_at, id",
+                    )
+                    .bind(user_id)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+
+                async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid, now: Ts) -> Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = $3 \
+                         WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(user_id)
+                    .bind(token_id)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn login_locked_until(&self, key: &str, now: Ts) -> Result<Option<Ts>> {
+                    let until: Option<Option<Ts>> =
+                        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
+                            .bind(key)
+                            .fetch_optional(self.reader())
+                            .await
+                            .map_err(<$store>::error)?;
+                    Ok(until.flatten().filter(|t| *t > now))
+                }
+
+                async fn record_login_failure(
+                    &self,
+                    key: &str,
+                    now: Ts,
+                    policy: &ThrottlePolicy,
+                ) -> Result<Option<Ts>> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    // One statement per failure, so that replicas counting at once add up.
+                    let failures: i32 = sqlx::query_scalar(
+                        "INSERT INTO login_throttle (key, failures, window_started_at) \
+                         VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
+                         failures = CASE WHEN login_throttle.window_started_at < $3 THEN 1 \
+                                    ELSE login_throttle.failures + 1 END, \
+                         window_started_at = CASE WHEN login_throttle.window_started_at < $3 \
+                                    THEN $2 ELSE login_throttle.window_started_at END \
+                         RETURNING failures",
+                    )
+                    .bind(key)
+                    .bind(now)
+                    .bind(Ts::new(now.get() - policy.window))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    let locked = if failures >= policy.max_failures {
+                        let until = Ts::new(now.get() + policy.lockout);
+                        sqlx::query(
+                            "UPDATE login_throttle SET locked_until = $2, failures = 0, \
+                             window_started_at = $3 WHERE key = $1",
+                        )
+                        .bind(key)
+                        .bind(until)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                        Some(until)
+                    } else {
+                        None
+                    };
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(locked)
+                }
+
+                async fn clear_login_failures(&self, key: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                        .bind(key)
+                        .execute(self.writer())
+                        .await
+                        .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn change_report(&self, change: &ReportChange) -> Result<ChangeOutcome> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let outcome = apply_change(&mut tx, change).await?;
+                    if matches!(outcome, ChangeOutcome::Applied(_)) {
+                        tx.commit().await.map_err(<$store>::error)?;
+                    } else {
+                        tx.rollback().await.map_err(<$store>::error)?;
+                    }
+                    Ok(outcome)
+                }
+
+                async fn merge_duplicate(
+                    &self,
+                    change: &ReportChange,
+                    original: Uuid,
+                    original_event: &NewEvent,
+                ) -> Result<ChangeOutcome> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let outcome = apply_change(&mut tx, change).await?;
+                    if !matches!(outcome, ChangeOutcome::Applied(_)) {
+                        tx.rollback().await.map_err(<$store>::error)?;
+                        return Ok(outcome);
+                    }
+                    // The duplicate's reporter and supporters support the original (except its
+                    // own reporter); its followers follow it.
+                    for sql in [
+                        "INSERT INTO report_supporters (report_id, device_id, at) \
+                         SELECT $1, device_id, $3 FROM reports WHERE id = $2 \
+                         AND device_id IS NOT NULL \
+                         AND device_id IS DISTINCT FROM (SELECT device_id FROM reports WHERE id = $1) \
+                         ON CONFLICT (report_id, device_id) DO NOTHING",
+                        "INSERT INTO report_supporters (report_id, device_id, at) \
+                         SELECT $1, device_id, $3 FROM report_supporters WHERE report_id = $2 \
+                         AND device_id IS DISTINCT FROM (SELECT device_id FROM reports WHERE id = $1) \
+                         ON CONFLICT (report_id, device_id) DO NOTHING",
+                        "INSERT INTO report_followers (report_id, device_id, since) \
+                         SELECT $1, device_id, $3 FROM report_followers WHERE report_id = $2 \
+                         ON CONFLICT (report_id, device_id) DO NOTHING",
+                        "UPDATE reports SET supporters = \
+                         (SELECT COUNT(*) FROM report_supporters WHERE report_id = $1), \
+                         updated_at = $3, version = version + 1 WHERE id = $1 AND $2 = $2",
+                    ] {
+                        sqlx::query(sql)
+                            .bind(original)
+                            .bind(change.report_id)
+                            .bind(change.at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(<$store>::error)?;
+                    }
+                    insert_events(&mut tx, original, change.at, std::slice::from_ref(original_event))
+                        .await?;
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(outcome)
+                }
+
+                async fn ticket_queue(&self, q: &QueueQuery) -> Result<Vec<StoredReport>> {
+                    let statuses = if q.statuses.is_empty() {
+                        ReportStatus::OPEN.to_vec()
+                    } else {
+                        q.statuses.clone()
+                    };
+                    let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE status IN ({}) AND operator_id = ",
+                        status_list(&statuses)
+                    ));
+                    sql.push_bind(q.operator.0);
+                    if !q.service_codes.is_empty() {
+                        sql.push(" AND service_code IN (");
+                        let mut codes = sql.separated(", ");
+                        for code in &q.service_codes {
+                            codes.push_bind(code.as_str().to_owned());
+                        }
+                        sql.push(")");
+                    }
+                    if let Some(contract) = q.contract {
+                        sql.push(" AND contract_id = ").push_bind(contract.0);
+                    }
+                    if let Some(assignee) = q.assignee {
+                        sql.push(" AND assignee_id = ").push_bind(assignee);
+                    }
+                    if let Some(before) = q.due_before {
+                        sql.push(" AND due_at <= ").push_bind(before);
+                    }
+                    if let Some(after) = &q.after {
+                        sql.push(" AND (due_at, id) > (")
+                            .push_bind(after.due_at)
+                            .push(", ")
+                            .push_bind(after.id)
+                            .push(")");
+                    }
+                    sql.push(" ORDER BY due_at, id LIMIT ").push_bind(i64::from(q.limit));
+                    let rows = sql
+                        .build_query_as::<ReportRow>()
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)?;
+                    convert_all(rows, ReportRow::into_domain)
+                }
+
+                async fn triage_queue(&self, q: &TriageQuery) -> Result<Vec<StoredReport>> {
+                    let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE status IN ({}) \
+                         AND jurisdiction_id = ",
+                        status_list(&q.statuses)
+                    ));
+                    sql.push_bind(q.jurisdiction.as_str().to_owned());
+                    if let Some((created_at, id)) = &q.after {
+                        sql.push(" AND (created_at, id) > (")
+                            .push_bind(*created_at)
+                            .push(", ")
+                            .push_bind(*id)
+                            .push(")");
+                    }
+                    sql.push(" ORDER BY created_at, id LIMIT ").push_bind(i64::from(q.limit));
+                    let rows = sql
+                        .build_query_as::<ReportRow>()
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)?;
+                    convert_all(rows, ReportRow::into_domain)
+                }
+
+                async fn resolved_before(&self, before: Ts, limit: u32) -> Result<Vec<StoredReport>> {
+                    let sql = format!(
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE status = 'resolved' \
+                         AND resolved_at < $1 ORDER BY resolved_at, id LIMIT $2"
+                    );
+                    let rows = sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(before)
+                        .bind(i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)?;
+                    convert_all(rows, ReportRow::into_domain)
+                }
+
+                async fn follow_report(&self, report_id: Uuid, device: Uuid, at: Ts) -> Result<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO report_followers (report_id, device_id, since) \
+                         VALUES ($1, $2, $3) ON CONFLICT (report_id, device_id) DO NOTHING",
+                    )
+                    .bind(report_id)
+                    .bind(device)
+                    .bind(at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn followers(&self, report_id: Uuid) -> Result<Vec<Uuid>> {
+                    sqlx::query_scalar(
+                        "SELECT device_id FROM reports WHERE id = $1 AND device_id IS NOT NULL \
+                         UNION SELECT device_id FROM report_supporters WHERE report_id = $1 \
+                         UNION SELECT device_id FROM report_followers WHERE report_id = $1",
+                    )
+                    .bind(report_id)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+
+                async fn set_webhook_endpoint(&self, e: &WebhookEndpoint, at: Ts) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO operator_webhooks (operator_id, url, secret, active, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (operator_id) DO UPDATE SET \
+                         url = excluded.url, secret = excluded.secret, active = excluded.active, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(e.operator_id)
+                    .bind(&e.url)
+                    .bind(&e.secret)
+                    .bind(e.active)
+                    .bind(at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn webhook_endpoint(
+                    &self,
+                    operator: balagh_domain::OperatorId,
+                ) -> Result<Option<WebhookEndpoint>> {
+                    sqlx::query_as::<_, WebhookEndpoint>(
+                        "SELECT operator_id, url, secret, active FROM operator_webhooks \
+                         WHERE operator_id = $1",
+                    )
+                    .bind(operator.0)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+
+                async fn claim_outbox(
+                    &self,
+                    topic: &str,
+                    now: Ts,
+                    lease: time::Duration,
+                    limit: u32,
+                ) -> Result<Vec<OutboxMessage>> {
+                    let sql = format!(
+                        "UPDATE outbox SET locked_until = $3, \
+                         first_attempt_at = COALESCE(first_attempt_at, $2) \
+                         WHERE id IN (SELECT id FROM outbox WHERE topic = $1 AND state = 'pending' \
+                         AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                         ORDER BY next_attempt_at LIMIT $4{}) RETURNING {OUTBOX_COLUMNS}",
+                        <$store>::SKIP_LOCKED
+                    );
+                    sqlx::query_as::<_, OutboxMessage>(sqlx::AssertSqlSafe(sql))
+                        .bind(topic)
+                        .bind(now)
+                        .bind(Ts::new(now.get() + lease))
+                        .bind(i64::from(limit))
+                        .fetch_all(self.writer())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn record_delivery(&self, id: Uuid, result: &DeliveryResult) -> Result<()> {
+                    let query = match result {
+                        DeliveryResult::Delivered { at } => sqlx::query(
+                            "UPDATE outbox SET state = 'delivered', delivered_at = $2, \
+                             attempts = attempts + 1, locked_until = NULL, last_error = NULL \
+                             WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(*at),
+                        DeliveryResult::Retry { error, next_attempt_at } => sqlx::query(
+                            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
+                             next_attempt_at = $3, locked_until = NULL WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(error.clone())
+                        .bind(*next_attempt_at),
+                        DeliveryResult::Dead { error } => sqlx::query(
+                            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, \
+                             last_error = $2, locked_until = NULL WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(error.clone()),
+                    };
+                    query.execute(self.writer()).await.map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn outbox_messages(
+                    &self,
+                    operator: balagh_domain::OperatorId,
+                    state: OutboxState,
+                    limit: u32,
+                ) -> Result<Vec<OutboxMessage>> {
+                    let sql = format!(
+                        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE operator_id = $1 AND state = $2 \
+                         ORDER BY created_at DESC, id DESC LIMIT $3"
+                    );
+                    sqlx::query_as::<_, OutboxMessage>(sqlx::AssertSqlSafe(sql))
+                        .bind(operator.0)
+                        .bind(state.as_str())
+                        .bind(i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn replay_outbox(
+                    &self,
+                    operator: balagh_domain::OperatorId,
+                    id: Uuid,
+                    now: Ts,
+                ) -> Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE outbox SET state = 'pending', attempts = 0, first_attempt_at = NULL, \
+                         next_attempt_at = $3, locked_until = NULL WHERE id = $1 \
+                         AND operator_id = $2 AND state = 'dead'",
+                    )
+                    .bind(id)
+                    .bind(operator.0)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(done.rows_affected() == 1)
                 }
             }
         };

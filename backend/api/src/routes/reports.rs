@@ -232,6 +232,8 @@ pub async fn create_report(
             request_hash: hash.clone(),
         }),
         created_at: now,
+        due_at: operator.map(|_| Ts::new(now.get() + state.settings().resolve_target)),
+        contact: None,
         events: StoredReport::creation_events(
             Actor::Device(device),
             operator,

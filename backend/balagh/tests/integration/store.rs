@@ -43,6 +43,8 @@ fn report(demo: &DemoData, device: Option<Uuid>, key: Option<&str>, at: Ts) -> N
             request_hash: vec![1, 2, 3],
         }),
         created_at: at,
+        due_at: None,
+        contact: None,
         events: StoredReport::creation_events(Actor::System, None, None, Channel::App),
     }
 }
