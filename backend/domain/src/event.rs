@@ -16,14 +16,32 @@ pub enum EventKind {
     Unrouted,
     /// A resident said "me too".
     Supported,
+    /// The status changed (data: action, from, to, and the note, reason or operator).
+    StatusChanged,
+    /// An operator agent was assigned (data: from, to).
+    Assigned,
+    /// A comment (data: text, public).
+    Comment,
+    /// Staff hid or showed the description (the original stays in `created`).
+    Moderated,
+    /// Another report was merged into this one as a duplicate.
+    DuplicateMerged,
+    /// The resident rated the resolution (data: stars, comment).
+    Rated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::Created,
         EventKind::Routed,
         EventKind::Unrouted,
         EventKind::Supported,
+        EventKind::StatusChanged,
+        EventKind::Assigned,
+        EventKind::Comment,
+        EventKind::Moderated,
+        EventKind::DuplicateMerged,
+        EventKind::Rated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +50,12 @@ impl EventKind {
             EventKind::Routed => "routed",
             EventKind::Unrouted => "unrouted",
             EventKind::Supported => "supported",
+            EventKind::StatusChanged => "status_changed",
+            EventKind::Assigned => "assigned",
+            EventKind::Comment => "comment",
+            EventKind::Moderated => "moderated",
+            EventKind::DuplicateMerged => "duplicate_merged",
+            EventKind::Rated => "rated",
         }
     }
 
@@ -44,6 +68,8 @@ impl EventKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     Device(Uuid),
+    /// Commune or operator staff.
+    User(Uuid),
     System,
 }
 
@@ -52,6 +78,7 @@ impl Actor {
     pub fn to_stored(self) -> String {
         match self {
             Actor::Device(id) => format!("device:{id}"),
+            Actor::User(id) => format!("user:{id}"),
             Actor::System => "system".to_owned(),
         }
     }
@@ -59,6 +86,7 @@ impl Actor {
     pub fn from_stored(raw: &str) -> Option<Self> {
         match raw.split_once(':') {
             Some(("device", id)) => Uuid::parse_str(id).ok().map(Actor::Device),
+            Some(("user", id)) => Uuid::parse_str(id).ok().map(Actor::User),
             None if raw == "system" => Some(Actor::System),
             _ => None,
         }
@@ -83,7 +111,7 @@ mod tests {
     #[test]
     fn actor_round_trip() {
         let id = Uuid::now_v7();
-        for a in [Actor::Device(id), Actor::System] {
+        for a in [Actor::Device(id), Actor::User(id), Actor::System] {
             assert_eq!(Actor::from_stored(&a.to_stored()), Some(a));
         }
         assert_eq!(Actor::from_stored("device:nope"), None);
