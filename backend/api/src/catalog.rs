@@ -71,6 +71,16 @@ impl Catalog {
         self.operators.get(&id)
     }
 
+    /// Operators holding contracts in a jurisdiction.
+    pub fn operators_of<'a>(
+        &'a self,
+        jurisdiction: &'a JurisdictionId,
+    ) -> impl Iterator<Item = &'a OperatorRecord> + 'a {
+        self.operators
+            .values()
+            .filter(move |r| &r.jurisdiction == jurisdiction)
+    }
+
     pub fn router(&self) -> &Router {
         &self.router
     }

@@ -1,6 +1,8 @@
 //! Balagh's HTTP API: `/api/v1` for residents' apps, health and metrics for operations, and
 //! the OpenAPI document with its docs page (assets served by the binary, no CDN).
 
+pub mod actions;
+pub mod auth;
 pub mod catalog;
 pub mod extract;
 pub mod problem;
@@ -12,14 +14,16 @@ pub use catalog::Catalog;
 pub use state::{ApiSettings, AppState};
 
 use crate::problem::ApiError;
-use crate::routes::{devices, health, reports, services};
+use crate::routes::{
+    accounts, admin, devices, health, reports, services, staff, tickets, webhooks,
+};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,6 +48,9 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "devices", description = "Register a resident's device"),
         (name = "services", description = "What can be reported"),
         (name = "reports", description = "Submit and follow reports"),
+        (name = "accounts", description = "Log in, tokens, users"),
+        (name = "operator", description = "An operator's ticket queue"),
+        (name = "staff", description = "Commune staff: triage and moderation"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -58,6 +65,14 @@ impl Modify for DeviceTokenScheme {
             "device_token",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("balagh_session"))),
+        );
     }
 }
 
@@ -70,6 +85,31 @@ fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::nearby_reports))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::support_report))
+        .routes(routes!(reports::confirm_report))
+        .routes(routes!(reports::reopen_report))
+        .routes(routes!(reports::rate_report))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::ticket_action))
+        .routes(routes!(tickets::assign_ticket))
+        .routes(routes!(tickets::comment_ticket))
+        .routes(routes!(staff::triage))
+        .routes(routes!(staff::get_report))
+        .routes(routes!(staff::report_action))
+        .routes(routes!(staff::moderate))
+        .routes(routes!(staff::comment_report))
+        .routes(routes!(webhooks::set_endpoint))
+        .routes(routes!(webhooks::operator_deliveries))
+        .routes(routes!(webhooks::operator_replay))
+        .routes(routes!(webhooks::staff_deliveries))
+        .routes(routes!(webhooks::staff_replay))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

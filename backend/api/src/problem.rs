@@ -24,6 +24,27 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// Known caller, not allowed (403).
+    #[error("forbidden")]
+    Forbidden,
+    /// A cookie-authenticated change without the session's CSRF token (403).
+    #[error("CSRF token missing or wrong")]
+    CsrfMismatch,
+    /// Too many attempts; retry after this many seconds (429).
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// The action is not allowed in the current status (409), with what is allowed.
+    #[error("illegal transition: {message}")]
+    IllegalTransition {
+        message: String,
+        allowed: Vec<String>,
+    },
+    /// A change without `If-Match` (428).
+    #[error("If-Match required")]
+    PreconditionRequired,
+    /// `If-Match` names an older version (412); the current one is given.
+    #[error("version mismatch")]
+    PreconditionFailed { current_etag: String },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -98,6 +119,36 @@ impl ApiError {
                 "A valid bearer token is required",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this",
+            ),
+            CsrfMismatch => (
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "Missing or wrong CSRF token (send the session's token in X-CSRF-Token)",
+            ),
+            TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many attempts, retry later",
+            ),
+            IllegalTransition { .. } => (
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "This action is not allowed in the report's current status",
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "Send If-Match with the ETag you last read, so no change is lost",
+            ),
+            PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "version-mismatch",
+                "Someone changed this since you read it: read it again",
+            ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -154,6 +205,17 @@ impl ApiError {
                 }],
             ),
             ApiError::Conflict(detail) => (Some((*detail).to_owned()), vec![]),
+            ApiError::IllegalTransition { message, allowed } => (
+                Some(format!(
+                    "{message}; allowed now: {}",
+                    if allowed.is_empty() {
+                        "nothing (final status)".to_owned()
+                    } else {
+                        allowed.join(", ")
+                    }
+                )),
+                vec![],
+            ),
             _ => (None, vec![]),
         };
         Problem {
@@ -210,6 +272,16 @@ impl IntoResponse for ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from_static(RETRY_AFTER_SECONDS),
                 );
+            }
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            ApiError::PreconditionFailed { current_etag } => {
+                if let Ok(v) = HeaderValue::from_str(&current_etag) {
+                    headers.insert(header::ETAG, v);
+                }
             }
             _ => {}
         }

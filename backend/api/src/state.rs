@@ -26,6 +26,10 @@ pub struct ApiSettings {
     pub reopen_window_days: u32,
     /// Days after which an unanswered resolved report closes by itself.
     pub auto_close_days: u32,
+    /// How long a web session lasts.
+    pub session_lifetime: time::Duration,
+    /// Mark the session cookie `Secure` (behind HTTPS, as in production).
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiSettings {
@@ -38,6 +42,8 @@ impl Default for ApiSettings {
             resolve_target: time::Duration::hours(72),
             reopen_window_days: 14,
             auto_close_days: 7,
+            session_lifetime: time::Duration::hours(12),
+            secure_cookies: false,
         }
     }
 }

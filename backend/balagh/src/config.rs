@@ -138,6 +138,10 @@ pub struct NearbyFileConfig {
 pub struct HttpFileConfig {
     pub max_body_bytes: Option<usize>,
     pub request_timeout_seconds: Option<u64>,
+    /// Hours a web session lasts.
+    pub session_hours: Option<u32>,
+    /// Mark the session cookie Secure (set it when serving over HTTPS).
+    pub secure_cookies: Option<bool>,
 }
 
 impl FileConfig {
@@ -191,6 +195,8 @@ pub struct Settings {
     pub api: ApiSettings,
     /// How often replicas check for catalog changes made elsewhere.
     pub catalog_refresh: Duration,
+    /// Background work: webhook deliveries, auto-closing.
+    pub workers: crate::workers::WorkerSettings,
 }
 
 pub fn resolve_database_url(args: &DatabaseArgs, file: &FileConfig) -> DatabaseUrl {
@@ -227,6 +233,13 @@ impl Settings {
                 .tickets
                 .auto_close_days
                 .unwrap_or(defaults.auto_close_days),
+            session_lifetime: file
+                .http
+                .session_hours
+                .map_or(defaults.session_lifetime, |h| {
+                    time::Duration::hours(h.into())
+                }),
+            secure_cookies: file.http.secure_cookies.unwrap_or(defaults.secure_cookies),
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
@@ -247,6 +260,7 @@ impl Settings {
                 .unwrap_or(LogFormat::Text),
             api,
             catalog_refresh: Duration::from_secs(5),
+            workers: crate::workers::WorkerSettings::default(),
         })
     }
 }

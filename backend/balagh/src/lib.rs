@@ -1,6 +1,7 @@
 //! The `balagh` binary's library: configuration, the commands, and the server's start-up and
 //! shutdown. Tests start the application through [`server::Application`] on port 0.
 
+pub mod accounts;
 pub mod config;
 pub mod database;
 pub mod demo;
@@ -8,3 +9,4 @@ pub mod generate;
 pub mod import;
 pub mod server;
 pub mod telemetry;
+pub mod workers;

@@ -49,6 +49,25 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Create a user (the first staff administrator, typically). The password is read from
+    /// the first line of standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// staff_admin, staff_agent, staff_analyst, operator_manager or operator_agent
+        #[arg(long)]
+        role: String,
+        /// For staff roles: the jurisdiction.
+        #[arg(long, default_value = "tetouan")]
+        jurisdiction: String,
+        /// For operator roles: the operator's slug.
+        #[arg(long)]
+        operator: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -135,6 +154,40 @@ async fn run(cli: Cli) -> Result<(), String> {
             generate::generate(store.as_ref(), count, days)
                 .await
                 .map_err(|e| e.to_string())
+        }
+        Command::CreateUser {
+            email,
+            name,
+            role,
+            jurisdiction,
+            operator,
+            database,
+        } => {
+            telemetry::init_logging(LogFormat::Text);
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let store = open_store(&database).await?;
+            let user = balagh::accounts::create_user(
+                store.as_ref(),
+                balagh::accounts::NewUserInput {
+                    email: &email,
+                    name: &name,
+                    role: &role,
+                    jurisdiction: &jurisdiction,
+                    operator: operator.as_deref(),
+                    password: password.trim_end_matches(['\n', '\r']),
+                },
+            )
+            .await?;
+            eprintln!(
+                "created {} ({}) with id {}",
+                user.email.as_str(),
+                role,
+                user.id
+            );
+            Ok(())
         }
         Command::Openapi => {
             println!(

@@ -30,6 +30,7 @@ pub struct Application {
     state: AppState,
     store: Arc<dyn Store>,
     catalog_refresh: std::time::Duration,
+    workers: crate::workers::WorkerSettings,
 }
 
 impl Application {
@@ -71,6 +72,7 @@ impl Application {
             state,
             store,
             catalog_refresh: settings.catalog_refresh,
+            workers: settings.workers.clone(),
         })
     }
 
@@ -89,10 +91,15 @@ impl Application {
     ) -> std::io::Result<()> {
         let refresher = self.state.spawn_catalog_refresher(self.catalog_refresh);
         let app = balagh_api::app(self.state.clone());
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let workers = crate::workers::spawn(self.state.clone(), self.workers.clone());
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         refresher.abort();
+        workers.stop().await;
         self.store.close().await;
         result
     }

@@ -49,6 +49,8 @@ pub struct NewReport {
     pub contact: Option<Value>,
     /// Written in the same transaction as the report, in order.
     pub events: Vec<NewEvent>,
+    /// Side effects (the operator's `ticket.created` webhook), same transaction.
+    pub outbox: Vec<crate::NewOutboxMessage>,
 }
 
 /// A report as stored.
@@ -146,6 +148,38 @@ pub struct OperatorRecord {
 }
 
 impl StoredReport {
+    /// The report as it will be stored (for messages written in the same transaction).
+    pub fn from_new(r: &NewReport) -> Self {
+        Self {
+            id: r.id,
+            reference: r.reference.clone(),
+            jurisdiction: r.jurisdiction.clone(),
+            service_code: r.service_code.clone(),
+            point: r.point,
+            accuracy_m: r.accuracy.map(|a| a.metres()),
+            description: r.description.as_str().to_owned(),
+            attributes: r.attributes.clone().into_value(),
+            channel: r.channel,
+            status: r.status,
+            priority: r.priority,
+            operator: r.operator,
+            contract: r.contract,
+            device: r.device,
+            request_hash: r.idempotency.as_ref().map(|i| i.request_hash.clone()),
+            supporters: 0,
+            version: 1,
+            created_at: r.created_at,
+            updated_at: r.created_at,
+            assignee: None,
+            duplicate_of: None,
+            description_hidden: false,
+            due_at: r.due_at,
+            resolved_at: None,
+            rating: None,
+            contact: r.contact.clone(),
+        }
+    }
+
     /// Events of a new report, for [`NewReport::events`].
     pub fn creation_events(
         actor: Actor,

@@ -239,6 +239,7 @@ macro_rules! impl_sql_store {
                     .map_err(<$store>::error)?;
                 if inserted.is_some() {
                     insert_events(&mut tx, report.id, report.created_at, &report.events).await?;
+                    insert_outbox(&mut tx, &report.outbox).await?;
                     tx.commit().await.map_err(<$store>::error)?;
                 }
                 Ok(inserted)
@@ -267,9 +268,24 @@ macro_rules! impl_sql_store {
                         .push_bind(event.public)
                         .push_bind(Json(event.data.clone()));
                 });
-                sql.push(") AS v (id, kind, actor, public, data)) SELECT ")
-                    .push(REPORT_COLUMNS)
-                    .push(" FROM r");
+                sql.push(") AS v (id, kind, actor, public, data))");
+                if !report.outbox.is_empty() {
+                    sql.push(
+                        ", o AS (INSERT INTO outbox (id, topic, operator_id, event_type, payload, \
+                         state, attempts, next_attempt_at, created_at) SELECT v.id, v.topic, \
+                         v.operator_id, v.event_type, v.payload, 'pending', 0, r.created_at, \
+                         r.created_at FROM r CROSS JOIN (",
+                    );
+                    sql.push_values(&report.outbox, |mut b, m| {
+                        b.push_bind(m.id)
+                            .push_bind(m.topic)
+                            .push_bind(m.operator.map(|o| o.0))
+                            .push_bind(m.event_type.clone())
+                            .push_bind(Json(m.payload.clone()));
+                    });
+                    sql.push(") AS v (id, topic, operator_id, event_type, payload))");
+                }
+                sql.push(" SELECT ").push(REPORT_COLUMNS).push(" FROM r");
                 sql.build_query_as()
                     .fetch_optional(pool)
                     .await

@@ -203,3 +203,260 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
 }
+
+/// Body of `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A staff or operator user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    /// `staff_admin`, `staff_agent`, `staff_analyst`, `operator_manager` or `operator_agent`.
+    pub role: String,
+    /// Set for staff roles.
+    pub jurisdiction_id: Option<String>,
+    /// Set for operator roles.
+    pub operator_id: Option<Uuid>,
+    pub active: bool,
+}
+
+/// Answer to a login: the session cookie is set; send `csrf_token` as `X-CSRF-Token` on
+/// every state-changing request made with the cookie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResult {
+    pub user: UserView,
+    pub csrf_token: String,
+}
+
+/// Body of `POST /api/v1/admin/users`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: String,
+    /// For operator roles: the operator (of the admin's jurisdiction).
+    #[serde(default)]
+    pub operator_id: Option<Uuid>,
+}
+
+/// Body of `PATCH /api/v1/admin/users/{id}`: only the fields to change.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdateRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Body of `POST /api/v1/me/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    /// What the token is for ("SAP integration").
+    pub name: String,
+    /// Lifetime in days, 1–365 (default 90).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// An API token as listed (the secret itself only in [`CreatedToken`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: OffsetDateTime,
+    pub revoked: bool,
+}
+
+/// A new API token: `token` is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenView,
+    pub token: String,
+}
+
+/// A ticket as an operator (or staff) sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketView {
+    pub id: Uuid,
+    pub reference: String,
+    pub service_code: String,
+    pub status: String,
+    pub priority: String,
+    pub operator_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub lat: f64,
+    pub lon: f64,
+    /// Null when staff hid it by moderation.
+    pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub attributes: Value,
+    pub channel: String,
+    pub supporters: i64,
+    pub duplicate_of: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Concurrency version; also the `ETag` (`"<version>"`) to send as `If-Match`.
+    pub version: i64,
+    /// What can be done next, e.g. `acknowledge`, `start`, `resolve`.
+    pub allowed_actions: Vec<String>,
+    /// Full history (with internal events) on single-ticket reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<TicketEventView>>,
+}
+
+/// One entry of a ticket's history, with who did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketEventView {
+    pub kind: String,
+    /// `device:<id>`, `user:<id>` or `system`.
+    pub actor: String,
+    pub public: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: Value,
+}
+
+/// A page of tickets; pass `next_cursor` as `cursor` for the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketPage {
+    pub tickets: Vec<TicketView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Body of ticket actions; which fields matter depends on the action.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TicketActionRequest {
+    /// A note for the history (resolve: what was done).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Pause reason (`awaiting_resident`, `third_party`, `force_majeure`) or rejection reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Resolve: reference of an evidence photo.
+    #[serde(default)]
+    pub evidence_photo: Option<String>,
+    /// Staff `route`: the contract to route to (default: the one covering the point now).
+    #[serde(default)]
+    pub contract_id: Option<Uuid>,
+    /// Staff `mark_duplicate`: the original report.
+    #[serde(default)]
+    pub duplicate_of: Option<Uuid>,
+}
+
+/// Body of `POST …/assign`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// An agent of the same operator, or null to unassign.
+    pub agent_id: Option<Uuid>,
+}
+
+/// Body of `POST …/comments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub text: String,
+    /// Public comments are shown to residents; internal ones only to staff and operator.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// Body of `POST /api/v1/reports/{id}/reopen`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    /// What is still wrong.
+    pub comment: String,
+}
+
+/// Body of `POST /api/v1/reports/{id}/rating`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    /// 1 (bad) to 5 (excellent).
+    pub stars: u8,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Body of `PUT /api/v1/operator/webhook`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpointRequest {
+    /// HTTPS URL receiving ticket events (plain HTTP only to this machine, for testing).
+    pub url: String,
+}
+
+/// The endpoint with its signing secret, shown only when it is (re)created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookEndpointView {
+    pub url: String,
+    /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    pub secret: String,
+}
+
+/// A webhook delivery as kept in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeliveryView {
+    /// Also the `webhook-id` receivers see (`msg_` + this id without dashes).
+    pub id: Uuid,
+    pub event_type: String,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: Value,
+}

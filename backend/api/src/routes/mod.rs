@@ -1,6 +1,11 @@
 //! HTTP handlers, one module per resource.
 
+pub mod accounts;
+pub mod admin;
 pub mod devices;
 pub mod health;
 pub mod reports;
 pub mod services;
+pub mod staff;
+pub mod tickets;
+pub mod webhooks;

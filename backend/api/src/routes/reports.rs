@@ -234,6 +234,7 @@ pub async fn create_report(
         created_at: now,
         due_at: operator.map(|_| Ts::new(now.get() + state.settings().resolve_target)),
         contact: None,
+        outbox: Vec::new(),
         events: StoredReport::creation_events(
             Actor::Device(device),
             operator,
@@ -241,6 +242,16 @@ pub async fn create_report(
             Channel::App,
         ),
     };
+    // The operator's system hears of it through the outbox, in the same transaction.
+    let created_event = serde_json::json!({ "action": "created", "channel": "app" });
+    report.outbox = crate::actions::webhook(
+        &StoredReport::from_new(&report),
+        "ticket.created",
+        &created_event,
+        now,
+    )
+    .into_iter()
+    .collect();
     for attempt in 1..=REFERENCE_ATTEMPTS {
         match state.store().create_report(&report).await {
             Ok(CreateOutcome::Created(stored)) => {
@@ -263,6 +274,14 @@ pub async fn create_report(
             {
                 report.reference =
                     PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng());
+                report.outbox = crate::actions::webhook(
+                    &StoredReport::from_new(&report),
+                    "ticket.created",
+                    &created_event,
+                    now,
+                )
+                .into_iter()
+                .collect();
             }
             Err(StoreError::MissingReference) => {
                 // The catalog changed under us (service or contract removed): say so.
@@ -436,4 +455,130 @@ pub async fn support_report(
         })),
         SupportOutcome::NotFound => Err(ApiError::NotFound),
     }
+}
+
+/// The device's own report, or 404.
+async fn own_report(state: &AppState, device: Uuid, id: &str) -> ApiResult<StoredReport> {
+    let id = parse_report_id(id)?;
+    state
+        .store()
+        .report(id)
+        .await?
+        .filter(|r| r.device == Some(device))
+        .ok_or(ApiError::NotFound)
+}
+
+/// The reporter confirms the fix: the report closes.
+#[utoipa::path(
+    post, path = "/api/v1/reports/{id}/confirm", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Closed", body = ReportView),
+        (status = 404, description = "Not your report", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not resolved", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn confirm_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReportView>> {
+    let report = own_report(&state, device, &id).await?;
+    let updated = crate::actions::apply(
+        &state,
+        &report,
+        report.version,
+        Actor::Device(device),
+        balagh_domain::lifecycle::Action::Confirm,
+        crate::actions::Extras::default(),
+    )
+    .await?;
+    Ok(Json(report_view(&updated, &state.catalog())))
+}
+
+/// The reporter says it is not fixed: within the reopen window (14 days by default) after
+/// the resolution, the report reopens for the operator, with the comment.
+#[utoipa::path(
+    post, path = "/api/v1/reports/{id}/reopen", tag = "reports",
+    request_body = balagh_wire::ReopenRequest,
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Reopened", body = ReportView),
+        (status = 409, description = "Not resolved, or the reopen window has passed", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reopen_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<balagh_wire::ReopenRequest>,
+) -> ApiResult<Json<ReportView>> {
+    let report = own_report(&state, device, &id).await?;
+    let comment = crate::actions::text("comment", Some(&body.comment), true)?;
+    let window = time::Duration::days(state.settings().reopen_window_days.into());
+    if report
+        .resolved_at
+        .is_some_and(|at| Ts::now().get() - at.get() > window)
+    {
+        return Err(ApiError::Conflict(
+            "the reopen window has passed: please submit a new report",
+        ));
+    }
+    let updated = crate::actions::apply(
+        &state,
+        &report,
+        report.version,
+        Actor::Device(device),
+        balagh_domain::lifecycle::Action::Reopen,
+        crate::actions::Extras {
+            note: comment,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Json(report_view(&updated, &state.catalog())))
+}
+
+/// The reporter rates the resolution, 1–5 (after it is resolved; a new rating replaces the
+/// previous one).
+#[utoipa::path(
+    post, path = "/api/v1/reports/{id}/rating", tag = "reports",
+    request_body = balagh_wire::RatingRequest,
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Rated", body = ReportView),
+        (status = 409, description = "Not resolved yet", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Stars out of range", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rate_report(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<balagh_wire::RatingRequest>,
+) -> ApiResult<Json<ReportView>> {
+    let report = own_report(&state, device, &id).await?;
+    if !(1..=5).contains(&body.stars) {
+        return Err(FieldError::new("stars", "must be 1 to 5").into());
+    }
+    let comment = crate::actions::text("comment", body.comment.as_deref(), false)?;
+    if !matches!(report.status, ReportStatus::Resolved | ReportStatus::Closed) {
+        return Err(ApiError::Conflict(
+            "a report can be rated once it is resolved",
+        ));
+    }
+    let mut change = balagh_store::ReportChange::new(&report, Ts::now());
+    change.rating = Some(body.stars);
+    let data = serde_json::json!({ "stars": body.stars, "comment": comment });
+    change.events.push(balagh_domain::NewEvent {
+        kind: balagh_domain::EventKind::Rated,
+        actor: Actor::Device(device),
+        public: false,
+        data: data.clone(),
+    });
+    let updated = crate::actions::commit(&state, &report, change, "ticket.updated", &data).await?;
+    Ok(Json(report_view(&updated, &state.catalog())))
 }

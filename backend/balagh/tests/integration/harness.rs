@@ -3,8 +3,12 @@
 
 use balagh::config::{DatabaseUrl, LogFormat, Settings};
 use balagh::server::Application;
+use balagh::workers::WorkerSettings;
 use balagh_api::{ApiSettings, AppState};
+use balagh_domain::OperatorId;
+use balagh_domain::account::{Email, Grant, NewPassword, Role, Scope};
 use balagh_store::Store;
+use balagh_store::{NewApiToken, NewUser, Ts};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use std::sync::Arc;
@@ -150,6 +154,31 @@ pub struct TestApp {
     _db: TestDb,
 }
 
+pub const PASSWORD: &str = "a test passphrase for balagh";
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+/// Background loops that poll often and retry fast, so tests need not wait.
+pub fn fast_workers() -> WorkerSettings {
+    WorkerSettings {
+        poll_interval: Duration::from_millis(50),
+        retry: balagh_webhooks::RetryPolicy {
+            first_interval: Duration::from_millis(100),
+            multiplier: 2,
+            max_interval: Duration::from_millis(400),
+            jitter: 0.0,
+            give_up_after: Duration::from_secs(3),
+        },
+        webhook_timeout: Duration::from_secs(2),
+        ..WorkerSettings::default()
+    }
+}
+
 /// Points inside the demo commune (lat, lon).
 pub const WEST: (f64, f64) = (35.5750, -5.4000);
 pub const EAST: (f64, f64) = (35.5785, -5.3400);
@@ -163,6 +192,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: Db, api: ApiSettings) -> Self {
+        Self::spawn_with_workers(db, api, fast_workers()).await
+    }
+
+    pub async fn spawn_with_workers(db: Db, api: ApiSettings, workers: WorkerSettings) -> Self {
         let test_db = TestDb::new(db).await;
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -172,6 +205,7 @@ impl TestApp {
             log_format: LogFormat::Text,
             api,
             catalog_refresh: Duration::from_secs(3600),
+            workers,
         };
         let app = Application::build(&settings).await.expect("app starts");
         let address = format!("http://{}", app.local_addr());
@@ -194,6 +228,84 @@ impl TestApp {
             server: Some(server),
             _db: test_db,
         }
+    }
+
+    /// A user with this role (operator roles: of the operator with this slug) and an API
+    /// token for it. The password is [`PASSWORD`].
+    pub async fn user(&self, role: Role, operator: Option<&str>) -> TestUser {
+        let scope = match operator {
+            None => Scope::Jurisdiction(balagh_domain::Slug::parse("id", "tetouan").unwrap()),
+            Some(slug) => Scope::Operator(self.operator_id(slug).await),
+        };
+        let id = uuid::Uuid::now_v7();
+        let email = format!("{}-{}@example.ma", role.as_str(), id.simple());
+        let password = NewPassword::parse(PASSWORD).unwrap();
+        self.store
+            .create_user(&NewUser {
+                id,
+                email: Email::parse(&email).unwrap(),
+                display_name: format!("Test {}", role.as_str()),
+                password_hash: balagh_api::auth::password::hash(&password).await.unwrap(),
+                grant: Grant::new(role, scope).unwrap(),
+                created_at: Ts::now(),
+            })
+            .await
+            .unwrap();
+        let token =
+            balagh_api::auth::secrets::generate(balagh_api::auth::secrets::API_TOKEN_PREFIX);
+        self.store
+            .create_api_token(&NewApiToken {
+                id: uuid::Uuid::now_v7(),
+                user_id: id,
+                name: "test".into(),
+                token_hash: balagh_api::auth::secrets::hash(&token),
+                created_at: Ts::now(),
+                expires_at: Ts::new(time::OffsetDateTime::now_utc() + time::Duration::days(1)),
+            })
+            .await
+            .unwrap();
+        TestUser { id, email, token }
+    }
+
+    pub async fn operator_id(&self, slug: &str) -> OperatorId {
+        self.store
+            .operators()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.operator.slug.as_str() == slug)
+            .unwrap()
+            .operator
+            .id
+    }
+
+    /// A report submitted by a new device; returns (device token, report JSON).
+    pub async fn reported(&self, service: &str, point: (f64, f64)) -> (String, Value) {
+        let token = self.device().await;
+        let key = uuid::Uuid::new_v4().to_string();
+        let response = self
+            .post_report(&token, &key, &report_body(service, point))
+            .await;
+        assert_eq!(response.status(), 201);
+        (token, response.json().await.unwrap())
+    }
+
+    /// POSTs JSON with a bearer token and an optional If-Match.
+    pub async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

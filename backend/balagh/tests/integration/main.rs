@@ -3,5 +3,7 @@
 
 mod harness;
 
+mod accounts;
 mod api;
 mod store;
+mod tickets;

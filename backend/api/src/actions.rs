@@ -1,0 +1,258 @@
+//! Applying lifecycle actions to reports: one place for the rules shared by the operator,
+//! staff and resident endpoints (transition, version check, history, webhooks).
+
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::http::{HeaderMap, header};
+use balagh_domain::event::Actor;
+use balagh_domain::lifecycle::{Action, allowed_actions, transition};
+use balagh_domain::{EventKind, NewEvent, ReportStatus};
+use balagh_store::{
+    ChangeOutcome, NewOutboxMessage, ReportChange, StoredEvent, StoredReport, Ts, WEBHOOK_TOPIC,
+};
+use balagh_wire::{TicketEventView, TicketView};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The ETag of a report version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version named by `If-Match`: required on every change (428 without it).
+pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
+    let raw = headers
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?
+        .to_str()
+        .unwrap_or("");
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map_err(|_| ApiError::PreconditionFailed {
+            current_etag: String::new(),
+        })
+}
+
+pub fn ticket_view(report: &StoredReport, history: Option<&[StoredEvent]>) -> TicketView {
+    TicketView {
+        id: report.id,
+        reference: report.reference.as_str().to_owned(),
+        service_code: report.service_code.to_string(),
+        status: report.status.as_str().to_owned(),
+        priority: report.priority.as_str().to_owned(),
+        operator_id: report.operator.map(|o| o.0),
+        contract_id: report.contract.map(|c| c.0),
+        assignee_id: report.assignee,
+        lat: report.point.lat(),
+        lon: report.point.lon(),
+        description: (!report.description_hidden).then(|| report.description.clone()),
+        attributes: report.attributes.clone(),
+        channel: report.channel.as_str().to_owned(),
+        supporters: report.supporters,
+        duplicate_of: report.duplicate_of,
+        created_at: report.created_at.get(),
+        due_at: report.due_at.map(Ts::get),
+        resolved_at: report.resolved_at.map(Ts::get),
+        version: report.version,
+        allowed_actions: allowed_actions(report.status)
+            .into_iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
+        history: history.map(|events| events.iter().map(event_view).collect()),
+    }
+}
+
+pub fn event_view(e: &StoredEvent) -> TicketEventView {
+    TicketEventView {
+        kind: e.kind.as_str().to_owned(),
+        actor: e.actor.to_stored(),
+        public: e.public,
+        at: e.at.get(),
+        data: e.data.clone(),
+    }
+}
+
+/// A webhook message for the report's operator, in the Standard Webhooks payload shape.
+pub fn webhook(
+    report: &StoredReport,
+    event_type: &str,
+    event: &Value,
+    at: Ts,
+) -> Option<NewOutboxMessage> {
+    let operator = report.operator?;
+    let mut ticket = serde_json::to_value(ticket_view(report, None)).ok()?;
+    // Operators' systems get the ticket as it is after the change, and what changed.
+    ticket["event"] = event.clone();
+    Some(NewOutboxMessage {
+        id: Uuid::now_v7(),
+        topic: WEBHOOK_TOPIC,
+        operator: Some(operator),
+        event_type: event_type.to_owned(),
+        payload: json!({
+            "type": event_type,
+            "timestamp": at.get().format(&time::format_description::well_known::Rfc3339).ok(),
+            "data": ticket,
+        }),
+        created_at: at,
+    })
+}
+
+/// What a status change also sets, besides the status.
+#[derive(Debug, Default)]
+pub struct Extras {
+    pub note: Option<String>,
+    pub reason: Option<String>,
+    pub evidence_photo: Option<String>,
+    pub routing: Option<(balagh_domain::OperatorId, balagh_domain::ContractId)>,
+}
+
+/// Applies `action` to `report` as `actor`, checking the transition and the version.
+pub async fn apply(
+    state: &AppState,
+    report: &StoredReport,
+    expected_version: i64,
+    actor: Actor,
+    action: Action,
+    extras: Extras,
+) -> ApiResult<StoredReport> {
+    let to = transition(report.status, action).map_err(|e| ApiError::IllegalTransition {
+        message: e.to_string(),
+        allowed: e.allowed.iter().map(|a| a.as_str().to_owned()).collect(),
+    })?;
+    let now = Ts::now();
+    let mut change = ReportChange::new(report, now);
+    change.expected_version = expected_version;
+    change.status = Some(to);
+    let settings = state.settings();
+    let fresh_due = || Some(Ts::new(now.get() + settings.resolve_target));
+    match action {
+        Action::Resolve => change.resolved_at = Some(Some(now)),
+        Action::Reopen => {
+            change.resolved_at = Some(None);
+            change.due_at = Some(fresh_due());
+        }
+        Action::Route => {
+            change.operator = Some(extras.routing);
+            change.assignee = Some(None);
+            change.due_at = Some(fresh_due());
+        }
+        _ => {}
+    }
+    let mut data = json!({
+        "action": action.as_str(),
+        "from": report.status.as_str(),
+        "to": to.as_str(),
+    });
+    for (key, value) in [
+        ("note", &extras.note),
+        ("reason", &extras.reason),
+        ("evidence_photo", &extras.evidence_photo),
+    ] {
+        if let Some(value) = value {
+            data[key] = json!(value);
+        }
+    }
+    if let Some((operator, contract)) = extras.routing {
+        data["operator_id"] = json!(operator.0);
+        data["contract_id"] = json!(contract.0);
+    }
+    change.events.push(NewEvent {
+        kind: EventKind::StatusChanged,
+        actor,
+        // Why an operator gave a ticket back is between the operator and the commune.
+        public: action != Action::RejectNotOurs,
+        data: data.clone(),
+    });
+    let event_type = match action {
+        Action::Reopen => "ticket.reopened",
+        Action::Route => "ticket.created",
+        _ => "ticket.updated",
+    };
+    commit(state, report, change, event_type, &data).await
+}
+
+/// Stores a change and, once it is known how the report looks after it, its webhook.
+pub async fn commit(
+    state: &AppState,
+    before: &StoredReport,
+    mut change: ReportChange,
+    event_type: &str,
+    event: &Value,
+) -> ApiResult<StoredReport> {
+    // The webhook, written in the same transaction, carries the ticket after the change.
+    if let Some(message) = webhook(&after(before, &change), event_type, event, change.at) {
+        change.outbox.push(message);
+    }
+    match state.store().change_report(&change).await? {
+        ChangeOutcome::Applied(report) => Ok(report),
+        ChangeOutcome::VersionMismatch(current) => Err(ApiError::PreconditionFailed {
+            current_etag: etag(current.version),
+        }),
+        ChangeOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// The report as it will be after `change` (if the change applies at all).
+fn after(before: &StoredReport, change: &ReportChange) -> StoredReport {
+    let mut report = before.clone();
+    if let Some(status) = change.status {
+        report.status = status;
+    }
+    if let Some(routing) = change.operator {
+        report.operator = routing.map(|(o, _)| o);
+        report.contract = routing.map(|(_, c)| c);
+    }
+    if let Some(assignee) = change.assignee {
+        report.assignee = assignee;
+    }
+    if let Some(due) = change.due_at {
+        report.due_at = due;
+    }
+    if let Some(resolved) = change.resolved_at {
+        report.resolved_at = resolved;
+    }
+    if let Some(hidden) = change.description_hidden {
+        report.description_hidden = hidden;
+    }
+    report.version = change.expected_version + 1;
+    report.updated_at = change.at;
+    report
+}
+
+/// Checks a free-text field (note, reason, comment).
+pub fn text(field: &str, value: Option<&str>, required: bool) -> ApiResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None if required => Err(balagh_domain::FieldError::new(field, "is required").into()),
+        None => Ok(None),
+        Some(v) if v.chars().count() > 4000 => {
+            Err(balagh_domain::FieldError::new(field, "must be at most 4000 characters").into())
+        }
+        Some(v)
+            if v.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(balagh_domain::FieldError::new(field, "must not contain control characters").into())
+        }
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
+/// Open statuses plus those staff triage.
+pub fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<ReportStatus>> {
+    raw.filter(|s| !s.is_empty())
+        .map(|list| {
+            list.split(',')
+                .map(|s| {
+                    ReportStatus::parse(s.trim()).ok_or_else(|| {
+                        ApiError::InvalidParameter(balagh_domain::FieldError::new(
+                            "status",
+                            format!("unknown status '{s}'"),
+                        ))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| Ok(Vec::new()))
+}

@@ -1,0 +1,280 @@
+//! Logging in and out, the current user, and their API tokens.
+
+use crate::auth::principal::{SESSION_COOKIE, session_cookie};
+use crate::auth::{Caller, password, require_role, secrets};
+use crate::extract::ApiJson;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use balagh_domain::FieldError;
+use balagh_domain::account::{Email, Role, Scope, User};
+use balagh_store::{NewApiToken, NewSession, ThrottlePolicy, Ts};
+use balagh_wire::{CreatedToken, LoginRequest, LoginResult, NewTokenRequest, TokenView, UserView};
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub fn user_view(user: &User) -> UserView {
+    let (jurisdiction_id, operator_id) = match user.grant.scope() {
+        Scope::Jurisdiction(j) => (Some(j.to_string()), None),
+        Scope::Operator(o) => (None, Some(o.0)),
+    };
+    UserView {
+        id: user.id,
+        email: user.email.as_str().to_owned(),
+        display_name: user.display_name.clone(),
+        role: user.grant.role().as_str().to_owned(),
+        jurisdiction_id,
+        operator_id,
+        active: user.active,
+    }
+}
+
+/// The client's address, for per-address login throttling.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(ClientAddress(address))
+    }
+}
+
+/// Failed logins per address are allowed more often than per account (a shared network).
+fn address_policy() -> ThrottlePolicy {
+    ThrottlePolicy {
+        max_failures: 20,
+        ..ThrottlePolicy::default()
+    }
+}
+
+fn retry_after(until: Ts) -> ApiError {
+    let seconds = (until.get() - time::OffsetDateTime::now_utc())
+        .whole_seconds()
+        .max(1);
+    ApiError::TooManyRequests {
+        retry_after_seconds: seconds as u64,
+    }
+}
+
+/// Logs in with e-mail and password: sets the session cookie (HttpOnly, SameSite=Lax) and
+/// returns the CSRF token to send with changes. Five failures for an account (or twenty from
+/// an address) within 15 minutes lock it for 15 minutes (429).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResult),
+        (status = 401, description = "Wrong e-mail or password", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let store = state.store();
+    let now = Ts::now();
+    let email = Email::parse(&body.email).map_err(|_| ApiError::Unauthorized);
+    let account_key = format!(
+        "account:{}",
+        email.as_ref().map_or(body.email.as_str(), |e| e.as_str())
+    );
+    let address_key = format!("address:{address}");
+    for key in [&account_key, &address_key] {
+        if let Some(until) = store.login_locked_until(key, now).await? {
+            return Err(retry_after(until));
+        }
+    }
+    let found = match &email {
+        Ok(email) => store.user_for_login(email).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) if user.active => (Some(user), Some(hash)),
+        _ => (None, None),
+    };
+    if !password::verify(&body.password, hash).await {
+        let mut locked = None;
+        for (key, policy) in [
+            (&account_key, ThrottlePolicy::default()),
+            (&address_key, address_policy()),
+        ] {
+            if let Some(until) = store.record_login_failure(key, now, &policy).await? {
+                locked = Some(until);
+            }
+        }
+        metrics::counter!("balagh_login_failures_total").increment(1);
+        return Err(match locked {
+            Some(until) => retry_after(until),
+            None => ApiError::Unauthorized,
+        });
+    }
+    let user = user.ok_or(ApiError::Unauthorized)?;
+    store.clear_login_failures(&account_key).await?;
+    let session = secrets::generate(secrets::SESSION_PREFIX);
+    let csrf_token = secrets::generate("");
+    let lifetime = state.settings().session_lifetime;
+    store
+        .create_session(&NewSession {
+            token_hash: secrets::hash(&session),
+            user_id: user.id,
+            csrf_token: csrf_token.clone(),
+            created_at: now,
+            expires_at: Ts::new(now.get() + lifetime),
+        })
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        lifetime.whole_seconds(),
+        if state.settings().secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let mut response = Json(LoginResult {
+        user: user_view(&user),
+        csrf_token,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(response)
+}
+
+/// Ends the session of the cookie sent.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<Response> {
+    if let Some(session) = session_cookie(&parts) {
+        state
+            .store()
+            .delete_session(&secrets::hash(session))
+            .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("balagh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+const USERS: &[Role] = &Role::ALL;
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Current user", body = UserView),
+        (status = 401, description = "Not logged in", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn me(caller: Caller) -> ApiResult<Json<UserView>> {
+    Ok(Json(user_view(require_role(&caller, USERS)?)))
+}
+
+fn token_view(t: &balagh_store::ApiTokenInfo) -> TokenView {
+    TokenView {
+        id: t.id,
+        name: t.name.clone(),
+        created_at: t.created_at.get(),
+        expires_at: t.expires_at.get(),
+        revoked: t.revoked_at.is_some(),
+    }
+}
+
+/// Your API tokens (never the secrets).
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "accounts",
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Tokens", body = [TokenView])))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let user = require_role(&caller, USERS)?;
+    let tokens = state.store().api_tokens(user.id).await?;
+    Ok(Json(tokens.iter().map(token_view).collect()))
+}
+
+/// Creates a personal or service API token (`Authorization: Bearer bat_…`), shown once.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "accounts", request_body = NewTokenRequest,
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 201, description = "Created", body = CreatedToken)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let user = require_role(&caller, USERS)?;
+    let name = body.name.trim();
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new("name", "must be 1-100 characters"));
+    }
+    let days = body.expires_in_days.unwrap_or(90);
+    if !(1..=365).contains(&days) {
+        errors.push(FieldError::new("expires_in_days", "must be 1-365"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let now = Ts::now();
+    let secret = secrets::generate(secrets::API_TOKEN_PREFIX);
+    let token = NewApiToken {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        name: name.to_owned(),
+        token_hash: secrets::hash(&secret),
+        created_at: now,
+        expires_at: Ts::new(now.get() + time::Duration::days(days.into())),
+    };
+    state.store().create_api_token(&token).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            info: TokenView {
+                id: token.id,
+                name: token.name,
+                created_at: token.created_at.get(),
+                expires_at: token.expires_at.get(),
+                revoked: false,
+            },
+            token: secret,
+        }),
+    ))
+}
+
+/// Revokes one of your tokens at once.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "accounts",
+    params(("id" = Uuid, Path, description = "Token id")),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such active token of yours", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = require_role(&caller, USERS)?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    if state
+        .store()
+        .revoke_api_token(user.id, id, Ts::now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

@@ -1,0 +1,319 @@
+//! Commune staff: triage of unrouted and rejected reports, re-routing, duplicates,
+//! dismissal and moderation. Staff see only their own commune's reports.
+
+use crate::actions::{self, Extras, if_match, ticket_view};
+use crate::auth::Caller;
+use crate::auth::principal::{STAFF, STAFF_WRITERS, StaffCaller};
+use crate::extract::{ApiJson, ApiQuery, MaybeJson};
+use crate::problem::{ApiError, ApiResult};
+use crate::routes::tickets::{comment, with_etag};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use balagh_domain::event::Actor;
+use balagh_domain::lifecycle::{Action, transition};
+use balagh_domain::{ContractId, EventKind, FieldError, NewEvent, ReportStatus, RouteOutcome};
+use balagh_store::{ChangeOutcome, ReportChange, StoredReport, TriageQuery, Ts};
+use balagh_wire::{CommentRequest, TicketActionRequest, TicketPage};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+async fn own_report(state: &AppState, caller: &StaffCaller, id: &str) -> ApiResult<StoredReport> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    state
+        .store()
+        .report(id)
+        .await?
+        .filter(|r| r.jurisdiction == caller.jurisdiction)
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TriageParams {
+    /// Comma-separated statuses (default: unrouted,rejected).
+    pub status: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+    /// Id of the last report of the previous page.
+    pub after: Option<Uuid>,
+}
+
+/// The triage queue: reports no contract covered and reports operators gave back, oldest
+/// first.
+#[utoipa::path(get, path = "/api/v1/staff/reports", tag = "staff", params(TriageParams),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Reports to triage", body = TicketPage)))]
+pub async fn triage(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<TriageParams>,
+) -> ApiResult<Json<TicketPage>> {
+    let caller = StaffCaller::require(&caller, STAFF)?;
+    let mut statuses = actions::parse_statuses(params.status.as_deref())?;
+    if statuses.is_empty() {
+        statuses = vec![ReportStatus::Unrouted, ReportStatus::Rejected];
+    }
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "limit",
+            "must be 1-200",
+        )));
+    }
+    let after = match params.after {
+        Some(id) => {
+            let last = own_report(&state, &caller, &id.to_string()).await?;
+            Some((last.created_at, last.id))
+        }
+        None => None,
+    };
+    let reports = state
+        .store()
+        .triage_queue(&TriageQuery {
+            jurisdiction: caller.jurisdiction.clone(),
+            statuses,
+            after,
+            limit,
+        })
+        .await?;
+    let next_cursor = (reports.len() == limit as usize)
+        .then(|| reports.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok(Json(TicketPage {
+        tickets: reports.iter().map(|r| ticket_view(r, None)).collect(),
+        next_cursor,
+    }))
+}
+
+/// Any report of your commune, with its full history.
+#[utoipa::path(get, path = "/api/v1/staff/reports/{id}", tag = "staff",
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "The report", body = balagh_wire::TicketView)))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let caller = StaffCaller::require(&caller, STAFF)?;
+    let report = own_report(&state, &caller, &id).await?;
+    let history = state.store().report_events(report.id).await?;
+    let mut view = ticket_view(&report, Some(&history));
+    // Staff see the original text even when moderation hides it from everyone else.
+    view.description = Some(report.description.clone());
+    Ok(with_etag(view))
+}
+
+/// Triage actions: `route` (to `contract_id`, or to the contract covering the point now),
+/// `mark_duplicate` (of `duplicate_of`: supporters and followers move to it) or `dismiss`
+/// (with `reason`). `If-Match` required.
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/actions/{action}", tag = "staff",
+    request_body = TicketActionRequest,
+    params(
+        ("id" = Uuid, Path, description = "Report id"),
+        ("action" = String, Path, description = "route | mark_duplicate | dismiss"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Changed", body = balagh_wire::TicketView),
+        (status = 409, description = "Not allowed in this status", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or invalid contract, original or reason", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn report_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    MaybeJson(body): MaybeJson<TicketActionRequest>,
+) -> ApiResult<Response> {
+    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
+    let report = own_report(&state, &caller, &id).await?;
+    let version = if_match(&headers)?;
+    let body = body.unwrap_or_default();
+    let actor = Actor::User(caller.user.id);
+    let note = actions::text("note", body.note.as_deref(), false)?;
+    let updated = match action.as_str() {
+        "route" => {
+            let catalog = state.catalog();
+            let group = catalog
+                .service(&report.jurisdiction, &report.service_code)
+                .map(|s| s.group)
+                .ok_or(ApiError::Conflict("the report's service no longer exists"))?;
+            let contract = match body.contract_id {
+                Some(id) => catalog
+                    .router()
+                    .contracts()
+                    .iter()
+                    .find(|c| c.id == ContractId(id) && c.jurisdiction == caller.jurisdiction)
+                    .map(|c| (c.operator, c.id))
+                    .ok_or_else(|| {
+                        FieldError::new("contract_id", "no such contract in your commune")
+                    })?,
+                None => match catalog.router().route(
+                    &report.jurisdiction,
+                    group,
+                    &report.point,
+                    Ts::now().get(),
+                ) {
+                    RouteOutcome::Routed { operator, contract } => (operator, contract),
+                    RouteOutcome::Unrouted => {
+                        return Err(FieldError::new(
+                            "contract_id",
+                            "no contract covers this point now: name one",
+                        )
+                        .into());
+                    }
+                },
+            };
+            let extras = Extras {
+                note,
+                routing: Some(contract),
+                ..Extras::default()
+            };
+            actions::apply(&state, &report, version, actor, Action::Route, extras).await?
+        }
+        "dismiss" => {
+            let reason = actions::text("reason", body.reason.as_deref(), true)?;
+            let extras = Extras {
+                note,
+                reason,
+                ..Extras::default()
+            };
+            actions::apply(&state, &report, version, actor, Action::Dismiss, extras).await?
+        }
+        "mark_duplicate" => {
+            mark_duplicate(&state, &caller, &report, version, body.duplicate_of).await?
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+async fn mark_duplicate(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    version: i64,
+    original: Option<Uuid>,
+) -> ApiResult<StoredReport> {
+    let original_id = original.ok_or_else(|| FieldError::new("duplicate_of", "is required"))?;
+    let original = own_report(state, caller, &original_id.to_string())
+        .await
+        .map_err(|_| FieldError::new("duplicate_of", "no such report in your commune"))?;
+    if original.id == report.id || original.duplicate_of.is_some() {
+        return Err(FieldError::new(
+            "duplicate_of",
+            "must be another report that is not itself a duplicate",
+        )
+        .into());
+    }
+    let to = transition(report.status, Action::MarkDuplicate).map_err(|e| {
+        ApiError::IllegalTransition {
+            message: e.to_string(),
+            allowed: e.allowed.iter().map(|a| a.as_str().to_owned()).collect(),
+        }
+    })?;
+    let now = Ts::now();
+    let mut change = ReportChange::new(report, now);
+    change.expected_version = version;
+    change.status = Some(to);
+    change.duplicate_of = Some(Some(original.id));
+    let data = json!({
+        "action": Action::MarkDuplicate.as_str(),
+        "from": report.status.as_str(),
+        "to": to.as_str(),
+        "duplicate_of": original.id,
+        "original_reference": original.reference.as_str(),
+    });
+    change.events.push(NewEvent {
+        kind: EventKind::StatusChanged,
+        actor: Actor::User(caller.user.id),
+        public: true,
+        data: data.clone(),
+    });
+    if let Some(message) = actions::webhook(report, "ticket.updated", &data, now) {
+        change.outbox.push(message);
+    }
+    let merged = NewEvent {
+        kind: EventKind::DuplicateMerged,
+        actor: Actor::User(caller.user.id),
+        public: true,
+        data: json!({ "duplicate": report.id, "duplicate_reference": report.reference.as_str() }),
+    };
+    match state
+        .store()
+        .merge_duplicate(&change, original.id, &merged)
+        .await?
+    {
+        ChangeOutcome::Applied(updated) => Ok(updated),
+        ChangeOutcome::VersionMismatch(current) => Err(ApiError::PreconditionFailed {
+            current_etag: actions::etag(current.version),
+        }),
+        ChangeOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// Body of a moderation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationRequest {
+    /// Hide (true) or show again (false) the description; the original stays on record.
+    pub hide_description: bool,
+    pub reason: String,
+}
+
+/// Hides or shows a report's description (abuse, personal data). The text is never deleted:
+/// it stays in the report's history for audit.
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/moderation", tag = "staff",
+    request_body = ModerationRequest,
+    params(("id" = Uuid, Path, description = "Report id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Moderated", body = balagh_wire::TicketView)))]
+pub async fn moderate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ModerationRequest>,
+) -> ApiResult<Response> {
+    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
+    let report = own_report(&state, &caller, &id).await?;
+    let version = if_match(&headers)?;
+    let reason = actions::text("reason", Some(&body.reason), true)?;
+    let mut change = ReportChange::new(&report, Ts::now());
+    change.expected_version = version;
+    change.description_hidden = Some(body.hide_description);
+    let data = json!({ "hidden": body.hide_description, "reason": reason });
+    change.events.push(NewEvent {
+        kind: EventKind::Moderated,
+        actor: Actor::User(caller.user.id),
+        public: false,
+        data: data.clone(),
+    });
+    let updated = actions::commit(&state, &report, change, "ticket.updated", &data).await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// A staff comment, public or internal.
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/comments", tag = "staff",
+    request_body = CommentRequest,
+    params(("id" = Uuid, Path, description = "Report id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Commented", body = balagh_wire::TicketView)))]
+pub async fn comment_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CommentRequest>,
+) -> ApiResult<Response> {
+    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
+    let report = own_report(&state, &caller, &id).await?;
+    let updated = comment(&state, &report, &headers, Actor::User(caller.user.id), body).await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}

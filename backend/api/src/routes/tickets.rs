@@ -1,0 +1,349 @@
+//! The operator's ticket queue: list, read, and work tickets. An operator sees only its own
+//! company's tickets; another company's ticket does not exist for it (404).
+
+use crate::actions::{self, Extras, etag, if_match, ticket_view};
+use crate::auth::Caller;
+use crate::auth::principal::{OPERATOR, OperatorCaller};
+use crate::extract::{ApiJson, ApiQuery, MaybeJson};
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use balagh_domain::event::Actor;
+use balagh_domain::lifecycle::{Action, PauseReason};
+use balagh_domain::{EventKind, FieldError, NewEvent, ServiceCode};
+use balagh_store::{QueueCursor, QueueQuery, ReportChange, StoredReport, Ts};
+use balagh_wire::{AssignRequest, CommentRequest, TicketActionRequest, TicketPage, TicketView};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A ticket as JSON with its ETag.
+pub fn with_etag(view: TicketView) -> Response {
+    let tag = etag(view.version);
+    let mut response = Json(view).into_response();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The operator's ticket, or 404 (also for another operator's ticket).
+async fn own_ticket(
+    state: &AppState,
+    caller: &OperatorCaller,
+    id: &str,
+) -> ApiResult<StoredReport> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    state
+        .store()
+        .report(id)
+        .await?
+        .filter(|r| r.operator == Some(caller.operator))
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueParams {
+    /// Comma-separated statuses (default: every open status).
+    pub status: Option<String>,
+    /// Comma-separated service codes.
+    pub service: Option<String>,
+    /// A contract (zone) of yours.
+    pub contract: Option<Uuid>,
+    /// An agent's user id, or `me`.
+    pub assignee: Option<String>,
+    /// Only tickets due before this time (RFC 3339): "due soon".
+    pub due_before: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+fn encode_cursor(report: &StoredReport) -> Option<String> {
+    let due = report.due_at?;
+    let micros = due.get().unix_timestamp_nanos() / 1_000;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{micros}:{}", report.id)))
+}
+
+fn decode_cursor(raw: &str) -> ApiResult<QueueCursor> {
+    let bad = || {
+        ApiError::InvalidParameter(FieldError::new(
+            "cursor",
+            "is not a cursor from a previous page",
+        ))
+    };
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let micros: i128 = micros.parse().map_err(|_| bad())?;
+    let due = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| bad())?;
+    Ok(QueueCursor {
+        due_at: Ts::new(due),
+        id: Uuid::parse_str(id).map_err(|_| bad())?,
+    })
+}
+
+/// Your tickets, soonest due first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/api/v1/operator/tickets", tag = "operator", params(QueueParams),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "A page of tickets", body = TicketPage),
+        (status = 403, description = "Not an operator user", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_tickets(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<QueueParams>,
+) -> ApiResult<Json<TicketPage>> {
+    let caller = OperatorCaller::require(&caller, OPERATOR)?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "limit",
+            "must be 1-200",
+        )));
+    }
+    let service_codes = params
+        .service
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|list| {
+            list.split(',')
+                .map(|c| ServiceCode::parse(c.trim()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map_err(|e| ApiError::InvalidParameter(FieldError::new("service", e.message)))?
+        .unwrap_or_default();
+    let assignee = match params.assignee.as_deref() {
+        None | Some("") => None,
+        Some("me") => Some(caller.user.id),
+        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| {
+            ApiError::InvalidParameter(FieldError::new("assignee", "must be a user id or 'me'"))
+        })?),
+    };
+    let due_before = params
+        .due_before
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|raw| {
+            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                .map(Ts::new)
+                .map_err(|_| {
+                    ApiError::InvalidParameter(FieldError::new(
+                        "due_before",
+                        "must be an RFC 3339 date-time",
+                    ))
+                })
+        })
+        .transpose()?;
+    let query = QueueQuery {
+        operator: caller.operator,
+        statuses: actions::parse_statuses(params.status.as_deref())?,
+        service_codes,
+        contract: params.contract.map(balagh_domain::ContractId),
+        assignee,
+        due_before,
+        after: params
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
+        limit,
+    };
+    let tickets = state.store().ticket_queue(&query).await?;
+    let next_cursor = (tickets.len() == limit as usize)
+        .then(|| tickets.last().and_then(encode_cursor))
+        .flatten();
+    Ok(Json(TicketPage {
+        tickets: tickets.iter().map(|t| ticket_view(t, None)).collect(),
+        next_cursor,
+    }))
+}
+
+/// One of your tickets with its full history (internal events included) and its ETag.
+#[utoipa::path(get, path = "/api/v1/operator/tickets/{id}", tag = "operator",
+    params(("id" = Uuid, Path, description = "Ticket (report) id")),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The ticket", body = TicketView),
+        (status = 404, description = "Not one of your tickets", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let caller = OperatorCaller::require(&caller, OPERATOR)?;
+    let ticket = own_ticket(&state, &caller, &id).await?;
+    let history = state.store().report_events(ticket.id).await?;
+    Ok(with_etag(ticket_view(&ticket, Some(&history))))
+}
+
+/// Works a ticket: `acknowledge`, `start`, `pause` (with `reason`: awaiting_resident,
+/// third_party, force_majeure), `resume`, `resolve` (with `note`, optional `evidence_photo`)
+/// or `reject_not_ours` (with `reason`: back to the commune's triage). Send `If-Match` with
+/// the ETag you read: a stale one is refused (412), an action the status does not allow is
+/// a 409 listing what is allowed.
+#[utoipa::path(post, path = "/api/v1/operator/tickets/{id}/actions/{action}", tag = "operator",
+    request_body = TicketActionRequest,
+    params(
+        ("id" = Uuid, Path, description = "Ticket (report) id"),
+        ("action" = String, Path, description = "acknowledge | start | pause | resume | resolve | reject_not_ours"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Changed", body = TicketView),
+        (status = 404, description = "Not one of your tickets, or unknown action", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in this status", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since you read it", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ticket_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    MaybeJson(body): MaybeJson<TicketActionRequest>,
+) -> ApiResult<Response> {
+    let caller = OperatorCaller::require(&caller, OPERATOR)?;
+    let action = match action.as_str() {
+        "acknowledge" => Action::Acknowledge,
+        "start" => Action::Start,
+        "pause" => Action::Pause,
+        "resume" => Action::Resume,
+        "resolve" => Action::Resolve,
+        "reject_not_ours" => Action::RejectNotOurs,
+        _ => return Err(ApiError::NotFound),
+    };
+    let ticket = own_ticket(&state, &caller, &id).await?;
+    let version = if_match(&headers)?;
+    let body = body.unwrap_or_default();
+    let note = actions::text("note", body.note.as_deref(), action == Action::Resolve)?;
+    let reason = match action {
+        Action::Pause => {
+            let raw = actions::text("reason", body.reason.as_deref(), true)?.unwrap_or_default();
+            Some(
+                PauseReason::parse(&raw)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "reason",
+                            "must be awaiting_resident, third_party or force_majeure",
+                        )
+                    })?
+                    .as_str()
+                    .to_owned(),
+            )
+        }
+        Action::RejectNotOurs => actions::text("reason", body.reason.as_deref(), true)?,
+        _ => None,
+    };
+    let evidence_photo = actions::text("evidence_photo", body.evidence_photo.as_deref(), false)?;
+    let extras = Extras {
+        note,
+        reason,
+        evidence_photo,
+        routing: None,
+    };
+    let updated = actions::apply(
+        &state,
+        &ticket,
+        version,
+        Actor::User(caller.user.id),
+        action,
+        extras,
+    )
+    .await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// Assigns the ticket to an agent of your company (or unassigns it with null).
+#[utoipa::path(post, path = "/api/v1/operator/tickets/{id}/assign", tag = "operator",
+    request_body = AssignRequest,
+    params(("id" = Uuid, Path, description = "Ticket id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Assigned", body = TicketView)))]
+pub async fn assign_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> ApiResult<Response> {
+    let caller = OperatorCaller::require(&caller, OPERATOR)?;
+    let ticket = own_ticket(&state, &caller, &id).await?;
+    let version = if_match(&headers)?;
+    if let Some(agent) = body.agent_id {
+        let colleague = state.store().user(agent).await?.filter(|u| {
+            u.active && u.grant.scope() == &balagh_domain::account::Scope::Operator(caller.operator)
+        });
+        if colleague.is_none() {
+            return Err(
+                FieldError::new("agent_id", "must be an active user of your company").into(),
+            );
+        }
+    }
+    let mut change = ReportChange::new(&ticket, Ts::now());
+    change.expected_version = version;
+    change.assignee = Some(body.agent_id);
+    let data = json!({ "from": ticket.assignee, "to": body.agent_id });
+    change.events.push(NewEvent {
+        kind: EventKind::Assigned,
+        actor: Actor::User(caller.user.id),
+        public: false,
+        data: data.clone(),
+    });
+    let updated = actions::commit(&state, &ticket, change, "ticket.updated", &data).await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// Adds a comment: public (residents see it) or internal.
+#[utoipa::path(post, path = "/api/v1/operator/tickets/{id}/comments", tag = "operator",
+    request_body = CommentRequest,
+    params(("id" = Uuid, Path, description = "Ticket id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Commented", body = TicketView)))]
+pub async fn comment_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CommentRequest>,
+) -> ApiResult<Response> {
+    let caller = OperatorCaller::require(&caller, OPERATOR)?;
+    let ticket = own_ticket(&state, &caller, &id).await?;
+    let updated = comment(&state, &ticket, &headers, Actor::User(caller.user.id), body).await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// A comment on a report, by anyone allowed to comment on it.
+pub async fn comment(
+    state: &AppState,
+    report: &StoredReport,
+    headers: &HeaderMap,
+    actor: Actor,
+    body: CommentRequest,
+) -> ApiResult<StoredReport> {
+    let version = if_match(headers)?;
+    let text = actions::text("text", Some(&body.text), true)?.unwrap_or_default();
+    let mut change = ReportChange::new(report, Ts::now());
+    change.expected_version = version;
+    let data = json!({ "text": text, "public": body.public });
+    change.events.push(NewEvent {
+        kind: EventKind::Comment,
+        actor,
+        public: body.public,
+        data: data.clone(),
+    });
+    actions::commit(state, report, change, "ticket.updated", &data).await
+}

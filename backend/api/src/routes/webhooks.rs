@@ -1,0 +1,210 @@
+//! Operators' webhook endpoints, and the deliveries that failed (dead letters), which the
+//! operator's manager and commune staff can see and replay.
+
+use crate::auth::Caller;
+use crate::auth::principal::{OperatorCaller, STAFF_WRITERS, StaffCaller};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use balagh_domain::account::Role;
+use balagh_domain::{FieldError, OperatorId};
+use balagh_store::{OutboxMessage, OutboxState, Ts, WebhookEndpoint};
+use balagh_webhooks::WebhookSecret;
+use balagh_wire::{DeliveryView, WebhookEndpointRequest, WebhookEndpointView};
+use serde::Deserialize;
+use uuid::Uuid;
+
+const MANAGER: &[Role] = &[Role::OperatorManager];
+
+/// HTTPS, or plain HTTP to this very machine (tests, local relays).
+fn check_url(raw: &str) -> Result<String, FieldError> {
+    let url = raw.trim();
+    let bad = || {
+        FieldError::new(
+            "url",
+            "must be an https:// URL (http:// only for localhost)",
+        )
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host_name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let local = matches!(host_name, "localhost" | "127.0.0.1" | "[::1]");
+    let ok = url.len() <= 2000
+        && !host_name.is_empty()
+        && !url.chars().any(char::is_whitespace)
+        && (scheme == "https" || (scheme == "http" && local));
+    if ok { Ok(url.to_owned()) } else { Err(bad()) }
+}
+
+/// Sets your company's webhook endpoint and returns a new signing secret (shown once; the
+/// previous secret stops working).
+#[utoipa::path(put, path = "/api/v1/operator/webhook", tag = "operator", request_body = WebhookEndpointRequest,
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Endpoint set", body = WebhookEndpointView),
+        (status = 403, description = "Not an operator manager", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<WebhookEndpointRequest>,
+) -> ApiResult<Json<WebhookEndpointView>> {
+    let caller = OperatorCaller::require(&caller, MANAGER)?;
+    let url = check_url(&body.url)?;
+    let secret = WebhookSecret::generate().expose();
+    state
+        .store()
+        .set_webhook_endpoint(
+            &WebhookEndpoint {
+                operator_id: caller.operator.0,
+                url: url.clone(),
+                secret: secret.clone(),
+                active: true,
+            },
+            Ts::now(),
+        )
+        .await?;
+    Ok(Json(WebhookEndpointView { url, secret }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DeliveriesParams {
+    /// `dead` (default), `pending` or `delivered`.
+    pub state: Option<String>,
+}
+
+fn delivery_view(m: OutboxMessage) -> DeliveryView {
+    DeliveryView {
+        id: m.id,
+        event_type: m.event_type,
+        state: m.state,
+        attempts: m.attempts,
+        last_error: m.last_error,
+        created_at: m.created_at.get(),
+        payload: m.payload.0,
+    }
+}
+
+async fn deliveries(
+    state: &AppState,
+    operator: OperatorId,
+    params: DeliveriesParams,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    let wanted = match params.state.as_deref() {
+        None | Some("") => OutboxState::Dead,
+        Some(raw) => OutboxState::parse(raw).ok_or_else(|| {
+            ApiError::InvalidParameter(FieldError::new(
+                "state",
+                "must be dead, pending or delivered",
+            ))
+        })?,
+    };
+    let messages = state.store().outbox_messages(operator, wanted, 200).await?;
+    Ok(Json(messages.into_iter().map(delivery_view).collect()))
+}
+
+async fn replay(state: &AppState, operator: OperatorId, id: &str) -> ApiResult<StatusCode> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    if state.store().replay_outbox(operator, id, Ts::now()).await? {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Your company's webhook deliveries (dead letters by default), newest first.
+#[utoipa::path(get, path = "/api/v1/operator/webhook/deliveries", tag = "operator", params(DeliveriesParams),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Deliveries", body = [DeliveryView])))]
+pub async fn operator_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<DeliveriesParams>,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    let caller = OperatorCaller::require(&caller, MANAGER)?;
+    deliveries(&state, caller.operator, params).await
+}
+
+/// Sends a dead-lettered delivery again (a new round of retries).
+#[utoipa::path(post, path = "/api/v1/operator/webhook/deliveries/{id}/replay", tag = "operator",
+    params(("id" = Uuid, Path, description = "Delivery id")),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 202, description = "Queued again"),
+        (status = 404, description = "No such dead delivery of yours", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn operator_replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let caller = OperatorCaller::require(&caller, MANAGER)?;
+    replay(&state, caller.operator, &id).await
+}
+
+/// The operator must hold contracts in the staff member's commune.
+fn staff_operator(state: &AppState, caller: &StaffCaller, operator: &str) -> ApiResult<OperatorId> {
+    let id = Uuid::parse_str(operator).map_err(|_| ApiError::NotFound)?;
+    state
+        .catalog()
+        .operator(OperatorId(id))
+        .filter(|r| r.jurisdiction == caller.jurisdiction)
+        .map(|r| r.operator.id)
+        .ok_or(ApiError::NotFound)
+}
+
+/// An operator's webhook deliveries, for commune staff.
+#[utoipa::path(get, path = "/api/v1/staff/operators/{operator_id}/webhook/deliveries", tag = "staff",
+    params(("operator_id" = Uuid, Path, description = "Operator id"), DeliveriesParams),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Deliveries", body = [DeliveryView])))]
+pub async fn staff_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(operator): Path<String>,
+    ApiQuery(params): ApiQuery<DeliveriesParams>,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
+    let operator = staff_operator(&state, &caller, &operator)?;
+    deliveries(&state, operator, params).await
+}
+
+/// Replays an operator's dead-lettered delivery, for commune staff.
+#[utoipa::path(post, path = "/api/v1/staff/operators/{operator_id}/webhook/deliveries/{id}/replay", tag = "staff",
+    params(("operator_id" = Uuid, Path, description = "Operator id"), ("id" = Uuid, Path, description = "Delivery id")),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 202, description = "Queued again")))]
+pub async fn staff_replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((operator, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
+    let operator = staff_operator(&state, &caller, &operator)?;
+    replay(&state, operator, &id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn endpoints_must_be_https_except_locally() {
+        assert!(check_url("https://ops.example.ma/hooks/balagh").is_ok());
+        assert!(check_url("http://127.0.0.1:9000/hook").is_ok());
+        assert!(check_url("http://localhost/hook").is_ok());
+        for bad in [
+            "http://ops.example.ma/hook",
+            "ftp://x/y",
+            "https://",
+            "hook",
+            "https://a b/",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}
