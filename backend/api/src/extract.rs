@@ -1,5 +1,6 @@
 //! Extractors that turn requests into checked values, or into problem responses.
 
+use crate::auth::Caller;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -7,7 +8,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use balagh_domain::FieldError;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// A JSON body: 415 unless `application/json`, 413 past the body limit, 400 if it is not
@@ -119,12 +119,8 @@ where
     }
 }
 
-/// The SHA-256 of a bearer token: what the database keeps instead of the token.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// A resident's registered device, proven by its bearer token.
+/// A resident's registered device, proven by its bearer token. Staff and operator users
+/// are refused (403): residents' endpoints are for residents.
 #[derive(Debug, Clone, Copy)]
 pub struct DeviceAuth(pub Uuid);
 
@@ -135,22 +131,11 @@ impl FromRequestParts<AppState> for DeviceAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or(ApiError::Unauthorized)?;
-        state
-            .devices()
-            .authenticate(state.store(), &token_hash(token))
-            .await?
-            .map(DeviceAuth)
-            .ok_or(ApiError::Unauthorized)
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Device(id) => Ok(DeviceAuth(id)),
+            Caller::User(_) => Err(ApiError::Forbidden),
+            Caller::Anonymous => Err(ApiError::Unauthorized),
+        }
     }
 }
 

@@ -186,5 +186,6 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
         let rate = done as f64 / started.elapsed().as_secs_f64();
         eprintln!("generated {done} / {count} reports ({rate:.0}/s)");
     }
-    Ok(())
+    eprintln!("refreshing the database's statistics…");
+    store.analyze().await
 }

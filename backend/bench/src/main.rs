@@ -245,13 +245,22 @@ async fn raw_insert(
             .expect("device");
         devices.push(id);
     }
-    // The same columns the API writes: reporter, idempotency key and fingerprint.
+    // The same rows the API writes: reporter, idempotency key and fingerprint, events, and
+    // the operator's `ticket.created` webhook in the outbox.
     for (i, r) in reports.iter_mut().enumerate() {
         r.device = Some(devices[i % concurrency]);
         r.idempotency = Some(Idempotency {
             key: IdempotencyKey::parse(&Uuid::new_v4().to_string()).expect("key"),
             request_hash: vec![0; 32],
         });
+        r.outbox = balagh_api::actions::webhook(
+            &balagh_store::StoredReport::from_new(r),
+            "ticket.created",
+            &serde_json::json!({ "action": "created", "channel": "app" }),
+            r.created_at,
+        )
+        .into_iter()
+        .collect();
     }
     run_concurrently(reports, concurrency, move |_, report| {
         let store = store.clone();

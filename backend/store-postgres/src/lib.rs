@@ -32,6 +32,8 @@ impl PostgresStore {
     const DATA_MODIFYING_CTE: bool = true;
     /// Appended to outbox claims: replicas skip rows another replica has locked.
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    /// Statistics refresh after bulk loads.
+    const ANALYZE: &'static str = "VACUUM (ANALYZE) reports, report_events";
     const BACKEND: Backend = Backend::Postgres;
 
     /// Connects lazily: the service starts even while PostgreSQL is still coming up, and

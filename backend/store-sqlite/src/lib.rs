@@ -21,6 +21,8 @@ impl SqliteStore {
     const DATA_MODIFYING_CTE: bool = false;
     /// Appended to outbox claims: replicas skip rows another replica has locked (SQLite has one writer, so there is nothing to skip).
     const SKIP_LOCKED: &'static str = "";
+    /// Statistics refresh after bulk loads.
+    const ANALYZE: &'static str = "ANALYZE";
     const BACKEND: Backend = Backend::Sqlite;
 
     /// Opens (creating if needed) the database file named by a `sqlite://PATH` URL.

@@ -124,6 +124,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// generators and benchmarks.
     async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()>;
     async fn count_reports(&self) -> Result<i64>;
+    /// Refreshes the planner's statistics (and, on PostgreSQL, the visibility map) after a
+    /// bulk load, so that queries use their indexes at once.
+    async fn analyze(&self) -> Result<()>;
 
     // --- accounts ------------------------------------------------------------------------
 

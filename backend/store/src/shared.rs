@@ -3,7 +3,7 @@
 //! [`impl_sql_store!`] expands to `impl Store for $store` over `sqlx::Pool<$db>`. The backend
 //! type supplies, as inherent items: `fn reader(&self) -> &Pool<$db>` (queries),
 //! `fn writer(&self) -> &Pool<$db>` (transactions), `fn error(sqlx::Error) -> StoreError`
-//! (its constraint names), `const DATA_MODIFYING_CTE: bool` (whether INSERTs may be chained
+//! (its constraint names), `const ANALYZE: &str` (statistics refresh), `const DATA_MODIFYING_CTE: bool` (whether INSERTs may be chained
 //! in one statement), `async fn run_migrations(&self) -> Result<()>` and
 //! `const BACKEND: Backend`. SQL text uses `$N` placeholders, which both databases accept.
 
@@ -645,6 +645,14 @@ macro_rules! impl_sql_store {
                             .map_err(<$store>::error)?;
                     }
                     tx.commit().await.map_err(<$store>::error)
+                }
+
+                async fn analyze(&self) -> Result<()> {
+                    sqlx::raw_sql(<$store>::ANALYZE)
+                        .execute(self.writer())
+                        .await
+                        .map_err(<$store>::error)?;
+                    Ok(())
                 }
 
                 async fn count_reports(&self) -> Result<i64> {

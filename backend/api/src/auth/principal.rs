@@ -179,3 +179,72 @@ pub const STAFF: &[Role] = &[Role::StaffAdmin, Role::StaffAgent, Role::StaffAnal
 pub const STAFF_WRITERS: &[Role] = &[Role::StaffAdmin, Role::StaffAgent];
 /// Every operator role.
 pub const OPERATOR: &[Role] = &[Role::OperatorManager, Role::OperatorAgent];
+
+/// A set of roles allowed on an endpoint, as a type (so the check runs as an extractor,
+/// before the body is even read: a caller without the role learns nothing from validation).
+pub trait Roles: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+macro_rules! role_set {
+    ($(#[$doc:meta])* $name:ident = $roles:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+        impl Roles for $name {
+            const ROLES: &'static [Role] = $roles;
+        }
+    };
+}
+
+role_set!(/// Every staff role.
+    AnyStaff = STAFF);
+role_set!(/// Staff who change reports.
+    StaffWriter = STAFF_WRITERS);
+role_set!(/// Staff administrators.
+    StaffAdmin = &[Role::StaffAdmin]);
+role_set!(/// Every operator role.
+    AnyOperator = OPERATOR);
+role_set!(/// Operator managers.
+    OperatorManager = &[Role::OperatorManager]);
+role_set!(/// Any logged-in user.
+    AnyUser = &Role::ALL);
+
+/// Extracts a staff caller with one of `R`'s roles (401 anonymous, 403 otherwise).
+#[derive(Debug)]
+pub struct Staff<R: Roles>(pub StaffCaller, pub std::marker::PhantomData<R>);
+
+impl<R: Roles> FromRequestParts<AppState> for Staff<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        StaffCaller::require(&caller, R::ROLES).map(|c| Staff(c, std::marker::PhantomData))
+    }
+}
+
+/// Extracts an operator caller with one of `R`'s roles (401 anonymous, 403 otherwise).
+#[derive(Debug)]
+pub struct Operator<R: Roles>(pub OperatorCaller, pub std::marker::PhantomData<R>);
+
+impl<R: Roles> FromRequestParts<AppState> for Operator<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        OperatorCaller::require(&caller, R::ROLES).map(|c| Operator(c, std::marker::PhantomData))
+    }
+}
+
+/// Extracts any logged-in user (401 otherwise, 403 for a device).
+#[derive(Debug)]
+pub struct SignedIn(pub User);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        require_role(&caller, AnyUser::ROLES).cloned().map(SignedIn)
+    }
+}

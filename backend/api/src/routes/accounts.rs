@@ -1,7 +1,8 @@
 //! Logging in and out, the current user, and their API tokens.
 
+use crate::auth::principal::SignedIn;
 use crate::auth::principal::{SESSION_COOKIE, session_cookie};
-use crate::auth::{Caller, password, require_role, secrets};
+use crate::auth::{password, secrets};
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -10,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::FieldError;
-use balagh_domain::account::{Email, Role, Scope, User};
+use balagh_domain::account::{Email, Scope, User};
 use balagh_store::{NewApiToken, NewSession, ThrottlePolicy, Ts};
 use balagh_wire::{CreatedToken, LoginRequest, LoginResult, NewTokenRequest, TokenView, UserView};
 use std::net::SocketAddr;
@@ -169,8 +170,6 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<Re
     Ok(response)
 }
 
-const USERS: &[Role] = &Role::ALL;
-
 /// The logged-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     security(("api_token" = []), ("session" = [])),
@@ -178,8 +177,8 @@ const USERS: &[Role] = &Role::ALL;
         (status = 200, description = "Current user", body = UserView),
         (status = 401, description = "Not logged in", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn me(caller: Caller) -> ApiResult<Json<UserView>> {
-    Ok(Json(user_view(require_role(&caller, USERS)?)))
+pub async fn me(SignedIn(user): SignedIn) -> ApiResult<Json<UserView>> {
+    Ok(Json(user_view(&user)))
 }
 
 fn token_view(t: &balagh_store::ApiTokenInfo) -> TokenView {
@@ -198,9 +197,8 @@ fn token_view(t: &balagh_store::ApiTokenInfo) -> TokenView {
     responses((status = 200, description = "Tokens", body = [TokenView])))]
 pub async fn list_tokens(
     State(state): State<AppState>,
-    caller: Caller,
+    SignedIn(user): SignedIn,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let user = require_role(&caller, USERS)?;
     let tokens = state.store().api_tokens(user.id).await?;
     Ok(Json(tokens.iter().map(token_view).collect()))
 }
@@ -211,10 +209,9 @@ pub async fn list_tokens(
     responses((status = 201, description = "Created", body = CreatedToken)))]
 pub async fn create_token(
     State(state): State<AppState>,
-    caller: Caller,
+    SignedIn(user): SignedIn,
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let user = require_role(&caller, USERS)?;
     let name = body.name.trim();
     let mut errors = Vec::new();
     if name.is_empty() || name.chars().count() > 100 {
@@ -263,10 +260,9 @@ pub async fn create_token(
     ))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    caller: Caller,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let user = require_role(&caller, USERS)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     if state
         .store()

@@ -1,7 +1,7 @@
 //! Staff administrators manage the accounts of their commune and of its operators.
 
-use crate::auth::principal::StaffCaller;
-use crate::auth::{Caller, password};
+use crate::auth::password;
+use crate::auth::principal::{Staff, StaffAdmin, StaffCaller};
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::accounts::user_view;
@@ -14,8 +14,6 @@ use balagh_domain::{FieldError, OperatorId};
 use balagh_store::{Constraint, NewUser, StoreError, Ts, UserUpdate};
 use balagh_wire::{NewUserRequest, UserUpdateRequest, UserView};
 use uuid::Uuid;
-
-const ADMIN: &[Role] = &[Role::StaffAdmin];
 
 /// Whether a user belongs to the admin's jurisdiction (its staff, or its operators' people).
 fn in_jurisdiction(state: &AppState, admin: &StaffCaller, user: &User) -> bool {
@@ -37,9 +35,8 @@ fn in_jurisdiction(state: &AppState, admin: &StaffCaller, user: &User) -> bool {
     ))]
 pub async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(admin, _): Staff<StaffAdmin>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    let admin = StaffCaller::require(&caller, ADMIN)?;
     let mut users = state
         .store()
         .users_in_scope(&Scope::Jurisdiction(admin.jurisdiction.clone()))
@@ -70,10 +67,9 @@ pub async fn list_users(
     ))]
 pub async fn create_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(admin, _): Staff<StaffAdmin>,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let admin = StaffCaller::require(&caller, ADMIN)?;
     let mut errors = Vec::new();
     let email = Email::parse(&body.email).map_err(|e| errors.push(e)).ok();
     let password = NewPassword::parse(&body.password)
@@ -155,11 +151,10 @@ pub async fn create_user(
     ))]
 pub async fn update_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(admin, _): Staff<StaffAdmin>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserUpdateRequest>,
 ) -> ApiResult<Json<UserView>> {
-    let admin = StaffCaller::require(&caller, ADMIN)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let existing = state
         .store()

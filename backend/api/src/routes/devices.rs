@@ -1,15 +1,14 @@
 //! Device registration: how a resident's app gets its bearer token.
 
+use crate::auth::secrets;
+use crate::problem::ApiError;
 use crate::problem::ApiResult;
 use crate::state::AppState;
-use crate::{extract::token_hash, problem::ApiError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use balagh_store::{NewDevice, Ts};
 use balagh_wire::DeviceRegistration;
-use base64::Engine;
-use rand::RngCore;
 use uuid::Uuid;
 
 /// Registers a device and returns its bearer token (shown only this once).
@@ -23,15 +22,10 @@ use uuid::Uuid;
 pub async fn register_device(
     State(state): State<AppState>,
 ) -> ApiResult<(StatusCode, Json<DeviceRegistration>)> {
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!(
-        "bdt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-    );
+    let token = secrets::generate(secrets::DEVICE_PREFIX);
     let device = NewDevice {
         id: Uuid::now_v7(),
-        token_hash: token_hash(&token),
+        token_hash: secrets::hash(&token),
         created_at: Ts::now(),
     };
     state

@@ -2,8 +2,7 @@
 //! dismissal and moderation. Staff see only their own commune's reports.
 
 use crate::actions::{self, Extras, if_match, ticket_view};
-use crate::auth::Caller;
-use crate::auth::principal::{STAFF, STAFF_WRITERS, StaffCaller};
+use crate::auth::principal::{AnyStaff, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::tickets::{comment, with_etag};
@@ -48,10 +47,9 @@ pub struct TriageParams {
     responses((status = 200, description = "Reports to triage", body = TicketPage)))]
 pub async fn triage(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<AnyStaff>,
     ApiQuery(params): ApiQuery<TriageParams>,
 ) -> ApiResult<Json<TicketPage>> {
-    let caller = StaffCaller::require(&caller, STAFF)?;
     let mut statuses = actions::parse_statuses(params.status.as_deref())?;
     if statuses.is_empty() {
         statuses = vec![ReportStatus::Unrouted, ReportStatus::Rejected];
@@ -95,10 +93,9 @@ pub async fn triage(
     responses((status = 200, description = "The report", body = balagh_wire::TicketView)))]
 pub async fn get_report(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<AnyStaff>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let caller = StaffCaller::require(&caller, STAFF)?;
     let report = own_report(&state, &caller, &id).await?;
     let history = state.store().report_events(report.id).await?;
     let mut view = ticket_view(&report, Some(&history));
@@ -126,12 +123,11 @@ pub async fn get_report(
     ))]
 pub async fn report_action(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<StaffWriter>,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     MaybeJson(body): MaybeJson<TicketActionRequest>,
 ) -> ApiResult<Response> {
-    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
     let body = body.unwrap_or_default();
@@ -276,12 +272,11 @@ pub struct ModerationRequest {
     responses((status = 200, description = "Moderated", body = balagh_wire::TicketView)))]
 pub async fn moderate(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<StaffWriter>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ModerationRequest>,
 ) -> ApiResult<Response> {
-    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
     let reason = actions::text("reason", Some(&body.reason), true)?;
@@ -307,12 +302,11 @@ pub async fn moderate(
     responses((status = 200, description = "Commented", body = balagh_wire::TicketView)))]
 pub async fn comment_report(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<StaffWriter>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CommentRequest>,
 ) -> ApiResult<Response> {
-    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
     let report = own_report(&state, &caller, &id).await?;
     let updated = comment(&state, &report, &headers, Actor::User(caller.user.id), body).await?;
     Ok(with_etag(ticket_view(&updated, None)))

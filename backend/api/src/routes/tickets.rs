@@ -2,8 +2,7 @@
 //! company's tickets; another company's ticket does not exist for it (404).
 
 use crate::actions::{self, Extras, etag, if_match, ticket_view};
-use crate::auth::Caller;
-use crate::auth::principal::{OPERATOR, OperatorCaller};
+use crate::auth::principal::{AnyOperator, Operator, OperatorCaller};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -100,10 +99,9 @@ fn decode_cursor(raw: &str) -> ApiResult<QueueCursor> {
     ))]
 pub async fn list_tickets(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<AnyOperator>,
     ApiQuery(params): ApiQuery<QueueParams>,
 ) -> ApiResult<Json<TicketPage>> {
-    let caller = OperatorCaller::require(&caller, OPERATOR)?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidParameter(FieldError::new(
@@ -180,10 +178,9 @@ pub async fn list_tickets(
     ))]
 pub async fn get_ticket(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<AnyOperator>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let caller = OperatorCaller::require(&caller, OPERATOR)?;
     let ticket = own_ticket(&state, &caller, &id).await?;
     let history = state.store().report_events(ticket.id).await?;
     Ok(with_etag(ticket_view(&ticket, Some(&history))))
@@ -211,12 +208,11 @@ pub async fn get_ticket(
     ))]
 pub async fn ticket_action(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<AnyOperator>,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     MaybeJson(body): MaybeJson<TicketActionRequest>,
 ) -> ApiResult<Response> {
-    let caller = OperatorCaller::require(&caller, OPERATOR)?;
     let action = match action.as_str() {
         "acknowledge" => Action::Acknowledge,
         "start" => Action::Start,
@@ -275,12 +271,11 @@ pub async fn ticket_action(
     responses((status = 200, description = "Assigned", body = TicketView)))]
 pub async fn assign_ticket(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<AnyOperator>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<AssignRequest>,
 ) -> ApiResult<Response> {
-    let caller = OperatorCaller::require(&caller, OPERATOR)?;
     let ticket = own_ticket(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
     if let Some(agent) = body.agent_id {
@@ -315,12 +310,11 @@ pub async fn assign_ticket(
     responses((status = 200, description = "Commented", body = TicketView)))]
 pub async fn comment_ticket(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<AnyOperator>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CommentRequest>,
 ) -> ApiResult<Response> {
-    let caller = OperatorCaller::require(&caller, OPERATOR)?;
     let ticket = own_ticket(&state, &caller, &id).await?;
     let updated = comment(&state, &ticket, &headers, Actor::User(caller.user.id), body).await?;
     Ok(with_etag(ticket_view(&updated, None)))

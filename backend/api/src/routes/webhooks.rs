@@ -1,23 +1,19 @@
 //! Operators' webhook endpoints, and the deliveries that failed (dead letters), which the
 //! operator's manager and commune staff can see and replay.
 
-use crate::auth::Caller;
-use crate::auth::principal::{OperatorCaller, STAFF_WRITERS, StaffCaller};
+use crate::auth::principal::{Operator, OperatorManager, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use balagh_domain::account::Role;
 use balagh_domain::{FieldError, OperatorId};
 use balagh_store::{OutboxMessage, OutboxState, Ts, WebhookEndpoint};
 use balagh_webhooks::WebhookSecret;
 use balagh_wire::{DeliveryView, WebhookEndpointRequest, WebhookEndpointView};
 use serde::Deserialize;
 use uuid::Uuid;
-
-const MANAGER: &[Role] = &[Role::OperatorManager];
 
 /// HTTPS, or plain HTTP to this very machine (tests, local relays).
 fn check_url(raw: &str) -> Result<String, FieldError> {
@@ -50,10 +46,9 @@ fn check_url(raw: &str) -> Result<String, FieldError> {
     ))]
 pub async fn set_endpoint(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<OperatorManager>,
     ApiJson(body): ApiJson<WebhookEndpointRequest>,
 ) -> ApiResult<Json<WebhookEndpointView>> {
-    let caller = OperatorCaller::require(&caller, MANAGER)?;
     let url = check_url(&body.url)?;
     let secret = WebhookSecret::generate().expose();
     state
@@ -122,10 +117,9 @@ async fn replay(state: &AppState, operator: OperatorId, id: &str) -> ApiResult<S
     responses((status = 200, description = "Deliveries", body = [DeliveryView])))]
 pub async fn operator_deliveries(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<OperatorManager>,
     ApiQuery(params): ApiQuery<DeliveriesParams>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    let caller = OperatorCaller::require(&caller, MANAGER)?;
     deliveries(&state, caller.operator, params).await
 }
 
@@ -139,10 +133,9 @@ pub async fn operator_deliveries(
     ))]
 pub async fn operator_replay(
     State(state): State<AppState>,
-    caller: Caller,
+    Operator(caller, _): Operator<OperatorManager>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let caller = OperatorCaller::require(&caller, MANAGER)?;
     replay(&state, caller.operator, &id).await
 }
 
@@ -164,11 +157,10 @@ fn staff_operator(state: &AppState, caller: &StaffCaller, operator: &str) -> Api
     responses((status = 200, description = "Deliveries", body = [DeliveryView])))]
 pub async fn staff_deliveries(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<StaffWriter>,
     Path(operator): Path<String>,
     ApiQuery(params): ApiQuery<DeliveriesParams>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
     let operator = staff_operator(&state, &caller, &operator)?;
     deliveries(&state, operator, params).await
 }
@@ -180,10 +172,9 @@ pub async fn staff_deliveries(
     responses((status = 202, description = "Queued again")))]
 pub async fn staff_replay(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller, _): Staff<StaffWriter>,
     Path((operator, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let caller = StaffCaller::require(&caller, STAFF_WRITERS)?;
     let operator = staff_operator(&state, &caller, &operator)?;
     replay(&state, operator, &id).await
 }

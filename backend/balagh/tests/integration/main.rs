@@ -5,5 +5,6 @@ mod harness;
 
 mod accounts;
 mod api;
+mod authz;
 mod store;
 mod tickets;
