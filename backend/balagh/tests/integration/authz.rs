@@ -21,6 +21,9 @@ const CALLERS: [&str; 9] = [
     "operator B agent",
 ];
 
+/// Method, path, body, If-Match, and the expected answer class per caller (see CALLERS).
+type Row<'a> = (&'a str, String, Option<Value>, Option<&'a str>, &'a str);
+
 fn class(status: u16) -> char {
     match status {
         401 => 'u',
@@ -50,7 +53,7 @@ both_databases! {
         let agent_a = users[4].id;
         let random = uuid::Uuid::now_v7();
         let stale = Some("\"999\"");
-        let rows: Vec<(&str, String, Option<Value>, Option<&str>, &str)> = vec![
+        let rows: Vec<Row> = vec![
             ("GET", "/api/v1/services".into(), None, None, "ooooooooo"),
             ("GET", "/healthz".into(), None, None, "ooooooooo"),
             ("GET", "/api/openapi.json".into(), None, None, "ooooooooo"),
