@@ -84,8 +84,10 @@ CREATE TABLE reports (
     CONSTRAINT reports_service_fkey FOREIGN KEY (jurisdiction_id, service_code)
         REFERENCES services (jurisdiction_id, code)
 );
--- "Is it already reported?": a handful of cells, one service, recent reports.
-CREATE INDEX reports_nearby_idx ON reports (jurisdiction_id, service_code, cell, created_at);
+-- "Is it already reported?": a handful of cells, one service, recent reports. The cell
+-- leads, so that even without statistics (right after a bulk load) no plan can scan more
+-- than those cells.
+CREATE INDEX reports_nearby_idx ON reports (cell, service_code, created_at);
 
 CREATE TABLE report_events (
     id BLOB PRIMARY KEY, -- UUIDv7

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/balagh.sqlite3";
+/// PostgreSQL connections per replica. More connections than the database has cores to
+/// run them only queue inside PostgreSQL, where waiting is dearer than in the pool.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
 
 /// A database URL. Its password is masked whenever it is displayed or debug-printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -252,7 +255,7 @@ impl Settings {
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             database_url: resolve_database_url(&args.database, &file),
-            database_max_connections: file.database.max_connections.unwrap_or(32),
+            database_max_connections: file.database.max_connections.unwrap_or(DEFAULT_POOL_SIZE),
             demo_data: !args.no_demo && file.demo_data.unwrap_or(true),
             log_format: args
                 .log_format

@@ -547,12 +547,13 @@ macro_rules! impl_sql_store {
                     if q.cells.is_empty() {
                         return Ok(Vec::new());
                     }
+                    // Only the columns of reports_nearby_idx and the status: no other index can
+                    // look attractive to the planner, even before it has statistics. The
+                    // jurisdiction is checked on the few rows found.
                     let mut select = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {REPORT_COLUMNS} FROM reports WHERE jurisdiction_id = "
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE service_code = "
                     ));
                     select
-                        .push_bind(q.jurisdiction.as_str())
-                        .push(" AND service_code = ")
                         .push_bind(q.service_code.as_str())
                         .push(" AND created_at >= ")
                         .push_bind(q.since)
@@ -567,7 +568,11 @@ macro_rules! impl_sql_store {
                         .fetch_all(self.reader())
                         .await
                         .map_err(<$store>::error)?;
-                    convert_all(rows, ReportRow::into_domain)
+                    let reports = convert_all(rows, ReportRow::into_domain)?;
+                    Ok(reports
+                        .into_iter()
+                        .filter(|r| r.jurisdiction == q.jurisdiction)
+                        .collect())
                 }
 
                 async fn support_report(&self, s: &NewSupport) -> Result<SupportOutcome> {
