@@ -4,37 +4,8 @@
 use crate::ReportStatus;
 use serde::{Deserialize, Serialize};
 
-/// Why an operator stops the clock on a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PauseReason {
-    /// Waiting for the resident (access, details).
-    AwaitingResident,
-    /// Waiting for a third party (utility, police, another operator).
-    ThirdParty,
-    /// Storm, strike, unrest: out of the operator's control.
-    ForceMajeure,
-}
-
-impl PauseReason {
-    pub const ALL: [PauseReason; 3] = [
-        PauseReason::AwaitingResident,
-        PauseReason::ThirdParty,
-        PauseReason::ForceMajeure,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PauseReason::AwaitingResident => "awaiting_resident",
-            PauseReason::ThirdParty => "third_party",
-            PauseReason::ForceMajeure => "force_majeure",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw)
-    }
-}
+/// Why an operator stops the clock on a ticket (the SLA policy says which reasons count).
+pub use crate::sla::PauseReason;
 
 /// A change of status, named for what the person did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
