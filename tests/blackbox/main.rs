@@ -481,3 +481,89 @@ fn big_zone_file(n: usize) -> String {
         .collect();
     json!({"type": "FeatureCollection", "features": features}).to_string()
 }
+
+/// The operator's web queue, end to end in headless Chromium (Debian's package, driven by
+/// Playwright; `tests/browser/setup.sh` installs both). Screenshots are kept in
+/// `artifacts/screenshots/`.
+#[tokio::test]
+async fn an_operator_works_the_web_queue_in_a_real_browser() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let browser = repo.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "run tests/browser/setup.sh first (tests/run does)"
+    );
+    let scratch = Scratch::new();
+    let server = Server::start(&scratch.0, &[], &[]);
+    let client = reqwest::Client::new();
+    let token = register(&client, &server).await;
+    // Two tickets: the first is worked through, the second stays in the queue.
+    for (key, description) in [
+        (
+            "web-1",
+            "Conteneur plein devant l'école <b>depuis lundi</b>",
+        ),
+        ("web-2", "Sacs déposés à côté du conteneur"),
+    ] {
+        let response = client
+            .post(server.url("/api/v1/reports"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .json(
+                &json!({"service_code": "waste_bin_overflow", "lat": 35.575, "lon": -5.40,
+                "description": description}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let password = "a passphrase for the browser test";
+    let mut create = Command::new(BINARY)
+        .args([
+            "create-user",
+            "--email",
+            "agent@nadafa.ma",
+            "--name",
+            "Agent Nadafa",
+        ])
+        .args(["--role", "operator_agent", "--operator", "nadafa-demo"])
+        .current_dir(&scratch.0)
+        .env_remove("BALAGH_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    let shots = repo.join("artifacts/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let run = Command::new("node")
+        .arg(browser.join("operator-queue.mjs"))
+        .args([server.address.as_str(), "agent@nadafa.ma", password])
+        .arg(&shots)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "browser run failed:\n{out}\n{err}");
+    for shot in [
+        "queue.png",
+        "ticket.png",
+        "resolved.png",
+        "queue-tablet.png",
+    ] {
+        let size = std::fs::metadata(shots.join(shot))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(size > 5_000, "{shot}: {size} bytes");
+    }
+    server.terminate();
+}

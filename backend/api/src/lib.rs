@@ -9,6 +9,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 mod telemetry;
+mod web;
 
 pub use catalog::Catalog;
 pub use state::{ApiSettings, AppState};
@@ -127,6 +128,7 @@ pub fn app(state: AppState) -> Router {
     let (routes, openapi) = api_routes();
     routes
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
+        .merge(web::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -79,6 +79,27 @@ impl Jurisdiction {
         })
     }
 
+    /// A UTC instant as the commune's clocks show it, e.g. `2026-03-01 14:05`
+    /// (falls back to UTC if the time zone is unknown to the bundled database).
+    pub fn local_time(&self, at: time::OffsetDateTime) -> String {
+        let local = crate::sla::to_timestamp(at).and_then(|ts| {
+            jiff::tz::TimeZone::get(&self.time_zone)
+                .ok()
+                .map(|tz| ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+        });
+        local.unwrap_or_else(|| {
+            let utc = at.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                utc.year(),
+                u8::from(utc.month()),
+                utc.day(),
+                utc.hour(),
+                utc.minute()
+            )
+        })
+    }
+
     pub fn settings(&self) -> JurisdictionSettings {
         JurisdictionSettings {
             id: self.id.as_str().to_owned(),

@@ -80,12 +80,57 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    let session = start_session(&state, &address, &body.email, &body.password).await?;
+    let mut response = Json(LoginResult {
+        user: user_view(&session.user),
+        csrf_token: session.csrf_token.clone(),
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session.cookie(&state)?);
+    Ok(response)
+}
+
+/// A session just opened by a successful login.
+#[derive(Debug)]
+pub struct NewWebSession {
+    pub user: User,
+    pub token: String,
+    pub csrf_token: String,
+}
+
+impl NewWebSession {
+    /// The `Set-Cookie` value carrying it.
+    pub fn cookie(&self, state: &AppState) -> ApiResult<HeaderValue> {
+        let cookie = format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            self.token,
+            state.settings().session_lifetime.whole_seconds(),
+            if state.settings().secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
+        );
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+/// Checks e-mail and password under the login throttles and opens a session. Shared by the
+/// JSON API and the web login form.
+pub async fn start_session(
+    state: &AppState,
+    address: &str,
+    email_raw: &str,
+    password_raw: &str,
+) -> ApiResult<NewWebSession> {
     let store = state.store();
     let now = Ts::now();
-    let email = Email::parse(&body.email).map_err(|_| ApiError::Unauthorized);
+    let email = Email::parse(email_raw).map_err(|_| ApiError::Unauthorized);
     let account_key = format!(
         "account:{}",
-        email.as_ref().map_or(body.email.as_str(), |e| e.as_str())
+        email.as_ref().map_or(email_raw, |e| e.as_str())
     );
     let address_key = format!("address:{address}");
     for key in [&account_key, &address_key] {
@@ -101,7 +146,7 @@ pub async fn login(
         Some((user, hash)) if user.active => (Some(user), Some(hash)),
         _ => (None, None),
     };
-    if !password::verify(&body.password, hash).await {
+    if !password::verify(password_raw, hash).await {
         let mut locked = None;
         for (key, policy) in [
             (&account_key, ThrottlePolicy::default()),
@@ -119,37 +164,22 @@ pub async fn login(
     }
     let user = user.ok_or(ApiError::Unauthorized)?;
     store.clear_login_failures(&account_key).await?;
-    let session = secrets::generate(secrets::SESSION_PREFIX);
+    let token = secrets::generate(secrets::SESSION_PREFIX);
     let csrf_token = secrets::generate("");
-    let lifetime = state.settings().session_lifetime;
     store
         .create_session(&NewSession {
-            token_hash: secrets::hash(&session),
+            token_hash: secrets::hash(&token),
             user_id: user.id,
             csrf_token: csrf_token.clone(),
             created_at: now,
-            expires_at: Ts::new(now.get() + lifetime),
+            expires_at: Ts::new(now.get() + state.settings().session_lifetime),
         })
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        lifetime.whole_seconds(),
-        if state.settings().secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
-    let mut response = Json(LoginResult {
-        user: user_view(&user),
+    Ok(NewWebSession {
+        user,
+        token,
         csrf_token,
     })
-    .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    Ok(response)
 }
 
 /// Ends the session of the cookie sent.

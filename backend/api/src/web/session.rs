@@ -1,0 +1,43 @@
+//! The logged-in operator of a page: from the session cookie, or a redirect to the login.
+
+use crate::auth::principal::session_cookie;
+use crate::auth::secrets;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use balagh_domain::OperatorId;
+use balagh_domain::account::{Scope, User};
+use balagh_store::Ts;
+
+#[derive(Debug, Clone)]
+pub struct OperatorSession {
+    pub user: User,
+    pub operator: OperatorId,
+    /// Forms send it back; a change without it is refused.
+    pub csrf_token: String,
+}
+
+impl FromRequestParts<AppState> for OperatorSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/operator/login").into_response();
+        let cookie = session_cookie(parts).ok_or_else(to_login)?;
+        let found = state
+            .store()
+            .session_user(&secrets::hash(cookie), Ts::now())
+            .await
+            .map_err(|e| crate::problem::ApiError::from(e).into_response())?;
+        let (user, csrf_token) = found.ok_or_else(to_login)?;
+        match user.grant.scope() {
+            Scope::Operator(operator) => Ok(Self {
+                operator: *operator,
+                user,
+                csrf_token,
+            }),
+            // Staff have their own pages; this queue is for operators.
+            Scope::Jurisdiction(_) => Err(crate::problem::ApiError::Forbidden.into_response()),
+        }
+    }
+}
