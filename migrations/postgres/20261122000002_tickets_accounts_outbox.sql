@@ -53,6 +53,10 @@ ALTER TABLE reports ADD COLUMN description_hidden BOOLEAN NOT NULL DEFAULT FALSE
 ALTER TABLE reports ADD COLUMN due_at TIMESTAMPTZ;
 ALTER TABLE reports ADD COLUMN resolved_at TIMESTAMPTZ;
 ALTER TABLE reports ADD COLUMN rating INTEGER CHECK (rating BETWEEN 1 AND 5);
+-- The staff member who entered a report for a resident at the counter or on the phone;
+-- their Idempotency-Keys are unique per staff member, as residents' are per device.
+ALTER TABLE reports ADD COLUMN created_by UUID REFERENCES users (id);
+CREATE UNIQUE INDEX reports_staff_idempotency_key ON reports (created_by, idempotency_key);
 -- Name and phone of a resident who came to the counter or phoned: private.
 ALTER TABLE reports ADD COLUMN contact JSONB;
 CREATE INDEX reports_queue_idx ON reports (operator_id, due_at, id);

@@ -54,6 +54,10 @@ ALTER TABLE reports ADD COLUMN description_hidden INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE reports ADD COLUMN due_at INTEGER;
 ALTER TABLE reports ADD COLUMN resolved_at INTEGER;
 ALTER TABLE reports ADD COLUMN rating INTEGER CHECK (rating BETWEEN 1 AND 5);
+-- The staff member who entered a report for a resident at the counter or on the phone;
+-- their Idempotency-Keys are unique per staff member, as residents' are per device.
+ALTER TABLE reports ADD COLUMN created_by BLOB REFERENCES users (id);
+CREATE UNIQUE INDEX reports_staff_idempotency_key ON reports (created_by, idempotency_key);
 -- Name and phone of a resident who came to the counter or phoned: private.
 ALTER TABLE reports ADD COLUMN contact TEXT;
 CREATE INDEX reports_queue_idx ON reports (operator_id, due_at, id);

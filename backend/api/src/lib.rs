@@ -16,7 +16,7 @@ pub use state::{ApiSettings, AppState};
 
 use crate::problem::ApiError;
 use crate::routes::{
-    accounts, admin, devices, health, reports, services, staff, tickets, webhooks,
+    accounts, admin, catalog_admin, devices, health, reports, services, staff, tickets, webhooks,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -32,6 +32,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Largest zone file accepted by `POST /api/v1/staff/zones`.
+const ZONE_IMPORT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
 /// Where its interactive docs page is served.
 pub const DOCS_PATH: &str = "/api/docs";
 
@@ -101,7 +104,10 @@ fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::ticket_action))
         .routes(routes!(tickets::assign_ticket))
         .routes(routes!(tickets::comment_ticket))
-        .routes(routes!(staff::triage))
+        .routes(routes!(staff::triage, catalog_admin::assisted_report))
+        .routes(routes!(catalog_admin::put_service))
+        .routes(routes!(catalog_admin::list_operators))
+        .routes(routes!(catalog_admin::list_contracts))
         .routes(routes!(staff::get_report))
         .routes(routes!(staff::report_action))
         .routes(routes!(staff::moderate))
@@ -126,7 +132,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let settings = state.settings().clone();
     let (routes, openapi) = api_routes();
+    // Zone files are larger than any other body: the import route gets its own limit.
+    let zone_import = Router::new()
+        .route(
+            "/api/v1/staff/zones",
+            axum::routing::post(routes::catalog_admin::import_zones),
+        )
+        .layer(DefaultBodyLimit::max(ZONE_IMPORT_MAX_BYTES));
     routes
+        .merge(zone_import)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound })

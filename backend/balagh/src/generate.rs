@@ -129,6 +129,7 @@ pub fn synthetic_report(
         created_at,
         due_at: operator.map(|_| Ts::new(created_at.get() + DEFAULT_RESOLVE_TARGET)),
         contact: None,
+        created_by: None,
         outbox: Vec::new(),
         events: StoredReport::creation_events(Actor::System, operator, contract, channel),
     }

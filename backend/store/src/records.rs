@@ -42,6 +42,8 @@ pub struct NewReport {
     pub contract: Option<ContractId>,
     /// The reporting device (private: never shown to anyone but its owner and staff).
     pub device: Option<Uuid>,
+    /// The staff member who entered it for a resident (counter, phone).
+    pub created_by: Option<Uuid>,
     pub idempotency: Option<Idempotency>,
     pub created_at: Ts,
     pub due_at: Option<Ts>,
@@ -87,6 +89,7 @@ pub struct StoredReport {
     pub rating: Option<u8>,
     /// Name and phone given at the counter or by phone: private.
     pub contact: Option<Value>,
+    pub created_by: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +180,7 @@ impl StoredReport {
             resolved_at: None,
             rating: None,
             contact: r.contact.clone(),
+            created_by: r.created_by,
         }
     }
 

@@ -124,7 +124,7 @@ impl ContractRow {
 pub const REPORT_COLUMNS: &str = "id, reference, jurisdiction_id, service_code, lat, lon, \
     accuracy_m, description, attributes, channel, status, priority, operator_id, contract_id, \
     device_id, request_hash, supporters, version, created_at, updated_at, assignee_id, \
-    duplicate_of, description_hidden, due_at, resolved_at, rating, contact";
+    duplicate_of, description_hidden, due_at, resolved_at, rating, contact, created_by";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ReportRow {
@@ -155,6 +155,7 @@ pub struct ReportRow {
     pub resolved_at: Option<Ts>,
     pub rating: Option<i32>,
     pub contact: Option<Json<Value>>,
+    pub created_by: Option<Uuid>,
 }
 
 impl ReportRow {
@@ -190,6 +191,7 @@ impl ReportRow {
             resolved_at: self.resolved_at,
             rating: self.rating.map(|r| r as u8),
             contact: self.contact.map(|c| c.0),
+            created_by: self.created_by,
         })
     }
 }

@@ -212,13 +212,14 @@ macro_rules! impl_sql_store {
                     .push_bind(r.created_at)
                     .push_bind(r.created_at)
                     .push_bind(r.due_at)
-                    .push_bind(r.contact.as_ref().map(Json));
+                    .push_bind(r.contact.as_ref().map(Json))
+                    .push_bind(r.created_by);
             }
 
             const INSERT_REPORT: &str = "INSERT INTO reports (id, reference, jurisdiction_id, \
                 service_code, lat, lon, accuracy_m, cell, description, attributes, channel, \
                 status, priority, operator_id, contract_id, device_id, idempotency_key, \
-                request_hash, created_at, updated_at, due_at, contact) ";
+                request_hash, created_at, updated_at, due_at, contact, created_by) ";
 
             /// Report and events in one transaction: INSERT … RETURNING, then the events.
             /// `None` when the device already used the idempotency key.
@@ -230,7 +231,7 @@ macro_rules! impl_sql_store {
                 let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_REPORT);
                 insert.push("VALUES (");
                 push_report_values(&mut insert.separated(", "), report);
-                insert.push(") ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING ");
+                insert.push(") ON CONFLICT DO NOTHING RETURNING ");
                 insert.push(REPORT_COLUMNS);
                 let inserted: Option<ReportRow> = insert
                     .build_query_as()
@@ -254,7 +255,7 @@ macro_rules! impl_sql_store {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("WITH r AS (");
                 sql.push(INSERT_REPORT).push("VALUES (");
                 push_report_values(&mut sql.separated(", "), report);
-                sql.push(") ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING ")
+                sql.push(") ON CONFLICT DO NOTHING RETURNING ")
                     .push(REPORT_COLUMNS)
                     .push(
                         "), e AS (INSERT INTO report_events (id, report_id, kind, actor, public, \
@@ -507,23 +508,27 @@ macro_rules! impl_sql_store {
                     if let Some(row) = inserted {
                         return Ok(CreateOutcome::Created(row.into_domain()?));
                     }
-                    // The key was used before: answer with the report it created. (A
-                    // concurrent first insert has committed by now: ON CONFLICT waited for it.)
-                    let idempotency = report.idempotency.as_ref().ok_or_else(|| {
-                        StoreError::Corrupt("insert skipped without an idempotency key".into())
-                    })?;
+                    // Nothing inserted: either the key was used before (answer with the report it
+                    // created; a concurrent first insert has committed by now, as ON CONFLICT
+                    // waited for it) or the random public reference was taken.
+                    let Some(idempotency) = report.idempotency.as_ref() else {
+                        return Err(StoreError::Conflict(Constraint::ReportReference));
+                    };
                     let sql = format!(
                         "SELECT {REPORT_COLUMNS} FROM reports \
-                         WHERE device_id = $1 AND idempotency_key = $2"
+                         WHERE (device_id = $1 OR created_by = $2) AND idempotency_key = $3"
                     );
                     let existing = sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql))
                         .bind(report.device)
+                        .bind(report.created_by)
                         .bind(idempotency.key.as_str())
-                        .fetch_one(self.writer())
+                        .fetch_optional(self.writer())
                         .await
-                        .map_err(<$store>::error)?
-                        .into_domain()?;
-                    Ok(CreateOutcome::Existing(existing))
+                        .map_err(<$store>::error)?;
+                    match existing {
+                        Some(row) => Ok(CreateOutcome::Existing(row.into_domain()?)),
+                        None => Err(StoreError::Conflict(Constraint::ReportReference)),
+                    }
                 }
 
                 async fn report(&self, id: Uuid) -> Result<Option<StoredReport>> {

@@ -460,3 +460,65 @@ pub struct DeliveryView {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Value,
 }
+
+/// Body of `POST /api/v1/staff/reports`: a report entered by staff for a resident who came
+/// to the counter or phoned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssistedReportRequest {
+    pub service_code: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub description: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub attributes: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+    /// `counter` or `phone`.
+    pub channel: String,
+    /// The resident's name, kept private (never published, never sent to operators).
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    /// The resident's phone number, kept private.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+/// An operator of the commune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OperatorSummary {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A contract of the commune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ContractView {
+    pub id: Uuid,
+    pub reference: String,
+    pub operator_id: Uuid,
+    pub service_group: String,
+    pub zone_name: String,
+    /// GeoJSON (Multi)Polygon, WGS84.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub zone: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub valid_from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+/// What a zone import changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ZoneImportResult {
+    pub operators: usize,
+    pub contracts: usize,
+}

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod catalog_admin;
 pub mod devices;
 pub mod health;
 pub mod reports;

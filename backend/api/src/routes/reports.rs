@@ -140,7 +140,7 @@ fn request_hash(body: &NewReportRequest) -> Vec<u8> {
     Sha256::digest(serde_json::to_vec(body).expect("request serializes")).to_vec()
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<IdempotencyKey> {
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<IdempotencyKey> {
     let raw = headers
         .get(IDEMPOTENCY_HEADER)
         .ok_or_else(|| {
@@ -194,8 +194,42 @@ pub async fn create_report(
     ApiJson(body): ApiJson<NewReportRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
+    submit(
+        &state,
+        &body,
+        key,
+        Submitter {
+            channel: Channel::App,
+            device: Some(device),
+            staff: None,
+            contact: None,
+        },
+    )
+    .await
+}
+
+/// Who submits a report, through which channel.
+#[derive(Debug, Clone)]
+pub struct Submitter {
+    pub channel: Channel,
+    /// The resident's device (app, web).
+    pub device: Option<Uuid>,
+    /// The staff member entering it for a resident (counter, phone).
+    pub staff: Option<Uuid>,
+    /// The resident's contact details given to staff (private).
+    pub contact: Option<serde_json::Value>,
+}
+
+/// Checks, routes and stores a report with its events and the operator's webhook: the one
+/// intake pipeline behind every channel.
+pub async fn submit(
+    state: &AppState,
+    body: &NewReportRequest,
+    key: IdempotencyKey,
+    by: Submitter,
+) -> ApiResult<Response> {
     let catalog = state.catalog();
-    let (checked, jurisdiction) = check_report(&body, &catalog)?;
+    let (checked, jurisdiction) = check_report(body, &catalog)?;
     let group = catalog
         .service(&jurisdiction.id, &checked.service_code)
         .map(|s| s.group)
@@ -211,7 +245,12 @@ pub async fn create_report(
             }
             RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
         };
-    let hash = request_hash(&body);
+    let hash = request_hash(body);
+    let actor = match (by.device, by.staff) {
+        (Some(device), _) => Actor::Device(device),
+        (None, Some(user)) => Actor::User(user),
+        (None, None) => Actor::System,
+    };
     let mut report = NewReport {
         id: Uuid::now_v7(),
         reference: PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng()),
@@ -221,43 +260,39 @@ pub async fn create_report(
         accuracy: checked.accuracy,
         description: checked.description,
         attributes: checked.attributes,
-        channel: Channel::App,
+        channel: by.channel,
         status,
         priority: Priority::Normal,
         operator,
         contract,
-        device: Some(device),
+        device: by.device,
         idempotency: Some(Idempotency {
             key,
             request_hash: hash.clone(),
         }),
         created_at: now,
         due_at: operator.map(|_| Ts::new(now.get() + state.settings().resolve_target)),
-        contact: None,
+        contact: by.contact,
+        created_by: by.staff,
+        events: StoredReport::creation_events(actor, operator, contract, by.channel),
         outbox: Vec::new(),
-        events: StoredReport::creation_events(
-            Actor::Device(device),
-            operator,
-            contract,
-            Channel::App,
-        ),
     };
-    // The operator's system hears of it through the outbox, in the same transaction.
-    let created_event = serde_json::json!({ "action": "created", "channel": "app" });
-    report.outbox = crate::actions::webhook(
-        &StoredReport::from_new(&report),
-        "ticket.created",
-        &created_event,
-        now,
-    )
-    .into_iter()
-    .collect();
+    let created_event = serde_json::json!({ "action": "created", "channel": by.channel.as_str() });
     for attempt in 1..=REFERENCE_ATTEMPTS {
+        // The operator's system hears of it through the outbox, in the same transaction.
+        report.outbox = crate::actions::webhook(
+            &StoredReport::from_new(&report),
+            "ticket.created",
+            &created_event,
+            now,
+        )
+        .into_iter()
+        .collect();
         match state.store().create_report(&report).await {
             Ok(CreateOutcome::Created(stored)) => {
                 metrics::counter!(
                     "balagh_reports_created_total",
-                    "channel" => "app",
+                    "channel" => by.channel.as_str(),
                     "routed" => if operator.is_some() { "yes" } else { "no" },
                 )
                 .increment(1);
@@ -274,14 +309,6 @@ pub async fn create_report(
             {
                 report.reference =
                     PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng());
-                report.outbox = crate::actions::webhook(
-                    &StoredReport::from_new(&report),
-                    "ticket.created",
-                    &created_event,
-                    now,
-                )
-                .into_iter()
-                .collect();
             }
             Err(StoreError::MissingReference) => {
                 // The catalog changed under us (service or contract removed): say so.

@@ -20,11 +20,19 @@ pub fn esc(text: &str) -> String {
 }
 
 /// A whole page (French, the commune's working language).
-pub fn page(status: StatusCode, title: &str, user: Option<&str>, body: &str) -> Response {
+/// The logged-in user shown in the header, and the session's CSRF token for its logout form.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer<'a> {
+    pub name: &'a str,
+    pub csrf_token: &'a str,
+}
+
+pub fn page(status: StatusCode, title: &str, user: Option<Viewer<'_>>, body: &str) -> Response {
     let header = match user {
-        Some(name) => format!(
-            r#"<header><a class="brand" href="/operator/queue">Balagh</a><span class="who">{}</span><form method="post" action="/operator/logout"><button type="submit">Se déconnecter</button></form></header>"#,
-            esc(name)
+        Some(viewer) => format!(
+            r#"<header><a class="brand" href="/operator/queue">Balagh</a><span class="who">{}</span><form method="post" action="/operator/logout"><input type="hidden" name="csrf_token" value="{}"><button type="submit">Se déconnecter</button></form></header>"#,
+            esc(viewer.name),
+            esc(viewer.csrf_token)
         ),
         None => r#"<header><span class="brand">Balagh</span></header>"#.to_owned(),
     };

@@ -85,7 +85,21 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, parts: Parts) -> Response {
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf_token: String,
+}
+
+/// Ends the session (with its CSRF token, like every form that changes something).
+pub async fn logout(
+    State(state): State<AppState>,
+    session: OperatorSession,
+    parts: Parts,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
+        return ApiError::CsrfMismatch.into_response();
+    }
     if let Some(cookie) = session_cookie(&parts) {
         let _ = state.store().delete_session(&secrets::hash(cookie)).await;
     }
@@ -160,7 +174,7 @@ pub async fn queue(State(state): State<AppState>, session: OperatorSession) -> R
     page(
         StatusCode::OK,
         "File des tickets",
-        Some(&session.user.display_name),
+        Some(session.viewer()),
         &body,
     )
 }
@@ -314,7 +328,7 @@ fn ticket_page(
     page(
         status,
         report.reference.as_str(),
-        Some(&session.user.display_name),
+        Some(session.viewer()),
         &body,
     )
 }
@@ -328,7 +342,7 @@ async fn own_ticket(
         page(
             StatusCode::NOT_FOUND,
             "Introuvable",
-            Some(&session.user.display_name),
+            Some(session.viewer()),
             r#"<h1>Ticket introuvable</h1><p><a href="/operator/queue">← File des tickets</a></p>"#,
         )
     };

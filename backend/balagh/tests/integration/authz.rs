@@ -85,6 +85,11 @@ both_databases! {
             ("POST", format!("/api/v1/staff/reports/{id}/moderation"), Some(json!({"hide_description": true, "reason": "x"})), stale, "uffooffff"),
             ("POST", format!("/api/v1/staff/reports/{id}/comments"), Some(json!({"text": "x"})), stale, "uffooffff"),
             ("GET", format!("/api/v1/staff/operators/{nadafa}/webhook/deliveries"), None, None, "uffooffff"),
+            ("POST", "/api/v1/staff/reports".into(), Some(json!({"service_code": "x", "lat": 0, "lon": 0, "description": "", "channel": "app"})), None, "uffooffff"),
+            ("PUT", "/api/v1/staff/services/light_out".into(), Some(json!({})), None, "uffofffff"),
+            ("POST", "/api/v1/staff/zones".into(), Some(json!({"type": "FeatureCollection", "features": []})), None, "uffofffff"),
+            ("GET", "/api/v1/staff/operators".into(), None, None, "uffooofff"),
+            ("GET", "/api/v1/staff/contracts".into(), None, None, "uffooofff"),
             ("POST", format!("/api/v1/staff/operators/{nadafa}/webhook/deliveries/{random}/replay"), None, None, "uffnnffff"),
         ];
         let mut wrong = Vec::new();

@@ -45,6 +45,7 @@ fn report(demo: &DemoData, device: Option<Uuid>, key: Option<&str>, at: Ts) -> N
         created_at: at,
         due_at: None,
         contact: None,
+        created_by: None,
         outbox: Vec::new(),
         events: StoredReport::creation_events(Actor::System, None, None, Channel::App),
     }

@@ -371,3 +371,95 @@ impl Receiver {
         );
     }
 }
+
+both_databases! {
+    async fn staff_enter_reports_for_residents_and_manage_the_catalog(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let agent = app.user(Role::StaffAgent, None).await;
+        let admin = app.user(Role::StaffAdmin, None).await;
+
+        // A resident phoned: staff enter it; the contact stays private; a retry is the same.
+        let body = json!({
+            "service_code": "light_out", "lat": NORTH_CENTRE.0, "lon": NORTH_CENTRE.1,
+            "description": "Rue sombre depuis trois nuits", "channel": "phone",
+            "contact_name": "Fatima", "contact_phone": "+212600000000"
+        });
+        let first = app.client.post(app.url("/api/v1/staff/reports")).bearer_auth(&agent.token)
+            .header("Idempotency-Key", "call-1").json(&body).send().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let first: Value = first.json().await.unwrap();
+        assert_eq!(first["channel"], "phone");
+        assert_eq!(first["operator"]["slug"], "nour-eclairage-demo");
+        let again = app.client.post(app.url("/api/v1/staff/reports")).bearer_auth(&agent.token)
+            .header("Idempotency-Key", "call-1").json(&body).send().await.unwrap();
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["id"], first["id"]);
+        let id = uuid::Uuid::parse_str(first["id"].as_str().unwrap()).unwrap();
+        let stored = app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(stored.contact.as_ref().unwrap()["phone"], "+212600000000");
+        assert_eq!(stored.created_by, Some(agent.id));
+        let nour = app.user(Role::OperatorAgent, Some("nour-eclairage-demo")).await;
+        let seen = app.get(&nour.token, &format!("/api/v1/operator/tickets/{id}")).await.text().await.unwrap();
+        assert!(!seen.contains("Fatima") && !seen.contains("+212600000000"), "{seen}");
+        let mut bad = body.clone();
+        bad["channel"] = json!("app");
+        let p = problem(app.client.post(app.url("/api/v1/staff/reports")).bearer_auth(&agent.token)
+            .header("Idempotency-Key", "call-2").json(&bad).send().await.unwrap(), 422).await;
+        assert_eq!(fields(&p), vec!["channel".to_owned()]);
+
+        // A new service, reportable at once.
+        let service = json!({
+            "code": "waste_graffiti", "group": "waste",
+            "name": {"fr": "Graffiti sur conteneur", "ar": "كتابة على الحاوية", "en": "Graffiti on a bin"},
+            "description": {"fr": "Conteneur tagué"}, "keywords": [], "sensitive": false,
+            "attributes": [{"code": "size", "datatype": "singlevaluelist", "required": true,
+                "description": {"fr": "Taille"}, "order": 1,
+                "values": [{"key": "small", "name": {"fr": "Petit"}}, {"key": "large", "name": {"fr": "Grand"}}]}]
+        });
+        let put = app.client.put(app.url("/api/v1/staff/services/waste_graffiti")).bearer_auth(&admin.token)
+            .json(&service).send().await.unwrap();
+        assert_eq!(put.status(), 200);
+        let listed: Value = app.client.get(app.url("/api/v1/services")).header("Accept-Language", "en")
+            .send().await.unwrap().json().await.unwrap();
+        assert!(listed["services"].as_array().unwrap().iter().any(|s| s["name"] == "Graffiti on a bin"));
+        let resident = app.device().await;
+        let mut report = report_body("waste_graffiti", EAST);
+        report["attributes"] = json!({"size": "large"});
+        assert_eq!(app.post_report(&resident, "g1", &report).await.status(), 201);
+        let mut broken = service.clone();
+        broken["attributes"][0]["values"] = json!([]);
+        problem(app.client.put(app.url("/api/v1/staff/services/waste_graffiti")).bearer_auth(&admin.token)
+            .json(&broken).send().await.unwrap(), 422).await;
+        problem(app.client.put(app.url("/api/v1/staff/services/other_code")).bearer_auth(&admin.token)
+            .json(&service).send().await.unwrap(), 422).await;
+
+        // New zones: a newer lighting contract takes over the north.
+        let zone = |contract: &str, group: &str| json!({
+            "type": "Feature",
+            "properties": {"contract": contract, "operator": "lumiere-nord", "operator_name": "Lumière Nord",
+                "service_group": group, "zone": "Nord", "valid_from": "2026-06-01T00:00:00Z"},
+            "geometry": {"type": "Polygon", "coordinates": [[[-5.44, 35.58], [-5.30, 35.58], [-5.30, 35.63], [-5.44, 35.63], [-5.44, 35.58]]]}
+        });
+        let bad = json!({"type": "FeatureCollection", "features": [zone("TET-NEW-1", "lighting"), zone("TET-NEW-2", "water")]});
+        let p = problem(app.client.post(app.url("/api/v1/staff/zones")).bearer_auth(&admin.token)
+            .json(&bad).send().await.unwrap(), 422).await;
+        assert_eq!(fields(&p), vec!["features[1].properties.service_group".to_owned()]);
+        assert_eq!(app.store.contracts().await.unwrap().len(), 5, "nothing imported");
+        let good = json!({"type": "FeatureCollection", "features": [zone("TET-NEW-1", "lighting")]});
+        let imported: Value = app.client.post(app.url("/api/v1/staff/zones")).bearer_auth(&admin.token)
+            .json(&good).send().await.unwrap().json().await.unwrap();
+        assert_eq!(imported, json!({"operators": 1, "contracts": 1}));
+        let routed = app.post_report(&resident, "n1", &report_body("light_out", NORTH_CENTRE)).await;
+        let routed: Value = routed.json().await.unwrap();
+        assert_eq!(routed["operator"]["slug"], "lumiere-nord");
+        let contracts: Value = app.get(&agent.token, "/api/v1/staff/contracts").await.json().await.unwrap();
+        assert_eq!(contracts.as_array().unwrap().len(), 6);
+        let operators: Value = app.get(&agent.token, "/api/v1/staff/operators").await.json().await.unwrap();
+        assert!(operators.as_array().unwrap().iter().any(|o| o["slug"] == "lumiere-nord"));
+        // Only administrators change the catalog.
+        problem(app.client.post(app.url("/api/v1/staff/zones")).bearer_auth(&agent.token)
+            .json(&good).send().await.unwrap(), 403).await;
+        app.stop().await;
+    }
+}
