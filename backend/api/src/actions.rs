@@ -239,7 +239,7 @@ pub fn text(field: &str, value: Option<&str>, required: bool) -> ApiResult<Optio
     }
 }
 
-/// Open statuses plus those staff triage.
+/// A comma-separated `status` parameter (empty: no filter).
 pub fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<ReportStatus>> {
     raw.filter(|s| !s.is_empty())
         .map(|list| {

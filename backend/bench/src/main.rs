@@ -311,6 +311,22 @@ async fn nearby(
     .await
 }
 
+/// Starts each phase from a clean slate, as pgbench does: on PostgreSQL, a CHECKPOINT so the
+/// previous phase's dirty pages are not written during the next measurement.
+async fn settle(url: &DatabaseUrl) {
+    use sqlx::Connection;
+    if balagh_store::Backend::from_url(url.expose()) == Some(balagh_store::Backend::Postgres) {
+        let mut conn = sqlx::PgConnection::connect(url.expose())
+            .await
+            .expect("connect");
+        sqlx::raw_sql("CHECKPOINT")
+            .execute(&mut conn)
+            .await
+            .expect("checkpoint");
+        conn.close().await.expect("close");
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -369,6 +385,7 @@ async fn main() {
                 .expect("fill");
         }
         let stored = store.count_reports().await.expect("count");
+        settle(&args.database_url).await;
         let server = start_server(&bin, &args.database_url).await;
         // Warm up connections and caches.
         let _ = nearby(&server, &client, &catalog, 200, args.concurrency).await;
@@ -388,6 +405,7 @@ async fn main() {
         )
         .await;
         drop(server);
+        settle(&args.database_url).await;
         let raw = raw_insert(
             store.clone(),
             synthetic(&catalog, args.reports),

@@ -720,11 +720,10 @@ macro_rules! impl_sql_store {
                     scope: &balagh_domain::account::Scope,
                 ) -> Result<Vec<balagh_domain::account::User>> {
                     use balagh_domain::account::Scope;
-                    let (column, sql_scope) = match scope {
-                        Scope::Jurisdiction(_) => ("jurisdiction_id", "text"),
-                        Scope::Operator(_) => ("operator_id", "uuid"),
+                    let column = match scope {
+                        Scope::Jurisdiction(_) => "jurisdiction_id",
+                        Scope::Operator(_) => "operator_id",
                     };
-                    let _ = sql_scope;
                     let sql = format!(
                         "SELECT {} FROM users WHERE {column} = $1 ORDER BY email",
                         user_columns("")
