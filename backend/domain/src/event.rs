@@ -28,10 +28,22 @@ pub enum EventKind {
     DuplicateMerged,
     /// The resident rated the resolution (data: stars, comment).
     Rated,
+    /// An SLA clock passed a warning threshold (data: metric, cycle, percent, due_at).
+    SlaWarning,
+    /// An SLA clock passed its due time (data: metric, cycle, due_at).
+    SlaBreached,
+    /// The operator disputed a breach (data: dispute_id, metric, cycle, reason).
+    DisputeOpened,
+    /// Staff accepted or rejected a dispute (data: dispute_id, decision, note).
+    DisputeDecided,
+    /// A photo was added (data: photo_id, purpose, uploader).
+    PhotoAdded,
+    /// Staff approved or hid a photo for the public (data: photo_id, approved).
+    PhotoModerated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::Created,
         EventKind::Routed,
         EventKind::Unrouted,
@@ -42,6 +54,12 @@ impl EventKind {
         EventKind::Moderated,
         EventKind::DuplicateMerged,
         EventKind::Rated,
+        EventKind::SlaWarning,
+        EventKind::SlaBreached,
+        EventKind::DisputeOpened,
+        EventKind::DisputeDecided,
+        EventKind::PhotoAdded,
+        EventKind::PhotoModerated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +74,12 @@ impl EventKind {
             EventKind::Moderated => "moderated",
             EventKind::DuplicateMerged => "duplicate_merged",
             EventKind::Rated => "rated",
+            EventKind::SlaWarning => "sla_warning",
+            EventKind::SlaBreached => "sla_breached",
+            EventKind::DisputeOpened => "dispute_opened",
+            EventKind::DisputeDecided => "dispute_decided",
+            EventKind::PhotoAdded => "photo_added",
+            EventKind::PhotoModerated => "photo_moderated",
         }
     }
 

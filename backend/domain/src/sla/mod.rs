@@ -14,6 +14,9 @@ pub mod calendar;
 pub mod clock;
 pub mod penalty;
 pub mod policy;
+pub mod spec;
+pub mod statement;
+pub mod ticket;
 
 pub use calendar::{
     BusinessCalendar, CalendarError, ClockKind, DaySchedule, Holiday, MovableHoliday,
@@ -28,6 +31,11 @@ pub use policy::{
     Metric, PauseReason, PenaltyRule, SlaPolicy, SlaPolicyId, Target, WarningThresholds,
     policy_in_force,
 };
+pub use spec::{CalendarSpec, DayOverride, MovableHolidaySpec};
+pub use statement::{
+    ContractTotal, MeasuredClock, MetricFigures, PenaltyLine, Statement, build_statement,
+};
+pub use ticket::{Alarm, Milestone, TicketClock, ticket_clocks};
 
 use jiff::Timestamp;
 use time::OffsetDateTime;

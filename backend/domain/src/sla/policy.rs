@@ -279,6 +279,34 @@ impl SlaPolicy {
     }
 }
 
+impl SlaPolicy {
+    /// What a contract without a policy is measured against: acknowledge within 24 hours
+    /// and resolve within 72, around the clock, no penalty. Waiting for the resident and
+    /// force majeure stop the clock.
+    pub fn fallback(contract: ContractId) -> Self {
+        let target = |metric, hours| Target {
+            metric,
+            service_code: None,
+            priority: None,
+            duration: SignedDuration::from_hours(hours),
+        };
+        Self {
+            id: SlaPolicyId(contract.0),
+            version: 1,
+            contract,
+            effective_from: Timestamp::UNIX_EPOCH,
+            clock: ClockKind::Always,
+            targets: vec![target(Metric::Acknowledge, 24), target(Metric::Resolve, 72)],
+            pause_reasons_that_stop_the_clock: vec![
+                PauseReason::AwaitingResident,
+                PauseReason::ForceMajeure,
+            ],
+            warning_thresholds: WarningThresholds::default(),
+            penalty: PenaltyRule::default(),
+        }
+    }
+}
+
 /// The version in force at `at` among one policy's versions: the latest `effective_from`
 /// not after `at` (the higher version on a tie). Pass a report's creation time.
 pub fn policy_in_force(versions: &[SlaPolicy], at: Timestamp) -> Option<&SlaPolicy> {
