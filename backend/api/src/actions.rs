@@ -61,6 +61,8 @@ pub fn ticket_view(report: &StoredReport, history: Option<&[StoredEvent]>) -> Ti
             .map(|a| a.as_str().to_owned())
             .collect(),
         history: history.map(|events| events.iter().map(event_view).collect()),
+        photos: None,
+        clocks: None,
     }
 }
 
@@ -125,18 +127,13 @@ pub async fn apply(
     let mut change = ReportChange::new(report, now);
     change.expected_version = expected_version;
     change.status = Some(to);
-    let settings = state.settings();
-    let fresh_due = || Some(Ts::new(now.get() + settings.resolve_target));
+    // The due time follows from the SLA clocks, recomputed in `commit`.
     match action {
         Action::Resolve => change.resolved_at = Some(Some(now)),
-        Action::Reopen => {
-            change.resolved_at = Some(None);
-            change.due_at = Some(fresh_due());
-        }
+        Action::Reopen => change.resolved_at = Some(None),
         Action::Route => {
             change.operator = Some(extras.routing);
             change.assignee = Some(None);
-            change.due_at = Some(fresh_due());
         }
         _ => {}
     }
@@ -181,6 +178,7 @@ pub async fn commit(
     event_type: &str,
     event: &Value,
 ) -> ApiResult<StoredReport> {
+    crate::sla::recompute_for_change(state, before, &mut change).await?;
     // The webhook, written in the same transaction, carries the ticket after the change.
     if let Some(message) = webhook(&after(before, &change), event_type, event, change.at) {
         change.outbox.push(message);

@@ -1,8 +1,11 @@
 //! An in-memory snapshot of what changes rarely: jurisdictions, services, operators and the
 //! routing index. Requests read it without touching the database.
 
-use balagh_domain::{Jurisdiction, JurisdictionId, OperatorId, Router, Service, ServiceCode};
-use balagh_store::{OperatorRecord, Store, StoreError};
+use balagh_domain::sla::{BusinessCalendar, CalendarSpec, SlaPolicy, policy_in_force};
+use balagh_domain::{
+    ContractId, Jurisdiction, JurisdictionId, OperatorId, Router, Service, ServiceCode,
+};
+use balagh_store::{OperatorRecord, Store, StoreError, StoredPolicy};
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
@@ -12,6 +15,14 @@ pub struct Catalog {
     services: HashMap<JurisdictionId, Vec<Service>>,
     operators: HashMap<OperatorId, OperatorRecord>,
     router: Router,
+    /// Each jurisdiction's calendar (the default one until staff set theirs).
+    calendars: HashMap<JurisdictionId, (CalendarSpec, BusinessCalendar)>,
+    /// Every version of each contract's SLA policy, oldest first.
+    policies: HashMap<ContractId, Vec<StoredPolicy>>,
+    /// The same versions, as the domain looks them up.
+    policies_in_effect: HashMap<ContractId, Vec<SlaPolicy>>,
+    /// Per contract, what it is measured against while it has no policy.
+    fallback_policies: HashMap<ContractId, SlaPolicy>,
 }
 
 impl Catalog {
@@ -29,13 +40,54 @@ impl Catalog {
             .into_iter()
             .map(|record| (record.operator.id, record))
             .collect();
-        let router = Router::new(&jurisdictions, store.contracts().await?);
+        let contracts = store.contracts().await?;
+        let fallback_policies = contracts
+            .iter()
+            .map(|c| (c.id, SlaPolicy::fallback(c.id)))
+            .collect();
+        let router = Router::new(&jurisdictions, contracts);
+        let mut specs: HashMap<JurisdictionId, CalendarSpec> =
+            store.sla_calendars().await?.into_iter().collect();
+        let mut calendars = HashMap::new();
+        for jurisdiction in &jurisdictions {
+            let spec = specs
+                .remove(&jurisdiction.id)
+                .unwrap_or_else(CalendarSpec::moroccan_administration);
+            match spec.build(jurisdiction.time_zone.as_str()) {
+                Ok(calendar) => {
+                    calendars.insert(jurisdiction.id.clone(), (spec, calendar));
+                }
+                // Specs are validated before they are stored; a time zone the bundled
+                // database lost would be a bug worth a log line, not an outage.
+                Err(e) => tracing::error!(jurisdiction = %jurisdiction.id, "calendar: {e}"),
+            }
+        }
+        let mut policies: HashMap<ContractId, Vec<StoredPolicy>> = HashMap::new();
+        for stored in store.sla_policies().await? {
+            policies
+                .entry(stored.policy.contract)
+                .or_default()
+                .push(stored);
+        }
+        let policies_in_effect = policies
+            .iter()
+            .map(|(contract, versions)| {
+                (
+                    *contract,
+                    versions.iter().map(|v| v.policy.clone()).collect(),
+                )
+            })
+            .collect();
         Ok(Self {
             revision,
             jurisdictions,
             services,
             operators,
             router,
+            calendars,
+            policies,
+            policies_in_effect,
+            fallback_policies,
         })
     }
 
@@ -83,5 +135,35 @@ impl Catalog {
 
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    pub fn contract(&self, id: ContractId) -> Option<&balagh_domain::Contract> {
+        self.router.contracts().iter().find(|c| c.id == id)
+    }
+
+    /// The jurisdiction's business calendar.
+    pub fn sla_calendar(&self, jurisdiction: &JurisdictionId) -> Option<&BusinessCalendar> {
+        self.calendars
+            .get(jurisdiction)
+            .map(|(_, calendar)| calendar)
+    }
+
+    /// The calendar as staff entered it (or the default).
+    pub fn sla_calendar_spec(&self, jurisdiction: &JurisdictionId) -> Option<&CalendarSpec> {
+        self.calendars.get(jurisdiction).map(|(spec, _)| spec)
+    }
+
+    /// Every version of a contract's policy, oldest first (empty: it has none).
+    pub fn sla_policy_versions(&self, contract: ContractId) -> &[StoredPolicy] {
+        self.policies.get(&contract).map_or(&[], Vec::as_slice)
+    }
+
+    /// The policy version a report created at `created` is measured against: the one in
+    /// force then, else the fallback (also for reports older than the first version).
+    pub fn sla_policy(&self, contract: ContractId, created: jiff::Timestamp) -> Option<&SlaPolicy> {
+        self.policies_in_effect
+            .get(&contract)
+            .and_then(|versions| policy_in_force(versions, created))
+            .or_else(|| self.fallback_policies.get(&contract))
     }
 }

@@ -5,18 +5,21 @@ pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod extract;
+pub mod photos;
 pub mod problem;
 pub mod routes;
+pub mod sla;
 pub mod state;
 mod telemetry;
 mod web;
 
 pub use catalog::Catalog;
-pub use state::{ApiSettings, AppState};
+pub use state::{ApiSettings, AppState, PhotoSettings};
 
 use crate::problem::ApiError;
 use crate::routes::{
-    accounts, admin, catalog_admin, devices, health, reports, services, staff, tickets, webhooks,
+    accounts, admin, catalog_admin, devices, health, reports, services, sla as sla_routes, staff,
+    tickets, webhooks,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -52,9 +55,11 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "devices", description = "Register a resident's device"),
         (name = "services", description = "What can be reported"),
         (name = "reports", description = "Submit and follow reports"),
+        (name = "photos", description = "Photos of reports: upload, confirm, view, moderate"),
         (name = "accounts", description = "Log in, tokens, users"),
         (name = "operator", description = "An operator's ticket queue"),
         (name = "staff", description = "Commune staff: triage and moderation"),
+        (name = "sla", description = "SLA calendars, policies, disputes and penalty statements"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -81,8 +86,25 @@ impl Modify for DeviceTokenScheme {
 }
 
 /// The API's routes and their OpenAPI description, built together so they cannot disagree.
-fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    // Photo uploads are larger than any JSON body: the multipart route gets its own limit
+    // (the signed PUT route reads its body with the photo limit itself).
+    let photo_uploads = OpenApiRouter::new()
+        .routes(routes!(
+            routes::photos::list_photos,
+            routes::photos::upload_multipart
+        ))
+        .layer(DefaultBodyLimit::max(photo_body_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(photo_uploads)
+        .routes(routes!(routes::photos::create_report_upload))
+        .routes(routes!(routes::photos::create_draft_upload))
+        .routes(routes!(routes::photos::put_upload))
+        .routes(routes!(routes::photos::confirm_upload))
+        .routes(routes!(routes::photos::attach_photos))
+        .routes(routes!(routes::photos::public_photos))
+        .routes(routes!(routes::photos::moderate_photo))
+        .routes(routes!(routes::photos::photo_file))
         .routes(routes!(devices::register_device))
         .routes(routes!(services::list_services))
         .routes(routes!(reports::create_report))
@@ -117,6 +139,16 @@ fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::operator_replay))
         .routes(routes!(webhooks::staff_deliveries))
         .routes(routes!(webhooks::staff_replay))
+        .routes(routes!(sla_routes::get_calendar, sla_routes::put_calendar))
+        .routes(routes!(sla_routes::list_policies, sla_routes::add_policy))
+        .routes(routes!(sla_routes::recompute))
+        .routes(routes!(sla_routes::open_dispute))
+        .routes(routes!(sla_routes::operator_disputes))
+        .routes(routes!(sla_routes::staff_disputes))
+        .routes(routes!(sla_routes::decide_dispute))
+        .routes(routes!(sla_routes::staff_statement))
+        .routes(routes!(sla_routes::operator_statement))
+        .routes(routes!(sla_routes::my_notifications))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
@@ -125,13 +157,16 @@ fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The OpenAPI document, e.g. for generating clients.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().1
+    api_routes(0).1
 }
+
+/// Room for the multipart envelope around a photo at the size limit.
+const MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
 
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let (routes, openapi) = api_routes();
+    let (routes, openapi) = api_routes(settings.photos.limits.max_bytes + MULTIPART_OVERHEAD_BYTES);
     // Zone files are larger than any other body: the import route gets its own limit.
     let zone_import = Router::new()
         .route(

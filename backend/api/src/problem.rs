@@ -61,6 +61,13 @@ pub enum ApiError {
     /// The database is unreachable or overloaded (503, retry later).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A photo the pipeline refuses (413 too big, 415 HEIC or not an image, 422 bomb or
+    /// corrupt), with a message for the app.
+    #[error("photo refused: {0}")]
+    Photo(balagh_media::PhotoError),
+    /// A signed URL that was tampered with or has expired (403).
+    #[error("signed URL refused: {0}")]
+    SignedUrl(balagh_objects::UrlRefusal),
     /// A bug: logged with details, answered without them.
     #[error("internal error: {0}")]
     Internal(String),
@@ -169,6 +176,32 @@ impl ApiError {
                 "conflict",
                 "The request conflicts with the current state",
             ),
+            Photo(error) => {
+                use balagh_media::PhotoError as E;
+                let (slug, title) = match error {
+                    E::TooLarge { .. } => ("photo-too-large", "The photo is too large"),
+                    E::Heic => (
+                        "photo-heic",
+                        "HEIC/HEIF is not accepted: send the photo as JPEG",
+                    ),
+                    E::Unsupported { .. } => {
+                        ("photo-unsupported-type", "Not a JPEG, PNG or WebP photo")
+                    }
+                    E::TooManyPixels { .. } => {
+                        ("photo-too-many-pixels", "The photo has too many pixels")
+                    }
+                    E::Corrupt(_) => ("photo-corrupt", "The photo data is truncated or corrupt"),
+                    E::Encode(_) => ("internal", "Internal error"),
+                };
+                let status = StatusCode::from_u16(error.http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, slug, title)
+            }
+            SignedUrl(_) => (
+                StatusCode::FORBIDDEN,
+                "signed-url-refused",
+                "This URL is not valid (altered or expired): ask for a new one",
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
@@ -205,6 +238,9 @@ impl ApiError {
                 }],
             ),
             ApiError::Conflict(detail) => (Some((*detail).to_owned()), vec![]),
+            ApiError::Photo(balagh_media::PhotoError::Encode(_)) => (None, vec![]),
+            ApiError::Photo(error) => (Some(error.to_string()), vec![]),
+            ApiError::SignedUrl(refusal) => (Some(refusal.to_string()), vec![]),
             ApiError::IllegalTransition { message, allowed } => (
                 Some(format!(
                     "{message}; allowed now: {}",
@@ -258,6 +294,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Photo(error @ balagh_media::PhotoError::Encode(_)) => {
+                tracing::error!(%error, "photo encoding failed");
+            }
             ApiError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
             _ => {}
         }

@@ -19,9 +19,6 @@ pub struct ApiSettings {
     pub max_body_bytes: usize,
     /// Longest a request may take before a 503.
     pub request_timeout: Duration,
-    /// Time an operator has to resolve a routed report, until SLA policies set it per
-    /// contract, service and priority.
-    pub resolve_target: time::Duration,
     /// Days a resident has to reopen a resolved report.
     pub reopen_window_days: u32,
     /// Days after which an unanswered resolved report closes by itself.
@@ -30,6 +27,39 @@ pub struct ApiSettings {
     pub session_lifetime: time::Duration,
     /// Mark the session cookie `Secure` (behind HTTPS, as in production).
     pub secure_cookies: bool,
+    /// Photos: limits, URL lifetimes, processing concurrency.
+    pub photos: PhotoSettings,
+}
+
+/// How photos are taken in and shown.
+#[derive(Debug, Clone)]
+pub struct PhotoSettings {
+    /// Bytes and pixels a photo may have.
+    pub limits: balagh_media::PhotoLimits,
+    /// Lifetime of an upload URL.
+    pub upload_url_ttl: Duration,
+    /// Lifetime of the URLs of renditions handed out with a report.
+    pub view_url_ttl: Duration,
+    /// Photos processed at once (each takes a core and up to ~60 MB for 12 MP).
+    pub max_concurrent: usize,
+    /// Uploads not confirmed within this time (and drafts never attached) are deleted.
+    pub unconfirmed_ttl: Duration,
+    /// Base of the URLs this server signs for the local directory (e.g.
+    /// `https://balagh.example.ma`); by default the request's `Host`.
+    pub public_base_url: Option<String>,
+}
+
+impl Default for PhotoSettings {
+    fn default() -> Self {
+        Self {
+            limits: balagh_media::PhotoLimits::default(),
+            upload_url_ttl: Duration::from_secs(15 * 60),
+            view_url_ttl: Duration::from_secs(10 * 60),
+            max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
+            unconfirmed_ttl: Duration::from_secs(24 * 3600),
+            public_base_url: None,
+        }
+    }
 }
 
 impl Default for ApiSettings {
@@ -39,11 +69,11 @@ impl Default for ApiSettings {
             nearby_window_days: 30,
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
-            resolve_target: time::Duration::hours(72),
             reopen_window_days: 14,
             auto_close_days: 7,
             session_lifetime: time::Duration::hours(12),
             secure_cookies: false,
+            photos: PhotoSettings::default(),
         }
     }
 }
@@ -58,6 +88,9 @@ struct Inner {
     settings: ApiSettings,
     metrics: Option<PrometheusHandle>,
     devices: DeviceCache,
+    photos: crate::photos::PhotoStorage,
+    /// Bounds photos processed at once, so uploads cannot exhaust the cores or memory.
+    processing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -66,14 +99,29 @@ impl AppState {
         catalog: Catalog,
         settings: ApiSettings,
         metrics: Option<PrometheusHandle>,
+        photos: crate::photos::PhotoStorage,
     ) -> Self {
+        let processing = Arc::new(tokio::sync::Semaphore::new(
+            settings.photos.max_concurrent.max(1),
+        ));
         Self(Arc::new(Inner {
             store,
             catalog: RwLock::new(Arc::new(catalog)),
             settings,
             metrics,
             devices: DeviceCache::default(),
+            photos,
+            processing,
         }))
+    }
+
+    /// Where photos are stored, and the signer of this server's URLs.
+    pub fn photos(&self) -> &crate::photos::PhotoStorage {
+        &self.0.photos
+    }
+
+    pub(crate) fn processing(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.0.processing
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -2,15 +2,19 @@
 //! The geometry and companies are synthetic (and say so in the files).
 
 use balagh_domain::jurisdiction::JurisdictionSettings;
+use balagh_domain::sla::{
+    ClockKind, PauseReason, PenaltyRule, SlaPolicy, SlaPolicyId, Target, WarningThresholds,
+};
 use balagh_domain::zones::{ZoneFeature, parse_area};
 use balagh_domain::{FieldError, Jurisdiction, Service};
-use balagh_store::{Store, StoreError, ZoneImportSummary};
+use balagh_store::{Store, StoreError, Ts, ZoneImportSummary};
 use geojson::GeoJson;
 
 const JURISDICTION: &str = include_str!("../demo/tetouan/jurisdiction.json");
 const BOUNDARY: &str = include_str!("../demo/tetouan/boundary.geojson");
 const SERVICES: &str = include_str!("../demo/tetouan/services.json");
 pub const ZONES: &str = include_str!("../demo/tetouan/zones.geojson");
+const SLA: &str = include_str!("../demo/tetouan/sla.json");
 
 #[derive(Debug)]
 pub struct DemoData {
@@ -77,9 +81,59 @@ impl DemoData {
         store
             .upsert_services(&self.jurisdiction.id, &self.services)
             .await?;
-        Ok(store
+        let summary = store
             .upsert_zones(&self.jurisdiction.id, &self.zones, &|_| {})
-            .await?)
+            .await?;
+        self.seed_sla_policies(store).await?;
+        Ok(summary)
+    }
+
+    /// Version 1 of a policy for every demo contract that has none yet, by service group.
+    async fn seed_sla_policies(&self, store: &dyn Store) -> Result<(), DemoError> {
+        #[derive(serde::Deserialize)]
+        struct GroupPolicy {
+            clock: ClockKind,
+            targets: Vec<Target>,
+            pause_reasons_that_stop_the_clock: Vec<PauseReason>,
+            warning_thresholds: WarningThresholds,
+            penalty: PenaltyRule,
+        }
+        let groups: std::collections::HashMap<String, serde_json::Value> =
+            serde_json::from_str(SLA).map_err(|e| DemoError::Invalid(e.to_string()))?;
+        let existing: std::collections::HashSet<_> = store
+            .sla_policies()
+            .await?
+            .into_iter()
+            .map(|p| p.policy.contract)
+            .collect();
+        for contract in store.contracts().await? {
+            if contract.jurisdiction != self.jurisdiction.id || existing.contains(&contract.id) {
+                continue;
+            }
+            let Some(raw) = groups.get(contract.group.as_str()) else {
+                continue;
+            };
+            let group: GroupPolicy = serde_json::from_value(raw.clone())
+                .map_err(|e| DemoError::Invalid(format!("sla.json: {e}")))?;
+            let policy = SlaPolicy {
+                id: SlaPolicyId(contract.id.0),
+                version: 1,
+                contract: contract.id,
+                effective_from: jiff::Timestamp::UNIX_EPOCH,
+                clock: group.clock,
+                targets: group.targets,
+                pause_reasons_that_stop_the_clock: group.pause_reasons_that_stop_the_clock,
+                warning_thresholds: group.warning_thresholds,
+                penalty: group.penalty,
+            };
+            policy.validate().map_err(invalid)?;
+            match store.add_sla_policy(&policy, Ts::now(), None).await {
+                // Another process seeded it meanwhile.
+                Err(StoreError::Conflict(_)) | Ok(()) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 }
 

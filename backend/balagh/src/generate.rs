@@ -2,10 +2,12 @@
 //! benchmarks and dashboards at scale. Points fall inside the jurisdiction, services and
 //! routing follow the catalog, times spread over the past `days`.
 
+use balagh_api::Catalog;
 use balagh_domain::event::Actor;
+use balagh_domain::lifecycle::Action;
 use balagh_domain::{
-    AttributeType, AttributeValues, Channel, Description, GeoPoint, Jurisdiction, Priority,
-    PublicReference, ReportStatus, RouteOutcome, Router, Service,
+    AttributeType, AttributeValues, Channel, Description, EventKind, GeoPoint, Jurisdiction,
+    NewEvent, Priority, PublicReference, ReportStatus, RouteOutcome, Service,
 };
 use balagh_store::{Constraint, NewReport, Store, StoreError, StoredReport, Ts};
 use geo::{BoundingRect, Intersects};
@@ -13,9 +15,6 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::{Map, Value};
 use uuid::Uuid;
-
-/// Resolve target of generated tickets (the service's default until SLA policies).
-const DEFAULT_RESOLVE_TARGET: time::Duration = time::Duration::hours(72);
 
 /// Rows per transaction.
 const BATCH: usize = 5_000;
@@ -68,14 +67,72 @@ fn status_for_age(age: time::Duration, rng: &mut impl Rng) -> ReportStatus {
     *choices.choose(rng).expect("non-empty")
 }
 
-/// One synthetic report at a random point of the jurisdiction, created `age` ago.
+/// A history that leads to `status`: the operator's actions at plausible delays after
+/// creation (never after `now`).
+fn history_for(
+    status: ReportStatus,
+    created_at: Ts,
+    now: time::OffsetDateTime,
+    rng: &mut impl Rng,
+) -> Vec<(Ts, NewEvent)> {
+    use ReportStatus::*;
+    let path: &[Action] = match status {
+        Acknowledged => &[Action::Acknowledge],
+        InProgress => &[Action::Acknowledge, Action::Start],
+        Paused => &[Action::Acknowledge, Action::Start, Action::Pause],
+        Resolved => &[Action::Acknowledge, Action::Start, Action::Resolve],
+        Closed => &[
+            Action::Acknowledge,
+            Action::Start,
+            Action::Resolve,
+            Action::Confirm,
+        ],
+        Rejected => &[Action::RejectNotOurs],
+        Duplicate => &[Action::Acknowledge, Action::MarkDuplicate],
+        New | Unrouted | Reopened => &[],
+    };
+    let mut at = created_at.get();
+    let mut events = Vec::new();
+    let mut from = New;
+    for action in path {
+        // Most steps within hours, some late: the statements need breaches too.
+        let minutes = if rng.random_bool(0.15) {
+            rng.random_range(600..6_000)
+        } else {
+            rng.random_range(5..600)
+        };
+        at = (at + time::Duration::minutes(minutes)).min(now);
+        let to = balagh_domain::lifecycle::transition(from, *action).unwrap_or(from);
+        let mut data = serde_json::json!({
+            "action": action.as_str(), "from": from.as_str(), "to": to.as_str(),
+        });
+        if *action == Action::Pause {
+            data["reason"] = "third_party".into();
+        }
+        events.push((
+            Ts::new(at),
+            NewEvent {
+                kind: EventKind::StatusChanged,
+                actor: Actor::System,
+                public: true,
+                data,
+            },
+        ));
+        from = to;
+    }
+    events
+}
+
+/// One synthetic report at a random point of the jurisdiction, created `age` ago, with a
+/// history that leads to its status and the SLA clocks that history gives.
 pub fn synthetic_report(
+    catalog: &Catalog,
     jurisdiction: &Jurisdiction,
     services: &[Service],
-    router: &Router,
     created_at: Ts,
     rng: &mut impl Rng,
 ) -> NewReport {
+    let router = catalog.router();
     let bbox = jurisdiction
         .boundary
         .bounding_rect()
@@ -109,7 +166,8 @@ pub fn synthetic_report(
     ]
     .choose(rng)
     .expect("non-empty");
-    NewReport {
+    let now = time::OffsetDateTime::now_utc();
+    let mut report = NewReport {
         id: Uuid::now_v7(),
         reference: PublicReference::generate(&jurisdiction.reference_prefix, rng),
         jurisdiction: jurisdiction.id.clone(),
@@ -127,12 +185,20 @@ pub fn synthetic_report(
         device: None,
         idempotency: None,
         created_at,
-        due_at: operator.map(|_| Ts::new(created_at.get() + DEFAULT_RESOLVE_TARGET)),
+        due_at: None,
         contact: None,
         created_by: None,
         outbox: Vec::new(),
         events: StoredReport::creation_events(Actor::System, operator, contract, channel),
-    }
+        clocks: Vec::new(),
+        later_events: if operator.is_some() {
+            history_for(status, created_at, now, rng)
+        } else {
+            Vec::new()
+        },
+    };
+    balagh_api::sla::clocks_for_history(catalog, &mut report, Ts::new(now));
+    report
 }
 
 /// Inserts `count` reports spread over the last `days` days, printing progress.
@@ -148,7 +214,7 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
         .filter(|(j, _)| j == &jurisdiction.id)
         .map(|(_, s)| s)
         .collect();
-    let router = Router::new(&jurisdictions, store.contracts().await?);
+    let catalog = Catalog::load(store).await?;
     let now = time::OffsetDateTime::now_utc();
     let span_secs = i64::from(days.max(1)) * 86_400;
     let mut rng = rand::rng();
@@ -160,9 +226,9 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
             .map(|_| {
                 let age = time::Duration::seconds(rng.random_range(0..span_secs));
                 synthetic_report(
+                    &catalog,
                     jurisdiction,
                     &services,
-                    &router,
                     Ts::new(now - age),
                     &mut rng,
                 )

@@ -16,6 +16,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Demo(#[from] DemoError),
+    #[error(transparent)]
+    Photos(#[from] balagh_objects::ObjectsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -54,11 +56,18 @@ impl Application {
                 "no jurisdiction configured: every report will be refused as outside the area served"
             );
         }
+        let objects = balagh_objects::Objects::open(&settings.photo_storage)?;
+        tracing::info!(storage = %objects.describe(), "photo storage");
+        let signer = match &settings.photo_url_key {
+            Some(key) => balagh_objects::UrlSigner::from_secret(key),
+            None => balagh_objects::UrlSigner::random(),
+        };
         let state = AppState::new(
             store.clone(),
             catalog,
             settings.api.clone(),
             Some(crate::telemetry::metrics_handle()),
+            balagh_api::photos::PhotoStorage { objects, signer },
         );
         let listener =
             TcpListener::bind(settings.listen)

@@ -4,9 +4,10 @@
 
 use balagh_api::AppState;
 use balagh_api::actions;
+use balagh_api::photos;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
-use balagh_store::{DeliveryResult, OutboxMessage, Ts, WEBHOOK_TOPIC};
+use balagh_store::{DeliveryResult, ESCALATION_TOPIC, OutboxMessage, Ts, WEBHOOK_TOPIC};
 use balagh_webhooks::{AttemptOutcome, RetryPolicy, WebhookMessage, WebhookSecret};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -22,6 +23,11 @@ pub struct WorkerSettings {
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
     pub retry: RetryPolicy,
+    /// How often unconfirmed uploads and abandoned drafts are collected.
+    pub photo_gc_interval: Duration,
+    /// How often SLA clocks due for a look are swept (warnings and breaches are raised
+    /// within this delay of their instant).
+    pub sla_sweep_interval: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -32,6 +38,8 @@ impl Default for WorkerSettings {
             lease: time::Duration::seconds(60),
             webhook_timeout: balagh_webhooks::delivery::DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            photo_gc_interval: Duration::from_secs(600),
+            sla_sweep_interval: Duration::from_secs(15),
         }
     }
 }
@@ -59,10 +67,38 @@ pub fn spawn(state: AppState, settings: WorkerSettings) -> Workers {
         let settings = settings.clone();
         tokio::spawn(async move { webhook_loop(state, settings).await })
     };
+    let photo_gc = {
+        let state = state.clone();
+        let every = settings.photo_gc_interval;
+        tokio::spawn(async move { photo_gc_loop(state, every).await })
+    };
+    let sla = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { sla_sweep_loop(state, settings).await })
+    };
+    let escalations = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { escalation_loop(state, settings).await })
+    };
     let auto_close = tokio::spawn(async move { auto_close_loop(state, settings).await });
     Workers {
-        handles: vec![webhooks, auto_close],
+        handles: vec![webhooks, auto_close, photo_gc, sla, escalations],
     }
+}
+
+/// Outbox messages of a topic due now, reserved for this replica (none when the database
+/// cannot be reached: the next tick tries again).
+async fn claim(state: &AppState, settings: &WorkerSettings, topic: &str) -> Vec<OutboxMessage> {
+    state
+        .store()
+        .claim_outbox(topic, Ts::now(), settings.lease, settings.batch)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, topic, "cannot claim outbox messages");
+            Vec::new()
+        })
 }
 
 async fn webhook_loop(state: AppState, settings: WorkerSettings) {
@@ -71,18 +107,7 @@ async fn webhook_loop(state: AppState, settings: WorkerSettings) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let claimed = match state
-            .store()
-            .claim_outbox(WEBHOOK_TOPIC, Ts::now(), settings.lease, settings.batch)
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::warn!(%error, "cannot claim webhook deliveries");
-                continue;
-            }
-        };
-        for message in claimed {
+        for message in claim(&state, &settings, WEBHOOK_TOPIC).await {
             let result = deliver(&state, &client, &settings, &message).await;
             if let DeliveryResult::Dead { error } = &result {
                 tracing::warn!(id = %message.id, %error, "webhook dead-lettered");
@@ -165,6 +190,85 @@ async fn deliver(
     }
 }
 
+/// Raises SLA warnings and breaches as their thresholds pass. Each tick reads only the
+/// clocks due (an index on the next check time), so its cost follows what is due.
+async fn sla_sweep_loop(state: AppState, settings: WorkerSettings) {
+    let mut tick = tokio::time::interval(settings.sla_sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // Drain what is due, a batch at a time, before sleeping again.
+        loop {
+            match balagh_api::sla::sweep(&state, Ts::now(), settings.lease, SLA_SWEEP_BATCH).await {
+                Ok(summary) => {
+                    if summary.raised > 0 {
+                        metrics::counter!("balagh_sla_alarms_total")
+                            .increment(summary.raised as u64);
+                    }
+                    if summary.reports < SLA_SWEEP_BATCH as usize {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "SLA sweep failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+const SLA_SWEEP_BATCH: u32 = 200;
+
+/// Delivers SLA escalations from the outbox to the inboxes of operator managers and staff.
+async fn escalation_loop(state: AppState, settings: WorkerSettings) {
+    let mut tick = tokio::time::interval(settings.poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for message in claim(&state, &settings, ESCALATION_TOPIC).await {
+            let result = match deliver_escalation(&state, &message).await {
+                Ok(()) => DeliveryResult::Delivered { at: Ts::now() },
+                Err(error) => DeliveryResult::Retry {
+                    error,
+                    next_attempt_at: Ts::new(Ts::now().get() + time::Duration::seconds(30)),
+                },
+            };
+            if let Err(error) = state.store().record_delivery(message.id, &result).await {
+                tracing::warn!(id = %message.id, %error, "cannot record an escalation");
+            }
+        }
+    }
+}
+
+async fn deliver_escalation(state: &AppState, message: &OutboxMessage) -> Result<(), String> {
+    let payload = &message.payload.0;
+    let report_id = payload
+        .get("report_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .ok_or("escalation without a report")?;
+    let jurisdiction = payload
+        .get("jurisdiction_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| balagh_domain::Slug::parse("jurisdiction_id", v).ok())
+        .ok_or("escalation without a jurisdiction")?;
+    state
+        .store()
+        .deliver_escalation(&balagh_store::Escalation {
+            message_id: message.id,
+            event_type: message.event_type.clone(),
+            report_id,
+            operator: message.operator_id.map(balagh_domain::OperatorId),
+            jurisdiction,
+            payload: payload.clone(),
+            at: Ts::now(),
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 async fn auto_close_loop(state: AppState, settings: WorkerSettings) {
     let mut tick = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)) * 30);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -207,4 +311,88 @@ pub async fn auto_close_once(state: &AppState) -> Result<usize, String> {
         }
     }
     Ok(closed)
+}
+
+async fn photo_gc_loop(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match photo_gc_once(&state).await {
+            Ok(collected) if collected.uploads + collected.drafts > 0 => {
+                tracing::info!(
+                    uploads = collected.uploads,
+                    drafts = collected.drafts,
+                    "collected unconfirmed photo uploads"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "photo garbage collection failed"),
+        }
+    }
+}
+
+/// What one garbage-collection round removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhotoGarbage {
+    /// Upload slots never confirmed (and their uploaded originals).
+    pub uploads: usize,
+    /// Draft photos never attached to a report (and their renditions).
+    pub drafts: usize,
+}
+
+/// Deletes uploads not confirmed within `photos.unconfirmed_ttl`, and draft photos never
+/// attached within it. Rows are taken first (each by one replica only: the delete is the
+/// claim), then their objects are deleted; a missing object is not an error.
+pub async fn photo_gc_once(state: &AppState) -> Result<PhotoGarbage, String> {
+    const BATCH: u32 = 200;
+    let ttl = state.settings().photos.unconfirmed_ttl;
+    let before =
+        Ts::new(Ts::now().get() - time::Duration::try_from(ttl).unwrap_or(time::Duration::DAY));
+    let store = state.store();
+    let objects = &state.photos().objects;
+    let mut collected = PhotoGarbage::default();
+    loop {
+        let slots = store
+            .take_stale_upload_slots(before, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        for slot in &slots {
+            if let Err(error) = objects.delete(&photos::upload_key(*slot)).await {
+                tracing::warn!(%error, %slot, "cannot delete an unconfirmed upload");
+            }
+        }
+        collected.uploads += slots.len();
+        if slots.len() < BATCH as usize {
+            break;
+        }
+    }
+    loop {
+        let drafts = store
+            .take_stale_drafts(before, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        for draft in &drafts {
+            for rendition in [&draft.large, &draft.thumbnail] {
+                // Renditions are named by content: another photo may have the same bytes.
+                if !store
+                    .rendition_in_use(&rendition.sha256)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    && let Err(error) = objects.delete(&rendition.key()).await
+                {
+                    tracing::warn!(%error, photo = %draft.id, "cannot delete a draft rendition");
+                }
+            }
+        }
+        collected.drafts += drafts.len();
+        if drafts.len() < BATCH as usize {
+            break;
+        }
+    }
+    metrics::counter!("balagh_photo_gc_total", "what" => "uploads")
+        .increment(collected.uploads as u64);
+    metrics::counter!("balagh_photo_gc_total", "what" => "drafts")
+        .increment(collected.drafts as u64);
+    Ok(collected)
 }

@@ -8,7 +8,7 @@
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
-use balagh_domain::{IdempotencyKey, Router, Service};
+use balagh_domain::{IdempotencyKey, Service};
 use balagh_store::{Idempotency, NewDevice, NewReport, Store, Ts};
 use balagh_wire::NewReportRequest;
 use clap::Parser;
@@ -111,7 +111,8 @@ where
 struct Catalog {
     demo: DemoData,
     services: Vec<Service>,
-    router: Router,
+    /// Routing index, calendars and SLA policies, as the server has them.
+    snapshot: balagh_api::Catalog,
 }
 
 fn request_of(report: &NewReport) -> NewReportRequest {
@@ -122,6 +123,7 @@ fn request_of(report: &NewReport) -> NewReportRequest {
         description: report.description.as_str().to_owned(),
         attributes: Some(report.attributes.as_map().clone()),
         accuracy_m: None,
+        photos: None,
     }
 }
 
@@ -130,9 +132,9 @@ fn synthetic(catalog: &Catalog, n: usize) -> Vec<NewReport> {
     (0..n)
         .map(|_| {
             balagh::generate::synthetic_report(
+                &catalog.snapshot,
                 &catalog.demo.jurisdiction,
                 &catalog.services,
-                &catalog.router,
                 Ts::now(),
                 &mut rng,
             )
@@ -341,14 +343,12 @@ async fn main() {
     let demo = DemoData::load().expect("demo data");
     demo.seed(store.as_ref()).await.expect("seed");
     let services = demo.services.clone();
-    let router = Router::new(
-        std::slice::from_ref(&demo.jurisdiction),
-        store.contracts().await.expect("contracts"),
-    );
     let catalog = Catalog {
         demo,
         services,
-        router,
+        snapshot: balagh_api::Catalog::load(store.as_ref())
+            .await
+            .expect("catalog"),
     };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)

@@ -13,6 +13,8 @@ pub enum Constraint {
     UserEmail,
     ApiToken,
     Follower,
+    SlaPolicyVersion,
+    SlaDispute,
     /// A constraint this code does not name (a bug if it reaches a user).
     Other(String),
 }
@@ -60,6 +62,16 @@ const NAMES: &[(Constraint, &str, &str)] = &[
         Constraint::Follower,
         "report_followers_pkey",
         "report_followers.report_id, report_followers.device_id",
+    ),
+    (
+        Constraint::SlaPolicyVersion,
+        "sla_policies_pkey",
+        "sla_policies.contract_id, sla_policies.version",
+    ),
+    (
+        Constraint::SlaDispute,
+        "sla_disputes_clock_key",
+        "sla_disputes.report_id, sla_disputes.metric, sla_disputes.cycle",
     ),
 ];
 

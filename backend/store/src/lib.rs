@@ -8,18 +8,26 @@
 mod accounts;
 mod error;
 mod outbox;
+mod photos;
 mod records;
 mod rows;
 #[doc(hidden)]
 pub mod shared;
+pub mod sla;
 mod tickets;
 mod timestamp;
 
 pub use accounts::*;
 pub use error::{Constraint, StoreError};
 pub use outbox::*;
+pub use photos::*;
 pub use records::*;
 pub use rows::*;
+pub use sla::{
+    CLOCK_COLUMNS, ClockRecord, DISPUTE_COLUMNS, Dispute, DisputeDecision, DisputeScope,
+    DisputeState, ESCALATION_TOPIC, Escalation, NewAlarm, NewDispute, Notification, SlaCheck,
+    SlaCheckOutcome, SlaStore, StatementClock, StatementScope, StoredPolicy,
+};
 pub use tickets::*;
 pub use timestamp::Ts;
 
@@ -68,7 +76,7 @@ pub type Progress<'a> = &'a (dyn Fn(usize) + Send + Sync);
 
 /// Everything Balagh keeps. Methods are transactions: each either happens whole or not at all.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: SlaStore + PhotoStore + Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations.
@@ -120,8 +128,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn nearby_candidates(&self, query: &NearbyQuery) -> Result<Vec<StoredReport>>;
     /// Adds a device's "me too"; once per device.
     async fn support_report(&self, support: &NewSupport) -> Result<SupportOutcome>;
-    /// Inserts many reports (one `created` event each) without idempotency checks: for data
-    /// generators and benchmarks.
+    /// Inserts many reports with their events (`later_events` included) and clocks, without
+    /// idempotency checks: for data generators and benchmarks.
     async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()>;
     async fn count_reports(&self) -> Result<i64>;
     /// Refreshes the planner's statistics (and, on PostgreSQL, the visibility map) after a

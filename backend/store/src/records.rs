@@ -53,6 +53,11 @@ pub struct NewReport {
     pub events: Vec<NewEvent>,
     /// Side effects (the operator's `ticket.created` webhook), same transaction.
     pub outbox: Vec<crate::NewOutboxMessage>,
+    /// Its SLA clocks as they start, same transaction.
+    pub clocks: Vec<crate::ClockRecord>,
+    /// What happened after creation, with when: only [`crate::Store::bulk_insert_reports`]
+    /// writes these (synthetic histories for benchmarks and demos).
+    pub later_events: Vec<(Ts, NewEvent)>,
 }
 
 /// A report as stored.

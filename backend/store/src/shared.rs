@@ -11,6 +11,37 @@
 /// parameter limits.
 pub const BULK_ROWS: usize = 500;
 
+/// Appends events to a report's history in one statement (a macro, so that it works with
+/// either database's connection type).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __insert_events_sql {
+    ($conn:ident, $store:ty, $db:ty, $report_id:expr, $at:expr, $events:expr) => {
+        let events: &[balagh_domain::NewEvent] = $events;
+        if !events.is_empty() {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO report_events (id, report_id, kind, actor, public, data, at) ",
+            );
+            insert.push_values(events, |mut b, event| {
+                b.push_bind(Uuid::now_v7())
+                    .push_bind($report_id)
+                    .push_bind(event.kind.as_str())
+                    .push_bind(event.actor.to_stored())
+                    .push_bind(event.public)
+                    .push_bind(Json(event.data.clone()))
+                    .push_bind($at);
+            });
+            insert
+                .build()
+                .execute(&mut *$conn)
+                .await
+                .map_err(<$store>::error)?;
+        }
+    };
+}
+#[doc(hidden)]
+pub use __insert_events_sql as insert_events_sql;
+
 #[macro_export]
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty) => {
@@ -49,26 +80,7 @@ macro_rules! impl_sql_store {
                 at: Ts,
                 events: &[NewEvent],
             ) -> Result<()> {
-                if events.is_empty() {
-                    return Ok(());
-                }
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO report_events (id, report_id, kind, actor, public, data, at) ",
-                );
-                insert.push_values(events, |mut b, event| {
-                    b.push_bind(Uuid::now_v7())
-                        .push_bind(report_id)
-                        .push_bind(event.kind.as_str())
-                        .push_bind(event.actor.to_stored())
-                        .push_bind(event.public)
-                        .push_bind(Json(event.data.clone()))
-                        .push_bind(at);
-                });
-                insert
-                    .build()
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(<$store>::error)?;
+                $crate::shared::insert_events_sql!(conn, $store, $db, report_id, at, events);
                 Ok(())
             }
 
@@ -85,25 +97,7 @@ macro_rules! impl_sql_store {
 
             /// Appends outbox messages in one statement.
             async fn insert_outbox(conn: &mut Conn, messages: &[NewOutboxMessage]) -> Result<()> {
-                if messages.is_empty() {
-                    return Ok(());
-                }
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO outbox (id, topic, operator_id, event_type, payload, state, \
-                     attempts, next_attempt_at, created_at) ",
-                );
-                insert.push_values(messages, |mut b, m| {
-                    b.push_bind(m.id)
-                        .push_bind(m.topic)
-                        .push_bind(m.operator.map(|o| o.0))
-                        .push_bind(m.event_type.clone())
-                        .push_bind(Json(m.payload.clone()))
-                        .push_bind("pending")
-                        .push_bind(0i32)
-                        .push_bind(m.created_at)
-                        .push_bind(m.created_at);
-                });
-                insert.build().execute(&mut *conn).await.map_err(<$store>::error)?;
+                $crate::sla::insert_outbox_sql!(conn, $store, $db, messages);
                 Ok(())
             }
 
@@ -156,6 +150,9 @@ macro_rules! impl_sql_store {
                     Some(row) => {
                         insert_events(conn, c.report_id, c.at, &c.events).await?;
                         insert_outbox(conn, &c.outbox).await?;
+                        if let Some(clocks) = &c.clocks {
+                            $crate::sla::replace_clocks_sql!(conn, $store, $db, c.report_id, clocks);
+                        }
                         Ok(ChangeOutcome::Applied(row.into_domain()?))
                     }
                     None => Ok(match report_by_id(conn, c.report_id).await? {
@@ -241,6 +238,7 @@ macro_rules! impl_sql_store {
                 if inserted.is_some() {
                     insert_events(&mut tx, report.id, report.created_at, &report.events).await?;
                     insert_outbox(&mut tx, &report.outbox).await?;
+                    $crate::sla::insert_clocks_sql!(tx, $store, $db, &report.clocks);
                     tx.commit().await.map_err(<$store>::error)?;
                 }
                 Ok(inserted)
@@ -285,6 +283,18 @@ macro_rules! impl_sql_store {
                             .push_bind(Json(m.payload.clone()));
                     });
                     sql.push(") AS v (id, topic, operator_id, event_type, payload))");
+                }
+                if !report.clocks.is_empty() {
+                    // The clocks of a new report: their rows are bound as given, only
+                    // inserted if the report was.
+                    sql.push(format!(
+                        ", c AS (INSERT INTO sla_clocks ({CLOCK_COLUMNS}) SELECT v.* FROM r \
+                         CROSS JOIN ("
+                    ));
+                    sql.push_values(&report.clocks, |mut b, c| {
+                        $crate::sla::push_clock_values!(b, c);
+                    });
+                    sql.push(format!(") AS v ({CLOCK_COLUMNS}))"));
                 }
                 sql.push(" SELECT ").push(REPORT_COLUMNS).push(" FROM r");
                 sql.build_query_as()
@@ -635,25 +645,39 @@ macro_rules! impl_sql_store {
                             .execute(&mut *tx)
                             .await
                             .map_err(<$store>::error)?;
-                        let mut events = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO report_events (id, report_id, kind, actor, public, data, at) ",
-                        );
-                        let created = Json(serde_json::json!({}));
-                        events.push_values(chunk, |mut b, r| {
-                            b.push_bind(Uuid::now_v7())
-                                .push_bind(r.id)
-                                .push_bind(balagh_domain::EventKind::Created.as_str())
-                                .push_bind("system")
-                                .push_bind(true)
-                                .push_bind(&created)
-                                .push_bind(r.created_at);
-                        });
-                        events
-                            .build()
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(<$store>::error)?;
+                        let events: Vec<(Uuid, Ts, &NewEvent)> = chunk
+                            .iter()
+                            .flat_map(|r| {
+                                r.events
+                                    .iter()
+                                    .map(move |e| (r.id, r.created_at, e))
+                                    .chain(r.later_events.iter().map(move |(at, e)| (r.id, *at, e)))
+                            })
+                            .collect();
+                        for events in events.chunks($crate::shared::BULK_ROWS) {
+                            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO report_events (id, report_id, kind, actor, public, \
+                                 data, at) ",
+                            );
+                            insert.push_values(events, |mut b, (report_id, at, e)| {
+                                b.push_bind(Uuid::now_v7())
+                                    .push_bind(*report_id)
+                                    .push_bind(e.kind.as_str())
+                                    .push_bind(e.actor.to_stored())
+                                    .push_bind(e.public)
+                                    .push_bind(Json(e.data.clone()))
+                                    .push_bind(*at);
+                            });
+                            insert
+                                .build()
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(<$store>::error)?;
+                        }
                     }
+                    let clocks: Vec<ClockRecord> =
+                        reports.iter().flat_map(|r| r.clocks.iter().cloned()).collect();
+                    $crate::sla::insert_clocks_sql!(tx, $store, $db, &clocks);
                     tx.commit().await.map_err(<$store>::error)
                 }
 

@@ -25,6 +25,8 @@ pub struct ReportChange {
     pub events: Vec<NewEvent>,
     /// Side effects (webhooks…) written in the same transaction.
     pub outbox: Vec<crate::NewOutboxMessage>,
+    /// The report's SLA clocks recomputed with this change: `Some` replaces them all.
+    pub clocks: Option<Vec<crate::ClockRecord>>,
 }
 
 impl ReportChange {
@@ -43,6 +45,7 @@ impl ReportChange {
             rating: None,
             events: Vec::new(),
             outbox: Vec::new(),
+            clocks: None,
         }
     }
 }

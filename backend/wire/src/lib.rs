@@ -84,6 +84,9 @@ pub struct NewReportRequest {
     /// Horizontal accuracy of the position fix, in metres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_m: Option<f64>,
+    /// Draft photos of this device to attach (`POST /api/v1/photos/uploads`, confirmed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<Uuid>>,
 }
 
 /// The operator a report was routed to.
@@ -141,6 +144,12 @@ pub struct ReportView {
     /// Public history, oldest first (only on `GET /api/v1/reports/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<EventView>>,
+    /// Its photos with short-lived URLs (only on `GET /api/v1/reports/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<PhotoView>>,
+    /// Its SLA clocks as of now (only on `GET /api/v1/reports/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clocks: Option<Vec<ClockView>>,
 }
 
 /// An open report near a point, for "is it already reported?".
@@ -338,6 +347,51 @@ pub struct TicketView {
     /// Full history (with internal events) on single-ticket reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<TicketEventView>>,
+    /// Photos with short-lived URLs, on single-ticket reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<PhotoView>>,
+    /// SLA clocks as of now, on single-ticket reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clocks: Option<Vec<ClockView>>,
+}
+
+/// One SLA clock of a report: a metric (`acknowledge`, `resolve`, `on_site`) in one cycle
+/// (a reopen starts a new one), measured against the contract's policy version in force
+/// when the report was created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClockView {
+    pub metric: String,
+    pub cycle: u32,
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: String,
+    /// `always` (24/7) or `business_hours`.
+    pub clock: String,
+    pub policy_version: u32,
+    pub contract_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub due_at: OffsetDateTime,
+    /// The due time in the jurisdiction's local time, e.g. `2026-04-21T09:30:00+01:00`.
+    pub due_at_local: String,
+    /// Clock time (business time for business-hours clocks) counted so far, in seconds.
+    pub elapsed_seconds: i64,
+    /// Clock time left before the due time, in seconds (0 once reached).
+    pub remaining_seconds: i64,
+    /// Clock time past the due time, in seconds.
+    pub overdue_seconds: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub met_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub breached_at: Option<OffsetDateTime>,
+    /// Pauses, with whether each stopped the clock under the policy.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub paused_intervals: Value,
 }
 
 /// One entry of a ticket's history, with who did it.
@@ -521,4 +575,92 @@ pub struct ContractView {
 pub struct ZoneImportResult {
     pub operators: usize,
     pub contracts: usize,
+}
+
+/// One rendition of a photo: an upright, metadata-free JPEG behind a short-lived URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RenditionView {
+    /// Signed URL, valid until the photo's `urls_expire_at`.
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A photo of a report (or a draft photo, before its report exists).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PhotoView {
+    pub id: Uuid,
+    /// Null for a draft not attached yet.
+    pub report_id: Option<Uuid>,
+    /// `report` (the problem) or `evidence` (the operator's resolution).
+    pub purpose: String,
+    /// `resident`, `operator` or `staff`.
+    pub uploaded_by: String,
+    /// Size of the original, upright.
+    pub width: u32,
+    pub height: u32,
+    /// Longest side at most 2048 px.
+    pub large: RenditionView,
+    /// Longest side at most 400 px.
+    pub thumbnail: RenditionView,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub urls_expire_at: OffsetDateTime,
+    /// Approved by staff for the public.
+    pub approved: bool,
+    /// Staff only: metres between where the phone says the photo was taken and the pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps_distance_m: Option<f64>,
+    /// Staff only: taken more than 1 km from the pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps_far: Option<bool>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}
+
+/// A report's photos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PhotoList {
+    pub photos: Vec<PhotoView>,
+}
+
+/// Where to upload one photo: `PUT` the bytes to `upload_url` before `expires_at`, then
+/// `POST` to `confirm_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadSlotView {
+    /// Also the id of the photo it becomes.
+    pub photo_id: Uuid,
+    /// Always `PUT`.
+    pub method: String,
+    /// A presigned S3 URL, or a signed URL of this server (local storage).
+    pub upload_url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: OffsetDateTime,
+    pub confirm_url: String,
+    /// Largest accepted photo, in bytes.
+    pub max_bytes: u64,
+}
+
+/// Body of `POST /api/v1/reports/{id}/photos/attach`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AttachPhotosRequest {
+    /// Confirmed draft photos of this device.
+    pub photo_ids: Vec<Uuid>,
+}
+
+/// Body of `POST /api/v1/staff/photos/{id}/moderation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PhotoModerationRequest {
+    /// True: the public may see it; false: hidden from the public again.
+    pub approved: bool,
 }

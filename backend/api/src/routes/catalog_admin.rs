@@ -69,6 +69,7 @@ pub async fn assisted_report(
         description: body.description,
         attributes: body.attributes,
         accuracy_m: body.accuracy_m,
+        photos: None,
     };
     submit(
         &state,

@@ -56,6 +56,8 @@ pub fn report_view(report: &StoredReport, catalog: &Catalog) -> ReportView {
         created_at: report.created_at.get(),
         updated_at: report.updated_at.get(),
         history: None,
+        photos: None,
+        clocks: None,
     }
 }
 
@@ -194,7 +196,8 @@ pub async fn create_report(
     ApiJson(body): ApiJson<NewReportRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    submit(
+    let drafts = checked_drafts(&state, device, &body).await?;
+    let (stored, replayed) = submit_stored(
         &state,
         &body,
         key,
@@ -205,7 +208,41 @@ pub async fn create_report(
             contact: None,
         },
     )
-    .await
+    .await?;
+    if !replayed {
+        crate::photos::attach_drafts(&state, &stored, device, &drafts).await?;
+    }
+    Ok(created(&stored, &state.catalog(), replayed))
+}
+
+/// The draft photos named in a submission: this device's, and not attached to a report,
+/// unless to the first report of this very submission (a repeat).
+async fn checked_drafts(
+    state: &AppState,
+    device: Uuid,
+    body: &NewReportRequest,
+) -> ApiResult<Vec<balagh_store::StoredPhoto>> {
+    let Some(ids) = body.photos.as_deref().filter(|ids| !ids.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let drafts = crate::photos::check_drafts(state, device, ids, |_| true).await?;
+    let hash = request_hash(body);
+    for draft in &drafts {
+        let Some(report_id) = draft.report_id else {
+            continue;
+        };
+        let same_submission = state.store().report(report_id).await?.is_some_and(|r| {
+            r.device == Some(device) && r.request_hash.as_deref() == Some(hash.as_slice())
+        });
+        if !same_submission {
+            return Err(FieldError::new(
+                "photos",
+                format!("{} is attached to another report", draft.id),
+            )
+            .into());
+        }
+    }
+    Ok(drafts)
 }
 
 /// Who submits a report, through which channel.
@@ -228,6 +265,17 @@ pub async fn submit(
     key: IdempotencyKey,
     by: Submitter,
 ) -> ApiResult<Response> {
+    let (stored, replayed) = submit_stored(state, body, key, by).await?;
+    Ok(created(&stored, &state.catalog(), replayed))
+}
+
+/// [`submit`], returning the stored report and whether it was a replay.
+pub async fn submit_stored(
+    state: &AppState,
+    body: &NewReportRequest,
+    key: IdempotencyKey,
+    by: Submitter,
+) -> ApiResult<(StoredReport, bool)> {
     let catalog = state.catalog();
     let (checked, jurisdiction) = check_report(body, &catalog)?;
     let group = catalog
@@ -271,12 +319,16 @@ pub async fn submit(
             request_hash: hash.clone(),
         }),
         created_at: now,
-        due_at: operator.map(|_| Ts::new(now.get() + state.settings().resolve_target)),
+        // Set from the SLA clocks below.
+        due_at: None,
         contact: by.contact,
         created_by: by.staff,
         events: StoredReport::creation_events(actor, operator, contract, by.channel),
         outbox: Vec::new(),
+        clocks: Vec::new(),
+        later_events: Vec::new(),
     };
+    crate::sla::start_clocks(&catalog, &mut report)?;
     let created_event = serde_json::json!({ "action": "created", "channel": by.channel.as_str() });
     for attempt in 1..=REFERENCE_ATTEMPTS {
         // The operator's system hears of it through the outbox, in the same transaction.
@@ -296,13 +348,13 @@ pub async fn submit(
                     "routed" => if operator.is_some() { "yes" } else { "no" },
                 )
                 .increment(1);
-                return Ok(created(&stored, &catalog, false));
+                return Ok((stored, false));
             }
             Ok(CreateOutcome::Existing(stored)) => {
                 if stored.request_hash.as_deref() != Some(hash.as_slice()) {
                     return Err(ApiError::IdempotencyKeyReused);
                 }
-                return Ok(created(&stored, &catalog, true));
+                return Ok((stored, true));
             }
             Err(StoreError::Conflict(balagh_store::Constraint::ReportReference))
                 if attempt < REFERENCE_ATTEMPTS =>
@@ -340,6 +392,7 @@ pub async fn get_report(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Json<ReportView>> {
     let id = parse_report_id(&id)?;
     let report = state
@@ -348,10 +401,9 @@ pub async fn get_report(
         .await?
         .filter(|r| r.device == Some(device))
         .ok_or(ApiError::NotFound)?;
-    let history = state
-        .store()
-        .report_events(id)
-        .await?
+    let events = state.store().report_events(id).await?;
+    let clocks = crate::sla::views(&state.catalog(), &report, &events);
+    let history = events
         .into_iter()
         .filter(|e| e.public)
         .map(|e| EventView {
@@ -362,6 +414,9 @@ pub async fn get_report(
         .collect();
     let mut view = report_view(&report, &state.catalog());
     view.history = Some(history);
+    view.clocks = Some(clocks);
+    let photos = state.store().report_photos(id).await?;
+    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
     Ok(Json(view))
 }
 

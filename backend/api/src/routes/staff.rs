@@ -95,10 +95,14 @@ pub async fn get_report(
     State(state): State<AppState>,
     Staff(caller, _): Staff<AnyStaff>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let history = state.store().report_events(report.id).await?;
+    let photos = state.store().report_photos(report.id).await?;
     let mut view = ticket_view(&report, Some(&history));
+    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, true).await?);
+    view.clocks = Some(crate::sla::views(&state.catalog(), &report, &history));
     // Staff see the original text even when moderation hides it from everyone else.
     view.description = Some(report.description.clone());
     Ok(with_etag(view))
@@ -235,6 +239,8 @@ async fn mark_duplicate(
     if let Some(message) = actions::webhook(report, "ticket.updated", &data, now) {
         change.outbox.push(message);
     }
+    // A duplicate leaves its operator: clocks still running end here.
+    crate::sla::recompute_for_change(state, report, &mut change).await?;
     let merged = NewEvent {
         kind: EventKind::DuplicateMerged,
         actor: Actor::User(caller.user.id),

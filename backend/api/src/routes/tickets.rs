@@ -180,14 +180,48 @@ pub async fn get_ticket(
     State(state): State<AppState>,
     Operator(caller, _): Operator<AnyOperator>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let ticket = own_ticket(&state, &caller, &id).await?;
     let history = state.store().report_events(ticket.id).await?;
-    Ok(with_etag(ticket_view(&ticket, Some(&history))))
+    let photos = state.store().report_photos(ticket.id).await?;
+    let mut view = ticket_view(&ticket, Some(&history));
+    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
+    view.clocks = Some(crate::sla::views(&state.catalog(), &ticket, &history));
+    Ok(with_etag(view))
+}
+
+/// The evidence of a resolution: a confirmed photo of this ticket, uploaded by this
+/// operator through the photo pipeline (`POST /api/v1/reports/{id}/photos/uploads`).
+async fn evidence_photo(
+    state: &AppState,
+    caller: &OperatorCaller,
+    ticket: &StoredReport,
+    raw: &str,
+) -> ApiResult<String> {
+    let unknown = || {
+        ApiError::from(FieldError::new(
+            "evidence_photo",
+            "must be the id of a confirmed evidence photo your company uploaded to this ticket",
+        ))
+    };
+    let id = Uuid::parse_str(raw).map_err(|_| unknown())?;
+    let photo = state
+        .store()
+        .photo(id)
+        .await?
+        .filter(|p| {
+            p.report_id == Some(ticket.id)
+                && p.purpose == balagh_store::PhotoPurpose::Evidence
+                && p.uploader.operator() == Some(caller.operator)
+        })
+        .ok_or_else(unknown)?;
+    Ok(photo.id.to_string())
 }
 
 /// Works a ticket: `acknowledge`, `start`, `pause` (with `reason`: awaiting_resident,
-/// third_party, force_majeure), `resume`, `resolve` (with `note`, optional `evidence_photo`)
+/// third_party, force_majeure), `resume`, `resolve` (with `note`, optional `evidence_photo`:
+/// the id of an evidence photo you uploaded to this ticket)
 /// or `reject_not_ours` (with `reason`: back to the commune's triage). Send `If-Match` with
 /// the ETag you read: a stale one is refused (412), an action the status does not allow is
 /// a 409 listing what is allowed.
@@ -244,7 +278,10 @@ pub async fn ticket_action(
         Action::RejectNotOurs => actions::text("reason", body.reason.as_deref(), true)?,
         _ => None,
     };
-    let evidence_photo = actions::text("evidence_photo", body.evidence_photo.as_deref(), false)?;
+    let evidence_photo = match body.evidence_photo.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(evidence_photo(&state, &caller, &ticket, raw).await?),
+    };
     let extras = Extras {
         note,
         reason,

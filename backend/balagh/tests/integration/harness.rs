@@ -150,6 +150,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    /// The local photo directory (removed on drop; unused with S3 storage).
+    pub photos_dir: std::path::PathBuf,
     // Dropped last: the database outlives the server using it.
     _db: TestDb,
 }
@@ -175,6 +177,7 @@ pub fn fast_workers() -> WorkerSettings {
             give_up_after: Duration::from_secs(3),
         },
         webhook_timeout: Duration::from_secs(2),
+        sla_sweep_interval: Duration::from_millis(100),
         ..WorkerSettings::default()
     }
 }
@@ -196,7 +199,26 @@ impl TestApp {
     }
 
     pub async fn spawn_with_workers(db: Db, api: ApiSettings, workers: WorkerSettings) -> Self {
+        Self::spawn_full(db, api, workers, None).await
+    }
+
+    /// With photos kept in `photo_storage` (default: a fresh directory of its own).
+    pub async fn spawn_full(
+        db: Db,
+        api: ApiSettings,
+        workers: WorkerSettings,
+        photo_storage: Option<balagh_objects::StorageConfig>,
+    ) -> Self {
         let test_db = TestDb::new(db).await;
+        let photos_dir = std::env::temp_dir().join(format!(
+            "balagh-test-photos-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let photo_storage = photo_storage.unwrap_or_else(|| {
+            balagh_objects::StorageConfig::Local(balagh_objects::LocalConfig {
+                root: photos_dir.clone(),
+            })
+        });
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: test_db.database_url(),
@@ -206,6 +228,8 @@ impl TestApp {
             api,
             catalog_refresh: Duration::from_secs(3600),
             workers,
+            photo_storage,
+            photo_url_key: None,
         };
         let app = Application::build(&settings).await.expect("app starts");
         let address = format!("http://{}", app.local_addr());
@@ -226,6 +250,7 @@ impl TestApp {
             store,
             shutdown: Some(tx),
             server: Some(server),
+            photos_dir,
             _db: test_db,
         }
     }
@@ -265,6 +290,11 @@ impl TestApp {
             .await
             .unwrap();
         TestUser { id, email, token }
+    }
+
+    /// The URL of this test's database.
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
     }
 
     pub async fn operator_id(&self, slug: &str) -> OperatorId {
@@ -366,6 +396,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        let _ = std::fs::remove_dir_all(&self.photos_dir);
     }
 }
 

@@ -6,5 +6,7 @@ mod harness;
 mod accounts;
 mod api;
 mod authz;
+mod photos;
+mod sla;
 mod store;
 mod tickets;

@@ -59,7 +59,7 @@ both_databases! {
         let etag = act(&app, &agent.token, &action("pause"), &etag, Some(json!({"reason": "third_party", "note": "road closed"}))).await;
         let etag = act(&app, &agent.token, &action("resume"), &etag, None).await;
         problem(app.post_as(&agent.token, &action("resolve"), Some(&etag), None).await, 422).await;
-        act(&app, &agent.token, &action("resolve"), &etag, Some(json!({"note": "Bin emptied", "evidence_photo": "photo-1"}))).await;
+        act(&app, &agent.token, &action("resolve"), &etag, Some(json!({"note": "Bin emptied"}))).await;
 
         // The resident reopens, the operator resolves again, the resident confirms and rates.
         let report_path = format!("/api/v1/reports/{id}");

@@ -1,0 +1,477 @@
+//! Photos behind the API: upload URLs (presigned S3, or signed by this server for the local
+//! directory), processing off the async runtime with bounded concurrency, storing
+//! renditions by content hash, and short-lived URLs for whoever may see them.
+
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::http::{HeaderMap, header};
+use balagh_domain::event::Actor;
+use balagh_domain::{EventKind, FieldError, GeoPoint, NewEvent};
+use balagh_media::{GpsPosition, ProcessedPhoto, RenditionKind};
+use balagh_objects::{Objects, ObjectsError, UrlSigner};
+use balagh_store::{
+    NewPhoto, PhotoAttachment, PhotoPurpose, StoredPhoto, StoredRendition, StoredReport, Ts,
+    UploadSlot, Uploader,
+};
+use balagh_wire::{PhotoView, RenditionView, UploadSlotView};
+use bytes::Bytes;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Where this server takes uploads for the local directory: `PUT {UPLOADS_PATH}/{slot}`.
+pub const UPLOADS_PATH: &str = "/api/v1/uploads";
+/// Where it serves renditions from the local directory: `GET {FILES_PATH}/{sha256}.jpg`.
+pub const FILES_PATH: &str = "/api/v1/photo-files";
+/// A photo taken farther than this from the report's pin is flagged to staff.
+pub const GPS_FAR_M: f64 = 1000.0;
+/// Draft photos attached in one request at most.
+pub const MAX_PHOTOS_PER_REQUEST: usize = 10;
+
+/// The photo store and the key this server signs its own URLs with.
+#[derive(Debug, Clone)]
+pub struct PhotoStorage {
+    pub objects: Objects,
+    pub signer: UrlSigner,
+}
+
+impl From<ObjectsError> for ApiError {
+    fn from(error: ObjectsError) -> Self {
+        match error {
+            ObjectsError::Store(e) => ApiError::Unavailable(format!("photo storage: {e}")),
+            ObjectsError::Config(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// The object key of an unprocessed upload.
+pub fn upload_key(slot: Uuid) -> String {
+    format!("uploads/{slot}")
+}
+
+/// The path of the local upload URL of a slot (what its signature covers).
+pub fn upload_path(slot: Uuid) -> String {
+    format!("{UPLOADS_PATH}/{slot}")
+}
+
+/// The path a local rendition is served at (what its signature covers).
+pub fn file_path(sha256: &str) -> String {
+    format!("{FILES_PATH}/{sha256}.jpg")
+}
+
+/// `scheme://host` of this server as the client reached it, for the URLs it signs.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(base) = &state.settings().photos.public_base_url {
+        return base.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+fn unix(at: Ts) -> i64 {
+    at.get().unix_timestamp()
+}
+
+fn after(now: Ts, ttl: std::time::Duration) -> Ts {
+    Ts::new(now.get() + time::Duration::try_from(ttl).unwrap_or(time::Duration::MINUTE))
+}
+
+/// Creates an upload slot and returns where to upload.
+pub async fn create_slot(
+    state: &AppState,
+    headers: &HeaderMap,
+    report_id: Option<Uuid>,
+    uploader: Uploader,
+    purpose: PhotoPurpose,
+) -> ApiResult<UploadSlotView> {
+    let settings = &state.settings().photos;
+    let now = Ts::now();
+    let slot = UploadSlot {
+        id: Uuid::now_v7(),
+        report_id,
+        uploader,
+        purpose,
+        created_at: now,
+        expires_at: after(now, settings.upload_url_ttl),
+    };
+    state.store().create_upload_slot(&slot).await?;
+    let base = base_url(state, headers);
+    let storage = state.photos();
+    let upload_url = match storage
+        .objects
+        .presign(
+            http::Method::PUT,
+            &upload_key(slot.id),
+            settings.upload_url_ttl,
+        )
+        .await?
+    {
+        Some(url) => url.to_string(),
+        None => format!(
+            "{base}{}",
+            storage
+                .signer
+                .signed_path("PUT", &upload_path(slot.id), unix(slot.expires_at))
+        ),
+    };
+    Ok(UploadSlotView {
+        photo_id: slot.id,
+        method: "PUT".into(),
+        upload_url,
+        expires_at: slot.expires_at.get(),
+        confirm_url: format!("{base}/api/v1/photos/uploads/{}/confirm", slot.id),
+        max_bytes: settings.limits.max_bytes as u64,
+    })
+}
+
+/// Runs the pipeline on a blocking thread, at most `max_concurrent` at once.
+pub async fn process(state: &AppState, bytes: Bytes) -> ApiResult<ProcessedPhoto> {
+    let limits = state.settings().photos.limits;
+    // Refuse oversized uploads before waiting for a processing slot.
+    if bytes.len() > limits.max_bytes {
+        return Err(ApiError::Photo(balagh_media::PhotoError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_bytes,
+        }));
+    }
+    let permit = state
+        .processing()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("shutting down".into()))?;
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        balagh_media::process(&bytes, &limits)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("photo processing panicked: {e}")))?;
+    metrics::histogram!("balagh_photo_processing_seconds").record(started.elapsed().as_secs_f64());
+    metrics::counter!("balagh_photos_processed_total", "result" => match &result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    })
+    .increment(1);
+    result.map_err(ApiError::Photo)
+}
+
+/// Distance from the photo's EXIF position to the pin, and whether it is over 1 km.
+pub fn gps_distance(gps: GpsPosition, pin: &GeoPoint) -> (f64, bool) {
+    let distance = gps.distance_m(GpsPosition {
+        lat: pin.lat(),
+        lon: pin.lon(),
+    });
+    let rounded = (distance * 10.0).round() / 10.0;
+    (rounded, distance > GPS_FAR_M)
+}
+
+fn photo_added(photo: &StoredPhoto, actor: Actor) -> NewEvent {
+    NewEvent {
+        kind: EventKind::PhotoAdded,
+        actor,
+        public: true,
+        data: json!({
+            "photo_id": photo.id,
+            "purpose": photo.purpose.as_str(),
+            "uploader": photo.uploader.kind(),
+        }),
+    }
+}
+
+pub fn actor_of(uploader: Uploader) -> Actor {
+    match uploader {
+        Uploader::Resident(device) => Actor::Device(device),
+        Uploader::Operator { user, .. } | Uploader::Staff(user) => Actor::User(user),
+    }
+}
+
+/// Stores the renditions (named by content hash) and the photo row with its event. Of the
+/// EXIF position only the distance to the pin is kept; a draft keeps the position until
+/// it is attached.
+pub async fn store_processed(
+    state: &AppState,
+    id: Uuid,
+    report: Option<&StoredReport>,
+    uploader: Uploader,
+    purpose: PhotoPurpose,
+    processed: ProcessedPhoto,
+) -> ApiResult<StoredPhoto> {
+    let objects = &state.photos().objects;
+    let rendition = |kind| {
+        processed
+            .rendition(kind)
+            .ok_or_else(|| ApiError::Internal(format!("no {kind:?} rendition")))
+    };
+    let large = rendition(RenditionKind::Large)?;
+    let thumbnail = rendition(RenditionKind::Thumbnail)?;
+    objects
+        .put(
+            &StoredRendition::key_for(&large.sha256_hex),
+            Bytes::from(large.bytes.clone()),
+        )
+        .await?;
+    if thumbnail.sha256_hex != large.sha256_hex {
+        objects
+            .put(
+                &StoredRendition::key_for(&thumbnail.sha256_hex),
+                Bytes::from(thumbnail.bytes.clone()),
+            )
+            .await?;
+    }
+    let (gps_distance_m, gps_far, draft_gps) = match (processed.gps, report) {
+        (Some(gps), Some(report)) => {
+            let (distance, far) = gps_distance(gps, &report.point);
+            (Some(distance), far, None)
+        }
+        (Some(gps), None) => (None, false, Some((gps.lat, gps.lon))),
+        (None, _) => (None, false, None),
+    };
+    let photo = StoredPhoto {
+        id,
+        report_id: report.map(|r| r.id),
+        uploader,
+        purpose,
+        detected_type: processed.detected.mime_type().to_owned(),
+        width: processed.width,
+        height: processed.height,
+        large: StoredRendition {
+            sha256: large.sha256_hex.clone(),
+            width: large.width,
+            height: large.height,
+        },
+        thumbnail: StoredRendition {
+            sha256: thumbnail.sha256_hex.clone(),
+            width: thumbnail.width,
+            height: thumbnail.height,
+        },
+        gps_distance_m,
+        gps_far,
+        draft_gps,
+        approved: false,
+        moderated_by: None,
+        moderated_at: None,
+        created_at: Ts::now(),
+    };
+    let events = if report.is_some() {
+        vec![photo_added(&photo, actor_of(uploader))]
+    } else {
+        Vec::new()
+    };
+    state
+        .store()
+        .insert_photo(&NewPhoto {
+            photo: photo.clone(),
+            events,
+        })
+        .await?;
+    metrics::counter!("balagh_photos_stored_total", "uploader" => uploader.kind()).increment(1);
+    Ok(photo)
+}
+
+/// Confirms an uploaded slot: fetches the upload, processes it, stores the photo, and
+/// deletes the original. A refused upload is deleted and the slot stays open, so the app
+/// can upload a converted photo to the same URL while it is valid.
+pub async fn confirm_slot(
+    state: &AppState,
+    slot: UploadSlot,
+    report: Option<&StoredReport>,
+) -> ApiResult<StoredPhoto> {
+    let Some(slot) = state.store().claim_upload_slot(slot.id).await? else {
+        return Err(ApiError::Conflict("this upload is being processed already"));
+    };
+    let result = confirm_claimed(state, &slot, report).await;
+    let objects = &state.photos().objects;
+    match &result {
+        Ok(_) => {
+            if let Err(error) = objects.delete(&upload_key(slot.id)).await {
+                // The garbage collector cannot find it any more (its slot is gone): log it.
+                tracing::warn!(%error, slot = %slot.id, "cannot delete a processed original");
+            }
+        }
+        Err(error) => {
+            if matches!(error, ApiError::Photo(_)) {
+                let _ = objects.delete(&upload_key(slot.id)).await;
+            }
+            state.store().release_upload_slot(slot.id).await?;
+        }
+    }
+    result
+}
+
+async fn confirm_claimed(
+    state: &AppState,
+    slot: &UploadSlot,
+    report: Option<&StoredReport>,
+) -> ApiResult<StoredPhoto> {
+    let objects = &state.photos().objects;
+    let key = upload_key(slot.id);
+    let max = state.settings().photos.limits.max_bytes;
+    let size = objects.size(&key).await?.ok_or(ApiError::Conflict(
+        "nothing was uploaded to this slot yet: PUT the photo to its upload_url first",
+    ))?;
+    if size > max as u64 {
+        return Err(ApiError::Photo(balagh_media::PhotoError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            max,
+        }));
+    }
+    let bytes = objects.get(&key).await?.ok_or(ApiError::Conflict(
+        "nothing was uploaded to this slot yet: PUT the photo to its upload_url first",
+    ))?;
+    let processed = process(state, bytes).await?;
+    store_processed(
+        state,
+        slot.id,
+        report,
+        slot.uploader,
+        slot.purpose,
+        processed,
+    )
+    .await
+}
+
+/// Checks that these are this device's draft photos, not attached to another report
+/// (`replay_of`: a report they may already be attached to, for a repeated submission).
+pub async fn check_drafts(
+    state: &AppState,
+    device: Uuid,
+    ids: &[Uuid],
+    replay_of: impl Fn(&Uuid) -> bool,
+) -> ApiResult<Vec<StoredPhoto>> {
+    if ids.len() > MAX_PHOTOS_PER_REQUEST {
+        return Err(
+            FieldError::new("photos", format!("at most {MAX_PHOTOS_PER_REQUEST} photos")).into(),
+        );
+    }
+    let mut drafts = Vec::with_capacity(ids.len());
+    for id in ids {
+        let photo = state.store().photo(*id).await?.filter(|p| {
+            p.uploader == Uploader::Resident(device)
+                && p.report_id.is_none_or(|report| replay_of(&report))
+        });
+        match photo {
+            Some(photo) => drafts.push(photo),
+            None => {
+                return Err(FieldError::new(
+                    "photos",
+                    format!("{id} is not a confirmed draft photo of this device"),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(drafts)
+}
+
+/// Attaches checked drafts to the report (those not attached yet).
+pub async fn attach_drafts(
+    state: &AppState,
+    report: &StoredReport,
+    device: Uuid,
+    drafts: &[StoredPhoto],
+) -> ApiResult<()> {
+    for draft in drafts.iter().filter(|d| d.report_id.is_none()) {
+        let (gps_distance_m, gps_far) = match draft.draft_gps {
+            Some((lat, lon)) => {
+                let (distance, far) = gps_distance(GpsPosition { lat, lon }, &report.point);
+                (Some(distance), far)
+            }
+            None => (None, false),
+        };
+        let mut attached = draft.clone();
+        attached.report_id = Some(report.id);
+        let done = state
+            .store()
+            .attach_photo(&PhotoAttachment {
+                photo_id: draft.id,
+                report_id: report.id,
+                device,
+                gps_distance_m,
+                gps_far,
+                at: Ts::now(),
+                events: vec![photo_added(&attached, Actor::Device(device))],
+            })
+            .await?;
+        if !done {
+            return Err(FieldError::new(
+                "photos",
+                format!("{} was attached elsewhere meanwhile", draft.id),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+async fn rendition_view(
+    state: &AppState,
+    base: &str,
+    rendition: &StoredRendition,
+    expires: Ts,
+) -> ApiResult<RenditionView> {
+    let storage = state.photos();
+    let ttl = state.settings().photos.view_url_ttl;
+    let url = match storage
+        .objects
+        .presign(http::Method::GET, &rendition.key(), ttl)
+        .await?
+    {
+        Some(url) => url.to_string(),
+        None => format!(
+            "{base}{}",
+            storage
+                .signer
+                .signed_path("GET", &file_path(&rendition.sha256), unix(expires))
+        ),
+    };
+    Ok(RenditionView {
+        url,
+        width: rendition.width,
+        height: rendition.height,
+    })
+}
+
+/// Photos as JSON with fresh short-lived URLs. `staff` adds the GPS plausibility check.
+pub async fn photo_views(
+    state: &AppState,
+    headers: &HeaderMap,
+    photos: &[StoredPhoto],
+    staff: bool,
+) -> ApiResult<Vec<PhotoView>> {
+    let base = base_url(state, headers);
+    let expires = after(Ts::now(), state.settings().photos.view_url_ttl);
+    let mut views = Vec::with_capacity(photos.len());
+    for photo in photos {
+        views.push(PhotoView {
+            id: photo.id,
+            report_id: photo.report_id,
+            purpose: photo.purpose.as_str().to_owned(),
+            uploaded_by: photo.uploader.kind().to_owned(),
+            width: photo.width,
+            height: photo.height,
+            large: rendition_view(state, &base, &photo.large, expires).await?,
+            thumbnail: rendition_view(state, &base, &photo.thumbnail, expires).await?,
+            urls_expire_at: expires.get(),
+            approved: photo.approved,
+            gps_distance_m: if staff { photo.gps_distance_m } else { None },
+            gps_far: staff.then_some(photo.gps_far),
+            created_at: photo.created_at.get(),
+        });
+    }
+    Ok(views)
+}

@@ -1,0 +1,389 @@
+//! SLA clocks of reports: computed from each report's history with its jurisdiction's
+//! calendar and its contract's policy version, stored with every change (so the sweeper
+//! knows when to look next), shown in report views, and swept for warnings and breaches.
+
+use crate::catalog::Catalog;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use balagh_domain::event::Actor;
+use balagh_domain::sla::{
+    Alarm, BusinessCalendar, ClockState, Metric, Milestone, SlaPolicy, TicketClock, ticket_clocks,
+    to_offset_date_time, to_timestamp,
+};
+use balagh_domain::{EventKind, NewEvent};
+use balagh_store::{
+    ClockRecord, ESCALATION_TOPIC, NewAlarm, NewOutboxMessage, NewReport, ReportChange, SlaCheck,
+    SlaCheckOutcome, StoredEvent, StoredReport, Ts,
+};
+use balagh_wire::ClockView;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// A report's history as its clocks read it.
+pub fn milestones<'a>(
+    events: impl IntoIterator<Item = (Ts, EventKind, &'a Value)>,
+) -> Vec<(Timestamp, Milestone)> {
+    events
+        .into_iter()
+        .filter_map(|(at, kind, data)| Some((jiff(at), Milestone::from_event(kind, data)?)))
+        .collect()
+}
+
+fn stored_milestones(events: &[StoredEvent]) -> Vec<(Timestamp, Milestone)> {
+    milestones(events.iter().map(|e| (e.at, e.kind, &e.data)))
+}
+
+/// Alarms already raised, from `sla_warning` / `sla_breached` events.
+fn raised_alarms(events: &[StoredEvent]) -> HashSet<(Metric, u32, u8)> {
+    events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::SlaWarning | EventKind::SlaBreached))
+        .filter_map(|e| {
+            let metric = Metric::parse(e.data.get("metric")?.as_str()?)?;
+            let cycle = u32::try_from(e.data.get("cycle")?.as_u64()?).ok()?;
+            let percent = u8::try_from(e.data.get("percent")?.as_u64()?).ok()?;
+            Some((metric, cycle, percent))
+        })
+        .collect()
+}
+
+pub(crate) fn jiff(at: Ts) -> Timestamp {
+    to_timestamp(at.get()).unwrap_or(Timestamp::MAX)
+}
+
+fn ts(at: Timestamp) -> Ts {
+    Ts::new(to_offset_date_time(at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
+}
+
+/// A report's clocks as of `now`.
+pub fn clocks_of(
+    catalog: &Catalog,
+    report: &StoredReport,
+    history: &[(Timestamp, Milestone)],
+    now: Ts,
+) -> ApiResult<Vec<TicketClock>> {
+    let Some(calendar) = catalog.sla_calendar(&report.jurisdiction) else {
+        return Ok(Vec::new());
+    };
+    let created = jiff(report.created_at);
+    ticket_clocks(
+        history,
+        &report.service_code,
+        report.priority,
+        |contract| catalog.sla_policy(contract, created),
+        calendar,
+        jiff(now),
+    )
+    .map_err(|e| ApiError::Internal(format!("SLA clock of report {}: {e}", report.id)))
+}
+
+/// The rows stored for a report's clocks; a clock with an alarm not raised yet is due for
+/// the sweeper at once.
+fn records(
+    report: &StoredReport,
+    clocks: &[TicketClock],
+    raised: &HashSet<(Metric, u32, u8)>,
+    now: Ts,
+) -> Vec<ClockRecord> {
+    clocks
+        .iter()
+        .map(|c| {
+            let s = &c.snapshot;
+            let unraised = c
+                .alarms
+                .iter()
+                .any(|a| !raised.contains(&(c.metric, s.cycle, a.percent)));
+            ClockRecord {
+                report_id: report.id,
+                metric: c.metric.as_str().to_owned(),
+                cycle: s.cycle as i32,
+                operator_id: c.operator.0,
+                contract_id: c.contract.0,
+                policy_version: c.policy_version as i32,
+                clock: s.clock.as_str().to_owned(),
+                state: state_str(s.state).to_owned(),
+                started_at: ts(s.started_at),
+                due_at: ts(s.due_at),
+                met_at: s.met_at.map(ts),
+                breached_at: s.breached_at.map(ts),
+                withdrawn_at: c.withdrawn_at.map(ts),
+                target_ms: s.target.as_millis() as i64,
+                elapsed_ms: s.elapsed.as_millis() as i64,
+                overdue_ms: s.overdue.as_millis() as i64,
+                report_created_at: report.created_at,
+                computed_at: now,
+                next_check_at: if unraised {
+                    Some(now)
+                } else {
+                    c.next_alarm_at.map(ts)
+                },
+            }
+        })
+        .collect()
+}
+
+pub fn state_str(state: ClockState) -> &'static str {
+    match state {
+        ClockState::Running => "running",
+        ClockState::Paused => "paused",
+        ClockState::Met => "met",
+        ClockState::Breached => "breached",
+    }
+}
+
+/// When the operator must have resolved the report: the due time of its latest resolve
+/// clock.
+fn resolve_due(clocks: &[TicketClock]) -> Option<Ts> {
+    clocks
+        .iter()
+        .rfind(|c| c.metric == Metric::Resolve)
+        .map(|c| ts(c.snapshot.due_at))
+}
+
+/// Clocks of a report about to be created, and its resolve due time.
+pub fn start_clocks(catalog: &Catalog, report: &mut NewReport) -> ApiResult<()> {
+    let stored = StoredReport::from_new(report);
+    let history = milestones(
+        report
+            .events
+            .iter()
+            .map(|e| (report.created_at, e.kind, &e.data)),
+    );
+    let clocks = clocks_of(catalog, &stored, &history, report.created_at)?;
+    report.due_at = resolve_due(&clocks);
+    report.clocks = records(&stored, &clocks, &HashSet::new(), report.created_at);
+    Ok(())
+}
+
+/// Clocks of a report inserted with its whole history (synthetic data), as of `now`.
+pub fn clocks_for_history(catalog: &Catalog, report: &mut NewReport, now: Ts) {
+    let stored = StoredReport::from_new(report);
+    let created = report.events.iter().map(|e| (report.created_at, e));
+    let later = report.later_events.iter().map(|(at, e)| (*at, e));
+    let history = milestones(created.chain(later).map(|(at, e)| (at, e.kind, &e.data)));
+    let clocks = clocks_of(catalog, &stored, &history, now).unwrap_or_default();
+    // Thresholds passed in the synthetic past count as raised then, with their events, so
+    // the sweeper does not escalate history.
+    let mut raised = HashSet::new();
+    for clock in &clocks {
+        for alarm in &clock.alarms {
+            raised.insert((clock.metric, clock.snapshot.cycle, alarm.percent));
+            let (kind, _) = alarm_kind(alarm);
+            report.later_events.push((
+                ts(alarm.at),
+                NewEvent {
+                    kind,
+                    actor: Actor::System,
+                    public: false,
+                    data: alarm_data(clock, alarm),
+                },
+            ));
+        }
+    }
+    report.due_at = resolve_due(&clocks);
+    report.clocks = records(&stored, &clocks, &raised, now);
+}
+
+fn alarm_kind(alarm: &Alarm) -> (EventKind, &'static str) {
+    if alarm.percent == Alarm::BREACH {
+        (EventKind::SlaBreached, "ticket.sla_breached")
+    } else {
+        (EventKind::SlaWarning, "ticket.sla_warning")
+    }
+}
+
+fn alarm_data(clock: &TicketClock, alarm: &Alarm) -> Value {
+    let s = &clock.snapshot;
+    json!({
+        "metric": clock.metric.as_str(),
+        "cycle": s.cycle,
+        "percent": alarm.percent,
+        "crossed_at": alarm.at.to_string(),
+        "due_at": s.due_at.to_string(),
+        "policy_version": clock.policy_version,
+    })
+}
+
+/// Recomputes the report's clocks with the change's events, into the change.
+pub async fn recompute_for_change(
+    state: &AppState,
+    report: &StoredReport,
+    change: &mut ReportChange,
+) -> ApiResult<()> {
+    let events = state.store().report_events(report.id).await?;
+    let mut history = stored_milestones(&events);
+    history.extend(milestones(
+        change.events.iter().map(|e| (change.at, e.kind, &e.data)),
+    ));
+    let mut after = report.clone();
+    if let Some(routing) = change.operator {
+        after.operator = routing.map(|(o, _)| o);
+        after.contract = routing.map(|(_, c)| c);
+    }
+    let catalog = state.catalog();
+    let clocks = clocks_of(&catalog, &after, &history, change.at)?;
+    change.due_at = Some(resolve_due(&clocks).or(report.due_at));
+    change.clocks = Some(records(&after, &clocks, &raised_alarms(&events), change.at));
+    Ok(())
+}
+
+/// The report's clocks for an API view, as of now.
+pub fn views(catalog: &Catalog, report: &StoredReport, events: &[StoredEvent]) -> Vec<ClockView> {
+    let now = Ts::now();
+    let Ok(clocks) = clocks_of(catalog, report, &stored_milestones(events), now) else {
+        return Vec::new();
+    };
+    let calendar = catalog.sla_calendar(&report.jurisdiction);
+    clocks.iter().map(|c| view(c, calendar)).collect()
+}
+
+fn view(clock: &TicketClock, calendar: Option<&BusinessCalendar>) -> ClockView {
+    let s = &clock.snapshot;
+    let time = |at: Timestamp| to_offset_date_time(at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let due_at_local = calendar
+        .map(|c| {
+            s.due_at
+                .to_zoned(c.time_zone().clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_else(|| s.due_at.to_string());
+    ClockView {
+        metric: clock.metric.as_str().to_owned(),
+        cycle: s.cycle,
+        state: state_str(s.state).to_owned(),
+        clock: s.clock.as_str().to_owned(),
+        policy_version: clock.policy_version,
+        contract_id: clock.contract.0,
+        started_at: time(s.started_at),
+        due_at: time(s.due_at),
+        due_at_local,
+        elapsed_seconds: s.elapsed.as_secs(),
+        remaining_seconds: s.remaining.as_secs(),
+        overdue_seconds: s.overdue.as_secs(),
+        met_at: s.met_at.map(time),
+        breached_at: s.breached_at.map(time),
+        paused_intervals: serde_json::to_value(&s.paused_intervals).unwrap_or(Value::Null),
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepSummary {
+    /// Reports whose clocks were due for a look.
+    pub reports: usize,
+    /// Warnings and breaches raised (each exactly once across replicas).
+    pub raised: usize,
+    /// Reports that changed while being looked at (their change recomputed the clocks).
+    pub stale: usize,
+}
+
+/// One pass of the sweeper at `now`: every report with a clock due is recomputed, each
+/// threshold passed and not yet raised is raised (event, operator webhook, escalation to
+/// the operator's managers and staff), and the next look is scheduled.
+pub async fn sweep(
+    state: &AppState,
+    now: Ts,
+    lease: time::Duration,
+    limit: u32,
+) -> ApiResult<SweepSummary> {
+    let due = state.store().claim_due_clocks(now, lease, limit).await?;
+    let catalog = state.catalog();
+    let mut summary = SweepSummary {
+        reports: due.len(),
+        ..SweepSummary::default()
+    };
+    for report_id in due {
+        match check(state, &catalog, report_id, now).await? {
+            Some(SlaCheckOutcome::Recorded { raised }) => summary.raised += raised,
+            Some(SlaCheckOutcome::Stale) => summary.stale += 1,
+            None => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// Recomputes one report's clocks as of `now` and raises what is due; returns how many
+/// alarms were raised (for replays after a calendar correction).
+pub async fn check_report(state: &AppState, report_id: Uuid, now: Ts) -> ApiResult<usize> {
+    let catalog = state.catalog();
+    Ok(match check(state, &catalog, report_id, now).await? {
+        Some(SlaCheckOutcome::Recorded { raised }) => raised,
+        _ => 0,
+    })
+}
+
+async fn check(
+    state: &AppState,
+    catalog: &Catalog,
+    report_id: Uuid,
+    now: Ts,
+) -> ApiResult<Option<SlaCheckOutcome>> {
+    let store = state.store();
+    let Some(report) = store.report(report_id).await? else {
+        return Ok(None);
+    };
+    let events = store.report_events(report_id).await?;
+    let clocks = clocks_of(catalog, &report, &stored_milestones(&events), now)?;
+    let mut raised = raised_alarms(&events);
+    let mut alarms = Vec::new();
+    for clock in &clocks {
+        for alarm in &clock.alarms {
+            if raised.insert((clock.metric, clock.snapshot.cycle, alarm.percent)) {
+                alarms.push(new_alarm(&report, clock, alarm, now));
+            }
+        }
+    }
+    let check = SlaCheck {
+        report_id,
+        report_version: report.version,
+        at: now,
+        // Everything is raised once this is written: the next look is the next threshold.
+        clocks: records(&report, &clocks, &raised, now),
+        alarms,
+    };
+    Ok(Some(store.record_sla_check(&check).await?))
+}
+
+fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts) -> NewAlarm {
+    let (kind, event_type) = alarm_kind(alarm);
+    let s = &clock.snapshot;
+    let data = alarm_data(clock, alarm);
+    let mut outbox: Vec<NewOutboxMessage> = Vec::new();
+    if let Some(message) = crate::actions::webhook(report, event_type, &data, now) {
+        outbox.push(message);
+    }
+    outbox.push(NewOutboxMessage {
+        id: Uuid::now_v7(),
+        topic: ESCALATION_TOPIC,
+        operator: Some(clock.operator),
+        event_type: event_type.to_owned(),
+        payload: json!({
+            "report_id": report.id,
+            "reference": report.reference.as_str(),
+            "jurisdiction_id": report.jurisdiction.as_str(),
+            "service_code": report.service_code.as_str(),
+            "sla": data,
+        }),
+        created_at: now,
+    });
+    NewAlarm {
+        metric: clock.metric.as_str().to_owned(),
+        cycle: s.cycle as i32,
+        percent: i32::from(alarm.percent),
+        event: NewEvent {
+            kind,
+            actor: Actor::System,
+            public: false,
+            data,
+        },
+        outbox,
+    }
+}
+
+/// The policy version a report is measured against, or the fallback.
+pub fn policy_for<'c>(catalog: &'c Catalog, report: &StoredReport) -> Option<&'c SlaPolicy> {
+    catalog.sla_policy(report.contract?, jiff(report.created_at))
+}

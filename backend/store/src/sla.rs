@@ -1,0 +1,807 @@
+//! What the SLA engine keeps: calendars, policy versions, clocks, alarms, disputes, and the
+//! notifications escalations are delivered to. The SQL is shared by both databases through
+//! [`impl_sla_store!`].
+
+use crate::{NewOutboxMessage, Result, Ts};
+use balagh_domain::sla::{CalendarSpec, SlaPolicy};
+use balagh_domain::{ContractId, JurisdictionId, NewEvent, OperatorId};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One clock of a report (a metric and cycle), as last computed from its history.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ClockRecord {
+    pub report_id: Uuid,
+    /// `acknowledge`, `resolve` or `on_site`.
+    pub metric: String,
+    pub cycle: i32,
+    pub operator_id: Uuid,
+    pub contract_id: Uuid,
+    pub policy_version: i32,
+    /// `always` or `business_hours`.
+    pub clock: String,
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: String,
+    pub started_at: Ts,
+    pub due_at: Ts,
+    pub met_at: Option<Ts>,
+    pub breached_at: Option<Ts>,
+    pub withdrawn_at: Option<Ts>,
+    pub target_ms: i64,
+    pub elapsed_ms: i64,
+    pub overdue_ms: i64,
+    pub report_created_at: Ts,
+    pub computed_at: Ts,
+    /// When the sweeper must look again (the next threshold), if ever.
+    pub next_check_at: Option<Ts>,
+}
+
+pub const CLOCK_COLUMNS: &str = "report_id, metric, cycle, operator_id, contract_id, \
+    policy_version, clock, state, started_at, due_at, met_at, breached_at, withdrawn_at, \
+    target_ms, elapsed_ms, overdue_ms, report_created_at, computed_at, next_check_at";
+
+/// A warning or breach to raise once, with what it writes when it is raised.
+#[derive(Debug, Clone)]
+pub struct NewAlarm {
+    pub metric: String,
+    pub cycle: i32,
+    /// 100 for the breach.
+    pub percent: i32,
+    pub event: NewEvent,
+    pub outbox: Vec<NewOutboxMessage>,
+}
+
+/// What one look at a report's clocks found.
+#[derive(Debug, Clone)]
+pub struct SlaCheck {
+    pub report_id: Uuid,
+    /// The report version the clocks were computed at: if it changed since, nothing is
+    /// written (the change has recomputed the clocks itself).
+    pub report_version: i64,
+    pub at: Ts,
+    pub clocks: Vec<ClockRecord>,
+    pub alarms: Vec<NewAlarm>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaCheckOutcome {
+    /// Written; this many alarms were new (the others had been raised before).
+    Recorded { raised: usize },
+    /// The report changed meanwhile: nothing written.
+    Stale,
+}
+
+/// A policy version as stored, with who made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPolicy {
+    pub policy: SlaPolicy,
+    pub created_at: Ts,
+    pub created_by: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeState {
+    Open,
+    Accepted,
+    Rejected,
+}
+
+impl DisputeState {
+    pub const ALL: [DisputeState; 3] = [Self::Open, Self::Accepted, Self::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDispute {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub metric: String,
+    pub cycle: i32,
+    pub operator: OperatorId,
+    pub reason: String,
+    pub opened_by: Uuid,
+    pub at: Ts,
+    pub event: NewEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Dispute {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub metric: String,
+    pub cycle: i32,
+    pub operator_id: Uuid,
+    pub reason: String,
+    pub opened_by: Uuid,
+    pub opened_at: Ts,
+    pub state: String,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<Ts>,
+    pub decision_note: Option<String>,
+}
+
+pub const DISPUTE_COLUMNS: &str = "id, report_id, metric, cycle, operator_id, reason, \
+    opened_by, opened_at, state, decided_by, decided_at, decision_note";
+
+#[derive(Debug, Clone)]
+pub struct DisputeDecision {
+    pub id: Uuid,
+    pub accept: bool,
+    pub note: Option<String>,
+    pub decided_by: Uuid,
+    pub at: Ts,
+    /// Written to the report's history with the decision.
+    pub event: NewEvent,
+}
+
+/// Which disputes to list.
+#[derive(Debug, Clone)]
+pub enum DisputeScope {
+    Operator(OperatorId),
+    /// Every operator of the jurisdiction.
+    Jurisdiction(JurisdictionId),
+}
+
+/// Whose clocks a statement covers.
+#[derive(Debug, Clone, Copy)]
+pub enum StatementScope {
+    Operator(OperatorId),
+    Contract(ContractId),
+}
+
+/// A clock in a statement, with what the evidence needs.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StatementClock {
+    #[sqlx(flatten)]
+    pub clock: ClockRecord,
+    pub reference: String,
+    pub service_code: String,
+    pub priority: String,
+    /// The dispute's state, if the breach was disputed.
+    pub dispute_state: Option<String>,
+}
+
+/// An escalation waiting in a user's inbox.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Notification {
+    pub id: Uuid,
+    pub event_type: String,
+    pub report_id: Option<Uuid>,
+    pub payload: sqlx::types::Json<Value>,
+    pub created_at: Ts,
+    pub read_at: Option<Ts>,
+}
+
+/// An escalation message to deliver to inboxes.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    /// The outbox message: one notification per message and user.
+    pub message_id: Uuid,
+    pub event_type: String,
+    pub report_id: Uuid,
+    /// Its managers are told.
+    pub operator: Option<OperatorId>,
+    /// Its staff admins and agents are told.
+    pub jurisdiction: JurisdictionId,
+    pub payload: Value,
+    pub at: Ts,
+}
+
+/// Outbox topic of escalations to operator managers and staff (in-app notifications).
+pub const ESCALATION_TOPIC: &str = "escalation";
+
+/// The SLA part of the store.
+#[async_trait::async_trait]
+pub trait SlaStore: Send + Sync {
+    /// Every jurisdiction's calendar that staff have set.
+    async fn sla_calendars(&self) -> Result<Vec<(JurisdictionId, CalendarSpec)>>;
+    async fn put_sla_calendar(
+        &self,
+        jurisdiction: &JurisdictionId,
+        spec: &CalendarSpec,
+        at: Ts,
+        by: Option<Uuid>,
+    ) -> Result<()>;
+    /// Every version of every policy.
+    async fn sla_policies(&self) -> Result<Vec<StoredPolicy>>;
+    /// Adds a version; a taken version number is `Conflict(SlaPolicyVersion)`.
+    async fn add_sla_policy(&self, policy: &SlaPolicy, at: Ts, by: Option<Uuid>) -> Result<()>;
+
+    async fn report_clocks(&self, report_id: Uuid) -> Result<Vec<ClockRecord>>;
+    /// Reports with a clock due for a look at `now`, reserved for `lease` so that other
+    /// replicas skip them meanwhile.
+    async fn claim_due_clocks(
+        &self,
+        now: Ts,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<Uuid>>;
+    /// Writes a sweep's findings in one transaction: each alarm's event and messages only
+    /// if that alarm was not raised before.
+    async fn record_sla_check(&self, check: &SlaCheck) -> Result<SlaCheckOutcome>;
+    /// Reports of a jurisdiction created since `since`, by id, for replaying clocks.
+    async fn report_ids_since(
+        &self,
+        jurisdiction: &JurisdictionId,
+        since: Ts,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>>;
+
+    /// A dispute on a clock; a second one on the same clock is `Conflict(SlaDispute)`.
+    async fn open_dispute(&self, dispute: &NewDispute) -> Result<()>;
+    async fn dispute(&self, id: Uuid) -> Result<Option<Dispute>>;
+    async fn disputes(
+        &self,
+        scope: &DisputeScope,
+        state: Option<DisputeState>,
+        limit: u32,
+    ) -> Result<Vec<Dispute>>;
+    /// Decides an open dispute; `None` if there is no such open dispute.
+    async fn decide_dispute(&self, decision: &DisputeDecision) -> Result<Option<Dispute>>;
+
+    /// Clocks of reports created in `[from, until)`, with their evidence.
+    async fn statement_clocks(
+        &self,
+        scope: StatementScope,
+        from: Ts,
+        until: Ts,
+    ) -> Result<Vec<StatementClock>>;
+
+    /// Delivers an escalation to the inboxes of the operator's managers and the
+    /// jurisdiction's staff admins and agents, once per user; returns how many were new.
+    async fn deliver_escalation(&self, escalation: &Escalation) -> Result<u64>;
+    async fn notifications(&self, user_id: Uuid, limit: u32) -> Result<Vec<Notification>>;
+}
+
+/// The SQL of [`SlaStore`], shared like `impl_sql_store!` (same backend requirements).
+#[macro_export]
+macro_rules! impl_sla_store {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use $crate::sqlx::{self, types::Json};
+            use $crate::*;
+            use balagh_domain::JurisdictionId;
+            use balagh_domain::sla::{CalendarSpec, SlaPolicy};
+            use uuid::Uuid;
+
+            type Conn = <$db as sqlx::Database>::Connection;
+
+            fn jurisdiction(raw: &str) -> Result<JurisdictionId> {
+                balagh_domain::Slug::parse("jurisdiction_id", raw)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+
+            async fn insert_event(
+                conn: &mut Conn,
+                report_id: Uuid,
+                at: Ts,
+                event: &balagh_domain::NewEvent,
+            ) -> Result<()> {
+                $crate::shared::insert_events_sql!(
+                    conn,
+                    $store,
+                    $db,
+                    report_id,
+                    at,
+                    std::slice::from_ref(event)
+                );
+                Ok(())
+            }
+
+            #[$crate::async_trait]
+            impl $crate::SlaStore for $store {
+                async fn sla_calendars(&self) -> Result<Vec<(JurisdictionId, CalendarSpec)>> {
+                    let rows: Vec<(String, Json<CalendarSpec>)> = sqlx::query_as(
+                        "SELECT jurisdiction_id, definition FROM sla_calendars \
+                         ORDER BY jurisdiction_id",
+                    )
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    rows.into_iter()
+                        .map(|(j, spec)| Ok((jurisdiction(&j)?, spec.0)))
+                        .collect()
+                }
+
+                async fn put_sla_calendar(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                    spec: &CalendarSpec,
+                    at: Ts,
+                    by: Option<Uuid>,
+                ) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    sqlx::query(
+                        "INSERT INTO sla_calendars (jurisdiction_id, definition, updated_at, \
+                         updated_by) VALUES ($1, $2, $3, $4) ON CONFLICT (jurisdiction_id) \
+                         DO UPDATE SET definition = excluded.definition, \
+                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    )
+                    .bind(jurisdiction.as_str())
+                    .bind(Json(spec))
+                    .bind(at)
+                    .bind(by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    $crate::sla::bump_catalog_sql!(tx, $store);
+                    tx.commit().await.map_err(<$store>::error)
+                }
+
+                async fn sla_policies(&self) -> Result<Vec<StoredPolicy>> {
+                    let rows: Vec<(Json<SlaPolicy>, Ts, Option<Uuid>)> = sqlx::query_as(
+                        "SELECT definition, created_at, created_by FROM sla_policies \
+                         ORDER BY contract_id, version",
+                    )
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(policy, created_at, created_by)| StoredPolicy {
+                            policy: policy.0,
+                            created_at,
+                            created_by,
+                        })
+                        .collect())
+                }
+
+                async fn add_sla_policy(
+                    &self,
+                    policy: &SlaPolicy,
+                    at: Ts,
+                    by: Option<Uuid>,
+                ) -> Result<()> {
+                    let effective_from = $crate::sla::ts_from_jiff(policy.effective_from)?;
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    sqlx::query(
+                        "INSERT INTO sla_policies (contract_id, version, effective_from, \
+                         definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(policy.contract.0)
+                    .bind(policy.version as i32)
+                    .bind(effective_from)
+                    .bind(Json(policy))
+                    .bind(at)
+                    .bind(by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    $crate::sla::bump_catalog_sql!(tx, $store);
+                    tx.commit().await.map_err(<$store>::error)
+                }
+
+                async fn report_clocks(&self, report_id: Uuid) -> Result<Vec<ClockRecord>> {
+                    let sql = format!(
+                        "SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE report_id = $1 \
+                         ORDER BY metric, cycle"
+                    );
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(report_id)
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn claim_due_clocks(
+                    &self,
+                    now: Ts,
+                    lease: time::Duration,
+                    limit: u32,
+                ) -> Result<Vec<Uuid>> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    // Only the partial index on next_check_at is read: the cost follows what
+                    // is due, not what is open.
+                    let sql = format!(
+                        "SELECT report_id, metric, cycle FROM sla_clocks \
+                         WHERE next_check_at <= $1 \
+                         AND (locked_until IS NULL OR locked_until < $1) \
+                         ORDER BY next_check_at LIMIT $2{}",
+                        <$store>::SKIP_LOCKED
+                    );
+                    let due: Vec<(Uuid, String, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(now)
+                        .bind(i64::from(limit))
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                    let until = Ts::new(now.get() + lease);
+                    let mut reports = Vec::new();
+                    for (report_id, metric, cycle) in &due {
+                        sqlx::query(
+                            "UPDATE sla_clocks SET locked_until = $4 \
+                             WHERE report_id = $1 AND metric = $2 AND cycle = $3",
+                        )
+                        .bind(report_id)
+                        .bind(metric)
+                        .bind(cycle)
+                        .bind(until)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                        if !reports.contains(report_id) {
+                            reports.push(*report_id);
+                        }
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(reports)
+                }
+
+                async fn record_sla_check(&self, check: &SlaCheck) -> Result<SlaCheckOutcome> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    // Locks the report row (PostgreSQL) without changing it, and tells whether
+                    // it is still the version the clocks were computed from.
+                    let current = sqlx::query(
+                        "UPDATE reports SET version = version WHERE id = $1 AND version = $2",
+                    )
+                    .bind(check.report_id)
+                    .bind(check.report_version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?
+                    .rows_affected();
+                    if current == 0 {
+                        return Ok(SlaCheckOutcome::Stale);
+                    }
+                    $crate::sla::replace_clocks_sql!(tx, $store, $db, check.report_id, &check.clocks);
+                    let mut raised = 0;
+                    for alarm in &check.alarms {
+                        let new = sqlx::query(
+                            "INSERT INTO sla_alarms (report_id, metric, cycle, percent, \
+                             raised_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(check.report_id)
+                        .bind(&alarm.metric)
+                        .bind(alarm.cycle)
+                        .bind(alarm.percent)
+                        .bind(check.at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?
+                        .rows_affected();
+                        if new == 1 {
+                            raised += 1;
+                            insert_event(&mut tx, check.report_id, check.at, &alarm.event)
+                                .await?;
+                            $crate::sla::insert_outbox_sql!(tx, $store, $db, &alarm.outbox);
+                        }
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(SlaCheckOutcome::Recorded { raised })
+                }
+
+                async fn report_ids_since(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                    since: Ts,
+                    after: Option<Uuid>,
+                    limit: u32,
+                ) -> Result<Vec<Uuid>> {
+                    sqlx::query_scalar(
+                        "SELECT id FROM reports WHERE jurisdiction_id = $1 \
+                         AND created_at >= $2 AND ($3 IS NULL OR id > $3) \
+                         ORDER BY id LIMIT $4",
+                    )
+                    .bind(jurisdiction.as_str())
+                    .bind(since)
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+
+                async fn open_dispute(&self, d: &NewDispute) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    sqlx::query(
+                        "INSERT INTO sla_disputes (id, report_id, metric, cycle, operator_id, \
+                         reason, opened_by, opened_at, state) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')",
+                    )
+                    .bind(d.id)
+                    .bind(d.report_id)
+                    .bind(&d.metric)
+                    .bind(d.cycle)
+                    .bind(d.operator.0)
+                    .bind(&d.reason)
+                    .bind(d.opened_by)
+                    .bind(d.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    insert_event(&mut tx, d.report_id, d.at, &d.event).await?;
+                    tx.commit().await.map_err(<$store>::error)
+                }
+
+                async fn dispute(&self, id: Uuid) -> Result<Option<Dispute>> {
+                    let sql = format!("SELECT {DISPUTE_COLUMNS} FROM sla_disputes WHERE id = $1");
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn disputes(
+                    &self,
+                    scope: &DisputeScope,
+                    state: Option<DisputeState>,
+                    limit: u32,
+                ) -> Result<Vec<Dispute>> {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {DISPUTE_COLUMNS} FROM sla_disputes WHERE "
+                    ));
+                    match scope {
+                        DisputeScope::Operator(o) => {
+                            q.push("operator_id = ").push_bind(o.0);
+                        }
+                        DisputeScope::Jurisdiction(j) => {
+                            q.push(
+                                "operator_id IN (SELECT id FROM operators WHERE jurisdiction_id = ",
+                            )
+                            .push_bind(j.as_str().to_owned())
+                            .push(")");
+                        }
+                    }
+                    if let Some(state) = state {
+                        q.push(" AND state = ").push_bind(state.as_str());
+                    }
+                    q.push(" ORDER BY opened_at, id LIMIT ")
+                        .push_bind(i64::from(limit));
+                    q.build_query_as()
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn decide_dispute(&self, d: &DisputeDecision) -> Result<Option<Dispute>> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let sql = format!(
+                        "UPDATE sla_disputes SET state = $2, decided_by = $3, decided_at = $4, \
+                         decision_note = $5 WHERE id = $1 AND state = 'open' \
+                         RETURNING {DISPUTE_COLUMNS}"
+                    );
+                    let decided: Option<Dispute> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(d.id)
+                        .bind(if d.accept { "accepted" } else { "rejected" })
+                        .bind(d.decided_by)
+                        .bind(d.at)
+                        .bind(&d.note)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                    if let Some(dispute) = &decided {
+                        insert_event(&mut tx, dispute.report_id, d.at, &d.event).await?;
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(decided)
+                }
+
+                async fn statement_clocks(
+                    &self,
+                    scope: StatementScope,
+                    from: Ts,
+                    until: Ts,
+                ) -> Result<Vec<StatementClock>> {
+                    let (column, id) = match scope {
+                        StatementScope::Operator(o) => ("operator_id", o.0),
+                        StatementScope::Contract(c) => ("contract_id", c.0),
+                    };
+                    let columns = CLOCK_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("c.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT {columns}, r.reference, r.service_code, r.priority, \
+                         d.state AS dispute_state FROM sla_clocks c \
+                         JOIN reports r ON r.id = c.report_id \
+                         LEFT JOIN sla_disputes d ON d.report_id = c.report_id \
+                         AND d.metric = c.metric AND d.cycle = c.cycle \
+                         WHERE c.{column} = $1 AND c.report_created_at >= $2 \
+                         AND c.report_created_at < $3 \
+                         ORDER BY c.report_created_at, c.report_id, c.metric, c.cycle"
+                    );
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .bind(from)
+                        .bind(until)
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
+                async fn deliver_escalation(&self, e: &Escalation) -> Result<u64> {
+                    let recipients: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT id FROM users WHERE active AND ( \
+                         (role = 'operator_manager' AND operator_id = $1) \
+                         OR (role IN ('staff_admin', 'staff_agent') AND jurisdiction_id = $2)) \
+                         ORDER BY id",
+                    )
+                    .bind(e.operator.map(|o| o.0))
+                    .bind(e.jurisdiction.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    if recipients.is_empty() {
+                        return Ok(0);
+                    }
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO user_notifications (id, message_id, user_id, event_type, \
+                         report_id, payload, created_at) ",
+                    );
+                    insert.push_values(&recipients, |mut b, user| {
+                        b.push_bind(Uuid::now_v7())
+                            .push_bind(e.message_id)
+                            .push_bind(*user)
+                            .push_bind(e.event_type.clone())
+                            .push_bind(e.report_id)
+                            .push_bind(Json(e.payload.clone()))
+                            .push_bind(e.at);
+                    });
+                    insert.push(" ON CONFLICT (message_id, user_id) DO NOTHING");
+                    Ok(insert
+                        .build()
+                        .execute(self.writer())
+                        .await
+                        .map_err(<$store>::error)?
+                        .rows_affected())
+                }
+
+                async fn notifications(
+                    &self,
+                    user_id: Uuid,
+                    limit: u32,
+                ) -> Result<Vec<Notification>> {
+                    sqlx::query_as(
+                        "SELECT id, event_type, report_id, payload, created_at, read_at \
+                         FROM user_notifications WHERE user_id = $1 \
+                         ORDER BY created_at DESC, id DESC LIMIT $2",
+                    )
+                    .bind(user_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+            }
+        };
+    };
+}
+
+/// Replaces a report's clock rows.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __replace_clocks_sql {
+    ($conn:ident, $store:ty, $db:ty, $report_id:expr, $clocks:expr) => {
+        let clocks: &[ClockRecord] = $clocks;
+        sqlx::query("DELETE FROM sla_clocks WHERE report_id = $1")
+            .bind($report_id)
+            .execute(&mut *$conn)
+            .await
+            .map_err(<$store>::error)?;
+        $crate::sla::insert_clocks_sql!($conn, $store, $db, clocks);
+    };
+}
+#[doc(hidden)]
+pub use __replace_clocks_sql as replace_clocks_sql;
+
+/// Inserts clock rows (of any number of reports), in statements of bounded size.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __insert_clocks_sql {
+    ($conn:ident, $store:ty, $db:ty, $clocks:expr) => {
+        let clocks: &[ClockRecord] = $clocks;
+        for chunk in clocks.chunks($crate::shared::BULK_ROWS) {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
+                "INSERT INTO sla_clocks ({}) ",
+                $crate::CLOCK_COLUMNS
+            ));
+            insert.push_values(chunk, |mut b, c| {
+                $crate::sla::push_clock_values!(b, c);
+            });
+            insert
+                .build()
+                .execute(&mut *$conn)
+                .await
+                .map_err(<$store>::error)?;
+        }
+    };
+}
+#[doc(hidden)]
+pub use __insert_clocks_sql as insert_clocks_sql;
+
+/// Binds a [`ClockRecord`]'s columns in [`CLOCK_COLUMNS`] order (a macro, so that it works
+/// with either database's query builder).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __push_clock_values {
+    ($b:ident, $c:ident) => {
+        $b.push_bind($c.report_id)
+            .push_bind($c.metric.clone())
+            .push_bind($c.cycle)
+            .push_bind($c.operator_id)
+            .push_bind($c.contract_id)
+            .push_bind($c.policy_version)
+            .push_bind($c.clock.clone())
+            .push_bind($c.state.clone())
+            .push_bind($c.started_at)
+            .push_bind($c.due_at)
+            .push_bind($c.met_at)
+            .push_bind($c.breached_at)
+            .push_bind($c.withdrawn_at)
+            .push_bind($c.target_ms)
+            .push_bind($c.elapsed_ms)
+            .push_bind($c.overdue_ms)
+            .push_bind($c.report_created_at)
+            .push_bind($c.computed_at)
+            .push_bind($c.next_check_at)
+    };
+}
+#[doc(hidden)]
+pub use __push_clock_values as push_clock_values;
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __bump_catalog_sql {
+    ($tx:ident, $store:ty) => {
+        sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *$tx)
+            .await
+            .map_err(<$store>::error)?;
+    };
+}
+#[doc(hidden)]
+pub use __bump_catalog_sql as bump_catalog_sql;
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __insert_outbox_sql {
+    ($tx:ident, $store:ty, $db:ty, $messages:expr) => {
+        let messages: &[NewOutboxMessage] = $messages;
+        if !messages.is_empty() {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO outbox (id, topic, operator_id, event_type, payload, state, \
+                 attempts, next_attempt_at, created_at) ",
+            );
+            insert.push_values(messages, |mut b, m| {
+                b.push_bind(m.id)
+                    .push_bind(m.topic)
+                    .push_bind(m.operator.map(|o| o.0))
+                    .push_bind(m.event_type.clone())
+                    .push_bind(Json(m.payload.clone()))
+                    .push_bind("pending")
+                    .push_bind(0i32)
+                    .push_bind(m.created_at)
+                    .push_bind(m.created_at);
+            });
+            insert
+                .build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(<$store>::error)?;
+        }
+    };
+}
+#[doc(hidden)]
+pub use __insert_outbox_sql as insert_outbox_sql;
+
+/// A policy's `effective_from` as a stored timestamp.
+#[doc(hidden)]
+pub fn ts_from_jiff(at: jiff::Timestamp) -> Result<Ts> {
+    balagh_domain::sla::to_offset_date_time(at)
+        .map(Ts::new)
+        .ok_or_else(|| crate::StoreError::Corrupt("timestamp out of range".into()))
+}
