@@ -86,13 +86,18 @@ async fn measure(state: &AppState, store: &Arc<dyn Store>, url: &str, due: usize
         }
     }
     let sweep = started.elapsed();
-    let idle_started = Instant::now();
-    for _ in 0..20 {
+    // Idle ticks, after a few that warm the pool's connections and prepared statements.
+    let mut idle = Duration::ZERO;
+    for round in 0..60 {
+        let started = Instant::now();
         balagh_api::sla::sweep(state, Ts::now(), lease, 200)
             .await
             .expect("idle sweep");
+        if round >= 10 {
+            idle += started.elapsed();
+        }
     }
-    let idle = idle_started.elapsed() / 20;
+    let idle = idle / 50;
     let operator = store.operators().await.expect("operators")[0].operator.id;
     let until = time::OffsetDateTime::now_utc();
     let from = until - time::Duration::days(30);
