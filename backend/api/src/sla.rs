@@ -7,7 +7,7 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use balagh_domain::event::Actor;
 use balagh_domain::sla::{
-    Alarm, BusinessCalendar, ClockState, Metric, Milestone, SlaPolicy, TicketClock, ticket_clocks,
+    Alarm, BusinessCalendar, ClockState, Metric, Milestone, TicketClock, ticket_clocks,
     to_offset_date_time, to_timestamp,
 };
 use balagh_domain::{EventKind, NewEvent};
@@ -144,28 +144,27 @@ fn resolve_due(clocks: &[TicketClock]) -> Option<Ts> {
 
 /// Clocks of a report about to be created, and its resolve due time.
 pub fn start_clocks(catalog: &Catalog, report: &mut NewReport) -> ApiResult<()> {
-    let stored = StoredReport::from_new(report);
-    let history = milestones(
-        report
-            .events
-            .iter()
-            .map(|e| (report.created_at, e.kind, &e.data)),
-    );
-    let clocks = clocks_of(catalog, &stored, &history, report.created_at)?;
-    report.due_at = resolve_due(&clocks);
-    report.clocks = records(&stored, &clocks, &HashSet::new(), report.created_at);
-    Ok(())
+    let at = report.created_at;
+    clocks_of_new(catalog, report, at)
 }
 
 /// Clocks of a report inserted with its whole history (synthetic data), as of `now`.
+/// Thresholds passed in the synthetic past count as raised then, with their events, so the
+/// sweeper does not escalate history.
 pub fn clocks_for_history(catalog: &Catalog, report: &mut NewReport, now: Ts) {
+    if let Err(error) = clocks_of_new(catalog, report, now) {
+        tracing::warn!(%error, report = %report.id, "synthetic report without clocks");
+    }
+}
+
+/// The clocks of a new report from its events (creation ones and `later_events`), with
+/// each alarm already passed appended to `later_events` as raised.
+fn clocks_of_new(catalog: &Catalog, report: &mut NewReport, now: Ts) -> ApiResult<()> {
     let stored = StoredReport::from_new(report);
     let created = report.events.iter().map(|e| (report.created_at, e));
     let later = report.later_events.iter().map(|(at, e)| (*at, e));
     let history = milestones(created.chain(later).map(|(at, e)| (at, e.kind, &e.data)));
-    let clocks = clocks_of(catalog, &stored, &history, now).unwrap_or_default();
-    // Thresholds passed in the synthetic past count as raised then, with their events, so
-    // the sweeper does not escalate history.
+    let clocks = clocks_of(catalog, &stored, &history, now)?;
     let mut raised = HashSet::new();
     for clock in &clocks {
         for alarm in &clock.alarms {
@@ -184,6 +183,7 @@ pub fn clocks_for_history(catalog: &Catalog, report: &mut NewReport, now: Ts) {
     }
     report.due_at = resolve_due(&clocks);
     report.clocks = records(&stored, &clocks, &raised, now);
+    Ok(())
 }
 
 fn alarm_kind(alarm: &Alarm) -> (EventKind, &'static str) {
@@ -381,9 +381,4 @@ fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts)
         },
         outbox,
     }
-}
-
-/// The policy version a report is measured against, or the fallback.
-pub fn policy_for<'c>(catalog: &'c Catalog, report: &StoredReport) -> Option<&'c SlaPolicy> {
-    catalog.sla_policy(report.contract?, jiff(report.created_at))
 }

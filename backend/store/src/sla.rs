@@ -405,35 +405,36 @@ macro_rules! impl_sla_store {
                     // Only the partial index on next_check_at is read: the cost follows what
                     // is due, not what is open.
                     let sql = format!(
-                        "SELECT report_id, metric, cycle FROM sla_clocks \
-                         WHERE next_check_at <= $1 \
+                        "SELECT report_id FROM sla_clocks WHERE next_check_at <= $1 \
                          AND (locked_until IS NULL OR locked_until < $1) \
                          ORDER BY next_check_at LIMIT $2{}",
                         <$store>::SKIP_LOCKED
                     );
-                    let due: Vec<(Uuid, String, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    let mut reports: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                         .bind(now)
                         .bind(i64::from(limit))
                         .fetch_all(&mut *tx)
                         .await
                         .map_err(<$store>::error)?;
-                    let until = Ts::new(now.get() + lease);
-                    let mut reports = Vec::new();
-                    for (report_id, metric, cycle) in &due {
-                        sqlx::query(
-                            "UPDATE sla_clocks SET locked_until = $4 \
-                             WHERE report_id = $1 AND metric = $2 AND cycle = $3",
-                        )
-                        .bind(report_id)
-                        .bind(metric)
-                        .bind(cycle)
-                        .bind(until)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                        if !reports.contains(report_id) {
-                            reports.push(*report_id);
+                    reports.sort_unstable();
+                    reports.dedup();
+                    if !reports.is_empty() {
+                        // A report's clocks are checked together: reserve all of them, in one
+                        // statement.
+                        let mut lock = sqlx::QueryBuilder::<$db>::new(
+                            "UPDATE sla_clocks SET locked_until = ",
+                        );
+                        lock.push_bind(Ts::new(now.get() + lease))
+                            .push(" WHERE report_id IN (");
+                        let mut ids = lock.separated(", ");
+                        for id in &reports {
+                            ids.push_bind(*id);
                         }
+                        lock.push(")");
+                        lock.build()
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(<$store>::error)?;
                     }
                     tx.commit().await.map_err(<$store>::error)?;
                     Ok(reports)

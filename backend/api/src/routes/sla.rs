@@ -680,19 +680,13 @@ pub async fn build(
             continue;
         };
         let contract = ContractId(c.contract_id);
-        let created = jiff(c.report_created_at);
+        // The version the clock was measured against; the fallback policy has no penalty.
         let penalty = catalog
-            .sla_policy(contract, created)
-            .filter(|p| p.version as i32 == c.policy_version)
-            .map(|p| p.penalty)
-            .unwrap_or_else(|| {
-                catalog
-                    .sla_policy_versions(contract)
-                    .iter()
-                    .find(|v| v.policy.version as i32 == c.policy_version)
-                    .map(|v| v.policy.penalty)
-                    .unwrap_or_default()
-            });
+            .sla_policy_versions(contract)
+            .iter()
+            .find(|v| v.policy.version as i32 == c.policy_version)
+            .map(|v| v.policy.penalty)
+            .unwrap_or_default();
         let breached = c.breached_at.is_some()
             || (c.met_at.is_none()
                 && c.withdrawn_at.is_none()
