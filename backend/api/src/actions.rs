@@ -179,9 +179,20 @@ pub async fn commit(
     event: &Value,
 ) -> ApiResult<StoredReport> {
     crate::sla::recompute_for_change(state, before, &mut change).await?;
+    let after = after(before, &change);
     // The webhook, written in the same transaction, carries the ticket after the change.
-    if let Some(message) = webhook(&after(before, &change), event_type, event, change.at) {
+    if let Some(message) = webhook(&after, event_type, event, change.at) {
         change.outbox.push(message);
+    }
+    // Followers hear of public status changes (the push fan-out is queued with the change).
+    let public_status_change = change
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::StatusChanged && e.public);
+    if public_status_change && after.status != before.status {
+        change
+            .outbox
+            .push(crate::push::status_fanout(&after, change.at));
     }
     match state.store().change_report(&change).await? {
         ChangeOutcome::Applied(report) => Ok(report),

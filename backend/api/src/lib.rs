@@ -5,8 +5,10 @@ pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod extract;
+pub mod open311;
 pub mod photos;
 pub mod problem;
+pub mod push;
 pub mod routes;
 pub mod sla;
 pub mod state;
@@ -59,7 +61,10 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "accounts", description = "Log in, tokens, users"),
         (name = "operator", description = "An operator's ticket queue"),
         (name = "staff", description = "Commune staff: triage and moderation"),
+        (name = "push", description = "Push notifications: device registration, following reports"),
+        (name = "notices", description = "Service notices for an area: interruptions, delays, diversions"),
         (name = "sla", description = "SLA calendars, policies, disputes and penalty statements"),
+        (name = "open311", description = "API keys of Open311 GeoReport v2 clients (the endpoints themselves are under /open311/v2)"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -149,6 +154,25 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(sla_routes::staff_statement))
         .routes(routes!(sla_routes::operator_statement))
         .routes(routes!(sla_routes::my_notifications))
+        .routes(routes!(open311::keys::list_keys, open311::keys::create_key))
+        .routes(routes!(open311::keys::revoke_key))
+        .routes(routes!(
+            routes::push::get_registration,
+            routes::push::put_registration,
+            routes::push::delete_registration
+        ))
+        .routes(routes!(routes::push::web_push_key))
+        .routes(routes!(routes::push::follow, routes::push::unfollow))
+        .routes(routes!(
+            routes::push::notices_near,
+            routes::push::publish_notice
+        ))
+        .routes(routes!(
+            routes::push::get_notice,
+            routes::push::withdraw_notice
+        ))
+        .routes(routes!(routes::push::staff_push_deliveries))
+        .routes(routes!(routes::push::staff_push_replay))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
@@ -178,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .merge(zone_import)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
         .merge(web::routes())
+        .merge(open311::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -29,6 +29,8 @@ pub struct ApiSettings {
     pub secure_cookies: bool,
     /// Photos: limits, URL lifetimes, processing concurrency.
     pub photos: PhotoSettings,
+    /// The VAPID public key browsers subscribe with, when Web Push is configured.
+    pub web_push_public_key: Option<String>,
 }
 
 /// How photos are taken in and shown.
@@ -74,6 +76,7 @@ impl Default for ApiSettings {
             session_lifetime: time::Duration::hours(12),
             secure_cookies: false,
             photos: PhotoSettings::default(),
+            web_push_public_key: None,
         }
     }
 }

@@ -112,6 +112,93 @@ pub struct FileConfig {
     pub tickets: TicketsFileConfig,
     #[serde(default)]
     pub photos: PhotosFileConfig,
+    #[serde(default)]
+    pub push: PushFileConfig,
+}
+
+/// `[push]`: how residents' devices are reached. Without FCM or VAPID settings pushes are
+/// logged, not sent (and not lost: they are delivered once configured only if still pending).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushFileConfig {
+    /// Google service-account JSON key file with the `firebase.messaging` permission.
+    pub fcm_service_account_file: Option<PathBuf>,
+    /// FCM base URL [default: https://fcm.googleapis.com/].
+    pub fcm_base_url: Option<String>,
+    /// VAPID private key for Web Push: base64url of the 32-byte P-256 scalar.
+    pub vapid_private_key: Option<balagh_objects::Secret>,
+    /// VAPID contact, `mailto:` or `https:` [default: mailto:balagh@localhost].
+    pub vapid_subject: Option<String>,
+    /// Timeout of one push request, in seconds [default: 10].
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Push flags and environment variables. The VAPID key comes from the environment or the
+/// file only (`BALAGH_PUSH_VAPID_PRIVATE_KEY`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PushArgs {
+    /// Google service-account JSON key file for FCM (pushes are logged without it)
+    #[arg(
+        long = "push-fcm-service-account-file",
+        env = "BALAGH_PUSH_FCM_SERVICE_ACCOUNT_FILE"
+    )]
+    pub fcm_service_account_file: Option<PathBuf>,
+    /// FCM base URL [default: https://fcm.googleapis.com/]
+    #[arg(long = "push-fcm-base-url", env = "BALAGH_PUSH_FCM_BASE_URL")]
+    pub fcm_base_url: Option<String>,
+    /// VAPID subject (mailto: or https:) for Web Push
+    #[arg(long = "push-vapid-subject", env = "BALAGH_PUSH_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+}
+
+pub const PUSH_VAPID_KEY_ENV: &str = "BALAGH_PUSH_VAPID_PRIVATE_KEY";
+
+/// Push senders from all layers.
+pub fn resolve_push(
+    args: &PushArgs,
+    file: &PushFileConfig,
+) -> Result<balagh_push::PushSettings, String> {
+    let mut settings = balagh_push::PushSettings::default();
+    if let Some(seconds) = file.timeout_seconds {
+        settings.timeout = Duration::from_secs(seconds.max(1));
+    }
+    if let Some(path) = args
+        .fcm_service_account_file
+        .clone()
+        .or_else(|| file.fcm_service_account_file.clone())
+    {
+        let key = balagh_push::ServiceAccountKey::from_file(&path)
+            .map_err(|e| format!("push.fcm_service_account_file {}: {e}", path.display()))?;
+        let mut fcm = balagh_push::FcmConfig::new(key);
+        if let Some(base) = args
+            .fcm_base_url
+            .clone()
+            .or_else(|| file.fcm_base_url.clone())
+        {
+            let base = if base.ends_with('/') {
+                base
+            } else {
+                format!("{base}/")
+            };
+            fcm.base_url = base
+                .parse()
+                .map_err(|e| format!("push.fcm_base_url: {e}"))?;
+        }
+        settings.fcm = Some(fcm);
+    }
+    let vapid = secret_from_env(PUSH_VAPID_KEY_ENV).or_else(|| file.vapid_private_key.clone());
+    if let Some(key) = vapid {
+        let subject = args
+            .vapid_subject
+            .clone()
+            .or_else(|| file.vapid_subject.clone())
+            .unwrap_or_else(|| "mailto:balagh@localhost".to_owned());
+        settings.web_push = Some(
+            balagh_push::WebPushConfig::from_base64url(key.expose(), subject)
+                .map_err(|e| format!("push.vapid_private_key: {e}"))?,
+        );
+    }
+    Ok(settings)
 }
 
 /// `[photos]`: where photos are kept and how they are taken in.
@@ -369,6 +456,8 @@ pub struct ServeArgs {
     pub log_format: Option<LogFormat>,
     #[command(flatten)]
     pub photos: PhotoArgs,
+    #[command(flatten)]
+    pub push: PushArgs,
 }
 
 /// Everything `serve` needs, resolved from all layers.
@@ -389,6 +478,8 @@ pub struct Settings {
     pub photo_storage: balagh_objects::StorageConfig,
     /// Key of the URLs this server signs for local photo storage (random if unset).
     pub photo_url_key: Option<balagh_objects::Secret>,
+    /// How pushes reach residents' devices (logged when nothing is configured).
+    pub push: balagh_push::PushSettings,
 }
 
 pub fn resolve_database_url(args: &DatabaseArgs, file: &FileConfig) -> DatabaseUrl {
@@ -404,6 +495,7 @@ impl Settings {
         let defaults = ApiSettings::default();
         let (photo_storage, photo_url_key, photo_settings) =
             resolve_photos(&args.photos, &file.photos)?;
+        let push = resolve_push(&args.push, &file.push)?;
         let api = ApiSettings {
             nearby_radius_m: file.nearby.radius_m.unwrap_or(defaults.nearby_radius_m),
             nearby_window_days: file
@@ -431,6 +523,10 @@ impl Settings {
                 }),
             secure_cookies: file.http.secure_cookies.unwrap_or(defaults.secure_cookies),
             photos: photo_settings,
+            web_push_public_key: push
+                .web_push
+                .as_ref()
+                .map(balagh_push::WebPushConfig::public_key_base64url),
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
@@ -460,6 +556,7 @@ impl Settings {
             },
             photo_storage,
             photo_url_key,
+            push,
         })
     }
 }
@@ -503,6 +600,7 @@ mod tests {
             no_demo: false,
             log_format: None,
             photos: PhotoArgs::default(),
+            push: PushArgs::default(),
         };
         let settings = Settings::resolve(&args).unwrap();
         assert_eq!(settings.listen.port(), 7000, "flag beats file");

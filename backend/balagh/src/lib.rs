@@ -7,6 +7,8 @@ pub mod database;
 pub mod demo;
 pub mod generate;
 pub mod import;
+pub mod open311_keys;
+pub mod push_delivery;
 pub mod server;
 pub mod telemetry;
 pub mod workers;

@@ -68,6 +68,9 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Issue, revoke or list the API keys of Open311 clients.
+    #[command(name = "open311-key", subcommand)]
+    Open311Key(balagh::open311_keys::KeyCommand),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -188,6 +191,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 user.id
             );
             Ok(())
+        }
+        Command::Open311Key(command) => {
+            telemetry::init_logging(LogFormat::Text);
+            let store = open_store(command.database()).await?;
+            balagh::open311_keys::run(store.as_ref(), command).await
         }
         Command::Openapi => {
             println!(

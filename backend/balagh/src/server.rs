@@ -18,6 +18,8 @@ pub enum StartError {
     Demo(#[from] DemoError),
     #[error(transparent)]
     Photos(#[from] balagh_objects::ObjectsError),
+    #[error("push: {0}")]
+    Push(#[from] balagh_push::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -33,6 +35,7 @@ pub struct Application {
     store: Arc<dyn Store>,
     catalog_refresh: std::time::Duration,
     workers: crate::workers::WorkerSettings,
+    push: balagh_push::PushClient,
 }
 
 impl Application {
@@ -69,6 +72,8 @@ impl Application {
             Some(crate::telemetry::metrics_handle()),
             balagh_api::photos::PhotoStorage { objects, signer },
         );
+        let push = balagh_push::PushClient::new(settings.push.clone())?;
+        tracing::info!(client = ?push, "push senders");
         let listener =
             TcpListener::bind(settings.listen)
                 .await
@@ -82,6 +87,7 @@ impl Application {
             store,
             catalog_refresh: settings.catalog_refresh,
             workers: settings.workers.clone(),
+            push,
         })
     }
 
@@ -100,7 +106,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let refresher = self.state.spawn_catalog_refresher(self.catalog_refresh);
         let app = balagh_api::app(self.state.clone());
-        let workers = crate::workers::spawn(self.state.clone(), self.workers.clone());
+        let workers =
+            crate::workers::spawn(self.state.clone(), self.workers.clone(), self.push.clone());
         let result = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

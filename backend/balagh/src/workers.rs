@@ -28,6 +28,13 @@ pub struct WorkerSettings {
     /// How often SLA clocks due for a look are swept (warnings and breaches are raised
     /// within this delay of their instant).
     pub sla_sweep_interval: Duration,
+    /// Pushes claimed per round, and sent at once.
+    pub push_batch: u32,
+    pub push_concurrency: usize,
+    /// Retries of pushes the push service asked to retry (a status push is stale after hours).
+    pub push_retry: RetryPolicy,
+    /// Lease of one fan-out (a notice to many devices takes a while).
+    pub fanout_lease: time::Duration,
 }
 
 impl Default for WorkerSettings {
@@ -40,6 +47,16 @@ impl Default for WorkerSettings {
             retry: RetryPolicy::default(),
             photo_gc_interval: Duration::from_secs(600),
             sla_sweep_interval: Duration::from_secs(15),
+            push_batch: 500,
+            push_concurrency: 64,
+            push_retry: RetryPolicy {
+                first_interval: Duration::from_secs(15),
+                multiplier: 2,
+                max_interval: Duration::from_secs(30 * 60),
+                jitter: 0.2,
+                give_up_after: Duration::from_secs(6 * 60 * 60),
+            },
+            fanout_lease: time::Duration::minutes(10),
         }
     }
 }
@@ -61,7 +78,19 @@ impl Workers {
     }
 }
 
-pub fn spawn(state: AppState, settings: WorkerSettings) -> Workers {
+pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushClient) -> Workers {
+    let push_fan_out = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { crate::push_delivery::fan_out_loop(state, settings).await })
+    };
+    let push_delivery = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(
+            async move { crate::push_delivery::delivery_loop(state, settings, push).await },
+        )
+    };
     let webhooks = {
         let state = state.clone();
         let settings = settings.clone();
@@ -84,16 +113,34 @@ pub fn spawn(state: AppState, settings: WorkerSettings) -> Workers {
     };
     let auto_close = tokio::spawn(async move { auto_close_loop(state, settings).await });
     Workers {
-        handles: vec![webhooks, auto_close, photo_gc, sla, escalations],
+        handles: vec![
+            webhooks,
+            auto_close,
+            photo_gc,
+            sla,
+            escalations,
+            push_fan_out,
+            push_delivery,
+        ],
     }
 }
 
 /// Outbox messages of a topic due now, reserved for this replica (none when the database
 /// cannot be reached: the next tick tries again).
 async fn claim(state: &AppState, settings: &WorkerSettings, topic: &str) -> Vec<OutboxMessage> {
+    claim_batch(state, topic, settings.lease, settings.batch).await
+}
+
+/// The same with an explicit lease and batch size.
+pub(crate) async fn claim_batch(
+    state: &AppState,
+    topic: &str,
+    lease: time::Duration,
+    limit: u32,
+) -> Vec<OutboxMessage> {
     state
         .store()
-        .claim_outbox(topic, Ts::now(), settings.lease, settings.batch)
+        .claim_outbox(topic, Ts::now(), lease, limit)
         .await
         .unwrap_or_else(|error| {
             tracing::warn!(%error, topic, "cannot claim outbox messages");

@@ -12,11 +12,13 @@ pub mod jurisdiction;
 pub mod language;
 pub mod lifecycle;
 pub mod nearby;
+pub mod notify;
 pub mod operator;
 pub mod report;
 pub mod routing;
 pub mod service;
 pub mod sla;
+pub mod stats;
 pub mod zones;
 
 pub use contract::{Contract, ContractId};

@@ -78,3 +78,5 @@ impl PostgresStore {
 balagh_store::impl_sql_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_sla_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_photo_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_push_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_open311_store!(PostgresStore, sqlx::Postgres);

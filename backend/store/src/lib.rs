@@ -7,8 +7,10 @@
 
 mod accounts;
 mod error;
+mod open311;
 mod outbox;
 mod photos;
+pub mod push;
 mod records;
 mod rows;
 #[doc(hidden)]
@@ -19,8 +21,15 @@ mod timestamp;
 
 pub use accounts::*;
 pub use error::{Constraint, StoreError};
+pub use open311::*;
 pub use outbox::*;
 pub use photos::*;
+pub use push::{
+    NOTICE_COLUMNS, NewPush, PUSH_FANOUT_TOPIC, PUSH_TOPIC, PushChannel, PushRegistration,
+    PushStore, REGISTRATION_COLUMNS, StoredArea, StoredNotice,
+};
+#[doc(hidden)]
+pub use push::{NoticeRow, RegistrationRow};
 pub use records::*;
 pub use rows::*;
 pub use sla::{
@@ -76,7 +85,9 @@ pub type Progress<'a> = &'a (dyn Fn(usize) + Send + Sync);
 
 /// Everything Balagh keeps. Methods are transactions: each either happens whole or not at all.
 #[async_trait]
-pub trait Store: SlaStore + PhotoStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    SlaStore + PhotoStore + PushStore + Open311Store + Send + Sync + std::fmt::Debug + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations.

@@ -1097,8 +1097,10 @@ macro_rules! impl_sql_store {
 
                 async fn follow_report(&self, report_id: Uuid, device: Uuid, at: Ts) -> Result<bool> {
                     let done = sqlx::query(
-                        "INSERT INTO report_followers (report_id, device_id, since) \
-                         VALUES ($1, $2, $3) ON CONFLICT (report_id, device_id) DO NOTHING",
+                        "INSERT INTO report_followers (report_id, device_id, since, active) \
+                         VALUES ($1, $2, $3, TRUE) ON CONFLICT (report_id, device_id) \
+                         DO UPDATE SET active = TRUE, since = excluded.since \
+                         WHERE NOT report_followers.active",
                     )
                     .bind(report_id)
                     .bind(device)
@@ -1113,7 +1115,10 @@ macro_rules! impl_sql_store {
                     sqlx::query_scalar(
                         "SELECT device_id FROM reports WHERE id = $1 AND device_id IS NOT NULL \
                          UNION SELECT device_id FROM report_supporters WHERE report_id = $1 \
-                         UNION SELECT device_id FROM report_followers WHERE report_id = $1",
+                         UNION SELECT device_id FROM report_followers \
+                           WHERE report_id = $1 AND active \
+                         EXCEPT SELECT device_id FROM report_followers \
+                           WHERE report_id = $1 AND NOT active",
                     )
                     .bind(report_id)
                     .fetch_all(self.reader())

@@ -9,6 +9,9 @@ use uuid::Uuid;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
+mod push;
+pub use push::*;
+
 /// Answer to `POST /api/v1/devices`: keep the token secret; it is shown only once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -6,6 +6,7 @@ pub mod catalog_admin;
 pub mod devices;
 pub mod health;
 pub mod photos;
+pub mod push;
 pub mod reports;
 pub mod services;
 pub mod sla;

@@ -448,8 +448,6 @@ pub async fn nearby_reports(
 ) -> ApiResult<Json<NearbyList>> {
     let point = GeoPoint::parse(params.lat, params.lon)?;
     let code = ServiceCode::parse(&params.service_code)?;
-    let settings = state.settings();
-    let search = NearbySearch::new(point, settings.nearby_radius_m)?;
     let catalog = state.catalog();
     let Some(jurisdiction) = catalog.router().jurisdiction_at(&point) else {
         return Err(ApiError::OutsideJurisdiction);
@@ -457,6 +455,24 @@ pub async fn nearby_reports(
     if catalog.service(jurisdiction, &code).is_none() {
         return Err(FieldError::new("service_code", format!("no service '{code}' here")).into());
     }
+    let settings = state.settings();
+    Ok(Json(NearbyList {
+        radius_m: settings.nearby_radius_m,
+        window_days: settings.nearby_window_days,
+        reports: nearby_open(&state, jurisdiction, point, code).await?,
+    }))
+}
+
+/// Open reports of a service near a point (within the configured radius and window),
+/// nearest first, at most 50: "is it already reported?", for the app and Open311 alike.
+pub async fn nearby_open(
+    state: &AppState,
+    jurisdiction: &balagh_domain::JurisdictionId,
+    point: GeoPoint,
+    code: ServiceCode,
+) -> ApiResult<Vec<NearbyReport>> {
+    let settings = state.settings();
+    let search = NearbySearch::new(point, settings.nearby_radius_m)?;
     let since = Ts::new(
         time::OffsetDateTime::now_utc() - time::Duration::days(settings.nearby_window_days.into()),
     );
@@ -489,11 +505,7 @@ pub async fn nearby_reports(
         .collect();
     reports.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
     reports.truncate(50);
-    Ok(Json(NearbyList {
-        radius_m: settings.nearby_radius_m,
-        window_days: settings.nearby_window_days,
-        reports,
-    }))
+    Ok(reports)
 }
 
 /// "Me too": adds this device's support to a report, once per device. The reporter cannot

@@ -17,10 +17,15 @@ use uuid::Uuid;
 
 /// HTTPS, or plain HTTP to this very machine (tests, local relays).
 fn check_url(raw: &str) -> Result<String, FieldError> {
+    check_url_field("url", raw)
+}
+
+/// The same check for a URL sent under another field name (push subscriptions).
+pub(crate) fn check_url_field(field: &str, raw: &str) -> Result<String, FieldError> {
     let url = raw.trim();
     let bad = || {
         FieldError::new(
-            "url",
+            field,
             "must be an https:// URL (http:// only for localhost)",
         )
     };
@@ -72,7 +77,7 @@ pub struct DeliveriesParams {
     pub state: Option<String>,
 }
 
-fn delivery_view(m: OutboxMessage) -> DeliveryView {
+pub(crate) fn delivery_view(m: OutboxMessage) -> DeliveryView {
     DeliveryView {
         id: m.id,
         event_type: m.event_type,
@@ -89,17 +94,22 @@ async fn deliveries(
     operator: OperatorId,
     params: DeliveriesParams,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    let wanted = match params.state.as_deref() {
-        None | Some("") => OutboxState::Dead,
+    let wanted = parse_state(params.state.as_deref())?;
+    let messages = state.store().outbox_messages(operator, wanted, 200).await?;
+    Ok(Json(messages.into_iter().map(delivery_view).collect()))
+}
+
+/// A delivery state filter: dead letters unless asked otherwise.
+pub(crate) fn parse_state(raw: Option<&str>) -> ApiResult<OutboxState> {
+    match raw {
+        None | Some("") => Ok(OutboxState::Dead),
         Some(raw) => OutboxState::parse(raw).ok_or_else(|| {
             ApiError::InvalidParameter(FieldError::new(
                 "state",
                 "must be dead, pending or delivered",
             ))
-        })?,
-    };
-    let messages = state.store().outbox_messages(operator, wanted, 200).await?;
-    Ok(Json(messages.into_iter().map(delivery_view).collect()))
+        }),
+    }
 }
 
 async fn replay(state: &AppState, operator: OperatorId, id: &str) -> ApiResult<StatusCode> {

@@ -209,6 +209,25 @@ impl TestApp {
         workers: WorkerSettings,
         photo_storage: Option<balagh_objects::StorageConfig>,
     ) -> Self {
+        Self::spawn_configured(db, api, workers, photo_storage, Default::default()).await
+    }
+
+    /// With push senders (default: none, pushes are logged).
+    pub async fn spawn_with_push(db: Db, push: balagh_push::PushSettings) -> Self {
+        Self::spawn_configured(db, ApiSettings::default(), fast_workers(), None, push).await
+    }
+
+    pub async fn spawn_configured(
+        db: Db,
+        mut api: ApiSettings,
+        workers: WorkerSettings,
+        photo_storage: Option<balagh_objects::StorageConfig>,
+        push: balagh_push::PushSettings,
+    ) -> Self {
+        api.web_push_public_key = push
+            .web_push
+            .as_ref()
+            .map(balagh_push::WebPushConfig::public_key_base64url);
         let test_db = TestDb::new(db).await;
         let photos_dir = std::env::temp_dir().join(format!(
             "balagh-test-photos-{}",
@@ -230,6 +249,7 @@ impl TestApp {
             workers,
             photo_storage,
             photo_url_key: None,
+            push,
         };
         let app = Application::build(&settings).await.expect("app starts");
         let address = format!("http://{}", app.local_addr());
@@ -290,6 +310,39 @@ impl TestApp {
             .await
             .unwrap();
         TestUser { id, email, token }
+    }
+
+    /// Another replica on this app's database (same settings as `settings` says), serving
+    /// on its own port until `stop` is sent or it is dropped.
+    pub async fn replica(&self, push: balagh_push::PushSettings) -> Replica {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: self._db.database_url(),
+            database_max_connections: 8,
+            demo_data: false,
+            log_format: LogFormat::Text,
+            api: ApiSettings::default(),
+            catalog_refresh: Duration::from_secs(3600),
+            workers: fast_workers(),
+            photo_storage: balagh_objects::StorageConfig::Local(balagh_objects::LocalConfig {
+                root: self.photos_dir.clone(),
+            }),
+            photo_url_key: None,
+            push,
+        };
+        let app = Application::build(&settings).await.expect("replica starts");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Replica {
+            shutdown: Some(tx),
+            server: Some(server),
+        }
     }
 
     /// The URL of this test's database.
@@ -388,6 +441,32 @@ impl TestApp {
             server.await.unwrap();
         }
         self.store.close().await;
+    }
+}
+
+/// A second `balagh serve` on a test's database.
+#[derive(Debug)]
+pub struct Replica {
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Replica {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 
