@@ -283,7 +283,10 @@ def unit_values(unit: dict, section: str, key: str) -> list[str]:
 def binary() -> Path:
     explicit = os.environ.get("BALAGH_TEST_BINARY")
     if explicit:
-        return Path(explicit)
+        # Relative to the repository (tests/run passes target/debug/balagh); the tests run
+        # the binary from other working directories.
+        path = Path(explicit)
+        return path if path.is_absolute() else (ROOT / path).resolve()
     candidates = [ROOT / "target" / p / "balagh" for p in ("debug", "release")]
     existing = [c for c in candidates if c.exists()]
     assert existing, "build the binary first: cargo build -p balagh"

@@ -235,8 +235,8 @@ fn push_for(
         .quiet_hours
         .and_then(|(start, end)| QuietHours::from_minutes(start, end))
         .zip(jiff::tz::TimeZone::get(&registration.time_zone).ok())
-        .and_then(|(quiet, zone)| quiet.resume_at(to_jiff(now), &zone))
-        .and_then(from_jiff)
+        .and_then(|(quiet, zone)| quiet.resume_at(crate::sla::jiff(now), &zone))
+        .map(crate::sla::ts)
         .unwrap_or(now);
     NewPush {
         id: Uuid::now_v7(),
@@ -251,17 +251,6 @@ fn push_for(
         not_before,
         created_at: now,
     }
-}
-
-pub(crate) fn to_jiff(at: Ts) -> jiff::Timestamp {
-    jiff::Timestamp::from_nanosecond(at.get().unix_timestamp_nanos())
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-}
-
-pub(crate) fn from_jiff(at: jiff::Timestamp) -> Option<Ts> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(at.as_nanosecond())
-        .ok()
-        .map(Ts::new)
 }
 
 /// The stored area of a notice, parsed again.

@@ -53,7 +53,7 @@ pub(crate) fn jiff(at: Ts) -> Timestamp {
     to_timestamp(at.get()).unwrap_or(Timestamp::MAX)
 }
 
-fn ts(at: Timestamp) -> Ts {
+pub(crate) fn ts(at: Timestamp) -> Ts {
     Ts::new(to_offset_date_time(at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
 }
 

@@ -408,11 +408,11 @@ pub async fn publish_notice(
         .and_then(|g| NoticeArea::parse(&g, body.radius_m))
         .map_err(|e| errors.push(e))
         .ok();
-    let jiff = |t: time::OffsetDateTime| crate::push::to_jiff(Ts::new(t));
+    let jiff = |t: time::OffsetDateTime| crate::sla::jiff(Ts::new(t));
     let window = NoticeWindow::parse(
         body.valid_from.map(jiff),
         jiff(body.valid_until),
-        crate::push::to_jiff(now),
+        crate::sla::jiff(now),
     )
     .map_err(|e| errors.push(e))
     .ok();
@@ -456,8 +456,8 @@ pub async fn publish_notice(
         area: serde_json::to_value(&geometry).unwrap_or_default(),
         radius_m,
         bbox: area.bbox(),
-        valid_from: crate::push::from_jiff(window.from).unwrap_or(now),
-        valid_until: crate::push::from_jiff(window.until).unwrap_or(now),
+        valid_from: crate::sla::ts(window.from),
+        valid_until: crate::sla::ts(window.until),
         texts: texts_json(&texts),
         operator_id: publisher.operator().map(|o| o.0),
         published_by: publisher.user(),
