@@ -9,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod faults;
+mod replicas;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_balagh");
 
 fn postgres_admin_url() -> String {

@@ -5,13 +5,16 @@ pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod extract;
+pub mod limits;
 pub mod open311;
 pub mod photos;
 pub mod problem;
+mod problem_docs;
 pub mod push;
 pub mod routes;
 pub mod sla;
 pub mod state;
+pub mod stats;
 mod telemetry;
 mod web;
 
@@ -25,10 +28,8 @@ use crate::routes::{
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -64,6 +65,8 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "push", description = "Push notifications: device registration, following reports"),
         (name = "notices", description = "Service notices for an area: interruptions, delays, diversions"),
         (name = "sla", description = "SLA calendars, policies, disputes and penalty statements"),
+        (name = "statistics", description = "Public statistics (anonymised, no login) and the staff dashboard's data"),
+        (name = "open-data", description = "Open data: DCAT-AP catalogue, data dictionary, CSV / JSON / GeoJSON files"),
         (name = "open311", description = "API keys of Open311 GeoReport v2 clients (the endpoints themselves are under /open311/v2)"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -100,7 +103,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
             routes::photos::upload_multipart
         ))
         .layer(DefaultBodyLimit::max(photo_body_limit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(photo_uploads)
         .routes(routes!(routes::photos::create_report_upload))
         .routes(routes!(routes::photos::create_draft_upload))
@@ -173,10 +176,24 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         ))
         .routes(routes!(routes::push::staff_push_deliveries))
         .routes(routes!(routes::push::staff_push_replay))
+        .routes(routes!(routes::stats::summary))
+        .routes(routes!(routes::stats::services))
+        .routes(routes!(routes::stats::operators))
+        .routes(routes!(routes::stats::cells))
+        .routes(routes!(routes::stats::indicators))
+        .routes(routes!(routes::stats::catalog))
+        .routes(routes!(routes::stats::dictionary_json))
+        .routes(routes!(routes::stats::dictionary_csv))
+        .routes(routes!(routes::stats::open_data_file))
+        .routes(routes!(routes::stats::dashboard))
+        .routes(routes!(routes::stats::privacy_ledger))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
-        .split_for_parts()
+        .split_for_parts();
+    let (router, mut openapi) = routes;
+    problem_docs::document_errors(&mut openapi);
+    (router, openapi)
 }
 
 /// The OpenAPI document, e.g. for generating clients.
@@ -206,12 +223,23 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        // Limits before anything reads the body or the database; their 429s are counted.
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(limits::Limiter::new(&settings.rate_limits)),
+            limits::rate_limit,
+        ))
         .layer(axum::middleware::from_fn(telemetry::record_metrics))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             settings.request_timeout,
+            limits::time_limit,
         ))
         .layer(CatchPanicLayer::custom(telemetry::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::HeaderPolicy {
+                hsts: settings.secure_cookies,
+            },
+            limits::security_headers,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(telemetry::trace_layer())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -31,6 +31,11 @@ pub struct ApiSettings {
     pub photos: PhotoSettings,
     /// The VAPID public key browsers subscribe with, when Web Push is configured.
     pub web_push_public_key: Option<String>,
+    /// Per-address and per-device request rates, and the proxies trusted to name the
+    /// client (off by default; `balagh serve` turns them on).
+    pub rate_limits: crate::limits::RateLimits,
+    /// Public statistics: thresholds, publication lag, licence, differential privacy.
+    pub stats: crate::stats::StatsSettings,
 }
 
 /// How photos are taken in and shown.
@@ -77,6 +82,8 @@ impl Default for ApiSettings {
             secure_cookies: false,
             photos: PhotoSettings::default(),
             web_push_public_key: None,
+            rate_limits: crate::limits::RateLimits::default(),
+            stats: crate::stats::StatsSettings::default(),
         }
     }
 }

@@ -114,6 +114,8 @@ pub struct FileConfig {
     pub photos: PhotosFileConfig,
     #[serde(default)]
     pub push: PushFileConfig,
+    #[serde(default)]
+    pub stats: StatsFileConfig,
 }
 
 /// `[push]`: how residents' devices are reached. Without FCM or VAPID settings pushes are
@@ -381,6 +383,33 @@ pub fn resolve_photos(
     Ok((storage, url_key, settings))
 }
 
+/// `[stats]`: thresholds, publication lag, licence, roll-up interval and the optional
+/// differential-privacy mode (on when `dp_epsilon_per_release` is set).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsFileConfig {
+    /// Smallest count published [default: 5].
+    pub k: Option<u64>,
+    /// Smallest count published for sensitive services [default: 10].
+    pub k_sensitive: Option<u64>,
+    /// Hours after the end of a day before it is published [default: 48].
+    pub lag_hours: Option<u32>,
+    /// SPDX identifier of the open-data licence [default: CC-BY-4.0].
+    pub licence: Option<String>,
+    /// URL of the licence text [default: the CC BY 4.0 deed].
+    pub licence_url: Option<String>,
+    /// Publisher named in the DCAT catalogue [default: the jurisdiction's name].
+    pub publisher: Option<String>,
+    /// Seconds between roll-up runs on each replica [default: 120].
+    pub rollup_interval_seconds: Option<u64>,
+    /// ε spent by each noisy release, e.g. "0.5"; setting it turns differential privacy on.
+    pub dp_epsilon_per_release: Option<String>,
+    /// ε budget per calendar month of data [default: 4 × the release's ε].
+    pub dp_budget: Option<String>,
+    /// Reports counted per reporter and release [default: 5].
+    pub dp_contribution_cap: Option<u32>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketsFileConfig {
@@ -415,6 +444,64 @@ pub struct HttpFileConfig {
     pub session_hours: Option<u32>,
     /// Mark the session cookie Secure (set it when serving over HTTPS).
     pub secure_cookies: Option<bool>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    pub rate_limits: RateLimitsFileConfig,
+}
+
+/// `[http.rate_limits]`: requests one client may make of one replica (0 turns a limit off).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsFileConfig {
+    /// Requests per second from one address [default: 300].
+    pub per_ip_per_second: Option<f64>,
+    /// Requests at once from one address [default: 600].
+    pub per_ip_burst: Option<f64>,
+    /// Changes per second by one device token [default: 20].
+    pub device_writes_per_second: Option<f64>,
+    /// Changes at once by one device token [default: 100].
+    pub device_writes_burst: Option<f64>,
+}
+
+/// Rate limits and trusted proxies from the file (`balagh serve` defaults otherwise).
+pub fn resolve_rate_limits(
+    http: &HttpFileConfig,
+) -> Result<balagh_api::limits::RateLimits, String> {
+    use balagh_api::limits::{Rate, RateLimits};
+    let defaults = RateLimits::recommended();
+    let file = &http.rate_limits;
+    let rate = |per_second: Option<f64>, burst: Option<f64>, default: Option<Rate>, what: &str| {
+        let default = default.expect("recommended limits are on");
+        let per_second = per_second.unwrap_or(default.per_second);
+        let burst = burst.unwrap_or(default.burst);
+        if per_second < 0.0 || burst < 0.0 || !per_second.is_finite() || !burst.is_finite() {
+            return Err(format!(
+                "http.rate_limits.{what}: must be 0 (off) or positive"
+            ));
+        }
+        Ok(Rate::new(per_second, burst))
+    };
+    Ok(RateLimits {
+        per_ip: rate(
+            file.per_ip_per_second,
+            file.per_ip_burst,
+            defaults.per_ip,
+            "per_ip_*",
+        )?,
+        per_device_writes: rate(
+            file.device_writes_per_second,
+            file.device_writes_burst,
+            defaults.per_device_writes,
+            "device_writes_*",
+        )?,
+        trusted_proxies: http
+            .trusted_proxies
+            .iter()
+            .flatten()
+            .map(|p| p.parse().map_err(|e| format!("http.trusted_proxies: {e}")))
+            .collect::<Result<_, String>>()?,
+    })
 }
 
 impl FileConfig {
@@ -527,6 +614,8 @@ impl Settings {
                 .web_push
                 .as_ref()
                 .map(balagh_push::WebPushConfig::public_key_base64url),
+            rate_limits: resolve_rate_limits(&file.http)?,
+            stats: crate::stats_config::resolve(&file.stats)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
@@ -607,6 +696,27 @@ mod tests {
         assert!(!settings.demo_data, "file beats default");
         assert_eq!(settings.api.nearby_radius_m, 300.0);
         assert_eq!(settings.database_url.expose(), DEFAULT_DATABASE_URL);
+
+        assert_eq!(
+            settings.api.rate_limits,
+            balagh_api::limits::RateLimits::recommended(),
+            "serve limits rates by default"
+        );
+        std::fs::write(
+            &path,
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_burst = 5\n",
+        )
+        .unwrap();
+        let limits = Settings::resolve(&args).unwrap().api.rate_limits;
+        assert_eq!(limits.per_ip, None, "0 turns a limit off");
+        assert_eq!(limits.per_device_writes.unwrap().burst, 5.0);
+        assert!(limits.trusted_proxies[0].contains("10.9.8.7".parse().unwrap()));
+        std::fs::write(&path, "[http]\ntrusted_proxies = [\"proxy\"]\n").unwrap();
+        assert!(
+            Settings::resolve(&args)
+                .unwrap_err()
+                .contains("trusted_proxies")
+        );
 
         std::fs::write(&path, "lisen = \"0.0.0.0:9000\"\n").unwrap();
         let error = Settings::resolve(&args).unwrap_err();

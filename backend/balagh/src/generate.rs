@@ -5,15 +5,18 @@
 use balagh_api::Catalog;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
+use balagh_domain::stats::{RollupKey, RollupValue};
 use balagh_domain::{
     AttributeType, AttributeValues, Channel, Description, EventKind, GeoPoint, Jurisdiction,
     NewEvent, Priority, PublicReference, ReportStatus, RouteOutcome, Service,
 };
+use balagh_store::stats::StoredFacts;
 use balagh_store::{Constraint, NewReport, Store, StoreError, StoredReport, Ts};
 use geo::{BoundingRect, Intersects};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Rows per transaction.
@@ -132,7 +135,6 @@ pub fn synthetic_report(
     created_at: Ts,
     rng: &mut impl Rng,
 ) -> NewReport {
-    let router = catalog.router();
     let bbox = jurisdiction
         .boundary
         .bounding_rect()
@@ -148,10 +150,27 @@ pub fn synthetic_report(
         }
     };
     let service = services.choose(rng).expect("at least one service");
+    report_at(catalog, jurisdiction, service, point, created_at, None, rng)
+}
+
+/// A synthetic report of `service` at `point`, created at `created_at`, with a history
+/// leading to `status` (default: a plausible one for its age) and its SLA clocks.
+pub fn report_at(
+    catalog: &Catalog,
+    jurisdiction: &Jurisdiction,
+    service: &Service,
+    point: GeoPoint,
+    created_at: Ts,
+    status: Option<ReportStatus>,
+    rng: &mut impl Rng,
+) -> NewReport {
+    let router = catalog.router();
     let (status, operator, contract) =
         match router.route(&jurisdiction.id, service.group, &point, created_at.get()) {
             RouteOutcome::Routed { operator, contract } => (
-                status_for_age(time::OffsetDateTime::now_utc() - created_at.get(), rng),
+                status.unwrap_or_else(|| {
+                    status_for_age(time::OffsetDateTime::now_utc() - created_at.get(), rng)
+                }),
                 Some(operator),
                 Some(contract),
             ),
@@ -201,6 +220,70 @@ pub fn synthetic_report(
     report
 }
 
+/// What the roll-up job would read about a generated report (the same derivation then
+/// applies, so generated roll-ups equal a rebuild).
+pub fn stats_source(r: &NewReport) -> balagh_store::stats::StatsSource {
+    balagh_store::stats::StatsSource {
+        id: r.id,
+        jurisdiction_id: r.jurisdiction.as_str().to_owned(),
+        service_code: r.service_code.as_str().to_owned(),
+        operator_id: r.operator.map(|o| o.0),
+        contract_id: r.contract.map(|c| c.0),
+        cell: r.point.report_cell(),
+        channel: r.channel.as_str().to_owned(),
+        status: r.status.as_str().to_owned(),
+        rating: None,
+        created_at: r.created_at,
+        updated_at: r.created_at,
+        status_events: r
+            .later_events
+            .iter()
+            .filter(|(_, e)| e.kind == EventKind::StatusChanged)
+            .map(|(at, e)| (*at, e.data.clone()))
+            .collect(),
+        breached: r
+            .clocks
+            .iter()
+            .any(|c| c.state == "breached" || c.breached_at.is_some()),
+    }
+}
+
+/// Roll-up rows of generated reports, kept in memory for the days still open to
+/// contributions and written out once no later report can touch them.
+struct GeneratedRollups {
+    rows: BTreeMap<RollupKey, RollupValue>,
+}
+
+/// Days after its creation a generated report can still contribute (four steps of at most
+/// 100 hours each).
+const CONTRIBUTION_DAYS: i64 = 20;
+
+impl GeneratedRollups {
+    fn add(&mut self, catalog: &Catalog, reports: &[NewReport]) -> Vec<(Uuid, StoredFacts)> {
+        let mut facts = Vec::with_capacity(reports.len());
+        for r in reports {
+            let Some(f) = balagh_api::stats::derive_facts(catalog, &stats_source(r)) else {
+                continue;
+            };
+            let tz = balagh_api::stats::time_zone(catalog, &f.jurisdiction);
+            for (key, value) in balagh_domain::stats::contributions(&f, &tz) {
+                self.rows.entry(key).or_default().merge(&value);
+            }
+            facts.push((r.id, StoredFacts::from_domain(&f)));
+        }
+        facts
+    }
+
+    /// Rows of days before `before` (all with `None`), removed from memory.
+    fn take_before(&mut self, before: Option<time::Date>) -> Vec<balagh_store::stats::StatsRow> {
+        let (done, keep): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.rows)
+            .into_iter()
+            .partition(|(k, _)| before.is_none_or(|b| k.day < b));
+        self.rows = keep;
+        balagh_store::stats::with_all_cells(done)
+    }
+}
+
 /// Inserts `count` reports spread over the last `days` days, printing progress.
 pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), StoreError> {
     let jurisdictions = store.jurisdictions().await?;
@@ -219,12 +302,20 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
     let span_secs = i64::from(days.max(1)) * 86_400;
     let mut rng = rand::rng();
     let started = std::time::Instant::now();
+    let generation_started = Ts::now();
+    let mut rollups = GeneratedRollups {
+        rows: BTreeMap::new(),
+    };
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let mut batch: Vec<NewReport> = (0..n)
-            .map(|_| {
-                let age = time::Duration::seconds(rng.random_range(0..span_secs));
+        // Oldest first, so roll-up rows of past days can be written out as we go.
+        let mut batch: Vec<NewReport> = (done..done + n)
+            .map(|i| {
+                let slot = span_secs as f64 * (1.0 - (i as f64 + 0.5) / count as f64);
+                let jitter = rng.random_range(-0.5..0.5) * span_secs as f64 / count as f64;
+                let age =
+                    time::Duration::seconds((slot + jitter).clamp(0.0, span_secs as f64) as i64);
                 synthetic_report(
                     &catalog,
                     jurisdiction,
@@ -249,10 +340,23 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
                 other => break other?,
             }
         }
+        let facts = rollups.add(&catalog, &batch);
+        store.put_stats_facts(&facts).await?;
+        if let Some(oldest) = batch.iter().map(|r| r.created_at).min() {
+            let tz = balagh_api::stats::time_zone(&catalog, &jurisdiction.id);
+            let day = balagh_domain::stats::local_day(oldest.get(), &tz)
+                - time::Duration::days(CONTRIBUTION_DAYS);
+            let rows = rollups.take_before(Some(day));
+            store.merge_stats_rows(&rows).await?;
+        }
         done += n;
         let rate = done as f64 / started.elapsed().as_secs_f64();
         eprintln!("generated {done} / {count} reports ({rate:.0}/s)");
     }
+    let rows = rollups.take_before(None);
+    store.merge_stats_rows(&rows).await?;
+    // Everything generated is rolled up; the job carries on from here.
+    store.set_stats_cursor(generation_started).await?;
     eprintln!("refreshing the database's statistics…");
     store.analyze().await
 }

@@ -10,5 +10,6 @@ pub mod import;
 pub mod open311_keys;
 pub mod push_delivery;
 pub mod server;
+pub mod stats_config;
 pub mod telemetry;
 pub mod workers;

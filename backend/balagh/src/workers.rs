@@ -111,6 +111,10 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
         let settings = settings.clone();
         tokio::spawn(async move { escalation_loop(state, settings).await })
     };
+    let stats = {
+        let state = state.clone();
+        tokio::spawn(async move { stats_rollup_loop(state).await })
+    };
     let auto_close = tokio::spawn(async move { auto_close_loop(state, settings).await });
     Workers {
         handles: vec![
@@ -121,6 +125,7 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
             escalations,
             push_fan_out,
             push_delivery,
+            stats,
         ],
     }
 }
@@ -266,6 +271,34 @@ async fn sla_sweep_loop(state: AppState, settings: WorkerSettings) {
 }
 
 const SLA_SWEEP_BATCH: u32 = 200;
+
+/// Reports per roll-up transaction.
+const STATS_ROLLUP_BATCH: u32 = 2_000;
+
+/// Keeps the statistics roll-ups up to date (`stats.rollup_interval_seconds`): one replica
+/// at a time holds the lease; a run applies every report changed since the last one.
+async fn stats_rollup_loop(state: AppState) {
+    // The first run waits one interval: start-up has enough to do, and a bulk load right
+    // after start (tests, imports) is not raced.
+    let every = state.settings().stats.rollup_interval;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let worker = balagh_api::stats::worker_name();
+        match balagh_api::stats::run_rollups(&state, worker, STATS_ROLLUP_BATCH).await {
+            Ok(run) if run.reports > 0 => {
+                tracing::debug!(
+                    reports = run.reports,
+                    rows = run.rows,
+                    "statistics rolled up"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "statistics roll-up failed"),
+        }
+    }
+}
 
 /// Delivers SLA escalations from the outbox to the inboxes of operator managers and staff.
 async fn escalation_loop(state: AppState, settings: WorkerSettings) {

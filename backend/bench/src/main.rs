@@ -161,6 +161,13 @@ async fn start_server(bin: &PathBuf, url: &DatabaseUrl) -> Server {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
+    // Many clients on 127.0.0.1 are the point here: no rate limits.
+    let config = std::env::temp_dir().join(format!("balagh-bench-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
+    )
+    .expect("bench config");
     let server = Server {
         child: Command::new(bin)
             .args([
@@ -168,6 +175,8 @@ async fn start_server(bin: &PathBuf, url: &DatabaseUrl) -> Server {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--no-demo",
+                "--config",
+                config.to_str().expect("UTF-8 path"),
             ])
             .env("BALAGH_DATABASE_URL", url.expose())
             .env("RUST_LOG", "warn")

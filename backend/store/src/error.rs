@@ -123,14 +123,44 @@ impl StoreError {
             sqlx::Error::Database(db) => match db.kind() {
                 ErrorKind::UniqueViolation => StoreError::Conflict(constraint(db.as_ref())),
                 ErrorKind::ForeignKeyViolation => StoreError::MissingReference,
+                _ if is_unavailable(db.as_ref()) => StoreError::Unavailable(error.to_string()),
                 _ => StoreError::Database(error),
             },
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(error.to_string())
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
             _ => StoreError::Database(error),
         }
     }
+}
+
+/// A database error that says the server cannot serve right now (restarting, shutting down,
+/// out of connections, the database closed to connections, the connection cut by an
+/// administrator; SQLite busy or locked), rather than that the request or the code is wrong:
+/// the client should retry (503), and the pool reconnects by itself.
+fn is_unavailable(db: &dyn sqlx::error::DatabaseError) -> bool {
+    use sqlx::error::DatabaseError as _;
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        // 08: connection exception; 53: insufficient resources (too many connections, disk
+        // full, out of memory); 57P01–57P05: administrator or crash shutdown, cannot connect
+        // now, idle-session timeout; 55000 when the database does not accept connections
+        // (`ALTER DATABASE … ALLOW_CONNECTIONS false`).
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P")
+            || (code == "55000" && pg.message().contains("accepting connections"));
+    }
+    if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+        return sqlite
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6));
+    }
+    false
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod rows;
 #[doc(hidden)]
 pub mod shared;
 pub mod sla;
+pub mod stats;
 mod tickets;
 mod timestamp;
 
@@ -37,6 +38,7 @@ pub use sla::{
     DisputeState, ESCALATION_TOPIC, Escalation, NewAlarm, NewDispute, Notification, SlaCheck,
     SlaCheckOutcome, SlaStore, StatementClock, StatementScope, StoredPolicy,
 };
+pub use stats::StatsStore;
 pub use tickets::*;
 pub use timestamp::Ts;
 
@@ -86,7 +88,15 @@ pub type Progress<'a> = &'a (dyn Fn(usize) + Send + Sync);
 /// Everything Balagh keeps. Methods are transactions: each either happens whole or not at all.
 #[async_trait]
 pub trait Store:
-    SlaStore + PhotoStore + PushStore + Open311Store + Send + Sync + std::fmt::Debug + 'static
+    SlaStore
+    + PhotoStore
+    + PushStore
+    + Open311Store
+    + StatsStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
 {
     fn backend(&self) -> Backend;
 

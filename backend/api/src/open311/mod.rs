@@ -18,7 +18,8 @@
 //! duplicate). Errors are the spec's `<errors><error><code/><description/></error></errors>`
 //! (or the JSON array) with 400, 403 (missing or bad `api_key`), 404, 413 or 5xx.
 
-mod form;
+/// Public for the fuzz targets in `tests/fuzz/cargo-fuzz`.
+pub mod form;
 mod format;
 mod handlers;
 pub mod keys;

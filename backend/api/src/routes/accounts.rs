@@ -41,10 +41,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        // The address a trusted proxy forwarded for (see `limits`), else the peer's.
+        let address = match parts.extensions.get::<crate::limits::ClientIp>() {
+            Some(client) => client.0.to_string(),
+            None => parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        };
         Ok(ClientAddress(address))
     }
 }

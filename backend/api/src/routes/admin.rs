@@ -148,6 +148,7 @@ pub async fn create_user(
     responses(
         (status = 200, description = "Updated", body = UserView),
         (status = 404, description = "No such user in your commune", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You cannot deactivate yourself", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_user(
     State(state): State<AppState>,

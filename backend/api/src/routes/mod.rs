@@ -11,5 +11,6 @@ pub mod reports;
 pub mod services;
 pub mod sla;
 pub mod staff;
+pub mod stats;
 pub mod tickets;
 pub mod webhooks;

@@ -3,11 +3,13 @@
 use crate::extract::{AcceptLanguage, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use balagh_domain::{Language, Service};
 use balagh_wire::{AttributeValueView, AttributeView, ServiceList, ServiceView};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ServicesQuery {
@@ -16,11 +18,15 @@ pub struct ServicesQuery {
 }
 
 /// Lists services with names in the language asked for by `Accept-Language` (fr, ar, en).
+/// The answer carries an `ETag` (a hash of the body); send it back as `If-None-Match` to
+/// get a bodiless 304 while nothing changed (the mobile SDK caches the list this way).
 #[utoipa::path(
     get, path = "/api/v1/services", tag = "services",
-    params(ServicesQuery, ("Accept-Language" = Option<String>, Header, description = "fr, ar or en")),
+    params(ServicesQuery, ("Accept-Language" = Option<String>, Header, description = "fr, ar or en"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
     responses(
         (status = 200, description = "Services", body = ServiceList),
+        (status = 304, description = "Not modified: the cached copy with this ETag is current"),
         (status = 404, description = "Unknown jurisdiction", body = balagh_wire::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -28,7 +34,8 @@ pub async fn list_services(
     State(state): State<AppState>,
     AcceptLanguage(accept): AcceptLanguage,
     ApiQuery(query): ApiQuery<ServicesQuery>,
-) -> ApiResult<Json<ServiceList>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let catalog = state.catalog();
     let jurisdiction = catalog
         .jurisdiction_or_default(query.jurisdiction_id.as_deref().filter(|s| !s.is_empty()))
@@ -38,7 +45,7 @@ pub async fn list_services(
         &jurisdiction.languages,
         jurisdiction.default_language,
     );
-    Ok(Json(ServiceList {
+    let list = ServiceList {
         jurisdiction_id: jurisdiction.id.to_string(),
         language: language.code().to_owned(),
         services: catalog
@@ -46,7 +53,40 @@ pub async fn list_services(
             .iter()
             .map(|s| service_view(s, language))
             .collect(),
-    }))
+    };
+    let body = serde_json::to_vec(&list)
+        .map_err(|e| ApiError::Internal(format!("services do not serialize: {e}")))?;
+    let digest = Sha256::digest(&body);
+    let tag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = HeaderValue::from_str(&format!("\"{tag}\""))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let matched = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .any(|v| v == "*" || v.as_bytes() == etag.as_bytes());
+    let vary = HeaderValue::from_static("accept-language");
+    if matched {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::VARY, vary)],
+        )
+            .into_response());
+    }
+    Ok((
+        [
+            (header::ETAG, etag),
+            (header::VARY, vary),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 pub fn service_view(service: &Service, language: Language) -> ServiceView {

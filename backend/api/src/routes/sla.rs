@@ -5,12 +5,12 @@
 use crate::auth::principal::{
     AnyOperator, AnyStaff, Operator, OperatorManager, SignedIn, Staff, StaffAdmin, StaffWriter,
 };
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::sla::{self as clocks, jiff};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::event::Actor;
@@ -438,7 +438,7 @@ fn dispute_state(raw: Option<&str>) -> ApiResult<Option<DisputeState>> {
 pub async fn operator_disputes(
     State(state): State<AppState>,
     Operator(caller, _): Operator<AnyOperator>,
-    Query(params): Query<DisputeParams>,
+    ApiQuery(params): ApiQuery<DisputeParams>,
 ) -> ApiResult<Json<Vec<DisputeView>>> {
     let filter = dispute_state(params.state.as_deref())?;
     let list = state
@@ -456,7 +456,7 @@ pub async fn operator_disputes(
 pub async fn staff_disputes(
     State(state): State<AppState>,
     Staff(staff, _): Staff<AnyStaff>,
-    Query(params): Query<DisputeParams>,
+    ApiQuery(params): ApiQuery<DisputeParams>,
 ) -> ApiResult<Json<Vec<DisputeView>>> {
     let filter = dispute_state(params.state.as_deref())?;
     let list = state
@@ -557,7 +557,7 @@ pub struct StatementParams {
 pub async fn staff_statement(
     State(state): State<AppState>,
     Staff(staff, _): Staff<AnyStaff>,
-    Query(params): Query<StatementParams>,
+    ApiQuery(params): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
     let catalog = state.catalog();
     let scope = match (params.contract, params.operator) {
@@ -591,7 +591,7 @@ pub async fn staff_statement(
 pub async fn operator_statement(
     State(state): State<AppState>,
     Operator(caller, _): Operator<AnyOperator>,
-    Query(params): Query<StatementParams>,
+    ApiQuery(params): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
     let scope = match params.contract {
         Some(contract) => {

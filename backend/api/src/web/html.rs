@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use balagh_domain::Language;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(text: &str) -> String {
@@ -19,7 +20,6 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// A whole page (French, the commune's working language).
 /// The logged-in user shown in the header, and the session's CSRF token for its logout form.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer<'a> {
@@ -27,6 +27,7 @@ pub struct Viewer<'a> {
     pub csrf_token: &'a str,
 }
 
+/// A whole operator page (French, the commune's working language).
 pub fn page(status: StatusCode, title: &str, user: Option<Viewer<'_>>, body: &str) -> Response {
     let header = match user {
         Some(viewer) => format!(
@@ -36,25 +37,81 @@ pub fn page(status: StatusCode, title: &str, user: Option<Viewer<'_>>, body: &st
         ),
         None => r#"<header><span class="brand">Balagh</span></header>"#.to_owned(),
     };
+    frame(
+        status,
+        &Frame {
+            language: Language::Fr,
+            title,
+            header: &header,
+            body,
+            stylesheets: &["/operator/static/app.css"],
+            scripts: &[],
+            skip_link: None,
+        },
+    )
+}
+
+/// What a page is made of: its language (and so its direction), header, body, and the
+/// stylesheets and scripts it loads (all from this server: no inline script or style).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub language: Language,
+    pub title: &'a str,
+    /// Trusted HTML.
+    pub header: &'a str,
+    /// Trusted HTML, inside `<main id="main">`.
+    pub body: &'a str,
+    pub stylesheets: &'a [&'a str],
+    /// Loaded with `defer`, in order.
+    pub scripts: &'a [&'a str],
+    /// Text of a "skip to content" link, first in the page.
+    pub skip_link: Option<&'a str>,
+}
+
+/// Right-to-left languages.
+pub fn direction(language: Language) -> &'static str {
+    match language {
+        Language::Ar => "rtl",
+        Language::Fr | Language::En => "ltr",
+    }
+}
+
+pub fn frame(status: StatusCode, f: &Frame<'_>) -> Response {
+    let mut head = String::new();
+    for href in f.stylesheets {
+        head.push_str(&format!(r#"<link rel="stylesheet" href="{}">"#, esc(href)));
+        head.push('\n');
+    }
+    for src in f.scripts {
+        head.push_str(&format!(r#"<script defer src="{}"></script>"#, esc(src)));
+        head.push('\n');
+    }
+    let skip = f
+        .skip_link
+        .map(|text| format!(r##"<a class="skip" href="#main">{}</a>"##, esc(text)))
+        .unwrap_or_default();
     let html = format!(
         r#"<!doctype html>
-<html lang="fr" dir="ltr">
+<html lang="{lang}" dir="{dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Balagh</title>
-<link rel="stylesheet" href="/operator/static/app.css">
-<link rel="icon" href="data:,">
+{head}<link rel="icon" href="data:,">
 </head>
 <body>
-{header}
-<main>
+{skip}{header}
+<main id="main" tabindex="-1">
 {body}
 </main>
 </body>
 </html>
 "#,
-        title = esc(title),
+        lang = f.language.code(),
+        dir = direction(f.language),
+        title = esc(f.title),
+        header = f.header,
+        body = f.body,
     );
     (status, Html(html)).into_response()
 }

@@ -1,9 +1,19 @@
-//! Server-rendered pages for operator agents: log in, the queue sorted by due time, a ticket
-//! with its map position and history, acknowledge and resolve. No JavaScript; forms carry
-//! the session's CSRF token; works on a modest laptop and a tablet.
+//! Server-rendered pages.
+//!
+//! - Operator agents (`/operator/…`): log in, the queue sorted by due time, a ticket with
+//!   its map position and history, acknowledge and resolve. No JavaScript; forms carry the
+//!   session's CSRF token; works on a modest laptop and a tablet.
+//! - The public transparency page (`/transparency`) and the staff dashboard
+//!   (`/staff/dashboard`): French, Arabic (right to left) and English; charts and maps drawn
+//!   by one script of ours and vendored uPlot and Leaflet, all served from `/assets` (no
+//!   CDN, no inline script: `script-src 'self'`).
 
+mod assets;
+mod dashboard;
 mod html;
+mod i18n;
 mod operator;
+mod public;
 mod session;
 
 use crate::state::AppState;
@@ -14,25 +24,62 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 const STYLESHEET: &str = include_str!("app.css");
 
-pub fn routes() -> Router<AppState> {
+/// Operator pages load nothing from elsewhere and run no script.
+const OPERATOR_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Public and staff pages run our own scripts only (no inline script, no eval).
+const PAGES_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn operator_routes() -> Router<AppState> {
     Router::new()
         .route("/operator", get(operator::home))
-        .route("/operator/login", get(operator::login_page).post(operator::login))
+        .route(
+            "/operator/login",
+            get(operator::login_page).post(operator::login),
+        )
         .route("/operator/logout", post(operator::logout))
         .route("/operator/queue", get(operator::queue))
         .route("/operator/tickets/{id}", get(operator::ticket))
-        .route("/operator/tickets/{id}/{action}", post(operator::ticket_action))
+        .route(
+            "/operator/tickets/{id}/{action}",
+            post(operator::ticket_action),
+        )
         .route(
             "/operator/static/app.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    STYLESHEET,
+                )
+            }),
         )
         // Pages load nothing from elsewhere and run no script; they may not be framed.
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
+            HeaderValue::from_static(OPERATOR_CSP),
         ))
+}
+
+fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/transparency", get(public::transparency))
+        .route("/transparency/monthly.csv", get(public::monthly_csv))
+        .route("/staff", get(dashboard::home))
+        .route(
+            "/staff/login",
+            get(dashboard::login_form).post(dashboard::login),
+        )
+        .route("/staff/logout", post(dashboard::logout))
+        .route("/staff/dashboard", get(dashboard::dashboard))
+        .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGES_CSP),
+        ))
+}
+
+pub fn routes() -> Router<AppState> {
+    let pages = operator_routes()
+        .merge(page_routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -44,5 +91,13 @@ pub fn routes() -> Router<AppState> {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ))
+        ));
+    // Static files: cached for a year (their URLs carry a content hash).
+    let static_files = Router::new()
+        .route("/assets/{name}", get(assets::serve))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ));
+    pages.merge(static_files)
 }

@@ -1,0 +1,969 @@
+//! Public statistics (`/api/v1/stats/…`, no login), open data (`/api/v1/open-data/…`: the
+//! DCAT-AP catalogue, the data dictionary, CSV / JSON / GeoJSON files) and the staff
+//! dashboard's data. Everything public is lagged, suppressed and coarsened by the domain
+//! (see [`crate::stats`]).
+
+use crate::auth::principal::{AnyStaff, Staff};
+use crate::extract::ApiQuery;
+use crate::problem::{ApiError, problem_response};
+use crate::state::AppState;
+use crate::stats::{
+    self as st, Context, Period, PeriodKind, PublishError, SuppressedTable, csv_line,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use balagh_domain::stats::{Entry, RECORD_COLUMNS};
+use balagh_domain::{FieldError, OperatorId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Date;
+
+/// Which periods and which jurisdiction.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// Jurisdiction id (default: the first one served here).
+    pub jurisdiction: Option<String>,
+    /// `week` (ISO, Monday–Sunday) or `month` [default: month].
+    #[param(value_type = Option<String>)]
+    pub period: Option<PeriodKind>,
+    /// First local date (`YYYY-MM-DD`): periods overlapping `[from, to]`
+    /// [default: the last complete publishable period].
+    pub from: Option<String>,
+    /// Last local date [default: the last publishable day].
+    pub to: Option<String>,
+    /// One service code (maps).
+    pub service: Option<String>,
+}
+
+fn publish_error(e: PublishError) -> Response {
+    match e {
+        PublishError::Store(e) => ApiError::from(e).into_response(),
+        PublishError::Invalid(e) => ApiError::InvalidParameter(e).into_response(),
+        PublishError::BudgetExhausted(detail) => problem_response(&balagh_wire::Problem {
+            kind: "urn:balagh:problem:privacy-budget-exhausted".into(),
+            title: "The privacy budget of this period is spent: nothing more can be released"
+                .into(),
+            status: 409,
+            detail: Some(detail),
+            errors: vec![],
+        }),
+        PublishError::NotInPrivacyMode => problem_response(&balagh_wire::Problem {
+            kind: "urn:balagh:problem:not-published-with-differential-privacy".into(),
+            title: "Not published while differential privacy is on (only noisy counts are)".into(),
+            status: 409,
+            detail: None,
+            errors: vec![],
+        }),
+    }
+}
+
+/// A result whose error is the ready response (built once per failed request, so its size
+/// does not matter).
+#[allow(clippy::result_large_err)]
+type Published<T> = Result<T, Response>;
+
+#[allow(clippy::result_large_err)]
+fn context(state: &AppState, p: &StatsParams) -> Published<Context> {
+    Context::new(state, p.jurisdiction.as_deref()).ok_or_else(|| ApiError::NotFound.into_response())
+}
+
+#[allow(clippy::result_large_err)]
+fn selected_periods(ctx: &Context, p: &StatsParams) -> Published<Vec<Period>> {
+    let date = |field: &str, raw: &Option<String>| -> Result<Option<Date>, FieldError> {
+        raw.as_deref().map(|r| st::parse_date(field, r)).transpose()
+    };
+    let run = || -> Result<Vec<Period>, FieldError> {
+        st::periods(
+            p.period.unwrap_or(PeriodKind::Month),
+            date("from", &p.from)?,
+            date("to", &p.to)?,
+            ctx.last_publishable_day(),
+        )
+    };
+    run().map_err(|e| ApiError::InvalidParameter(e).into_response())
+}
+
+fn header_of(ctx: &Context, periods: &[Period]) -> Value {
+    json!({
+        "jurisdiction": ctx.jurisdiction.id.as_str(),
+        "last_publishable_day": ctx.last_publishable_day().to_string(),
+        "k": ctx.policy.k_default(),
+        "k_sensitive": ctx.policy.k_sensitive(),
+        "lag_hours": ctx.policy.lag().whole_hours(),
+        "differential_privacy": ctx.policy.differential_privacy().map(|dp| json!({
+            "epsilon_per_release": dp.epsilon_per_release.to_string(),
+            "contribution_cap": dp.contribution_cap,
+        })),
+        "from": periods.first().map(|p| p.first.to_string()),
+        "to": periods.last().map(|p| p.last.to_string()),
+    })
+}
+
+/// Per period: new and resolved reports by district × service (small counts suppressed,
+/// with complementary suppression; `null` = suppressed), and per service the median and
+/// p90 time to resolve (bucket upper bounds in minutes), the share resolved within SLA and
+/// satisfaction, each withheld under k.
+#[utoipa::path(get, path = "/api/v1/stats/summary", tag = "statistics",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "Summary", body = Object),
+        (status = 409, description = "Privacy budget exhausted", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn summary(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let ctx = context(&state, &p)?;
+        let periods = selected_periods(&ctx, &p)?;
+        let mut out = header_of(&ctx, &periods);
+        let mut list = Vec::new();
+        for period in &periods {
+            let (summary, _) = st::period_summary(&state, &ctx, period)
+                .await
+                .map_err(publish_error)?;
+            list.push(summary);
+        }
+        out["periods"] = Value::Array(list);
+        Ok::<_, Response>(Json(out).into_response())
+    };
+    cached(&state, &uri, run).await
+}
+
+async fn range_rows(
+    state: &AppState,
+    ctx: &Context,
+    periods: &[Period],
+) -> Published<Vec<balagh_store::stats::StatsRow>> {
+    match (periods.first(), periods.last()) {
+        (Some(first), Some(last)) => st::period_rows(state, ctx, first.first, last.last)
+            .await
+            .map_err(|e| ApiError::from(e).into_response()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Public answers computed in the last `stats.rollup_interval` (per server, URI and
+/// last publishable day). Published figures cover days that ended at least the publication
+/// lag ago, so an answer a roll-up interval old is as current as the roll-ups themselves.
+#[derive(Default)]
+struct AnswerCache {
+    entries: std::collections::HashMap<String, Answer>,
+}
+
+/// When it was computed, its content headers, its body.
+type Answer = (
+    std::time::Instant,
+    Vec<(header::HeaderName, header::HeaderValue)>,
+    bytes::Bytes,
+);
+
+const ANSWER_CACHE_MAX: usize = 2_000;
+/// Largest answer kept (record-level files can be large).
+const ANSWER_CACHE_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+fn answer_cache() -> &'static std::sync::Mutex<AnswerCache> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<AnswerCache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+async fn cached(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    compute: impl std::future::Future<Output = Published<Response>>,
+) -> Response {
+    let ttl = state.settings().stats.rollup_interval;
+    // One server's answers (tests run several in one process), for today's publishable days.
+    let day = Context::new(state, None)
+        .map(|c| c.last_publishable_day().to_string())
+        .unwrap_or_default();
+    let key = format!(
+        "{:p}|{day}|{uri}",
+        state.store() as *const dyn balagh_store::Store as *const ()
+    );
+    let now = std::time::Instant::now();
+    if let Some((at, headers, body)) = answer_cache().lock().expect("cache").entries.get(&key)
+        && now.duration_since(*at) < ttl
+    {
+        let mut response = body.clone().into_response();
+        for (name, value) in headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        return response;
+    }
+    let response = compute.await.unwrap_or_else(|e| e);
+    if !response.status().is_success() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::Internal("answer body".into()).into_response();
+    };
+    if bytes.len() <= ANSWER_CACHE_MAX_BYTES {
+        let headers = [header::CONTENT_TYPE, header::CONTENT_DISPOSITION]
+            .into_iter()
+            .filter_map(|h| parts.headers.get(&h).map(|v| (h, v.clone())))
+            .collect();
+        let mut cache = answer_cache().lock().expect("cache");
+        if cache.entries.len() >= ANSWER_CACHE_MAX {
+            cache
+                .entries
+                .retain(|_, (at, ..)| now.duration_since(*at) < ttl);
+            if cache.entries.len() >= ANSWER_CACHE_MAX {
+                cache.entries.clear();
+            }
+        }
+        cache.entries.insert(key, (now, headers, bytes.clone()));
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+#[allow(clippy::result_large_err)]
+fn no_privacy_mode(ctx: &Context) -> Published<()> {
+    if ctx.policy.differential_privacy().is_some() {
+        return Err(publish_error(PublishError::NotInPrivacyMode));
+    }
+    Ok(())
+}
+
+/// Per service over the selected periods taken together: the new and resolved tables and
+/// the per-service figures of the summary.
+#[utoipa::path(get, path = "/api/v1/stats/services", tag = "statistics",
+    params(StatsParams),
+    responses((status = 200, description = "Per service", body = Object)))]
+pub async fn services(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let ctx = context(&state, &p)?;
+        no_privacy_mode(&ctx)?;
+        let periods = selected_periods(&ctx, &p)?;
+        let rows = range_rows(&state, &ctx, &periods).await?;
+        let grouped = st::by_district_service(&rows);
+        let count = |f: fn(&balagh_domain::stats::RollupValue) -> u64| {
+            grouped.iter().map(|(k, v)| (k.clone(), f(v))).collect()
+        };
+        let mut out = header_of(&ctx, &periods);
+        out["new"] = SuppressedTable::build(&ctx, "new", &count(|v| v.new)).to_json();
+        out["resolved"] =
+            SuppressedTable::build(&ctx, "resolved", &count(|v| v.resolved)).to_json();
+        out["services"] = Value::Array(st::service_figures(&ctx, &grouped));
+        Ok::<_, Response>(Json(out).into_response())
+    };
+    cached(&state, &uri, run).await
+}
+
+/// Per operator over the selected periods: resolved reports by service (suppressed), share
+/// resolved within SLA, median and p90 time to resolve.
+#[utoipa::path(get, path = "/api/v1/stats/operators", tag = "statistics",
+    params(StatsParams),
+    responses((status = 200, description = "Per operator", body = Object)))]
+pub async fn operators(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let ctx = context(&state, &p)?;
+        no_privacy_mode(&ctx)?;
+        let periods = selected_periods(&ctx, &p)?;
+        let rows = range_rows(&state, &ctx, &periods).await?;
+        let mut out = header_of(&ctx, &periods);
+        let figures = st::operator_figures(&ctx, &rows);
+        out["operators"] = figures["operators"].clone();
+        out["grand_total"] = figures["grand_total"].clone();
+        Ok::<_, Response>(Json(out).into_response())
+    };
+    cached(&state, &uri, run).await
+}
+
+async fn cells_geojson(
+    state: &AppState,
+    ctx: &Context,
+    periods: &[Period],
+    service: Option<&str>,
+) -> Published<Value> {
+    let mut features = Vec::new();
+    for period in periods {
+        let (_, table) = st::period_summary(state, ctx, period)
+            .await
+            .map_err(publish_error)?;
+        let (rows, _) = st::period_maps(state, ctx, period, &table, service)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        features.extend(st::map_features(period, &rows));
+    }
+    Ok(json!({
+        "type": "FeatureCollection",
+        "features": features,
+    }))
+}
+
+/// New reports per H3 cell (resolution 8) and service, as GeoJSON: cells under k are folded
+/// into their resolution-7 parent ("rest of"), then their district (geometry `null`), else
+/// withheld.
+#[utoipa::path(get, path = "/api/v1/stats/cells", tag = "statistics",
+    params(StatsParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = Object, content_type = "application/geo+json")))]
+pub async fn cells(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let ctx = context(&state, &p)?;
+        no_privacy_mode(&ctx)?;
+        let periods = selected_periods(&ctx, &p)?;
+        let mut body = cells_geojson(&state, &ctx, &periods, p.service.as_deref()).await?;
+        body["metadata"] = header_of(&ctx, &periods);
+        Ok::<_, Response>(geojson_response(&body))
+    };
+    cached(&state, &uri, run).await
+}
+
+fn geojson_response(body: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        serde_json::to_vec(body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Engagement-3 indicators over the selected periods: services digitalised, channels in
+/// use, reports by channel, median resolution time by service, share within SLA by
+/// operator, satisfaction, comments and suggestions received.
+#[utoipa::path(get, path = "/api/v1/stats/indicators", tag = "statistics",
+    params(StatsParams),
+    responses((status = 200, description = "Indicators", body = Object)))]
+pub async fn indicators(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let ctx = context(&state, &p)?;
+        no_privacy_mode(&ctx)?;
+        let periods = selected_periods(&ctx, &p)?;
+        let rows = range_rows(&state, &ctx, &periods).await?;
+        let feedback = match (periods.first(), periods.last()) {
+            (Some(f), Some(l)) => st::feedback(&state, &ctx, f.first, l.last)
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?,
+            _ => Default::default(),
+        };
+        let mut out = header_of(&ctx, &periods);
+        out["indicators"] = st::indicators(&ctx, &rows, feedback);
+        Ok::<_, Response>(Json(out).into_response())
+    };
+    cached(&state, &uri, run).await
+}
+
+// --- open data -----------------------------------------------------------------------
+
+/// The open datasets: name, title, description, formats.
+pub const DATASETS: [(&str, &str, &str, &[&str]); 4] = [
+    (
+        "counts",
+        "Reports by district and service",
+        "New and resolved reports per period, district (contract zone) and service. Counts under k are suppressed (empty), with complementary suppression.",
+        &["csv", "json"],
+    ),
+    (
+        "cells",
+        "Reports by H3 cell",
+        "New reports per period, service and H3 cell (resolution 8, else the rest of its resolution-7 parent, else the rest of its district).",
+        &["geojson", "csv", "json"],
+    ),
+    (
+        "operators",
+        "Resolution by operator",
+        "Resolved reports per period and operator, share resolved within the SLA targets, median and p90 time to resolve.",
+        &["csv", "json"],
+    ),
+    (
+        "reports",
+        "Reports (one row per report)",
+        "Public reference, service, district, map area, local date, status, minutes to acknowledge and to resolve, operator. No description, photo, coordinate or reporter data.",
+        &["csv", "json"],
+    ),
+];
+
+/// Columns of each file: (dataset, column, type, description).
+pub const DICTIONARY: &[(&str, &str, &str, &str)] = &[
+    (
+        "counts",
+        "period",
+        "string",
+        "ISO week (2026-W14) or month (2026-04), local time of the commune",
+    ),
+    (
+        "counts",
+        "district",
+        "string",
+        "Contract zone (slug); outside-zones: no zone covers the report",
+    ),
+    (
+        "counts",
+        "service",
+        "string",
+        "Service code (Open311 service_code)",
+    ),
+    (
+        "counts",
+        "new",
+        "integer",
+        "Reports made in the period; empty when suppressed (fewer than k, or to protect such a count)",
+    ),
+    (
+        "counts",
+        "resolved",
+        "integer",
+        "Reports whose last resolution fell in the period; empty when suppressed",
+    ),
+    ("cells", "period", "string", "ISO week or month"),
+    ("cells", "service", "string", "Service code"),
+    (
+        "cells",
+        "area_level",
+        "string",
+        "h3_res8 (the cell), h3_res7 (the rest of the parent cell) or district (the rest of the district)",
+    ),
+    (
+        "cells",
+        "h3_cell",
+        "string",
+        "H3 cell index (hexadecimal), empty for district rows",
+    ),
+    ("cells", "district", "string", "District of a district row"),
+    (
+        "cells",
+        "new",
+        "integer",
+        "Reports made in the period in that area (at least k)",
+    ),
+    ("operators", "period", "string", "ISO week or month"),
+    (
+        "operators",
+        "operator",
+        "string",
+        "Operator slug; unrouted: no operator",
+    ),
+    (
+        "operators",
+        "resolved",
+        "integer",
+        "Reports resolved in the period; empty when suppressed",
+    ),
+    (
+        "operators",
+        "within_sla",
+        "number",
+        "Share of resolved reports that met every SLA target (0-1); empty under k",
+    ),
+    (
+        "operators",
+        "median_minutes_to_resolve",
+        "integer",
+        "Upper bound of the median's histogram bucket, in minutes; empty under k",
+    ),
+    (
+        "operators",
+        "p90_minutes_to_resolve",
+        "integer",
+        "Upper bound of the 90th percentile's bucket, in minutes; empty under k",
+    ),
+    (
+        "reports",
+        "reference",
+        "string",
+        "Public reference of the report (e.g. TET-7KQ2M9XD)",
+    ),
+    ("reports", "service", "string", "Service code"),
+    ("reports", "district", "string", "Contract zone (slug)"),
+    (
+        "reports",
+        "h3_cell",
+        "string",
+        "H3 cell of the published area (resolution 8 or 7), empty when withheld or a district",
+    ),
+    (
+        "reports",
+        "area_level",
+        "string",
+        "h3_res8, h3_res7 or district; empty when withheld",
+    ),
+    (
+        "reports",
+        "date",
+        "date",
+        "Local date the report was made (no time of day)",
+    ),
+    (
+        "reports",
+        "status",
+        "string",
+        "Current status (new, acknowledged, in_progress, paused, resolved, closed, rejected, duplicate, reopened, unrouted)",
+    ),
+    (
+        "reports",
+        "minutes_to_acknowledge",
+        "integer",
+        "Minutes from the report to the operator's first reaction",
+    ),
+    (
+        "reports",
+        "minutes_to_resolve",
+        "integer",
+        "Minutes from the report to its last resolution, while resolved or closed",
+    ),
+    ("reports", "operator", "string", "Operator slug"),
+];
+
+/// The data dictionary.
+#[utoipa::path(get, path = "/api/v1/open-data/dictionary.json", tag = "open-data",
+    responses((status = 200, description = "Columns of every file", body = Object)))]
+pub async fn dictionary_json() -> Json<Value> {
+    let datasets: Vec<Value> = DATASETS
+        .iter()
+        .map(|(name, title, description, formats)| {
+            let columns: Vec<Value> = DICTIONARY
+                .iter()
+                .filter(|(d, ..)| d == name)
+                .map(|(_, c, t, desc)| json!({"name": c, "type": t, "description": desc}))
+                .collect();
+            json!({"dataset": name, "title": title, "description": description, "formats": formats, "columns": columns})
+        })
+        .collect();
+    Json(json!({"datasets": datasets}))
+}
+
+/// The data dictionary as CSV (dataset, column, type, description).
+#[utoipa::path(get, path = "/api/v1/open-data/dictionary.csv", tag = "open-data",
+    responses((status = 200, description = "CSV", body = String, content_type = "text/csv")))]
+pub async fn dictionary_csv() -> Response {
+    let mut body = csv_line(&[
+        "dataset".into(),
+        "column".into(),
+        "type".into(),
+        "description".into(),
+    ]);
+    for (d, c, t, desc) in DICTIONARY {
+        body.push_str(&csv_line(&[
+            d.to_string(),
+            c.to_string(),
+            t.to_string(),
+            desc.to_string(),
+        ]));
+    }
+    csv_response(body, "dictionary.csv")
+}
+
+fn csv_response(body: String, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Where the server is reached, for the catalogue's URLs.
+fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The DCAT-AP catalogue (JSON-LD): one `dcat:Dataset` per dataset with its licence,
+/// spatial and temporal coverage and resolution, update frequency, and a distribution per
+/// format and period kind.
+#[utoipa::path(get, path = "/api/v1/open-data/catalog.jsonld", tag = "open-data",
+    params(("jurisdiction" = Option<String>, Query, description = "Jurisdiction id")),
+    responses((status = 200, description = "DCAT-AP catalogue", body = Object, content_type = "application/ld+json")))]
+pub async fn catalog(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let Ok(ctx) = context(&state, &p) else {
+        return ApiError::NotFound.into_response();
+    };
+    let settings = &state.settings().stats;
+    let base = base_url(&headers);
+    let j = &ctx.jurisdiction;
+    let bbox = geo::BoundingRect::bounding_rect(&j.boundary);
+    let spatial = bbox.map(|b| {
+        json!({
+            "@type": "dct:Location",
+            "dcat:bbox": {
+                "@type": "gsp:wktLiteral",
+                "@value": format!(
+                    "POLYGON(({0:.3} {1:.3}, {2:.3} {1:.3}, {2:.3} {3:.3}, {0:.3} {3:.3}, {0:.3} {1:.3}))",
+                    b.min().x, b.min().y, b.max().x, b.max().y
+                ),
+            },
+            "skos:prefLabel": j.name,
+        })
+    });
+    let publisher = settings.publisher.clone().unwrap_or_else(|| j.name.clone());
+    let licence = json!({"@id": settings.licence_url, "dct:identifier": settings.licence});
+    let last = ctx.last_publishable_day();
+    let datasets: Vec<Value> = DATASETS
+        .iter()
+        .filter(|(name, ..)| ctx.policy.differential_privacy().is_none() || *name == "counts")
+        .map(|(name, title, description, formats)| {
+            let mut distributions = Vec::new();
+            for period in ["week", "month"] {
+                for format in *formats {
+                    let media = match *format {
+                        "csv" => "text/csv",
+                        "geojson" => "application/geo+json",
+                        _ => "application/json",
+                    };
+                    let url = format!(
+                        "{base}/api/v1/open-data/{name}.{format}?jurisdiction={}&period={period}",
+                        j.id.as_str()
+                    );
+                    distributions.push(json!({
+                        "@type": "dcat:Distribution",
+                        "dct:title": format!("{title} ({period}ly, {})", format.to_uppercase()),
+                        "dcat:accessURL": {"@id": url},
+                        "dcat:downloadURL": {"@id": url},
+                        "dcat:mediaType": format!("https://www.iana.org/assignments/media-types/{media}"),
+                        "dct:format": format.to_uppercase(),
+                        "dct:license": licence,
+                        "dcat:temporalResolution": {"@value": if period == "week" { "P7D" } else { "P1M" }, "@type": "xsd:duration"},
+                    }));
+                }
+            }
+            let spatial_resolution = match *name {
+                "cells" | "reports" => json!(461.4), // H3 resolution 8: average edge, metres
+                _ => Value::Null,
+            };
+            json!({
+                "@id": format!("{base}/api/v1/open-data/catalog.jsonld#{name}"),
+                "@type": "dcat:Dataset",
+                "dct:identifier": format!("{}-{name}", j.id.as_str()),
+                "dct:title": title,
+                "dct:description": description,
+                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
+                "dct:license": licence,
+                "dct:accessRights": {"@id": "http://publications.europa.eu/resource/authority/access-right/PUBLIC"},
+                "dct:spatial": spatial,
+                "dct:temporal": {
+                    "@type": "dct:PeriodOfTime",
+                    "dcat:endDate": {"@value": last.to_string(), "@type": "xsd:date"},
+                },
+                "dcat:spatialResolutionInMeters": spatial_resolution,
+                "dcat:temporalResolution": {"@value": if *name == "reports" { "P1D" } else { "P7D" }, "@type": "xsd:duration"},
+                "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/DAILY"},
+                "dcat:keyword": ["service requests", "waste", "street lighting", "urban transport", "SLA"],
+                "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
+                "dct:conformsTo": {"@id": format!("{base}/api/v1/open-data/dictionary.json")},
+                "rdfs:comment": format!(
+                    "Anonymised: counts under {} ({} for sensitive services) suppressed with complementary suppression; published {} hours after the end of each day; no free text, photo, coordinate or reporter data.",
+                    ctx.policy.k_default(), ctx.policy.k_sensitive(), ctx.policy.lag().whole_hours()
+                ),
+                "dcat:distribution": distributions,
+            })
+        })
+        .collect();
+    let body = json!({
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "gsp": "http://www.opengis.net/ont/geosparql#",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": format!("{base}/api/v1/open-data/catalog.jsonld"),
+        "@type": "dcat:Catalog",
+        "dct:title": format!("{} — service reports (Balagh)", j.name),
+        "dct:description": "Anonymised statistics of residents' reports about waste collection, street lighting and urban transport, and of the operators' resolution times against their contracts.",
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
+        "dct:license": licence,
+        "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/FRA"},
+        "foaf:homepage": {"@id": format!("{base}/api/docs")},
+        "dcat:dataset": datasets,
+    });
+    (
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// An open-data file: `counts`, `cells`, `operators` or `reports`, as `.csv`, `.json` or
+/// (`cells`) `.geojson`, for `period=week|month` (and `from`, `to` as elsewhere).
+#[utoipa::path(get, path = "/api/v1/open-data/{file}", tag = "open-data",
+    params(("file" = String, Path, description = "counts.csv, counts.json, cells.geojson, cells.csv, cells.json, operators.csv, operators.json, reports.csv, reports.json"), StatsParams),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/csv"),
+            (Object = "application/json"),
+            (Object = "application/geo+json"),
+        )),
+        (status = 404, description = "No such file", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Privacy budget exhausted, or not published in differential-privacy mode", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn open_data_file(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Path(file): Path<String>,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Response {
+    let run = async {
+        let (name, format) = file
+            .rsplit_once('.')
+            .filter(|(n, f)| {
+                DATASETS
+                    .iter()
+                    .any(|(d, _, _, fs)| d == n && fs.contains(f))
+            })
+            .ok_or_else(|| ApiError::NotFound.into_response())?;
+        let ctx = context(&state, &p)?;
+        if name != "counts" {
+            no_privacy_mode(&ctx)?;
+        }
+        let periods = selected_periods(&ctx, &p)?;
+        let filename = format!(
+            "{}-{name}-{}.{format}",
+            ctx.jurisdiction.id.as_str(),
+            p.period.map_or("month", |k| if k == PeriodKind::Week {
+                "week"
+            } else {
+                "month"
+            })
+        );
+        match (name, format) {
+            ("cells", "geojson") => {
+                let mut body = cells_geojson(&state, &ctx, &periods, p.service.as_deref()).await?;
+                body["metadata"] = header_of(&ctx, &periods);
+                Ok(geojson_response(&body))
+            }
+            _ => {
+                let (columns, rows) = dataset_rows(&state, &ctx, name, &periods).await?;
+                if format == "csv" {
+                    let mut body = csv_line(&columns);
+                    for row in rows {
+                        body.push_str(&csv_line(
+                            &row.iter()
+                                .map(|v| match v {
+                                    Value::Null => String::new(),
+                                    Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                })
+                                .collect::<Vec<_>>(),
+                        ));
+                    }
+                    Ok(csv_response(body, &filename))
+                } else {
+                    let records: Vec<Value> = rows
+                        .into_iter()
+                        .map(|row| Value::Object(columns.iter().cloned().zip(row).collect()))
+                        .collect();
+                    let mut out = header_of(&ctx, &periods);
+                    out["dataset"] = json!(name);
+                    out["columns"] = json!(columns);
+                    out["records"] = Value::Array(records);
+                    Ok(Json(out).into_response())
+                }
+            }
+        }
+    };
+    cached(&state, &uri, run).await
+}
+
+/// Columns and rows of a tabular dataset over periods.
+async fn dataset_rows(
+    state: &AppState,
+    ctx: &Context,
+    name: &str,
+    periods: &[Period],
+) -> Published<(Vec<String>, Vec<Vec<Value>>)> {
+    let columns: Vec<String> = match name {
+        "reports" => std::iter::once("period")
+            .chain(RECORD_COLUMNS)
+            .map(str::to_owned)
+            .collect(),
+        _ => DICTIONARY
+            .iter()
+            .filter(|(d, ..)| *d == name)
+            .map(|(_, c, ..)| (*c).to_owned())
+            .collect(),
+    };
+    let mut rows = Vec::new();
+    let store_error = |e: balagh_store::StoreError| ApiError::from(e).into_response();
+    for period in periods {
+        let label = json!(period.label());
+        match name {
+            "counts" => {
+                let (summary, new) = st::period_summary(state, ctx, period)
+                    .await
+                    .map_err(publish_error)?;
+                let resolved = &summary["resolved"]["rows"];
+                for (r, district) in new.districts.iter().enumerate() {
+                    for (c, service) in new.services.iter().enumerate() {
+                        let resolved = resolved
+                            .get(r)
+                            .map(|row| row["services"][service].clone())
+                            .unwrap_or(Value::Null);
+                        rows.push(vec![
+                            label.clone(),
+                            json!(district),
+                            json!(service),
+                            json!(new.published.get(Entry::Cell { row: r, column: c })),
+                            resolved,
+                        ]);
+                    }
+                }
+            }
+            "cells" => {
+                let (_, table) = st::period_summary(state, ctx, period)
+                    .await
+                    .map_err(publish_error)?;
+                let (map, _) = st::period_maps(state, ctx, period, &table, None)
+                    .await
+                    .map_err(store_error)?;
+                for row in map {
+                    let (cell, district) = match &row.area {
+                        balagh_domain::stats::Area::District(d) => (Value::Null, json!(d.as_str())),
+                        a => (json!(a.cell().map(|c| c.to_string())), Value::Null),
+                    };
+                    rows.push(vec![
+                        label.clone(),
+                        json!(row.service),
+                        json!(row.area.level().as_str()),
+                        cell,
+                        district,
+                        json!(row.count),
+                    ]);
+                }
+            }
+            "operators" => {
+                let data = st::period_rows(state, ctx, period.first, period.last)
+                    .await
+                    .map_err(store_error)?;
+                let figures = st::operator_figures(ctx, &data);
+                for o in figures["operators"].as_array().into_iter().flatten() {
+                    rows.push(vec![
+                        label.clone(),
+                        o["operator"].clone(),
+                        o["resolved"].clone(),
+                        o["within_sla"].clone(),
+                        o["median_minutes_to_resolve"].clone(),
+                        o["p90_minutes_to_resolve"].clone(),
+                    ]);
+                }
+            }
+            _ => {
+                let records = st::period_records(state, ctx, period)
+                    .await
+                    .map_err(publish_error)?;
+                for record in records {
+                    let values = record.values();
+                    let mut row = vec![label.clone()];
+                    for (column, value) in RECORD_COLUMNS.iter().zip(values) {
+                        row.push(if value.is_empty() {
+                            Value::Null
+                        } else if column.starts_with("minutes_") {
+                            value.parse::<u64>().map(Value::from).unwrap_or(Value::Null)
+                        } else {
+                            Value::String(value)
+                        });
+                    }
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    Ok((columns, rows))
+}
+
+// --- staff ---------------------------------------------------------------------------
+
+/// Dashboard filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardParams {
+    /// First local date [default: 90 days ago].
+    pub from: Option<String>,
+    /// Last local date [default: today].
+    pub to: Option<String>,
+    pub service: Option<String>,
+    pub operator: Option<uuid::Uuid>,
+}
+
+/// The staff dashboard's data, unlagged and exact: SLA compliance by week, operator and
+/// service; p50 / p90 time to acknowledge and resolve by service; backlog ageing of open
+/// reports (0–1, 1–3, 3–7, 7–30, over 30 days); reopen rate.
+#[utoipa::path(get, path = "/api/v1/staff/stats/dashboard", tag = "statistics",
+    params(DashboardParams),
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Dashboard data", body = Object)))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Staff(staff, _): Staff<AnyStaff>,
+    ApiQuery(p): ApiQuery<DashboardParams>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Context::new(&state, Some(staff.jurisdiction.as_str())).ok_or(ApiError::NotFound)?;
+    let today = balagh_domain::stats::local_day(time::OffsetDateTime::now_utc(), &ctx.tz);
+    let to = match &p.to {
+        Some(raw) => st::parse_date("to", raw).map_err(ApiError::InvalidParameter)?,
+        None => today,
+    };
+    let from = match &p.from {
+        Some(raw) => st::parse_date("from", raw).map_err(ApiError::InvalidParameter)?,
+        None => to - time::Duration::days(90),
+    };
+    if from > to || to - from > time::Duration::days(800) {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "from",
+            "must be before to, at most 800 days earlier",
+        )));
+    }
+    Ok(Json(
+        st::dashboard(
+            &state,
+            &ctx,
+            from,
+            to,
+            p.service.as_deref(),
+            p.operator.map(OperatorId),
+        )
+        .await?,
+    ))
+}
+
+/// The differential-privacy ledger: ε spent per scope (jurisdiction × month of the data).
+#[utoipa::path(get, path = "/api/v1/staff/stats/privacy-ledger", tag = "statistics",
+    security(("api_token" = []), ("session" = [])),
+    responses((status = 200, description = "Ledger lines", body = Object)))]
+pub async fn privacy_ledger(
+    State(state): State<AppState>,
+    Staff(staff, _): Staff<AnyStaff>,
+) -> Result<Json<Value>, ApiError> {
+    let lines = state.store().epsilon_ledger(&[]).await?;
+    let prefix = format!("{}/", staff.jurisdiction.as_str());
+    let lines: Vec<_> = lines
+        .into_iter()
+        .filter(|l| l.scope.starts_with(&prefix))
+        .collect();
+    Ok(Json(json!({"lines": lines})))
+}

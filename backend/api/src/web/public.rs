@@ -1,0 +1,568 @@
+//! The public transparency page (no login): current service notices, open reports per
+//! service, monthly indicators with charts and tables, and a map of H3 cells. Every figure
+//! comes from the statistics module's published (suppressed, coarsened, lagged) tables;
+//! cells it withholds are simply not drawn.
+
+use super::assets;
+use super::html::{Frame, esc, frame};
+use super::i18n::{self, PageLanguage, Tr};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::stats::{self, Context, PeriodKind, PublishError};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use balagh_domain::Language;
+use balagh_store::Ts;
+use geo::{MultiPolygon, Polygon};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How many complete months the page shows.
+const MONTHS: usize = 12;
+
+/// The site header: brand, optional extra HTML (who is logged in), language switcher whose
+/// links keep `query` (without `lang`).
+pub(super) fn site_header(
+    language: Language,
+    home: &str,
+    path: &str,
+    query: &str,
+    extra: &str,
+) -> String {
+    let mut links = String::new();
+    for l in Language::ALL {
+        let sep = if query.is_empty() { "" } else { "&" };
+        let current = if l == language {
+            r#" aria-current="true""#
+        } else {
+            ""
+        };
+        let _ = write!(
+            links,
+            r#"<li><a href="{}?{}{sep}lang={}" lang="{}" hreflang="{}"{current}>{}</a></li>"#,
+            esc(path),
+            esc(query),
+            l.code(),
+            l.code(),
+            l.code(),
+            i18n::own_name(l)
+        );
+    }
+    format!(
+        r#"<header class="site"><a class="brand" href="{}">Balagh</a>{extra}<nav class="languages" aria-label="{}"><ul>{links}</ul></nav></header>"#,
+        esc(home),
+        esc(i18n::LANGUAGES.get(language)),
+    )
+}
+
+/// JSON for a `<script type="application/json">` block (no `</script>` can close it early).
+pub(super) fn data_block(value: &Value) -> String {
+    let text = value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    format!(r#"<script type="application/json" id="page-data">{text}</script>"#)
+}
+
+/// A geometry as GeoJSON.
+pub(super) fn multipolygon_json(shape: &MultiPolygon<f64>) -> Value {
+    let ring = |p: &Polygon<f64>| -> Vec<Value> {
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .map(|r| {
+                Value::Array(
+                    r.coords()
+                        .map(|c| json!([round6(c.x), round6(c.y)]))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    json!({"type": "MultiPolygon", "coordinates": shape.0.iter().map(ring).collect::<Vec<_>>()})
+}
+
+pub(super) fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+pub(super) fn service_name(ctx: &Context, code: &str, language: Language) -> String {
+    ctx.services
+        .iter()
+        .find(|s| s.code.as_str() == code)
+        .map(|s| s.name.get(language).to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// A count, or a dash when it is not published.
+pub(super) fn count_cell(v: Option<u64>) -> String {
+    match v {
+        Some(v) => format!(r#"<td class="num">{v}</td>"#),
+        None => r#"<td class="num" aria-label="—">–</td>"#.to_owned(),
+    }
+}
+
+/// One published month.
+#[derive(Debug, Clone)]
+pub(super) struct Month {
+    pub label: String,
+    pub new: Option<u64>,
+    pub resolved: Option<u64>,
+    /// Share within SLA over the services whose figures are published, weighted by their
+    /// published resolved counts.
+    pub within_sla: Option<f64>,
+    pub summary: Value,
+}
+
+/// The last published months (oldest first), and the `new` table of the newest (for the
+/// map, which must agree with it).
+async fn months(
+    state: &AppState,
+    ctx: &Context,
+) -> Result<(Vec<Month>, Option<(stats::Period, stats::SuppressedTable)>), ApiError> {
+    let last = ctx.last_publishable_day();
+    let from = last - time::Duration::days(31 * MONTHS as i64);
+    let periods = match stats::periods(PeriodKind::Month, Some(from), None, last) {
+        Ok(p) => p,
+        Err(_) => return Ok((Vec::new(), None)),
+    };
+    let skip = periods.len().saturating_sub(MONTHS);
+    let mut started = false;
+    let mut out = Vec::new();
+    let mut newest = None;
+    for period in periods.into_iter().skip(skip) {
+        match stats::period_summary(state, ctx, &period).await {
+            Ok((summary, table)) => {
+                let total = |measure: &str| summary[measure]["grand_total"].as_u64();
+                let mut weight = 0.0;
+                let mut sum = 0.0;
+                for s in summary["services"].as_array().into_iter().flatten() {
+                    let code = s["service"].as_str().unwrap_or_default();
+                    if let (Some(share), Some(resolved)) = (
+                        s["within_sla"].as_f64(),
+                        summary["resolved"]["service_totals"][code].as_u64(),
+                    ) {
+                        weight += resolved as f64;
+                        sum += share * resolved as f64;
+                    }
+                }
+                // Months before the first report are left out.
+                started = started || total("new") != Some(0) || total("resolved") != Some(0);
+                if !started {
+                    continue;
+                }
+                out.push(Month {
+                    label: period.label(),
+                    new: total("new"),
+                    resolved: total("resolved"),
+                    within_sla: (weight > 0.0).then(|| sum / weight),
+                    summary,
+                });
+                newest = Some((period, table));
+            }
+            Err(PublishError::Store(e)) => return Err(e.into()),
+            // Not publishable (budget spent, privacy mode): the month is left out.
+            Err(_) => {}
+        }
+    }
+    Ok((out, newest))
+}
+
+/// Open reports per service now: (service, group, count or `None` when below k).
+async fn open_counts(
+    state: &AppState,
+    ctx: &Context,
+) -> Result<Vec<(String, String, Option<u64>, u64)>, ApiError> {
+    let backlog = state
+        .store()
+        .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
+        .await?;
+    let mut per: BTreeMap<String, i64> = BTreeMap::new();
+    for b in backlog {
+        *per.entry(b.service).or_default() += b.buckets.iter().sum::<i64>();
+    }
+    Ok(ctx
+        .services
+        .iter()
+        .map(|s| {
+            let code = s.code.as_str();
+            let n = per.get(code).copied().unwrap_or(0).max(0) as u64;
+            let k = ctx.k(code);
+            (
+                code.to_owned(),
+                s.group.as_str().to_owned(),
+                (n == 0 || n >= k).then_some(n),
+                k,
+            )
+        })
+        .collect())
+}
+
+fn notices_html(ctx: &Context, language: Language, list: &[Value]) -> String {
+    if list.is_empty() {
+        return format!(
+            r#"<p id="no-notices">{}</p>"#,
+            i18n::NO_NOTICES.get(language)
+        );
+    }
+    let mut items = String::new();
+    for n in list {
+        let services: Vec<String> = n["service_codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|c| service_name(ctx, c, language))
+            .collect();
+        let until = n["until"].as_str().unwrap_or_default();
+        let _ = write!(
+            items,
+            r#"<li class="notice"><span class="kind">{}</span><h3 lang="{}">{}</h3><p lang="{}">{}</p><p class="note">{} · {} {}</p></li>"#,
+            esc(i18n::notice_kind(n["kind"].as_str().unwrap_or_default()).get(language)),
+            esc(n["language"].as_str().unwrap_or("fr")),
+            esc(n["title"].as_str().unwrap_or_default()),
+            esc(n["language"].as_str().unwrap_or("fr")),
+            esc(n["body"].as_str().unwrap_or_default()),
+            esc(&services.join(", ")),
+            esc(i18n::UNTIL.get(language)),
+            esc(until),
+        );
+    }
+    format!(r#"<ul class="notices" id="notices">{items}</ul>"#)
+}
+
+async fn current_notices(
+    state: &AppState,
+    ctx: &Context,
+    language: Language,
+) -> Result<Vec<Value>, ApiError> {
+    let now = Ts::now();
+    let notices = state
+        .store()
+        .current_notices(ctx.jurisdiction.id.as_str(), now, 50)
+        .await?;
+    Ok(notices
+        .iter()
+        .filter(|n| n.valid_from <= now && n.withdrawn_at.is_none())
+        .map(|n| {
+            let view =
+                crate::push::notice_view(n, language, ctx.jurisdiction.default_language, None);
+            json!({
+                "kind": view.kind,
+                "service_codes": view.service_codes,
+                "title": view.title,
+                "body": view.body,
+                "language": view.language,
+                "until": ctx.jurisdiction.local_time(n.valid_until.get()),
+            })
+        })
+        .collect())
+}
+
+/// The published map rows of a period as GeoJSON features. Computed in a task of its own:
+/// should it fail, the page is shown without the map's cells rather than not at all.
+async fn map_features(
+    state: &AppState,
+    period: stats::Period,
+    table: stats::SuppressedTable,
+) -> Result<Vec<Value>, ApiError> {
+    let Some(ctx) = Context::new(state, None) else {
+        return Ok(Vec::new());
+    };
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        let (rows, _) = stats::period_maps(&state, &ctx, &period, &table, None).await?;
+        Ok::<_, balagh_store::StoreError>(stats::map_features(&period, &rows))
+    });
+    match task.await {
+        Ok(features) => Ok(features?),
+        Err(e) => {
+            tracing::error!(error = %e, "the public map could not be computed");
+            Ok(Vec::new())
+        }
+    }
+}
+
+pub async fn transparency(
+    State(state): State<AppState>,
+    PageLanguage(language): PageLanguage,
+) -> Response {
+    match render(&state, language).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn h(language: Language, t: Tr) -> String {
+    esc(t.get(language))
+}
+
+async fn render(state: &AppState, language: Language) -> Result<Response, ApiError> {
+    let Some(ctx) = Context::new(state, None) else {
+        return Err(ApiError::NotFound);
+    };
+    let l = language;
+    let notices = current_notices(state, &ctx, l).await?;
+    let open = open_counts(state, &ctx).await?;
+    let (months, newest) = months(state, &ctx).await?;
+
+    // Open reports per service, grouped by domain.
+    let mut open_rows = String::new();
+    let mut group = String::new();
+    for (code, g, n, k) in &open {
+        if *g != group {
+            group = g.clone();
+            let _ = write!(
+                open_rows,
+                r#"<tr class="group"><th colspan="2" scope="rowgroup">{}</th></tr>"#,
+                esc(i18n::group_name(g).get(l))
+            );
+        }
+        let count = match n {
+            Some(n) => format!(r#"<td class="num" data-service="{}">{n}</td>"#, esc(code)),
+            None => format!(
+                r#"<td class="num" data-service="{}"><span dir="ltr">&lt; {k}</span></td>"#,
+                esc(code)
+            ),
+        };
+        let _ = write!(
+            open_rows,
+            r#"<tr><th scope="row">{}</th>{count}</tr>"#,
+            esc(&service_name(&ctx, code, l))
+        );
+    }
+
+    // Monthly indicators.
+    let mut month_rows = String::new();
+    for m in &months {
+        let _ = write!(
+            month_rows,
+            r#"<tr><th scope="row">{}</th>{}{}<td class="num"><span dir="ltr">{}</span></td></tr>"#,
+            esc(&m.label),
+            count_cell(m.new),
+            count_cell(m.resolved),
+            m.within_sla
+                .map(i18n::percent)
+                .unwrap_or_else(|| "–".into()),
+        );
+    }
+    let labels: Vec<&str> = months.iter().map(|m| m.label.as_str()).collect();
+    let charts = json!({
+        "monthly-counts": {
+            "kind": "lines", "labels": labels, "unit": "", "x_label": i18n::MONTH.get(l),
+            "series": [
+                {"label": i18n::NEW.get(l), "values": months.iter().map(|m| m.new).collect::<Vec<_>>()},
+                {"label": i18n::RESOLVED.get(l), "values": months.iter().map(|m| m.resolved).collect::<Vec<_>>()},
+            ],
+        },
+        "monthly-sla": {
+            "kind": "lines", "labels": labels, "unit": " %", "x_label": i18n::MONTH.get(l),
+            "series": [
+                {"label": i18n::WITHIN_SLA.get(l), "values": months.iter().map(|m| m.within_sla.map(|s| (s * 1000.0).round() / 10.0)).collect::<Vec<_>>()},
+            ],
+        },
+    });
+
+    // Latest month by service.
+    let mut service_rows = String::new();
+    if let Some(latest) = months.last() {
+        for s in latest.summary["services"].as_array().into_iter().flatten() {
+            let code = s["service"].as_str().unwrap_or_default();
+            let median = s["median_minutes_to_resolve"]
+                .as_u64()
+                .map(|m| i18n::duration(l, m))
+                .unwrap_or_else(|| "–".into());
+            let within = s["within_sla"]
+                .as_f64()
+                .map(i18n::percent)
+                .unwrap_or_else(|| "–".into());
+            let _ = write!(
+                service_rows,
+                r#"<tr><th scope="row">{}</th>{}{}<td class="num">{}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
+                esc(&service_name(&ctx, code, l)),
+                count_cell(latest.summary["new"]["service_totals"][code].as_u64()),
+                count_cell(latest.summary["resolved"]["service_totals"][code].as_u64()),
+                esc(&median),
+                esc(&within),
+            );
+        }
+    }
+
+    // The map of the newest month.
+    let mut cells = Vec::new();
+    let mut map_services: Vec<String> = Vec::new();
+    let mut map_label = String::new();
+    if let Some((period, table)) = newest {
+        map_label = period.label();
+        for f in map_features(state, period, table).await? {
+            let p = &f["properties"];
+            if f["geometry"].is_null() {
+                continue;
+            }
+            let service = p["service"].as_str().unwrap_or_default().to_owned();
+            if !map_services.contains(&service) {
+                map_services.push(service.clone());
+            }
+            cells.push(json!({
+                "id": p["h3_cell"], "service": service, "count": p["new"], "geometry": f["geometry"],
+            }));
+        }
+    }
+    map_services.sort();
+    let mut options = format!(r#"<option value="">{}</option>"#, h(l, i18n::ALL_SERVICES));
+    for s in &map_services {
+        let _ = write!(
+            options,
+            r#"<option value="{}">{}</option>"#,
+            esc(s),
+            esc(&service_name(&ctx, s, l))
+        );
+    }
+    let data = json!({
+        "charts": charts,
+        "maps": {
+            "public-map": {
+                "boundary": multipolygon_json(&ctx.jurisdiction.boundary),
+                "cells": cells,
+                "filter": "map-service",
+                "counter": "map-cells",
+                "legend": "map-legend",
+            },
+        },
+    });
+
+    let monthly = if months.is_empty() {
+        format!(r#"<p id="no-months">{}</p>"#, h(l, i18n::NO_MONTHS))
+    } else {
+        format!(
+            r#"<div class="columns">
+<div><h3>{counts_title}</h3><div class="chart" id="chart-monthly-counts" data-chart="monthly-counts" role="img" aria-label="{counts_title}"></div></div>
+<div><h3>{sla_title}</h3><div class="chart" id="chart-monthly-sla" data-chart="monthly-sla" role="img" aria-label="{sla_title}"></div></div>
+</div>
+<table id="monthly-table"><caption>{table_caption}</caption><thead><tr><th scope="col">{month}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{month_rows}</tbody></table>
+<ul class="downloads"><li><a id="monthly-csv" href="/transparency/monthly.csv" download>{csv}</a></li></ul>
+<h3>{by_service} ({latest})</h3>
+<table id="service-table"><thead><tr><th scope="col">{service}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{median}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{service_rows}</tbody></table>"#,
+            counts_title = h(l, i18n::CHART_COUNTS),
+            sla_title = h(l, i18n::CHART_SLA),
+            table_caption = h(l, i18n::DATA_AS_TABLE),
+            month = h(l, i18n::MONTH),
+            new = h(l, i18n::NEW),
+            resolved = h(l, i18n::RESOLVED),
+            within = h(l, i18n::WITHIN_SLA),
+            csv = h(l, i18n::DOWNLOAD_CSV),
+            by_service = h(l, i18n::BY_SERVICE_MONTH),
+            latest = esc(months.last().map(|m| m.label.as_str()).unwrap_or_default()),
+            service = h(l, i18n::SERVICE),
+            median = h(l, i18n::MEDIAN_RESOLVE),
+        )
+    };
+
+    let body = format!(
+        r#"<h1>{title}</h1>
+<p class="lead">{intro}</p>
+<section class="card" aria-labelledby="notices-title"><h2 id="notices-title">{notices_title}</h2>{notices}</section>
+<section class="card" aria-labelledby="open-title"><h2 id="open-title">{open_title}</h2><p class="note">{open_note}</p>
+<table id="open-table"><thead><tr><th scope="col">{service}</th><th scope="col" class="num">{open_col}</th></tr></thead><tbody>{open_rows}</tbody></table></section>
+<section class="card" aria-labelledby="monthly-title"><h2 id="monthly-title">{monthly_title}</h2><p class="note">{monthly_note}</p>{monthly}</section>
+<section class="card" aria-labelledby="map-title"><h2 id="map-title">{map_title} {map_label}</h2><p class="note">{map_note}</p>
+<div class="field"><label for="map-service">{service}</label><select id="map-service">{options}</select></div>
+<p class="note">{cells_shown} : <span id="map-cells">{cell_count}</span></p>
+<div class="map" id="public-map" data-map="public-map" role="region" aria-label="{map_aria}"></div>
+<ul class="legend" id="map-legend" aria-label="{legend}"></ul></section>
+{data}"#,
+        title = h(l, i18n::TRANSPARENCY),
+        intro = h(l, i18n::TRANSPARENCY_INTRO),
+        notices_title = h(l, i18n::NOTICES),
+        notices = notices_html(&ctx, l, &notices),
+        open_title = h(l, i18n::OPEN_NOW),
+        open_note = h(l, i18n::OPEN_NOW_NOTE),
+        service = h(l, i18n::SERVICE),
+        open_col = h(l, i18n::OPEN),
+        monthly_title = h(l, i18n::MONTHLY),
+        monthly_note = h(l, i18n::MONTHLY_NOTE),
+        map_title = h(l, i18n::MAP),
+        map_label = esc(&map_label),
+        map_note = h(l, i18n::MAP_NOTE),
+        cells_shown = h(l, i18n::CELLS_SHOWN),
+        cell_count = cells.len(),
+        map_aria = h(l, i18n::MAP_LABEL),
+        legend = h(l, i18n::LEGEND),
+        data = data_block(&data),
+    );
+    let header = site_header(
+        l,
+        &format!("/transparency?lang={}", l.code()),
+        "/transparency",
+        "",
+        "",
+    );
+    let scripts = [
+        assets::url("uPlot.iife.min.js"),
+        assets::url("leaflet.js"),
+        assets::url("pages.js"),
+    ];
+    let styles = [
+        assets::url("uPlot.min.css"),
+        assets::url("leaflet.css"),
+        assets::url("pages.css"),
+    ];
+    let scripts: Vec<&str> = scripts.iter().map(String::as_str).collect();
+    let styles: Vec<&str> = styles.iter().map(String::as_str).collect();
+    let mut response = frame(
+        StatusCode::OK,
+        &Frame {
+            language: l,
+            title: i18n::TRANSPARENCY.get(l),
+            header: &header,
+            body: &body,
+            stylesheets: &styles,
+            scripts: &scripts,
+            skip_link: Some(i18n::SKIP.get(l)),
+        },
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    Ok(response)
+}
+
+/// The monthly table as CSV (the same figures as the page's chart and table).
+pub async fn monthly_csv(State(state): State<AppState>) -> Response {
+    let Some(ctx) = Context::new(&state, None) else {
+        return ApiError::NotFound.into_response();
+    };
+    let (months, _) = match months(&state, &ctx).await {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let mut out = stats::csv_line(&[
+        "month".into(),
+        "new".into(),
+        "resolved".into(),
+        "within_sla".into(),
+    ]);
+    for m in &months {
+        out.push_str(&stats::csv_line(&[
+            m.label.clone(),
+            m.new.map(|v| v.to_string()).unwrap_or_default(),
+            m.resolved.map(|v| v.to_string()).unwrap_or_default(),
+            m.within_sla
+                .map(|s| format!("{:.3}", s))
+                .unwrap_or_default(),
+        ]));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"balagh-monthly.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}

@@ -1,0 +1,567 @@
+//! Faults and limits, against the real binary: rate limits, body and time limits and
+//! security headers; a replica killed with SIGKILL during load; the database cut off during
+//! load. Loopback only, bounded in time.
+
+use super::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Writes a TOML configuration file into the scratch directory.
+fn config_file(scratch: &Scratch, text: &str) -> String {
+    let path = scratch
+        .0
+        .join(format!("balagh-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Load tests send many requests from 127.0.0.1: no rate limits.
+const UNLIMITED: &str = "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n";
+
+fn report_at(i: usize) -> Value {
+    // Spread over the west of the demo commune (covered by contracts), a few metres apart.
+    json!({
+        "service_code": "waste_bin_overflow",
+        "lat": 35.570 + 0.00005 * (i % 100) as f64,
+        "lon": -5.400 + 0.00005 * (i / 100 % 100) as f64,
+        "description": format!("Conteneur débordant n° {i}"),
+    })
+}
+
+async fn problem_type(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["type"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Per-device and per-address rate limits (429 with Retry-After, as a problem), the body
+/// and time limits, and the security headers, on the real binary.
+#[tokio::test]
+async fn rate_body_and_time_limits_and_security_headers() {
+    let scratch = Scratch::new();
+    let config = config_file(
+        &scratch,
+        "[http]\nmax_body_bytes = 4096\nrequest_timeout_seconds = 2\nsecure_cookies = true\n\
+         [http.rate_limits]\nper_ip_per_second = 1\nper_ip_burst = 40\n\
+         device_writes_per_second = 0.2\ndevice_writes_burst = 3\n",
+    );
+    let server = Server::start(&scratch.0, &["--config", &config], &[]);
+    let client = reqwest::Client::new();
+
+    // Security headers on API answers; pages keep their own policy; HSTS behind HTTPS.
+    let services = client
+        .get(server.url("/api/v1/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(services.status(), 200);
+    let h = services.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(
+        h["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
+    assert!(
+        h["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let page = client
+        .get(server.url("/operator/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("style-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let missing = client.get(server.url("/nowhere")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["x-content-type-options"], "nosniff");
+
+    // A device may make 3 changes at once, then one every 5 s.
+    let token = register(&client, &server).await;
+    for i in 0..3 {
+        let r = client
+            .post(server.url("/api/v1/reports"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("limit-{i}"))
+            .json(&report_at(i))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let limited = client
+        .post(server.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "limit-3")
+        .json(&report_at(3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=5).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(
+        problem_type(limited).await,
+        "urn:balagh:problem:rate-limited"
+    );
+    // Reads by the same device are not changes: still allowed.
+    let read = client
+        .get(
+            server
+                .url("/api/v1/reports/nearby?lat=35.57&lon=-5.40&service_code=waste_bin_overflow"),
+        )
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+
+    // Body limit: 413 as a problem, nothing stored.
+    let other = register(&client, &server).await;
+    let mut big = report_at(9);
+    big["description"] = json!("x".repeat(5000));
+    let r = client
+        .post(server.url("/api/v1/reports"))
+        .bearer_auth(&other)
+        .header("Idempotency-Key", "big")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        problem_type(r).await,
+        "urn:balagh:problem:payload-too-large"
+    );
+
+    // Time limit: a body that never finishes arriving is cut off with a 503 + Retry-After.
+    let slow = register(&client, &server).await;
+    let host = server.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {slow}\r\n\
+         Idempotency-Key: slow\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\
+         Connection: close\r\n\r\n{{\"service_code\""
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let started = Instant::now();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("retry-after: 2"),
+        "{response}"
+    );
+    assert!(response.contains("urn:balagh:problem:service-unavailable"));
+    assert!(started.elapsed() < Duration::from_secs(15));
+
+    // Per address: 40 at once, then one a second. Probes are never limited.
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        statuses.push(
+            client
+                .get(server.url("/api/v1/services"))
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    let refused: Vec<_> = statuses.into_iter().filter(|r| r.status() == 429).collect();
+    assert!(refused.len() >= 10, "{} refused", refused.len());
+    assert!(refused[0].headers().contains_key("retry-after"));
+    for _ in 0..20 {
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client.get(server.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("balagh_rate_limited_total"), "{metrics}");
+    server.terminate();
+}
+
+/// What one load client saw.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// Idempotency key → report id, for every 2xx.
+    acknowledged: HashMap<String, String>,
+    /// 2xx answers that replayed an earlier submission (a retry after a lost answer).
+    replayed: usize,
+    /// Attempts that failed in transport (connection refused or reset).
+    transport_errors: usize,
+    /// 503 answers, each with Retry-After.
+    unavailable: usize,
+    /// Anything else: 500s, 503s without Retry-After, unexpected statuses.
+    wrong: Vec<String>,
+}
+
+/// Submits `count` reports with idempotency keys `{prefix}-{i}`, starting on replica
+/// `first`, retrying each with the same key (on the next replica after a transport error)
+/// until it is acknowledged.
+async fn submit_with_retries(
+    client: reqwest::Client,
+    replicas: Arc<Vec<String>>,
+    first: usize,
+    token: String,
+    prefix: String,
+    count: usize,
+    acked: Arc<AtomicUsize>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut target = first;
+    // Replicas this client saw fail in transport are not tried again (as a load balancer
+    // would take them out), unless none is left.
+    let mut down = vec![false; replicas.len()];
+    for i in 0..count {
+        let key = format!("{prefix}-{i}");
+        let body = report_at(i + first * 1000);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            assert!(attempts < 400, "{key}: no replica acknowledged it");
+            if down.iter().all(|d| *d) {
+                down.fill(false);
+            }
+            while down[target % replicas.len()] {
+                target += 1;
+            }
+            let sent = client
+                .post(format!(
+                    "{}/api/v1/reports",
+                    replicas[target % replicas.len()]
+                ))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status() == 201 => {
+                    if r.headers().get("idempotent-replayed").is_some() {
+                        outcome.replayed += 1;
+                    }
+                    let view: Value = r.json().await.unwrap();
+                    outcome
+                        .acknowledged
+                        .insert(key.clone(), view["id"].as_str().unwrap().to_owned());
+                    acked.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                Ok(r) if r.status() == 503 => {
+                    outcome.unavailable += 1;
+                    if !r.headers().contains_key("retry-after") {
+                        outcome
+                            .wrong
+                            .push(format!("{key}: 503 without Retry-After"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    outcome.wrong.push(format!("{key}: {status} {text}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(_) => {
+                    // The replica is gone (or the connection was cut): try the next one.
+                    outcome.transport_errors += 1;
+                    down[target % replicas.len()] = true;
+                    target += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+        target += 1;
+    }
+    outcome
+}
+
+/// Every acknowledged key is stored once with the acknowledged id, and no key twice.
+async fn assert_stored_exactly_once(
+    url: &str,
+    prefix: &str,
+    acknowledged: &HashMap<String, String>,
+) {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let rows: Vec<(String, uuid::Uuid)> =
+        sqlx::query_as("SELECT idempotency_key, id FROM reports WHERE idempotency_key LIKE $1")
+            .bind(format!("{prefix}%"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let mut stored: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+    for (key, id) in rows {
+        stored.entry(key).or_default().push(id);
+    }
+    let twice: Vec<_> = stored.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(twice.is_empty(), "keys stored more than once: {twice:?}");
+    for (key, id) in acknowledged {
+        let ids = stored
+            .get(key)
+            .unwrap_or_else(|| panic!("acknowledged {key} is not in the database"));
+        assert_eq!(ids[0].to_string(), *id, "{key}");
+    }
+    // Nothing was stored that no one acknowledged (every submission was retried to the end).
+    assert_eq!(stored.len(), acknowledged.len());
+    pool.close().await;
+}
+
+fn pid_of(server: &Server) -> String {
+    server.child.id().to_string()
+}
+
+/// Two replicas on one PostgreSQL; one gets SIGKILL mid-load. Every report that got a 2xx
+/// is in the database; retries with the same Idempotency-Key on the surviving replica
+/// create nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_killed_mid_load_loses_no_acknowledged_report() {
+    let db = PgDb::new().await;
+    let scratch = Scratch::new();
+    let config = config_file(&scratch, UNLIMITED);
+    let env = [("BALAGH_DATABASE_URL", db.url.as_str())];
+    let doomed = Server::start(&scratch.0, &["--config", &config], &env);
+    let survivor = Server::start(&scratch.0, &["--config", &config, "--no-demo"], &env);
+    let replicas = Arc::new(vec![doomed.address.clone(), survivor.address.clone()]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    const CLIENTS: usize = 16;
+    const EACH: usize = 40;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let token = register(&client, &survivor).await;
+        tasks.push(tokio::spawn(submit_with_retries(
+            client.clone(),
+            replicas.clone(),
+            c,
+            token,
+            format!("kill-{c:02}"),
+            EACH,
+            acked.clone(),
+        )));
+    }
+    // SIGKILL once a third of the reports are in, with requests in flight on both.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while acked.load(Ordering::Relaxed) < CLIENTS * EACH / 3 {
+        assert!(Instant::now() < deadline, "load did not progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let at_kill = acked.load(Ordering::Relaxed);
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid_of(&doomed)])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut all = HashMap::new();
+    let (mut replayed, mut transport_errors) = (0, 0);
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        assert!(outcome.wrong.is_empty(), "{:?}", outcome.wrong);
+        replayed += outcome.replayed;
+        transport_errors += outcome.transport_errors;
+        all.extend(outcome.acknowledged);
+    }
+    assert!(
+        at_kill < CLIENTS * EACH,
+        "the kill came before the end of the load"
+    );
+    assert_eq!(all.len(), CLIENTS * EACH);
+    assert!(transport_errors > 0, "the kill cut some requests");
+    assert_stored_exactly_once(&db.url, "kill-", &all).await;
+    eprintln!(
+        "kill -9 after {at_kill} of {} reports: {transport_errors} requests failed in transport \
+         and were retried on the survivor, {replayed} of them answered with the report the \
+         killed replica had stored",
+        CLIENTS * EACH
+    );
+    drop(doomed);
+    survivor.terminate();
+    db.drop_database().await;
+}
+
+/// Runs SQL on the PostgreSQL server's administration database.
+async fn admin_sql(sql: String) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+}
+
+fn terminate_sql(db: &str) -> String {
+    format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+    )
+}
+
+/// The database is cut off under load — its connections killed again and again, then closed
+/// to connections for a few seconds — and comes back: meanwhile `balagh` answers 503 with
+/// Retry-After (never 500), afterwards it serves again without a restart, and every
+/// acknowledged report is stored once. Only the test's own database is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn database_outage_answers_503_with_retry_after_and_recovers() {
+    let db = PgDb::new().await;
+    let scratch = Scratch::new();
+    let config = config_file(&scratch, UNLIMITED);
+    let server = Server::start(
+        &scratch.0,
+        &["--config", &config],
+        &[("BALAGH_DATABASE_URL", db.url.as_str())],
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let replicas = Arc::new(vec![server.address.clone()]);
+    let acked = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    const CLIENTS: usize = 8;
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let token = register(&client, &server).await;
+        let (client, replicas, acked, stop) = (
+            client.clone(),
+            replicas.clone(),
+            acked.clone(),
+            stop.clone(),
+        );
+        // Batches of reports until told to stop, each retried until acknowledged.
+        tasks.push(tokio::spawn(async move {
+            let mut total = Outcome::default();
+            let mut batch = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let o = submit_with_retries(
+                    client.clone(),
+                    replicas.clone(),
+                    0,
+                    token.clone(),
+                    format!("outage-{c:02}-{batch:03}"),
+                    5,
+                    acked.clone(),
+                )
+                .await;
+                total.acknowledged.extend(o.acknowledged);
+                total.unavailable += o.unavailable;
+                total.transport_errors += o.transport_errors;
+                total.wrong.extend(o.wrong);
+                batch += 1;
+            }
+            total
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Connections killed under the service's feet, ten times a second for 3 s.
+    for _ in 0..30 {
+        admin_sql(terminate_sql(&db.name)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Then no connection at all for 4 s.
+    admin_sql(format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS false; {}",
+        db.name,
+        terminate_sql(&db.name)
+    ))
+    .await;
+    let during = acked.load(Ordering::Relaxed);
+    // A connection that was being opened as the database closed can slip through: keep
+    // cutting them for the rest of the outage. Readiness says the database is gone.
+    let mut not_ready = 0;
+    for _ in 0..16 {
+        admin_sql(terminate_sql(&db.name)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let ready = client.get(server.url("/readyz")).send().await.unwrap();
+        if ready.status() == 503 {
+            assert!(ready.headers().contains_key("retry-after"));
+            not_ready += 1;
+        }
+    }
+    assert!(not_ready > 0, "/readyz answered 503 during the outage");
+    let after_outage = acked.load(Ordering::Relaxed);
+    admin_sql(format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", db.name)).await;
+    // Recovery without a restart.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = client.get(server.url("/readyz")).send().await.unwrap();
+        if ready.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let recovered_at = acked.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = HashMap::new();
+    let (mut unavailable, mut wrong) = (0, Vec::new());
+    for task in tasks {
+        let o = task.await.unwrap();
+        unavailable += o.unavailable;
+        wrong.extend(o.wrong);
+        assert_eq!(o.transport_errors, 0, "the service itself stayed up");
+        all.extend(o.acknowledged);
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers other than 201 or 503 + Retry-After: {wrong:?}"
+    );
+    assert!(unavailable > 0, "the outage was seen as 503s");
+    assert!(
+        acked.load(Ordering::Relaxed) > recovered_at,
+        "reports are accepted again after the outage"
+    );
+    assert_stored_exactly_once(&db.url, "outage-", &all).await;
+    eprintln!(
+        "database outage: {} reports acknowledged ({} while the database refused \
+         connections), {unavailable} answers 503 + Retry-After, none lost",
+        all.len(),
+        after_outage - during
+    );
+    server.terminate();
+    db.drop_database().await;
+}

@@ -1,0 +1,409 @@
+//! Three `balagh serve` processes on one PostgreSQL, all running their background workers:
+//! every webhook and every push is delivered once, every SLA breach is raised once.
+
+use super::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A webhook receiver on 127.0.0.1 counting deliveries by `webhook-id`.
+async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String)>>>) {
+    use axum::http::HeaderMap;
+    let seen: Arc<Mutex<HashMap<String, (usize, String)>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let seen = seen.clone();
+            move |headers: HeaderMap, body: String| {
+                let seen = seen.clone();
+                async move {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none")
+                        .to_owned();
+                    let event = serde_json::from_str::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v["type"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    let mut seen = seen.lock().unwrap();
+                    let entry = seen.entry(id).or_insert((0, event));
+                    entry.0 += 1;
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+/// Creates a user with the CLI, logs in over HTTP and returns a fresh API token.
+async fn api_token(
+    client: &reqwest::Client,
+    server: &Server,
+    dir: &Path,
+    database_url: &str,
+    email: &str,
+    role_args: &[&str],
+) -> String {
+    let password = "a passphrase for the replica test";
+    let mut create = Command::new(BINARY)
+        .args(["create-user", "--email", email, "--name", "Replica test"])
+        .args(role_args)
+        .args(["--database-url", database_url])
+        .current_dir(dir)
+        .env_remove("BALAGH_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let login = client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created: Value = client
+        .post(server.url("/api/v1/me/tokens"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"name": "replica test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["token"].as_str().unwrap().to_owned()
+}
+
+/// Polls `check` every 200 ms until it holds, for at most `seconds`.
+async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Three replicas, one database, every background loop running in each: reports come in
+/// through all three, SLA clocks of seconds breach, the operator acknowledges through all
+/// three. Each webhook reaches the operator once (by `webhook-id`), each status push reaches
+/// each follower's phone once, each breach is raised once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
+    let db = PgDb::new().await;
+    let scratch = Scratch::new();
+    let fcm = balagh_push::stand_in::FcmStandIn::start_with_test_key().await;
+    let mut account: Value =
+        serde_json::from_str(balagh_push::stand_in::TEST_SERVICE_ACCOUNT_JSON).unwrap();
+    account["token_uri"] = json!(fcm.token_uri());
+    let account_file = scratch.0.join("fcm-service-account.json");
+    std::fs::write(&account_file, account.to_string()).unwrap();
+    let config = scratch.0.join("balagh.toml");
+    std::fs::write(
+        &config,
+        "[tickets]\nsla_sweep_seconds = 1\n\
+         [http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
+    )
+    .unwrap();
+    let base_url = fcm.base_url().to_string();
+    let env = [
+        ("BALAGH_DATABASE_URL", db.url.as_str()),
+        (
+            "BALAGH_PUSH_FCM_SERVICE_ACCOUNT_FILE",
+            account_file.to_str().unwrap(),
+        ),
+        ("BALAGH_PUSH_FCM_BASE_URL", base_url.as_str()),
+    ];
+    let config_args = ["--config", config.to_str().unwrap()];
+    let first = Server::start(&scratch.0, &config_args, &env);
+    let mut replicas = vec![first];
+    for _ in 0..2 {
+        let mut args = config_args.to_vec();
+        args.push("--no-demo");
+        replicas.push(Server::start(&scratch.0, &args, &env));
+    }
+    let client = reqwest::Client::new();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+
+    let admin = api_token(
+        &client,
+        &replicas[0],
+        &scratch.0,
+        &db.url,
+        "admin@commune.ma",
+        &["--role", "staff_admin"],
+    )
+    .await;
+    let manager = api_token(
+        &client,
+        &replicas[1],
+        &scratch.0,
+        &db.url,
+        "manager@nadafa.ma",
+        &["--role", "operator_manager", "--operator", "nadafa-demo"],
+    )
+    .await;
+    let (hook_url, hooks) = webhook_receiver().await;
+    let r = client
+        .put(replicas[2].url("/api/v1/operator/webhook"))
+        .bearer_auth(&manager)
+        .json(&json!({"url": hook_url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // Seconds-long SLA targets on the waste contract of the west of the commune.
+    let contracts: Value = client
+        .get(replicas[0].url("/api/v1/staff/contracts"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operator_id: String =
+        sqlx::query_scalar("SELECT id::text FROM operators WHERE slug = 'nadafa-demo'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let contract = contracts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operator_id"] == operator_id.as_str() && c["service_group"] == "waste")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("a waste contract");
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = client
+        .post(replicas[0].url(&format!(
+            "/api/v1/staff/contracts/{contract}/sla-policies"
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "effective_from": now,
+            "clock": "always",
+            "targets": [
+                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
+                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
+            ],
+            "pause_reasons_that_stop_the_clock": [],
+            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // Replicas pick catalog changes (policies among them) up within 5 s: wait until all
+    // three have the new policy, or reports taken in meanwhile get the previous one.
+    let revision = |server: &Server| {
+        let (client, url) = (client.clone(), server.url("/readyz"));
+        async move {
+            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            ready["catalog_revision"].as_i64().unwrap()
+        }
+    };
+    let latest = revision(&replicas[0]).await;
+    eventually(30, "every replica on the new policy", || async {
+        revision(&replicas[1]).await == latest && revision(&replicas[2]).await == latest
+    })
+    .await;
+
+    // Residents with FCM tokens report through all three replicas and follow their reports.
+    const REPORTS: usize = 30;
+    let mut reports = Vec::new();
+    for i in 0..REPORTS {
+        let server = &replicas[i % 3];
+        let token = register(&client, server).await;
+        let r = client
+            .put(server.url("/api/v1/devices/me/push"))
+            .bearer_auth(&token)
+            .json(&json!({"channel": "fcm", "token": format!("fcm-device-{i}"), "language": "fr"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let r = client
+            .post(server.url("/api/v1/reports"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("replicas-{i}"))
+            .json(&json!({
+                "service_code": "waste_bin_overflow",
+                "lat": 35.5750 + 0.0001 * (i % 6) as f64,
+                "lon": -5.4000 + 0.0001 * (i / 6) as f64,
+                "description": format!("Conteneur plein n° {i}"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["operator"]["slug"], "nadafa-demo");
+        let id = report["id"].as_str().unwrap().to_owned();
+        let r = client
+            .put(replicas[(i + 1) % 3].url(&format!("/api/v1/reports/{id}/follow")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        reports.push(id);
+    }
+
+    // Both clocks of every report breach (2 s and 3 s): raised once each by the sweepers
+    // of three replicas.
+    eventually(60, "every breach", || async {
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM report_events WHERE kind = 'sla_breached'",
+        )
+        .await
+            >= (REPORTS * 2) as i64
+    })
+    .await;
+
+    // The operator acknowledges every ticket, through all three replicas.
+    for (i, id) in reports.iter().enumerate() {
+        let server = &replicas[i % 3];
+        let ticket = client
+            .get(server.url(&format!("/api/v1/operator/tickets/{id}")))
+            .bearer_auth(&manager)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ticket.status(), 200);
+        let etag = ticket.headers()["etag"].to_str().unwrap().to_owned();
+        let r = client
+            .post(server.url(&format!(
+                "/api/v1/operator/tickets/{id}/actions/acknowledge"
+            )))
+            .bearer_auth(&manager)
+            .header("if-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+
+    // Everything in the outbox for the operator is delivered...
+    let webhook_rows = format!(
+        "SELECT COUNT(*) FROM outbox WHERE topic = 'webhook' AND operator_id = '{operator_id}'"
+    );
+    eventually(90, "every webhook delivered", || async {
+        let rows = count(&pool, &webhook_rows).await;
+        let received = hooks.lock().unwrap().len() as i64;
+        count(&pool, &format!("{webhook_rows} AND state <> 'delivered'")).await == 0
+            && received == rows
+    })
+    .await;
+    eventually(90, "every push sent", || async {
+        fcm.messages()
+            .iter()
+            .filter(|m| m.message["data"]["status"] == "acknowledged")
+            .count()
+            >= REPORTS
+    })
+    .await;
+    // ... and a few more sweeps and polls change nothing.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let breaches: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT report_id::text, COUNT(*) FROM report_events WHERE kind = 'sla_breached' \
+         GROUP BY report_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(breaches.len(), REPORTS, "every report breached");
+    assert!(
+        breaches.iter().all(|(_, n)| *n == 2),
+        "each clock breached once: {breaches:?}"
+    );
+
+    let hooks = hooks.lock().unwrap().clone();
+    let twice: Vec<_> = hooks.iter().filter(|(_, (n, _))| *n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "webhooks delivered more than once: {twice:?}"
+    );
+    let by_type = |t: &str| hooks.values().filter(|(_, e)| e == t).count();
+    assert_eq!(by_type("ticket.created"), REPORTS, "{hooks:?}");
+    assert_eq!(by_type("ticket.sla_breached"), REPORTS * 2);
+    assert_eq!(hooks.len() as i64, count(&pool, &webhook_rows).await);
+
+    let mut pushes: HashMap<(String, String, String), usize> = HashMap::new();
+    for m in fcm.messages() {
+        let data = &m.message["data"];
+        let key = (
+            m.token.clone(),
+            data["report_id"].as_str().unwrap_or_default().to_owned(),
+            data["status"].as_str().unwrap_or_default().to_owned(),
+        );
+        *pushes.entry(key).or_default() += 1;
+    }
+    let repeated: Vec<_> = pushes.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "pushes sent more than once: {repeated:?}"
+    );
+    let acknowledged = pushes
+        .keys()
+        .filter(|(_, _, s)| s == "acknowledged")
+        .count();
+    assert_eq!(
+        acknowledged, REPORTS,
+        "one acknowledgement push per follower"
+    );
+    eprintln!(
+        "3 replicas: {} webhooks ({} created, {} breaches) each delivered once; {} pushes, none \
+         repeated; {} breaches raised once each",
+        hooks.len(),
+        by_type("ticket.created"),
+        by_type("ticket.sla_breached"),
+        fcm.message_count(),
+        REPORTS * 2
+    );
+
+    pool.close().await;
+    for server in replicas {
+        server.terminate();
+    }
+    db.drop_database().await;
+}

@@ -1,0 +1,7 @@
+//! libFuzzer entry point (`cargo +nightly fuzz run photo_sniff --features libfuzzer`); the body is
+//! shared with the stable runner in `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    balagh_fuzz::photo_sniff(data);
+});
