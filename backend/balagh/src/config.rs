@@ -116,6 +116,18 @@ pub struct FileConfig {
     pub push: PushFileConfig,
     #[serde(default)]
     pub stats: StatsFileConfig,
+    #[serde(default)]
+    pub retention: RetentionFileConfig,
+}
+
+/// `[retention]`: how long residents' personal data stays.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionFileConfig {
+    /// Days after which the contact details residents left on a report (name, phone, an
+    /// Open311 client's device id) are erased; the report stays, in the statistics too.
+    /// 0 keeps them [default: 365].
+    pub contact_days: Option<u16>,
 }
 
 /// `[push]`: how residents' devices are reached. Without FCM or VAPID settings pushes are
@@ -641,6 +653,14 @@ impl Settings {
                     crate::workers::WorkerSettings::default().sla_sweep_interval,
                     |s| Duration::from_secs(s.max(1)),
                 ),
+                contact_retention: match file
+                    .retention
+                    .contact_days
+                    .unwrap_or(crate::workers::DEFAULT_CONTACT_RETENTION_DAYS)
+                {
+                    0 => None,
+                    days => Some(time::Duration::days(days.into())),
+                },
                 ..crate::workers::WorkerSettings::default()
             },
             photo_storage,

@@ -35,6 +35,10 @@ pub struct WorkerSettings {
     pub push_retry: RetryPolicy,
     /// Lease of one fan-out (a notice to many devices takes a while).
     pub fanout_lease: time::Duration,
+    /// Residents' contact details are erased from reports older than this (`None`: kept).
+    pub contact_retention: Option<time::Duration>,
+    /// How often the retention job looks for contact details to erase.
+    pub retention_interval: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -57,6 +61,8 @@ impl Default for WorkerSettings {
                 give_up_after: Duration::from_secs(6 * 60 * 60),
             },
             fanout_lease: time::Duration::minutes(10),
+            contact_retention: Some(time::Duration::days(DEFAULT_CONTACT_RETENTION_DAYS.into())),
+            retention_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -115,6 +121,11 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
         let state = state.clone();
         tokio::spawn(async move { stats_rollup_loop(state).await })
     };
+    let retention = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { retention_loop(state, settings).await })
+    };
     let auto_close = tokio::spawn(async move { auto_close_loop(state, settings).await });
     Workers {
         handles: vec![
@@ -126,6 +137,7 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
             push_fan_out,
             push_delivery,
             stats,
+            retention,
         ],
     }
 }
@@ -347,6 +359,44 @@ async fn deliver_escalation(state: &AppState, message: &OutboxMessage) -> Result
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// Days after which residents' contact details leave a report, by default.
+pub const DEFAULT_CONTACT_RETENTION_DAYS: u16 = 365;
+
+/// Erases residents' contact details from old reports, a batch at a time. Idempotent, so
+/// replicas running it at once only repeat a no-op.
+async fn retention_loop(state: AppState, settings: WorkerSettings) {
+    let Some(keep) = settings.contact_retention else {
+        return;
+    };
+    let mut tick = tokio::time::interval(settings.retention_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let before = Ts::new(Ts::now().get() - keep);
+        let mut erased = 0;
+        loop {
+            match state.store().erase_contacts(before, 1000).await {
+                Ok(n) => {
+                    erased += n;
+                    if n < 1000 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "contact retention round failed");
+                    break;
+                }
+            }
+        }
+        if erased > 0 {
+            tracing::info!(
+                reports = erased,
+                "erased residents' contact details past retention"
+            );
+        }
+    }
 }
 
 async fn auto_close_loop(state: AppState, settings: WorkerSettings) {

@@ -156,6 +156,10 @@ pub trait Store:
     /// Refreshes the planner's statistics (and, on PostgreSQL, the visibility map) after a
     /// bulk load, so that queries use their indexes at once.
     async fn analyze(&self) -> Result<()>;
+    /// Erases the contact details residents left (at the counter, by phone, through
+    /// Open311) on up to `limit` reports created before `created_before`; the reports stay.
+    /// Returns how many reports were touched.
+    async fn erase_contacts(&self, created_before: Ts, limit: u32) -> Result<u64>;
 
     // --- accounts ------------------------------------------------------------------------
 

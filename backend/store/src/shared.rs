@@ -681,6 +681,34 @@ macro_rules! impl_sql_store {
                     tx.commit().await.map_err(<$store>::error)
                 }
 
+                async fn erase_contacts(&self, created_before: Ts, limit: u32) -> Result<u64> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let reports = sqlx::query(
+                        "UPDATE reports SET contact = NULL WHERE id IN (SELECT id FROM reports \
+                         WHERE contact IS NOT NULL AND created_at < $1 ORDER BY created_at LIMIT $2)",
+                    )
+                    .bind(created_before)
+                    .bind(i64::from(limit))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?
+                    .rows_affected();
+                    // An Open311 client's device id names the resident's phone.
+                    let devices = sqlx::query(
+                        "UPDATE open311_submissions SET device_id = NULL WHERE report_id IN \
+                         (SELECT report_id FROM open311_submissions WHERE device_id IS NOT NULL \
+                          AND received_at < $1 ORDER BY received_at LIMIT $2)",
+                    )
+                    .bind(created_before)
+                    .bind(i64::from(limit))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?
+                    .rows_affected();
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(reports.max(devices))
+                }
+
                 async fn analyze(&self) -> Result<()> {
                     sqlx::raw_sql(<$store>::ANALYZE)
                         .execute(self.writer())

@@ -463,3 +463,46 @@ both_databases! {
         app.stop().await;
     }
 }
+
+both_databases! {
+    async fn contact_details_are_erased_after_the_retention_period(db: Db) {
+        let workers = balagh::workers::WorkerSettings {
+            contact_retention: Some(time::Duration::seconds(1)),
+            retention_interval: std::time::Duration::from_millis(100),
+            ..fast_workers()
+        };
+        let app = TestApp::spawn_with_workers(db, Default::default(), workers).await;
+        let staff = app.user(Role::StaffAgent, None).await;
+        let mut body = report_body("waste_bin_overflow", WEST);
+        body["contact_name"] = json!("Fatima");
+        body["contact_phone"] = json!("+212600000000");
+        body["channel"] = json!("counter");
+        let created = app
+            .client
+            .post(app.url("/api/v1/staff/reports"))
+            .bearer_auth(&staff.token)
+            .header("Idempotency-Key", "retention-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{:?}", created.text().await);
+        let id: Value = created.json().await.unwrap();
+        let id = uuid::Uuid::parse_str(id["id"].as_str().unwrap()).unwrap();
+        let kept = app.store.report(id).await.unwrap().unwrap();
+        assert!(kept.contact.is_some(), "kept while the report is young");
+        let mut erased = None;
+        for _ in 0..100 {
+            let report = app.store.report(id).await.unwrap().unwrap();
+            if report.contact.is_none() {
+                erased = Some(report);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let erased = erased.expect("contact erased after the retention period");
+        assert_eq!(erased.status, kept.status, "the report itself stays");
+        assert_eq!(erased.version, kept.version, "erasing is not a change of the report");
+        assert_eq!(app.report_count().await, 1);
+    }
+}
