@@ -193,28 +193,11 @@ async fn deliver_one(
     }
 }
 
-/// The next attempt under the push retry policy, or a dead letter once it gives up.
 fn retry_or_dead(
     settings: &WorkerSettings,
     message: &OutboxMessage,
     error: String,
     retry_after: Option<Duration>,
 ) -> DeliveryResult {
-    let now = Ts::now();
-    let first = message.first_attempt_at.unwrap_or(now).get();
-    match settings.push_retry.next_delay(
-        u32::try_from(message.attempts + 1).unwrap_or(u32::MAX),
-        first,
-        now.get(),
-        retry_after,
-        &mut rand::rng(),
-    ) {
-        Some(delay) => DeliveryResult::Retry {
-            error,
-            next_attempt_at: Ts::new(
-                now.get() + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR),
-            ),
-        },
-        None => DeliveryResult::Dead { error },
-    }
+    crate::workers::retry_or_dead(&settings.push_retry, message, error, retry_after)
 }

@@ -234,23 +234,34 @@ async fn deliver(
             if permanent {
                 return DeliveryResult::Dead { error };
             }
-            let first = message.first_attempt_at.unwrap_or(now).get();
-            match settings.retry.next_delay(
-                u32::try_from(message.attempts + 1).unwrap_or(u32::MAX),
-                first,
-                now.get(),
-                retry_after,
-                &mut rand::rng(),
-            ) {
-                Some(delay) => DeliveryResult::Retry {
-                    error,
-                    next_attempt_at: Ts::new(
-                        now.get() + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR),
-                    ),
-                },
-                None => DeliveryResult::Dead { error },
-            }
+            retry_or_dead(&settings.retry, message, error, retry_after)
         }
+    }
+}
+
+/// The next attempt of an outbox message under `policy`, or a dead letter once it gives up.
+pub(crate) fn retry_or_dead(
+    policy: &RetryPolicy,
+    message: &OutboxMessage,
+    error: String,
+    retry_after: Option<Duration>,
+) -> DeliveryResult {
+    let now = Ts::now();
+    let first = message.first_attempt_at.unwrap_or(now).get();
+    match policy.next_delay(
+        u32::try_from(message.attempts + 1).unwrap_or(u32::MAX),
+        first,
+        now.get(),
+        retry_after,
+        &mut rand::rng(),
+    ) {
+        Some(delay) => DeliveryResult::Retry {
+            error,
+            next_attempt_at: Ts::new(
+                now.get() + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR),
+            ),
+        },
+        None => DeliveryResult::Dead { error },
     }
 }
 
