@@ -240,14 +240,30 @@ pub async fn web_push_key(State(state): State<AppState>) -> Json<WebPushKeyView>
     })
 }
 
-async fn follow_target(state: &AppState, id: &str) -> ApiResult<Uuid> {
+/// Follows (or stops following) a report that exists.
+async fn set_following(
+    state: &AppState,
+    device: Uuid,
+    id: &str,
+    following: bool,
+) -> ApiResult<Json<FollowView>> {
     let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
-    state
+    let report_id = state
         .store()
         .report(id)
         .await?
         .map(|r| r.id)
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    let store = state.store();
+    if following {
+        store.follow_report(report_id, device, Ts::now()).await?;
+    } else {
+        store.unfollow_report(report_id, device, Ts::now()).await?;
+    }
+    Ok(Json(FollowView {
+        report_id,
+        following,
+    }))
 }
 
 /// Follows a report: this device gets a push on each public status change. Reporters and
@@ -264,15 +280,7 @@ pub async fn follow(
     DeviceAuth(device): DeviceAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<FollowView>> {
-    let report_id = follow_target(&state, &id).await?;
-    state
-        .store()
-        .follow_report(report_id, device, Ts::now())
-        .await?;
-    Ok(Json(FollowView {
-        report_id,
-        following: true,
-    }))
+    set_following(&state, device, &id, true).await
 }
 
 /// Stops following a report (also one this device reported or supported).
@@ -288,15 +296,7 @@ pub async fn unfollow(
     DeviceAuth(device): DeviceAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<FollowView>> {
-    let report_id = follow_target(&state, &id).await?;
-    state
-        .store()
-        .unfollow_report(report_id, device, Ts::now())
-        .await?;
-    Ok(Json(FollowView {
-        report_id,
-        following: false,
-    }))
+    set_following(&state, device, &id, false).await
 }
 
 /// Who may publish notices: staff who change reports (any service of their commune), or an
