@@ -1,6 +1,7 @@
 //! Faults and limits, against the real binary: rate limits, body and time limits and
 //! security headers; a replica killed with SIGKILL during load; the database cut off during
-//! load. Loopback only, bounded in time.
+//! load; the PostgreSQL server itself restarted during load (ignored by default: `tests/run`
+//! runs it alone, after every other test). Loopback only, bounded in time.
 
 use super::*;
 use std::collections::HashMap;
@@ -440,6 +441,119 @@ fn terminate_sql(db: &str) -> String {
     )
 }
 
+/// Load on one `balagh serve` until stopped: `clients` devices, each sending batches of 5
+/// reports (Idempotency-Keys `{prefix}-{client}-{batch}-{i}`), every report retried with its
+/// key until it is acknowledged.
+struct Load {
+    acked: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Outcome>>,
+}
+
+impl Load {
+    async fn start(
+        client: &reqwest::Client,
+        server: &Server,
+        clients: usize,
+        prefix: &str,
+    ) -> Self {
+        let replicas = Arc::new(vec![server.address.clone()]);
+        let acked = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let token = register(client, server).await;
+            let (client, replicas, acked, stop) = (
+                client.clone(),
+                replicas.clone(),
+                acked.clone(),
+                stop.clone(),
+            );
+            let prefix = format!("{prefix}-{c:02}");
+            tasks.push(tokio::spawn(async move {
+                let mut total = Outcome::default();
+                let mut batch = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let o = submit_with_retries(
+                        client.clone(),
+                        replicas.clone(),
+                        0,
+                        token.clone(),
+                        format!("{prefix}-{batch:03}"),
+                        5,
+                        acked.clone(),
+                    )
+                    .await;
+                    total.absorb(o);
+                    batch += 1;
+                }
+                total
+            }));
+        }
+        Self { acked, stop, tasks }
+    }
+
+    /// Reports acknowledged so far.
+    fn acknowledged(&self) -> usize {
+        self.acked.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `more` further reports are acknowledged, for at most `seconds`.
+    async fn progress(&self, more: usize, seconds: u64, what: &str) {
+        let target = self.acknowledged() + more;
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while self.acknowledged() < target {
+            assert!(Instant::now() < deadline, "no progress: {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Lets every client finish its batch, and adds up what they saw.
+    async fn finish(self) -> Outcome {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut all = Outcome::default();
+        for task in self.tasks {
+            all.absorb(task.await.unwrap());
+        }
+        all
+    }
+}
+
+impl Outcome {
+    fn absorb(&mut self, other: Outcome) {
+        self.acknowledged.extend(other.acknowledged);
+        self.replayed += other.replayed;
+        self.transport_errors += other.transport_errors;
+        self.unavailable += other.unavailable;
+        self.wrong.extend(other.wrong);
+    }
+
+    /// What a database outage may cause: 201s and 503s with Retry-After, nothing else, and
+    /// the service itself never unreachable.
+    fn assert_only_created_or_unavailable(&self) {
+        assert!(
+            self.wrong.is_empty(),
+            "answers other than 201 or 503 + Retry-After: {:?}",
+            self.wrong
+        );
+        assert_eq!(self.transport_errors, 0, "the service itself stayed up");
+        assert!(self.unavailable > 0, "the outage was seen as 503s");
+    }
+}
+
+/// Polls `/readyz` until it answers 200, for at most `seconds`.
+async fn wait_ready(client: &reqwest::Client, server: &Server, seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let ready = client.get(server.url("/readyz")).send().await.unwrap();
+        if ready.status() == 200 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The database is cut off under load — its connections killed again and again, then closed
 /// to connections for a few seconds — and comes back: meanwhile `balagh` answers 503 with
 /// Retry-After (never 500), afterwards it serves again without a restart, and every
@@ -458,43 +572,7 @@ async fn database_outage_answers_503_with_retry_after_and_recovers() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let replicas = Arc::new(vec![server.address.clone()]);
-    let acked = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    const CLIENTS: usize = 8;
-    let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let token = register(&client, &server).await;
-        let (client, replicas, acked, stop) = (
-            client.clone(),
-            replicas.clone(),
-            acked.clone(),
-            stop.clone(),
-        );
-        // Batches of reports until told to stop, each retried until acknowledged.
-        tasks.push(tokio::spawn(async move {
-            let mut total = Outcome::default();
-            let mut batch = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let o = submit_with_retries(
-                    client.clone(),
-                    replicas.clone(),
-                    0,
-                    token.clone(),
-                    format!("outage-{c:02}-{batch:03}"),
-                    5,
-                    acked.clone(),
-                )
-                .await;
-                total.acknowledged.extend(o.acknowledged);
-                total.unavailable += o.unavailable;
-                total.transport_errors += o.transport_errors;
-                total.wrong.extend(o.wrong);
-                batch += 1;
-            }
-            total
-        }));
-    }
+    let load = Load::start(&client, &server, 8, "outage").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     // Connections killed under the service's feet, ten times a second for 3 s.
     for _ in 0..30 {
@@ -508,7 +586,7 @@ async fn database_outage_answers_503_with_retry_after_and_recovers() {
         terminate_sql(&db.name)
     ))
     .await;
-    let during = acked.load(Ordering::Relaxed);
+    let during = load.acknowledged();
     // A connection that was being opened as the database closed can slip through: keep
     // cutting them for the rest of the outage. Readiness says the database is gone.
     let mut not_ready = 0;
@@ -522,45 +600,179 @@ async fn database_outage_answers_503_with_retry_after_and_recovers() {
         }
     }
     assert!(not_ready > 0, "/readyz answered 503 during the outage");
-    let after_outage = acked.load(Ordering::Relaxed);
+    let after_outage = load.acknowledged();
     admin_sql(format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", db.name)).await;
     // Recovery without a restart.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = client.get(server.url("/readyz")).send().await.unwrap();
-        if ready.status() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not recover");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let recovered_at = acked.load(Ordering::Relaxed);
+    wait_ready(&client, &server, 30).await;
+    let recovered_at = load.acknowledged();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = HashMap::new();
-    let (mut unavailable, mut wrong) = (0, Vec::new());
-    for task in tasks {
-        let o = task.await.unwrap();
-        unavailable += o.unavailable;
-        wrong.extend(o.wrong);
-        assert_eq!(o.transport_errors, 0, "the service itself stayed up");
-        all.extend(o.acknowledged);
-    }
+    let outcome = load.finish().await;
+    outcome.assert_only_created_or_unavailable();
     assert!(
-        wrong.is_empty(),
-        "answers other than 201 or 503 + Retry-After: {wrong:?}"
-    );
-    assert!(unavailable > 0, "the outage was seen as 503s");
-    assert!(
-        acked.load(Ordering::Relaxed) > recovered_at,
+        outcome.acknowledged.len() > recovered_at,
         "reports are accepted again after the outage"
     );
-    assert_stored_exactly_once(&db.url, "outage-", &all).await;
+    assert_stored_exactly_once(&db.url, "outage-", &outcome.acknowledged).await;
     eprintln!(
         "database outage: {} reports acknowledged ({} while the database refused \
-         connections), {unavailable} answers 503 + Retry-After, none lost",
-        all.len(),
-        after_outage - during
+         connections), {} answers 503 + Retry-After, none lost",
+        outcome.acknowledged.len(),
+        after_outage - during,
+        outcome.unavailable
+    );
+    server.terminate();
+    db.drop_database().await;
+}
+
+/// The machine's PostgreSQL cluster (Debian's `pg_ctlcluster`, the newest version under
+/// /etc/postgresql, cluster `main`), stopped for a test. Dropping it starts the cluster again
+/// and waits until it accepts connections, so a failing test never leaves it down.
+struct StoppedCluster {
+    version: String,
+    down: bool,
+}
+
+impl StoppedCluster {
+    /// Stops the cluster (fast shutdown: sessions are cut, transactions rolled back).
+    fn stop() -> Self {
+        let admin = postgres_admin_url();
+        assert!(
+            ["127.0.0.1:5432/", "localhost:5432/"]
+                .iter()
+                .any(|local| admin.contains(local)),
+            "the tests' PostgreSQL ({admin}) must be this machine's cluster on 127.0.0.1:5432"
+        );
+        let mut versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
+            .expect("a Debian PostgreSQL installation (/etc/postgresql)")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        versions.sort_by_key(|v| {
+            v.split('.')
+                .map(|part| part.parse::<u32>().unwrap_or(0))
+                .collect::<Vec<_>>()
+        });
+        let version = versions
+            .pop()
+            .expect("a PostgreSQL version in /etc/postgresql");
+        let cluster = Self {
+            version,
+            down: true,
+        };
+        cluster.ctl(&["stop", "-m", "fast"]);
+        cluster
+    }
+
+    fn ctl(&self, action: &[&str]) {
+        let status = Command::new("pg_ctlcluster")
+            .args(["--skip-systemctl-redirect", &self.version, "main"])
+            .args(action)
+            .status()
+            .expect("pg_ctlcluster");
+        assert!(status.success(), "pg_ctlcluster {action:?}: {status}");
+    }
+
+    /// Starts the cluster and waits until it accepts connections.
+    fn start(&mut self) {
+        self.ctl(&["start"]);
+        self.down = false;
+        let accepts = || match Command::new("pg_isready")
+            .args(["-q", "-d", &postgres_admin_url()])
+            .status()
+        {
+            Ok(status) => status.success(),
+            Err(_) => TcpStream::connect("127.0.0.1:5432").is_ok(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !accepts() {
+            assert!(Instant::now() < deadline, "PostgreSQL did not come back");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for StoppedCluster {
+    fn drop(&mut self) {
+        if self.down {
+            self.start();
+        }
+    }
+}
+
+/// The real PostgreSQL server stopped (fast shutdown) under load and started again: while it
+/// is down `balagh` answers 503 with Retry-After (reports and `/readyz`, never 500, never a
+/// cut connection); once it is back the same process serves again — its pool reconnects by
+/// itself — and every acknowledged report is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "restarts the machine's PostgreSQL server: run alone, by tests/run, after every other test"]
+async fn postgres_restart_under_load_answers_503_and_recovers() {
+    let db = PgDb::new().await;
+    let scratch = Scratch::new();
+    let config = config_file(&scratch, UNLIMITED);
+    let server = Server::start(
+        &scratch.0,
+        &["--config", &config],
+        &[("BALAGH_DATABASE_URL", db.url.as_str())],
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let load = Load::start(&client, &server, 8, "restart").await;
+    load.progress(40, 60, "before the restart").await;
+
+    let mut cluster = StoppedCluster::stop();
+    let stopped = Instant::now();
+    let at_stop = load.acknowledged();
+    // Readiness probed four times a second for 4 s, each probe on its own (a probe waits up
+    // to the pool's acquire timeout for a connection): every one says 503 with Retry-After.
+    // PostgreSQL stays down until the last has answered.
+    let mut probes = Vec::new();
+    while stopped.elapsed() < Duration::from_secs(4) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (client, url) = (client.clone(), server.url("/readyz"));
+        probes.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let ready = client.get(url).send().await.unwrap();
+            (
+                ready.status(),
+                ready.headers().contains_key("retry-after"),
+                sent.elapsed(),
+            )
+        }));
+    }
+    let mut slowest_probe = Duration::ZERO;
+    let probe_count = probes.len();
+    for probe in probes {
+        let (status, retry_after, took) = probe.await.unwrap();
+        assert_eq!(status, 503, "/readyz while PostgreSQL is down");
+        assert!(retry_after, "/readyz 503 without Retry-After");
+        slowest_probe = slowest_probe.max(took);
+    }
+    let while_down = load.acknowledged() - at_stop;
+    cluster.start();
+    let down = stopped.elapsed();
+
+    // Recovery without restarting balagh.
+    let restarted = Instant::now();
+    wait_ready(&client, &server, 60).await;
+    let to_recover = restarted.elapsed();
+    load.progress(40, 60, "after the restart").await;
+    let outcome = load.finish().await;
+    drop(cluster);
+
+    outcome.assert_only_created_or_unavailable();
+    assert_stored_exactly_once(&db.url, "restart-", &outcome.acknowledged).await;
+    eprintln!(
+        "PostgreSQL restart under load: {} reports acknowledged ({at_stop} before the stop, \
+         {while_down} while down), {} report answers 503 + Retry-After, {probe_count} of \
+         {probe_count} /readyz probes 503 + Retry-After while down (slowest {:.1} s), none \
+         lost; PostgreSQL down {:.1} s, balagh ready again {:.1} s after PostgreSQL accepted \
+         connections",
+        outcome.acknowledged.len(),
+        outcome.unavailable,
+        slowest_probe.as_secs_f64(),
+        down.as_secs_f64(),
+        to_recover.as_secs_f64()
     );
     server.terminate();
     db.drop_database().await;

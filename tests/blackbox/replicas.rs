@@ -1,5 +1,7 @@
 //! Three `balagh serve` processes on one PostgreSQL, all running their background workers:
-//! every webhook and every push is delivered once, every SLA breach is raised once.
+//! every webhook and every push is delivered once, every SLA breach is raised once, and the
+//! statistics roll-ups (kept by whichever replica holds the job's lease) count each report
+//! once.
 
 use super::*;
 use std::collections::HashMap;
@@ -118,10 +120,64 @@ async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// Per (service, local day as a Julian day number): new, resolved, breached among the
+/// resolved, acknowledged.
+type DayFigures = (String, i32, i64, i64, i64, i64);
+
+/// The roll-up job's cursor has reached the last changed report.
+const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
+     WHERE (cursor_at, cursor_id) >= \
+     (SELECT updated_at, id FROM reports ORDER BY updated_at DESC, id DESC LIMIT 1)";
+
+/// What the roll-ups should hold, straight from the reports, their status changes and SLA
+/// clocks, by the rules of the roll-up (balagh_domain::stats::rollup): a report counts as
+/// new on the local day (jurisdiction's time zone) it was created, as acknowledged on the
+/// day of the operator's first reaction, as resolved (and breached, if a clock breached) on
+/// the day of its last resolution while it is resolved or closed.
+const ROLLUP_TRUTH: &str = "
+    WITH facts AS (
+        SELECT r.service_code, j.time_zone AS tz, r.created_at,
+            (SELECT MIN(e.at) FROM report_events e
+             WHERE e.report_id = r.id AND e.kind = 'status_changed'
+               AND e.data->>'action' IN ('acknowledge', 'start', 'pause', 'resolve'))
+                AS acknowledged_at,
+            CASE WHEN r.status IN ('resolved', 'closed') THEN
+                (SELECT MAX(e.at) FROM report_events e
+                 WHERE e.report_id = r.id AND e.kind = 'status_changed'
+                   AND e.data->>'to' = 'resolved')
+            END AS resolved_at,
+            EXISTS (SELECT 1 FROM sla_clocks c WHERE c.report_id = r.id
+                    AND (c.state = 'breached' OR c.breached_at IS NOT NULL)) AS breached
+        FROM reports r JOIN jurisdictions j ON j.id = r.jurisdiction_id
+    ), counted AS (
+        SELECT service_code, tz, created_at AS at, 1 AS new, 0 AS resolved, 0 AS breached,
+            0 AS acknowledged FROM facts
+        UNION ALL SELECT service_code, tz, acknowledged_at, 0, 0, 0, 1
+            FROM facts WHERE acknowledged_at IS NOT NULL
+        UNION ALL SELECT service_code, tz, resolved_at, 0, 1, breached::int, 0
+            FROM facts WHERE resolved_at IS NOT NULL
+    )
+    SELECT service_code, (at AT TIME ZONE tz)::date - DATE '2000-01-01' + 2451545 AS day,
+        SUM(new)::bigint, SUM(resolved)::bigint, SUM(breached)::bigint,
+        SUM(acknowledged)::bigint
+    FROM counted GROUP BY 1, 2 ORDER BY 1, 2";
+
+/// The same figures from the roll-up rows that `filter` selects.
+fn rollup_sums(filter: &str) -> String {
+    format!(
+        "SELECT service_code, day, SUM(new)::bigint, SUM(resolved)::bigint, \
+         SUM(breached)::bigint, SUM((SELECT COALESCE(SUM((b->>1)::bigint), 0) \
+         FROM jsonb_array_elements(acknowledge) b))::bigint \
+         FROM stats_rollups WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+}
+
 /// Three replicas, one database, every background loop running in each: reports come in
 /// through all three, SLA clocks of seconds breach, the operator acknowledges through all
-/// three. Each webhook reaches the operator once (by `webhook-id`), each status push reaches
-/// each follower's phone once, each breach is raised once.
+/// three, and resolves a third of them. Each webhook reaches the operator once (by
+/// `webhook-id`), each status push reaches each follower's phone once, each breach is raised
+/// once, and the statistics roll-ups (a leased job, every second on each replica) equal what
+/// the reports table says, per service and local day: nothing missed, nothing counted twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
     let db = PgDb::new().await;
@@ -135,7 +191,7 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
     let config = scratch.0.join("balagh.toml");
     std::fs::write(
         &config,
-        "[tickets]\nsla_sweep_seconds = 1\n\
+        "[tickets]\nsla_sweep_seconds = 1\n[stats]\nrollup_interval_seconds = 1\n\
          [http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
     )
     .unwrap();
@@ -321,6 +377,26 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
             .unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     }
+    // ... and resolves every third one (the roll-ups count resolutions and breaches).
+    for (i, id) in reports.iter().enumerate().step_by(3) {
+        let server = &replicas[(i + 2) % 3];
+        let ticket = client
+            .get(server.url(&format!("/api/v1/operator/tickets/{id}")))
+            .bearer_auth(&manager)
+            .send()
+            .await
+            .unwrap();
+        let etag = ticket.headers()["etag"].to_str().unwrap().to_owned();
+        let r = client
+            .post(server.url(&format!("/api/v1/operator/tickets/{id}/actions/resolve")))
+            .bearer_auth(&manager)
+            .header("if-match", etag)
+            .json(&json!({"note": "Conteneur vidé"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
 
     // Everything in the outbox for the operator is delivered...
     let webhook_rows = format!(
@@ -391,14 +467,77 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
         acknowledged, REPORTS,
         "one acknowledgement push per follower"
     );
+
+    // The roll-up job ran every second on each replica, one at a time by its lease. Once it
+    // has caught up with the last change, the roll-ups say what the reports table says.
+    eventually(60, "the roll-up job to catch up", || async {
+        count(&pool, ROLLUPS_CAUGHT_UP).await == 1
+    })
+    .await;
+    // A few more runs, each going back over the last 5 minutes (every report): nothing may
+    // be counted twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let truth: Vec<DayFigures> = sqlx::query_as(ROLLUP_TRUTH).fetch_all(&pool).await.unwrap();
+    let all_cells: Vec<DayFigures> = sqlx::query_as(sqlx::AssertSqlSafe(rollup_sums("cell = 0")))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let by_cell: Vec<DayFigures> = sqlx::query_as(sqlx::AssertSqlSafe(rollup_sums("cell <> 0")))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let total =
+        |rows: &[DayFigures], pick: fn(&DayFigures) -> i64| rows.iter().map(pick).sum::<i64>();
+    assert_eq!(total(&truth, |r| r.2), REPORTS as i64, "{truth:?}");
+    assert_eq!(total(&truth, |r| r.5), REPORTS as i64, "{truth:?}");
+    assert_eq!(
+        total(&truth, |r| r.3),
+        REPORTS.div_ceil(3) as i64,
+        "{truth:?}"
+    );
+    assert_eq!(
+        total(&truth, |r| r.4),
+        REPORTS.div_ceil(3) as i64,
+        "{truth:?}"
+    );
+    assert_eq!(
+        all_cells, truth,
+        "roll-ups (all cells) per (service, local day): new, resolved, breached, acknowledged"
+    );
+    assert_eq!(
+        by_cell, truth,
+        "roll-ups (per cell) per (service, local day)"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM stats_rollups WHERE new <> \
+             (SELECT COALESCE(SUM(n::bigint), 0) FROM jsonb_array_elements_text(new_by_channel) n)"
+        )
+        .await,
+        0,
+        "new reports by channel add up to new reports"
+    );
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM stats_report_facts").await,
+        REPORTS as i64,
+        "one stored contribution per report"
+    );
+
     eprintln!(
         "3 replicas: {} webhooks ({} created, {} breaches) each delivered once; {} pushes, none \
-         repeated; {} breaches raised once each",
+         repeated; {} breaches raised once each; roll-ups match the reports table: {} new, {} \
+         acknowledged, {} resolved ({} breached) over {} (service, day) rows",
         hooks.len(),
         by_type("ticket.created"),
         by_type("ticket.sla_breached"),
         fcm.message_count(),
-        REPORTS * 2
+        REPORTS * 2,
+        total(&all_cells, |r| r.2),
+        total(&all_cells, |r| r.5),
+        total(&all_cells, |r| r.3),
+        total(&all_cells, |r| r.4),
+        all_cells.len()
     );
 
     pool.close().await;

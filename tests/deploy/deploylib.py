@@ -209,6 +209,17 @@ def load_compose(variables: dict[str, str]) -> dict:
     return interpolate(raw, variables)
 
 
+def compose_bind_mounts(service: dict) -> dict[str, Path]:
+    """The files of deploy/ a Compose service mounts (short syntax `./src:/dst[:ro]`):
+    container path → file on this machine."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            mounts[target] = DEPLOY / source
+    return mounts
+
+
 # --- Kubernetes ------------------------------------------------------------------------------
 
 

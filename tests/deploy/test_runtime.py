@@ -15,6 +15,7 @@ from deploylib import (
     DEPLOY,
     base_env,
     binary,
+    compose_bind_mounts,
     free_port,
     fresh_database,
     http_request,
@@ -113,6 +114,8 @@ def test_compose_services_run_with_their_environment():
         def env_of(service):
             # The image's ENV with its volume at cwd, then the service's environment.
             env = base_env() | image_env(image, cwd) | services[service]["environment"]
+            for target, source in compose_bind_mounts(services[service]).items():
+                env = {k: v.replace(target, str(source)) for k, v in env.items()}
             # Only the database host differs: the test server stands in for `postgres`.
             assert env["BALAGH_DATABASE_URL"].startswith("postgres://balagh:")
             env["BALAGH_DATABASE_URL"] = url

@@ -19,6 +19,7 @@ from deploylib import (
     ROOT,
     base_env,
     binary,
+    compose_bind_mounts,
     binary_env_names,
     compose_variables_used,
     file_config_keys,
@@ -99,6 +100,9 @@ def toml_files() -> list:
             if key.endswith(".toml"):
                 name = f"configmap-{config_map['metadata']['name']}-{key}"
                 files.append(pytest.param(name, content, id=name))
+    for path in sorted((DEPLOY / "compose").glob("*.toml")):
+        name = f"compose-{path.name}"
+        files.append(pytest.param(name, path.read_text(), id=name))
     return files
 
 
@@ -250,6 +254,41 @@ def test_compose_topology():
     assert "healthcheck" in services["s3"]
 
 
+def test_compose_config_file_is_mounted_where_balagh_config_points():
+    for name, service in compose()["services"].items():
+        env = service.get("environment", {})
+        if "BALAGH_CONFIG" in env:
+            mounted = compose_bind_mounts(service)
+            assert env["BALAGH_CONFIG"] in mounted, name
+            assert mounted[env["BALAGH_CONFIG"]].is_file(), name
+
+
+def trusted_proxies(config_path_in_container: str, files: dict) -> list:
+    import ipaddress
+
+    config = tomllib.loads(files[config_path_in_container])
+    return [ipaddress.ip_network(p, strict=False) for p in config["http"]["trusted_proxies"]]
+
+
+def test_compose_replicas_trust_the_proxy_network():
+    """nginx reaches the replicas from the Compose network: its X-Forwarded-For must be
+    trusted (per-address rate limits and the login throttle), and it must write one."""
+    import ipaddress
+
+    spec = compose()
+    subnets = [ipaddress.ip_network(c["subnet"]) for c in spec["networks"]["default"]["ipam"]["config"]]
+    assert subnets, "an explicit subnet for the Compose network"
+    for name, service in serve_services(spec).items():
+        files = {t: s.read_text() for t, s in compose_bind_mounts(service).items()}
+        trusted = trusted_proxies(service["environment"]["BALAGH_CONFIG"], files)
+        for subnet in subnets:
+            assert any(subnet.version == t.version and subnet.subnet_of(t) for t in trusted), \
+                f"{name}: http.trusted_proxies {trusted} does not cover the network {subnet}"
+    conf = (DEPLOY / spec["services"]["proxy"]["volumes"][0].split(":")[0]).read_text()
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf), \
+        "the edge proxy writes the address it sees, not the client's own header"
+
+
 def test_compose_proxy_reaches_the_replicas():
     spec = compose()
     proxy = spec["services"]["proxy"]
@@ -359,6 +398,15 @@ def test_config_file_is_mounted_where_balagh_config_points():
                 env, files = pod_env(pod, container)
                 if "BALAGH_CONFIG" in env:
                     assert env["BALAGH_CONFIG"] in files, f"{kind} {obj['metadata']['name']}"
+
+
+def test_pods_trust_the_ingress_controller():
+    deployment = kube_object("Deployment", "balagh")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env, files = pod_env(pod, container)
+    assert trusted_proxies(env["BALAGH_CONFIG"], files), \
+        "http.trusted_proxies: the ingress controller's pod network"
 
 
 def test_hpa_scales_the_deployment():

@@ -17,6 +17,7 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Rows per transaction.
@@ -284,8 +285,41 @@ impl GeneratedRollups {
     }
 }
 
+/// Batches written at once: the next batch is generated while PostgreSQL stores the last
+/// ones on other connections (SQLite serialises them; nothing is lost).
+const WRITES_IN_FLIGHT: usize = 8;
+
+/// Writes one generated batch: its reports (with their events and clocks), then their facts
+/// and the roll-up rows no later report can touch. References are 40 random bits: at
+/// millions of rows a batch can hit a taken one; the batch is one transaction, so it draws
+/// new references and tries again.
+async fn write_batch(
+    store: Arc<dyn Store>,
+    mut batch: Vec<NewReport>,
+    facts: Vec<(Uuid, StoredFacts)>,
+    rows: Vec<balagh_store::stats::StatsRow>,
+    reference_prefix: String,
+) -> Result<usize, StoreError> {
+    let mut attempts = 0;
+    loop {
+        match store.bulk_insert_reports(&batch).await {
+            Err(StoreError::Conflict(Constraint::ReportReference)) if attempts < 5 => {
+                attempts += 1;
+                let mut rng = rand::rng();
+                for report in &mut batch {
+                    report.reference = PublicReference::generate(&reference_prefix, &mut rng);
+                }
+            }
+            other => break other?,
+        }
+    }
+    store.put_stats_facts(&facts).await?;
+    store.merge_stats_rows(&rows).await?;
+    Ok(batch.len())
+}
+
 /// Inserts `count` reports spread over the last `days` days, printing progress.
-pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), StoreError> {
+pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result<(), StoreError> {
     let jurisdictions = store.jurisdictions().await?;
     let jurisdiction = jurisdictions
         .first()
@@ -297,61 +331,67 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
         .filter(|(j, _)| j == &jurisdiction.id)
         .map(|(_, s)| s)
         .collect();
-    let catalog = Catalog::load(store).await?;
+    let catalog = Catalog::load(store.as_ref()).await?;
+    let tz = balagh_api::stats::time_zone(&catalog, &jurisdiction.id);
     let now = time::OffsetDateTime::now_utc();
     let span_secs = i64::from(days.max(1)) * 86_400;
-    let mut rng = rand::rng();
     let started = std::time::Instant::now();
     let generation_started = Ts::now();
     let mut rollups = GeneratedRollups {
         rows: BTreeMap::new(),
     };
-    let mut done = 0;
-    while done < count {
-        let n = BATCH.min(count - done);
+    let mut writes = tokio::task::JoinSet::new();
+    let (mut generated, mut stored) = (0, 0);
+    let report_progress = |stored: usize| {
+        let rate = stored as f64 / started.elapsed().as_secs_f64();
+        eprintln!("generated {stored} / {count} reports ({rate:.0}/s)");
+    };
+    while generated < count {
+        let n = BATCH.min(count - generated);
         // Oldest first, so roll-up rows of past days can be written out as we go.
-        let mut batch: Vec<NewReport> = (done..done + n)
-            .map(|i| {
-                let slot = span_secs as f64 * (1.0 - (i as f64 + 0.5) / count as f64);
-                let jitter = rng.random_range(-0.5..0.5) * span_secs as f64 / count as f64;
-                let age =
-                    time::Duration::seconds((slot + jitter).clamp(0.0, span_secs as f64) as i64);
-                synthetic_report(
-                    &catalog,
-                    jurisdiction,
-                    &services,
-                    Ts::new(now - age),
-                    &mut rng,
-                )
-            })
-            .collect();
-        // References are 40 random bits: at millions of rows a batch can hit a taken one.
-        // The batch is one transaction, so draw new references and try again.
-        let mut attempts = 0;
-        loop {
-            match store.bulk_insert_reports(&batch).await {
-                Err(StoreError::Conflict(Constraint::ReportReference)) if attempts < 5 => {
-                    attempts += 1;
-                    for report in &mut batch {
-                        report.reference =
-                            PublicReference::generate(&jurisdiction.reference_prefix, &mut rng);
-                    }
-                }
-                other => break other?,
-            }
-        }
+        let batch: Vec<NewReport> = {
+            let mut rng = rand::rng();
+            (generated..generated + n)
+                .map(|i| {
+                    let slot = span_secs as f64 * (1.0 - (i as f64 + 0.5) / count as f64);
+                    let jitter = rng.random_range(-0.5..0.5) * span_secs as f64 / count as f64;
+                    let age = time::Duration::seconds(
+                        (slot + jitter).clamp(0.0, span_secs as f64) as i64
+                    );
+                    synthetic_report(
+                        &catalog,
+                        jurisdiction,
+                        &services,
+                        Ts::new(now - age),
+                        &mut rng,
+                    )
+                })
+                .collect()
+        };
         let facts = rollups.add(&catalog, &batch);
-        store.put_stats_facts(&facts).await?;
-        if let Some(oldest) = batch.iter().map(|r| r.created_at).min() {
-            let tz = balagh_api::stats::time_zone(&catalog, &jurisdiction.id);
-            let day = balagh_domain::stats::local_day(oldest.get(), &tz)
-                - time::Duration::days(CONTRIBUTION_DAYS);
-            let rows = rollups.take_before(Some(day));
-            store.merge_stats_rows(&rows).await?;
+        let rows = match batch.iter().map(|r| r.created_at).min() {
+            Some(oldest) => rollups.take_before(Some(
+                balagh_domain::stats::local_day(oldest.get(), &tz)
+                    - time::Duration::days(CONTRIBUTION_DAYS),
+            )),
+            None => Vec::new(),
+        };
+        generated += n;
+        while writes.len() >= WRITES_IN_FLIGHT {
+            stored += joined(writes.join_next().await)?;
+            report_progress(stored);
         }
-        done += n;
-        let rate = done as f64 / started.elapsed().as_secs_f64();
-        eprintln!("generated {done} / {count} reports ({rate:.0}/s)");
+        writes.spawn(write_batch(
+            store.clone(),
+            batch,
+            facts,
+            rows,
+            jurisdiction.reference_prefix.clone(),
+        ));
+    }
+    while let Some(done) = writes.join_next().await {
+        stored += joined(Some(done))?;
+        report_progress(stored);
     }
     let rows = rollups.take_before(None);
     store.merge_stats_rows(&rows).await?;
@@ -359,4 +399,15 @@ pub async fn generate(store: &dyn Store, count: usize, days: u32) -> Result<(), 
     store.set_stats_cursor(generation_started).await?;
     eprintln!("refreshing the database's statistics…");
     store.analyze().await
+}
+
+/// The outcome of a finished write task (a panic in one is a bug: passed on).
+fn joined(
+    done: Option<Result<Result<usize, StoreError>, tokio::task::JoinError>>,
+) -> Result<usize, StoreError> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        None => Ok(0),
+    }
 }

@@ -154,7 +154,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             telemetry::init_logging(LogFormat::Text);
             let store = open_store(&database).await?;
-            generate::generate(store.as_ref(), count, days)
+            generate::generate(&store, count, days)
                 .await
                 .map_err(|e| e.to_string())
         }

@@ -389,7 +389,7 @@ async fn main() {
         let stored = store.count_reports().await.expect("count") as usize;
         if stored < *size {
             eprintln!("filling to {size} reports…");
-            balagh::generate::generate(store.as_ref(), size - stored, args.fill_days)
+            balagh::generate::generate(&store, size - stored, args.fill_days)
                 .await
                 .expect("fill");
         }

@@ -16,7 +16,7 @@ const HISTORY_REPORTS: usize = 1_500;
 
 /// Synthetic history, rolled up; a current notice; a fresh open report.
 async fn seed(app: &TestApp) {
-    balagh::generate::generate(app.store.as_ref(), HISTORY_REPORTS, HISTORY_DAYS)
+    balagh::generate::generate(&app.store, HISTORY_REPORTS, HISTORY_DAYS)
         .await
         .unwrap();
     // The server's roll-up loop may hold the lease: then wait for it to finish.

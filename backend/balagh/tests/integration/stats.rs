@@ -462,7 +462,7 @@ both_databases! {
 
     async fn generated_roll_ups_equal_a_rebuild(db: Db) {
         let app = TestApp::spawn(db).await;
-        balagh::generate::generate(app.store.as_ref(), 400, 90).await.unwrap();
+        balagh::generate::generate(&app.store, 400, 90).await.unwrap();
         let generated = all_rows(&app).await;
         assert!(!generated.is_empty());
         let new: u64 = generated.values().filter(|r| r.key.cell.is_none()).map(|r| r.value.new).sum();

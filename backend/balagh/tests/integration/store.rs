@@ -205,7 +205,7 @@ both_databases! {
         assert_eq!(one.reference, reports[700].reference);
         // Its events as given (created, unrouted), nothing else.
         assert_eq!(store.report_events(one.id).await.unwrap().len(), reports[700].events.len());
-        balagh::generate::generate(store.as_ref(), 2_000, 30).await.unwrap();
+        balagh::generate::generate(&store, 2_000, 30).await.unwrap();
         assert_eq!(store.count_reports().await.unwrap(), 3_234);
         store.close().await;
     }

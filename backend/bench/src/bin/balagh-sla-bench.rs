@@ -159,7 +159,7 @@ async fn main() {
     for size in &args.sizes {
         let stored = store.count_reports().await.expect("count") as usize;
         if *size > stored {
-            balagh::generate::generate(store.as_ref(), size - stored, args.days)
+            balagh::generate::generate(&store, size - stored, args.days)
                 .await
                 .expect("fill");
         }

@@ -197,7 +197,7 @@ async fn main() {
             .expect("current exe")
             .with_file_name("balagh")
     });
-    let store = balagh::database::open_migrated(&args.database_url, 4)
+    let store = balagh::database::open_migrated(&args.database_url, 10)
         .await
         .expect("database");
     DemoData::load()
@@ -212,7 +212,7 @@ async fn main() {
             args.size
         );
         let started = Instant::now();
-        balagh::generate::generate(store.as_ref(), args.size - stored, args.days)
+        balagh::generate::generate(&store, args.size - stored, args.days)
             .await
             .expect("fill");
         eprintln!("filled in {:.0} s", started.elapsed().as_secs_f64());
