@@ -167,7 +167,7 @@ fn rollup_sums(filter: &str) -> String {
     format!(
         "SELECT service_code, day, SUM(new)::bigint, SUM(resolved)::bigint, \
          SUM(breached)::bigint, SUM((SELECT COALESCE(SUM((b->>1)::bigint), 0) \
-         FROM jsonb_array_elements(acknowledge) b))::bigint \
+         FROM json_array_elements(acknowledge) b))::bigint \
          FROM stats_rollups WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2"
     )
 }
@@ -512,7 +512,7 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
         count(
             &pool,
             "SELECT COUNT(*) FROM stats_rollups WHERE new <> \
-             (SELECT COALESCE(SUM(n::bigint), 0) FROM jsonb_array_elements_text(new_by_channel) n)"
+             (SELECT COALESCE(SUM(n::bigint), 0) FROM json_array_elements_text(new_by_channel) n)"
         )
         .await,
         0,

@@ -53,6 +53,9 @@ pub struct StatsSettings {
     pub publisher: Option<String>,
     /// How often the roll-up job runs on each replica.
     pub rollup_interval: std::time::Duration,
+    /// How long a server keeps a public answer (zero: never; benchmarks measure the
+    /// computation that way).
+    pub answer_cache: std::time::Duration,
 }
 
 impl Default for StatsSettings {
@@ -63,6 +66,7 @@ impl Default for StatsSettings {
             licence_url: "https://creativecommons.org/licenses/by/4.0/".into(),
             publisher: None,
             rollup_interval: std::time::Duration::from_secs(120),
+            answer_cache: std::time::Duration::from_secs(120),
         }
     }
 }

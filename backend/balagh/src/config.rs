@@ -414,6 +414,8 @@ pub struct StatsFileConfig {
     pub publisher: Option<String>,
     /// Seconds between roll-up runs on each replica [default: 120].
     pub rollup_interval_seconds: Option<u64>,
+    /// Seconds a server keeps a public answer; 0 disables [default: the roll-up interval].
+    pub answer_cache_seconds: Option<u64>,
     /// ε spent by each noisy release, e.g. "0.5"; setting it turns differential privacy on.
     pub dp_epsilon_per_release: Option<String>,
     /// ε budget per calendar month of data [default: 4 × the release's ε].

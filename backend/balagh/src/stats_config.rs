@@ -35,15 +35,20 @@ pub fn resolve(file: &StatsFileConfig) -> Result<StatsSettings, String> {
         dp,
     )
     .map_err(|e| format!("stats.{e}"))?;
+    let rollup_interval = file
+        .rollup_interval_seconds
+        .map_or(defaults.rollup_interval, |s| {
+            std::time::Duration::from_secs(s.max(1))
+        });
     Ok(StatsSettings {
         policy,
         licence: file.licence.clone().unwrap_or(defaults.licence),
         licence_url: file.licence_url.clone().unwrap_or(defaults.licence_url),
         publisher: file.publisher.clone(),
-        rollup_interval: file
-            .rollup_interval_seconds
-            .map_or(defaults.rollup_interval, |s| {
-                std::time::Duration::from_secs(s.max(1))
-            }),
+        rollup_interval,
+        // Figures change only when the roll-ups do.
+        answer_cache: file
+            .answer_cache_seconds
+            .map_or(rollup_interval, std::time::Duration::from_secs),
     })
 }

@@ -419,6 +419,16 @@ pub struct RollupRow {
     pub satisfaction_count: i64,
 }
 
+/// `'new', 'unrouted', …`: the open statuses as the backlog query lists them, which the
+/// partial index `reports_open_idx` repeats word for word (tested).
+pub fn open_statuses_sql() -> String {
+    balagh_domain::ReportStatus::OPEN
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub const ROLLUP_COLUMNS: &str = "key, jurisdiction_id, service_code, operator_id, district, \
     cell, day, new, new_by_channel, resolved, reopened, breached, acknowledge, resolve, \
     satisfaction_sum, satisfaction_count";
@@ -976,11 +986,7 @@ macro_rules! impl_stats_store {
                     now: Ts,
                 ) -> Result<Vec<$crate::stats::BacklogCount>> {
                     let day = |d: i64| Ts::new(now.get() - time::Duration::days(d));
-                    let open = balagh_domain::ReportStatus::OPEN
-                        .iter()
-                        .map(|s| format!("'{}'", s.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let open = $crate::stats::open_statuses_sql();
                     let sql = format!(
                         "SELECT service_code, operator_id, \
                          CAST(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END) AS BIGINT), \
@@ -1246,4 +1252,22 @@ macro_rules! impl_stats_store {
             }
         };
     };
+}
+
+#[cfg(test)]
+mod open_backlog_index {
+    /// The planner uses a partial index only when the query's condition implies the
+    /// index's: both databases' index must list the open statuses the query lists.
+    #[test]
+    fn the_index_lists_the_statuses_the_backlog_query_reads() {
+        let condition = format!("WHERE status IN ({})", super::open_statuses_sql());
+        for migration in [
+            include_str!(
+                "../../../migrations/postgres/20261122000009_backlog_and_rollup_reads.sql"
+            ),
+            include_str!("../../../migrations/sqlite/20261122000009_backlog_and_rollup_reads.sql"),
+        ] {
+            assert!(migration.contains(&condition), "{condition}");
+        }
+    }
 }

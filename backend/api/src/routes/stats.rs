@@ -147,9 +147,10 @@ async fn range_rows(
     }
 }
 
-/// Public answers computed in the last `stats.rollup_interval` (per server, URI and
-/// last publishable day). Published figures cover days that ended at least the publication
-/// lag ago, so an answer a roll-up interval old is as current as the roll-ups themselves.
+/// Public answers computed in the last `stats.answer_cache_seconds` (default: the roll-up
+/// interval; per server, URI and last publishable day). Published figures cover days that
+/// ended at least the publication lag ago, so an answer a roll-up interval old is as current
+/// as the roll-ups themselves.
 #[derive(Default)]
 struct AnswerCache {
     entries: std::collections::HashMap<String, Answer>,
@@ -176,7 +177,10 @@ async fn cached(
     uri: &axum::http::Uri,
     compute: impl std::future::Future<Output = Published<Response>>,
 ) -> Response {
-    let ttl = state.settings().stats.rollup_interval;
+    let ttl = state.settings().stats.answer_cache;
+    if ttl.is_zero() {
+        return compute.await.unwrap_or_else(|e| e);
+    }
     // One server's answers (tests run several in one process), for today's publishable days.
     let day = Context::new(state, None)
         .map(|c| c.last_publishable_day().to_string())

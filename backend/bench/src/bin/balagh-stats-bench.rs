@@ -50,16 +50,22 @@ impl Drop for Server {
     }
 }
 
-async fn start_server(bin: &PathBuf, url: &DatabaseUrl) -> Server {
+async fn start_server(bin: &PathBuf, url: &DatabaseUrl, answer_cache: bool) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
     // The benchmark is one address asking far faster than a resident: no per-address limit.
+    // Without the answer cache every request computes its figures from the roll-ups.
     let config = std::env::temp_dir().join(format!("balagh-stats-bench-{port}.toml"));
+    let cache = if answer_cache {
+        ""
+    } else {
+        "[stats]\nanswer_cache_seconds = 0\n"
+    };
     std::fs::write(
         &config,
-        "[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n",
+        format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n"),
     )
     .expect("bench config");
     let server = Server {
@@ -227,7 +233,10 @@ async fn main() {
         all.len()
     };
     let token = staff_token(store.as_ref()).await;
-    let server = start_server(&bin, &args.database_url).await;
+    // Two servers on the same database: one computes every answer, one keeps public answers
+    // for a roll-up interval (as deployed).
+    let uncached = start_server(&bin, &args.database_url, false).await;
+    let cached = start_server(&bin, &args.database_url, true).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency.max(1))
         .build()
@@ -288,28 +297,40 @@ async fn main() {
         args.concurrency
     );
     println!(
-        "{:<42} | {:>9} | {:>9} {:>9} | {:>8} | {:>9}",
-        "endpoint", "first ms", "p50 ms", "p99 ms", "× base", "bytes"
+        "{:<42} | {:>9} | {:>9} {:>9} | {:>8} | {:>9} {:>9} | {:>9}",
+        "endpoint", "first ms", "p50 ms", "p99 ms", "× base", "cached50", "cached99", "bytes"
     );
     let mut baseline = None;
     for (name, path, staff) in endpoints {
+        let token = staff.then_some(token.as_str());
         let f = measure(
             &client,
-            &format!("{}{path}", server.base),
-            staff.then_some(token.as_str()),
+            &format!("{}{path}", uncached.base),
+            token,
+            args.requests,
+            args.concurrency,
+        )
+        .await;
+        let c = measure(
+            &client,
+            &format!("{}{path}", cached.base),
+            token,
             args.requests,
             args.concurrency,
         )
         .await;
         let base = *baseline.get_or_insert(f.p50);
         println!(
-            "{name:<42} | {:>9.2} | {:>9.2} {:>9.2} | {:>8.1} | {:>9}",
+            "{name:<42} | {:>9.2} | {:>9.2} {:>9.2} | {:>8.1} | {:>9.2} {:>9.2} | {:>9}",
             f.cold,
             f.p50,
             f.p99,
             f.p50 / base,
+            c.p50,
+            c.p99,
             f.bytes
         );
     }
-    drop(server);
+    drop(uncached);
+    drop(cached);
 }
