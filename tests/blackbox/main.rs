@@ -166,6 +166,27 @@ fn balagh(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `balagh create-user` run in `dir` (extra arguments: role, scope, database), the password
+/// on its standard input, as an administrator would.
+fn create_user(dir: &Path, email: &str, name: &str, args: &[&str], password: &str) {
+    let mut create = Command::new(BINARY)
+        .args(["create-user", "--email", email, "--name", name])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BALAGH_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+}
+
 async fn register(client: &reqwest::Client, server: &Server) -> String {
     let body: Value = client
         .post(server.url("/api/v1/devices"))
@@ -524,27 +545,12 @@ async fn an_operator_works_the_web_queue_in_a_real_browser() {
         assert_eq!(response.status(), 201);
     }
     let password = "a passphrase for the browser test";
-    let mut create = Command::new(BINARY)
-        .args([
-            "create-user",
-            "--email",
-            "agent@nadafa.ma",
-            "--name",
-            "Agent Nadafa",
-        ])
-        .args(["--role", "operator_agent", "--operator", "nadafa-demo"])
-        .current_dir(&scratch.0)
-        .env_remove("BALAGH_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
-    let created = create.wait_with_output().unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
+    create_user(
+        &scratch.0,
+        "agent@nadafa.ma",
+        "Agent Nadafa",
+        &["--role", "operator_agent", "--operator", "nadafa-demo"],
+        password,
     );
 
     let shots = repo.join("artifacts/screenshots");

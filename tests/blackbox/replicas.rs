@@ -51,22 +51,13 @@ async fn api_token(
     role_args: &[&str],
 ) -> String {
     let password = "a passphrase for the replica test";
-    let mut create = Command::new(BINARY)
-        .args(["create-user", "--email", email, "--name", "Replica test"])
-        .args(role_args)
-        .args(["--database-url", database_url])
-        .current_dir(dir)
-        .env_remove("BALAGH_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
-    let created = create.wait_with_output().unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
+    let database = ["--database-url", database_url];
+    create_user(
+        dir,
+        email,
+        "Replica test",
+        &[role_args, &database].concat(),
+        password,
     );
     let login = client
         .post(server.url("/api/v1/auth/login"))

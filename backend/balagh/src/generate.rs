@@ -378,7 +378,7 @@ pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result
         };
         generated += n;
         while writes.len() >= WRITES_IN_FLIGHT {
-            stored += joined(writes.join_next().await)?;
+            stored += joined(writes.join_next().await.expect("writes in flight"))?;
             report_progress(stored);
         }
         writes.spawn(write_batch(
@@ -390,7 +390,7 @@ pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result
         ));
     }
     while let Some(done) = writes.join_next().await {
-        stored += joined(Some(done))?;
+        stored += joined(done)?;
         report_progress(stored);
     }
     let rows = rollups.take_before(None);
@@ -403,11 +403,7 @@ pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result
 
 /// The outcome of a finished write task (a panic in one is a bug: passed on).
 fn joined(
-    done: Option<Result<Result<usize, StoreError>, tokio::task::JoinError>>,
+    done: Result<Result<usize, StoreError>, tokio::task::JoinError>,
 ) -> Result<usize, StoreError> {
-    match done {
-        Some(Ok(result)) => result,
-        Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        None => Ok(0),
-    }
+    done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }

@@ -8,14 +8,14 @@
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
+use balagh_bench::{Server, balagh_bin, config_file};
 use balagh_domain::{IdempotencyKey, Service};
 use balagh_store::{Idempotency, NewDevice, NewReport, Store, Ts};
 use balagh_wire::NewReportRequest;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -142,60 +142,22 @@ fn synthetic(catalog: &Catalog, n: usize) -> Vec<NewReport> {
         .collect()
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(bin: &PathBuf, url: &DatabaseUrl) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+async fn start_server(bin: &Path, url: &DatabaseUrl) -> Server {
     // Many clients on 127.0.0.1 are the point here: no rate limits.
-    let config = std::env::temp_dir().join(format!("balagh-bench-{}.toml", std::process::id()));
-    std::fs::write(
-        &config,
+    let config = config_file(
+        "balagh-bench",
         "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
+    );
+    Server::start(
+        bin,
+        &[
+            "--no-demo",
+            "--config",
+            config.to_str().expect("UTF-8 path"),
+        ],
+        &[("BALAGH_DATABASE_URL", url.expose())],
     )
-    .expect("bench config");
-    let server = Server {
-        child: Command::new(bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--no-demo",
-                "--config",
-                config.to_str().expect("UTF-8 path"),
-            ])
-            .env("BALAGH_DATABASE_URL", url.expose())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display())),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("balagh serve did not become ready");
+    .await
 }
 
 async fn http_ingest(
@@ -341,11 +303,7 @@ async fn settle(url: &DatabaseUrl) {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let bin = args.balagh_bin.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .expect("current exe")
-            .with_file_name("balagh")
-    });
+    let bin = balagh_bin(args.balagh_bin.clone());
     let store = balagh::database::open_migrated(&args.database_url, args.concurrency as u32 + 4)
         .await
         .expect("database");

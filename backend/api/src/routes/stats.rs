@@ -147,6 +147,19 @@ async fn range_rows(
     }
 }
 
+/// The context, selected periods and roll-up rows of a figure only published exactly (not
+/// in differential-privacy mode).
+async fn exact_rows(
+    state: &AppState,
+    p: &StatsParams,
+) -> Published<(Context, Vec<Period>, Vec<balagh_store::stats::StatsRow>)> {
+    let ctx = context(state, p)?;
+    no_privacy_mode(&ctx)?;
+    let periods = selected_periods(&ctx, p)?;
+    let rows = range_rows(state, &ctx, &periods).await?;
+    Ok((ctx, periods, rows))
+}
+
 /// Public answers computed in the last `stats.answer_cache_seconds` (default: the roll-up
 /// interval; per server, URI and last publishable day). Published figures cover days that
 /// ended at least the publication lag ago, so an answer a roll-up interval old is as current
@@ -245,10 +258,7 @@ pub async fn services(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let ctx = context(&state, &p)?;
-        no_privacy_mode(&ctx)?;
-        let periods = selected_periods(&ctx, &p)?;
-        let rows = range_rows(&state, &ctx, &periods).await?;
+        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
         let grouped = st::by_district_service(&rows);
         let count = |f: fn(&balagh_domain::stats::RollupValue) -> u64| {
             grouped.iter().map(|(k, v)| (k.clone(), f(v))).collect()
@@ -274,10 +284,7 @@ pub async fn operators(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let ctx = context(&state, &p)?;
-        no_privacy_mode(&ctx)?;
-        let periods = selected_periods(&ctx, &p)?;
-        let rows = range_rows(&state, &ctx, &periods).await?;
+        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
         let mut out = header_of(&ctx, &periods);
         let figures = st::operator_figures(&ctx, &rows);
         out["operators"] = figures["operators"].clone();
@@ -351,10 +358,7 @@ pub async fn indicators(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let ctx = context(&state, &p)?;
-        no_privacy_mode(&ctx)?;
-        let periods = selected_periods(&ctx, &p)?;
-        let rows = range_rows(&state, &ctx, &periods).await?;
+        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
         let feedback = match (periods.first(), periods.last()) {
             (Some(f), Some(l)) => st::feedback(&state, &ctx, f.first, l.last)
                 .await

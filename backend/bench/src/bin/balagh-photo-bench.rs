@@ -4,13 +4,13 @@
 //! processing). Processing alone is measured by `cargo run --release -p balagh-media
 //! --example process_bench`.
 
+use balagh_bench::{Server, balagh_bin};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, Rgb, RgbImage};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Parser)]
@@ -35,56 +35,23 @@ struct Args {
     concurrency: usize,
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    scratch: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.scratch);
-    }
-}
-
-async fn start(bin: &PathBuf) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+async fn start(bin: &Path) -> Server {
     let scratch = std::env::temp_dir().join(format!("balagh-photo-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("scratch directory");
-    let server = Server {
-        child: Command::new(bin)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env(
-                "BALAGH_DATABASE_URL",
-                format!("sqlite://{}", scratch.join("bench.sqlite3").display()),
-            )
-            .env("BALAGH_PHOTOS_STORAGE", "local")
-            .env("BALAGH_PHOTOS_DIR", scratch.join("photos"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display())),
-        base: format!("http://127.0.0.1:{port}"),
-        scratch,
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("balagh serve did not become ready");
+    let database = format!("sqlite://{}", scratch.join("bench.sqlite3").display());
+    let photos = scratch.join("photos");
+    let mut server = Server::start(
+        bin,
+        &[],
+        &[
+            ("BALAGH_DATABASE_URL", database.as_str()),
+            ("BALAGH_PHOTOS_STORAGE", "local"),
+            ("BALAGH_PHOTOS_DIR", photos.to_str().expect("UTF-8 path")),
+        ],
+    )
+    .await;
+    server.scratch = Some(scratch);
+    server
 }
 
 /// Gradients plus noise, so it compresses like a photo (≈ 2–4 MB at 12 MP).
@@ -185,11 +152,7 @@ async fn client_loop(
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let bin = args.balagh.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .expect("own path")
-            .with_file_name("balagh")
-    });
+    let bin = balagh_bin(args.balagh.clone());
     let bytes = photo_jpeg(args.width, args.height);
     println!(
         "photo: {} × {} JPEG, {:.1} MB; {} uploads, {} client(s)",

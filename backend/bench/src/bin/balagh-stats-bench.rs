@@ -5,13 +5,13 @@
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
+use balagh_bench::{Server, balagh_bin, config_file};
 use balagh_domain::account::{Email, Grant, NewPassword, Role, Scope};
 use balagh_store::{NewApiToken, NewUser, Ts};
 use clap::Parser;
 use hdrhistogram::Histogram;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(about = "Public statistics and staff dashboard latency against balagh serve")]
@@ -36,65 +36,27 @@ struct Args {
     balagh_bin: Option<PathBuf>,
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(bin: &PathBuf, url: &DatabaseUrl, answer_cache: bool) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+async fn start_server(bin: &Path, url: &DatabaseUrl, answer_cache: bool) -> Server {
     // The benchmark is one address asking far faster than a resident: no per-address limit.
     // Without the answer cache every request computes its figures from the roll-ups.
-    let config = std::env::temp_dir().join(format!("balagh-stats-bench-{port}.toml"));
     let cache = if answer_cache {
         ""
     } else {
         "[stats]\nanswer_cache_seconds = 0\n"
     };
-    std::fs::write(
-        &config,
-        format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n"),
+    let config = config_file(
+        "balagh-stats-bench",
+        &format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n"),
+    );
+    Server::start(
+        bin,
+        &["--no-demo"],
+        &[
+            ("BALAGH_DATABASE_URL", url.expose()),
+            ("BALAGH_CONFIG", config.to_str().expect("UTF-8 path")),
+        ],
     )
-    .expect("bench config");
-    let server = Server {
-        child: Command::new(bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--no-demo",
-            ])
-            .env("BALAGH_DATABASE_URL", url.expose())
-            .env("BALAGH_CONFIG", &config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display())),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("balagh serve did not become ready");
+    .await
 }
 
 struct Figures {
@@ -198,11 +160,7 @@ async fn staff_token(store: &dyn balagh_store::Store) -> String {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let bin = args.balagh_bin.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .expect("current exe")
-            .with_file_name("balagh")
-    });
+    let bin = balagh_bin(args.balagh_bin.clone());
     let store = balagh::database::open_migrated(&args.database_url, 10)
         .await
         .expect("database");

@@ -1,0 +1,76 @@
+//! What the benchmarks share: the real `balagh serve` started as a separate process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The `balagh` binary: `explicit`, else the one next to the running benchmark.
+pub fn balagh_bin(explicit: Option<PathBuf>) -> PathBuf {
+    explicit.unwrap_or_else(|| {
+        std::env::current_exe()
+            .expect("own path")
+            .with_file_name("balagh")
+    })
+}
+
+/// A configuration file for a server of this benchmark, in the temporary directory.
+pub fn config_file(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{name}-{}.toml", uuid::Uuid::now_v7()));
+    std::fs::write(&path, text).expect("bench config");
+    path
+}
+
+/// A running `balagh serve`; stopped with SIGTERM (and `scratch` removed) when dropped.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// A directory of the server's own, removed with it.
+    pub scratch: Option<PathBuf>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl Server {
+    /// `bin serve --listen 127.0.0.1:PORT ARGS…` with `env` (logs at `warn`), once its
+    /// `/readyz` answers 200.
+    pub async fn start(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let server = Server {
+            child: Command::new(bin)
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .args(args)
+                .envs(env.iter().copied())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display())),
+            base: format!("http://127.0.0.1:{port}"),
+            scratch: None,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("balagh serve did not become ready");
+    }
+}
