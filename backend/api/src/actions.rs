@@ -225,6 +225,9 @@ fn after(before: &StoredReport, change: &ReportChange) -> StoredReport {
     if let Some(hidden) = change.description_hidden {
         report.description_hidden = hidden;
     }
+    if let Some(approved) = change.description_approved {
+        report.description_approved = approved;
+    }
     report.version = change.expected_version + 1;
     report.updated_at = change.at;
     report

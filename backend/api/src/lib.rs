@@ -10,6 +10,7 @@ pub mod open311;
 pub mod photos;
 pub mod problem;
 mod problem_docs;
+pub mod publish;
 pub mod push;
 pub mod routes;
 pub mod sla;

@@ -54,6 +54,9 @@ pub struct RateLimits {
     pub per_ip: Option<Rate>,
     /// Changes (POST, PUT, PATCH, DELETE) by one resident's device token.
     pub per_device_writes: Option<Rate>,
+    /// "Already reported nearby?" look-ups by one device token (a sweep of the commune
+    /// point by point is slow, whatever it could learn).
+    pub per_device_lookups: Option<Rate>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -65,6 +68,7 @@ impl RateLimits {
         Self {
             per_ip: Rate::new(300.0, 600.0),
             per_device_writes: Rate::new(20.0, 100.0),
+            per_device_lookups: Rate::new(0.2, 30.0),
             trusted_proxies: Vec::new(),
         }
     }
@@ -231,6 +235,7 @@ impl Buckets {
 pub struct Limiter {
     per_ip: Option<Buckets>,
     per_device: Option<Buckets>,
+    per_device_lookups: Option<Buckets>,
     trusted_proxies: Vec<IpNet>,
     hasher: std::collections::hash_map::RandomState,
 }
@@ -240,11 +245,15 @@ impl Limiter {
         Self {
             per_ip: limits.per_ip.map(Buckets::new),
             per_device: limits.per_device_writes.map(Buckets::new),
+            per_device_lookups: limits.per_device_lookups.map(Buckets::new),
             trusted_proxies: limits.trusted_proxies.clone(),
             hasher: Default::default(),
         }
     }
 }
+
+/// The look-up limited per device besides the rest.
+const NEARBY_PATH: &str = "/api/v1/reports/nearby";
 
 /// Probes of orchestrators and monitoring are never limited.
 fn exempt(path: &str) -> bool {
@@ -297,6 +306,13 @@ pub async fn rate_limit(
         }
         if let Some(buckets) = &limiter.per_device
             && is_write(request.method())
+            && let Some(token) = device_token(request.headers())
+            && let Err(wait) = buckets.take(limiter.hasher.hash_one(token), now)
+        {
+            return refused("device", wait);
+        }
+        if let Some(buckets) = &limiter.per_device_lookups
+            && request.uri().path() == NEARBY_PATH
             && let Some(token) = device_token(request.headers())
             && let Err(wait) = buckets.take(limiter.hasher.hash_one(token), now)
         {

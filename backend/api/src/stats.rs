@@ -6,38 +6,20 @@
 //!   contract zone it was routed to (`contracts.zone_name`, slugged: "Ouest / غرب" →
 //!   `ouest`); the demo data has no other district concept. Unrouted reports have none
 //!   (`outside-zones` in tables).
-//! - **Publication**: only whole local days up to the policy's last publishable day (48 h
-//!   lag by default); weeks (ISO, Monday–Sunday) and calendar months once complete. Every
-//!   table goes through the domain's [`suppress`] (k = 5, 10 for sensitive services, with
-//!   complementary suppression), every map through [`coarsen`], every record through
-//!   [`OpenDataRecord`]. Nothing here reads a description, photo, point or reporter.
-//! - **Consistency between the files of one period**: the maps are per service, and a
-//!   district whose `new` count is suppressed in the district × service table publishes no
-//!   map row for that service; in the other districts, if what the map withholds is under k,
-//!   more rows are withheld until it is at least k (else the table's district total minus
-//!   the map rows would give it away). The record-level set only lists reports of
-//!   published table entries, with the map's area. So counting records or adding map rows
-//!   gives back only published figures.
-//! - **Differential privacy** (optional): `new` counts of the district × service table get
-//!   discrete Laplace noise after capping each reporter's reports; each release is stored
-//!   and its ε recorded against each calendar month it covers; the other figures, the maps
-//!   and the record-level set are not published in that mode.
+//! - **Publication** is the gate's ([`crate::publish`]): releases are computed from these
+//!   roll-ups by the release job that runs right after them; nothing here publishes.
+//! - The staff dashboard ([`dashboard`]) reads the roll-ups directly: staff see their own
+//!   data, unlagged and exact.
 
 use crate::catalog::Catalog;
 use crate::state::AppState;
 use balagh_domain::stats::{
-    Area, CellCount, CountTable, DifferentialPrivacy, DurationHistogram, Entry, OpenDataRecord,
-    PublicationPolicy, PublishedTable, Rating, RecordFields, ReleaseId, ReportFacts, Res8Cell,
-    RollupValue, coarsen, suppress,
+    DurationHistogram, PublicationPolicy, Rating, ReportFacts, Res8Cell, RollupValue,
 };
-use balagh_domain::{
-    Channel, JurisdictionId, OperatorId, PublicReference, ReportStatus, ServiceCode, Slug,
-};
-use balagh_store::stats::{
-    ReleaseOutcome, RollupBatch, RollupJob, StatsRow, StatsSource, StoredFacts,
-};
+use balagh_domain::{Channel, JurisdictionId, OperatorId, ReportStatus, ServiceCode, Slug};
+use balagh_store::stats::{RollupBatch, RollupJob, StatsRow, StatsSource};
 use balagh_store::{StoreError, Ts};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -46,6 +28,8 @@ use time::{Date, Duration, OffsetDateTime};
 pub struct StatsSettings {
     /// Thresholds, lag, differential privacy.
     pub policy: PublicationPolicy,
+    /// How public records are blurred (grid of points).
+    pub records: balagh_domain::publish::RecordPolicy,
     /// Licence of the open data (an SPDX id such as `CC-BY-4.0`) and its URL.
     pub licence: String,
     pub licence_url: String,
@@ -62,6 +46,7 @@ impl Default for StatsSettings {
     fn default() -> Self {
         Self {
             policy: PublicationPolicy::default(),
+            records: balagh_domain::publish::RecordPolicy::default(),
             licence: "CC-BY-4.0".into(),
             licence_url: "https://creativecommons.org/licenses/by/4.0/".into(),
             publisher: None,
@@ -185,6 +170,16 @@ pub async fn run_rollups(
     worker: &str,
     batch: u32,
 ) -> Result<RollupRun, StoreError> {
+    let run = roll_up(state, worker, batch).await?;
+    if !run.skipped {
+        state.store().release_stats_lease(worker).await?;
+    }
+    Ok(run)
+}
+
+/// The roll-up run itself; the caller gives the lease up (if not `skipped`) once it has
+/// done what must run under it (the releases, see [`crate::publish::job`]).
+pub async fn roll_up(state: &AppState, worker: &str, batch: u32) -> Result<RollupRun, StoreError> {
     let catalog = state.catalog();
     let zones: std::sync::Mutex<HashMap<JurisdictionId, jiff::tz::TimeZone>> = Default::default();
     let derive = |s: &StatsSource| derive_facts(&catalog, s);
@@ -227,18 +222,32 @@ pub async fn run_rollups(
             }
         }
     }
-    state.store().release_stats_lease(worker).await?;
     Ok(run)
 }
 
 // --- periods ---------------------------------------------------------------------------
 
-/// Weeks or months.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+/// Weeks, months or years.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PeriodKind {
     Week,
     Month,
+    Year,
+}
+
+impl PeriodKind {
+    pub const ALL: [PeriodKind; 3] = [PeriodKind::Week, PeriodKind::Month, PeriodKind::Year];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Week => "week",
+            PeriodKind::Month => "month",
+            PeriodKind::Year => "year",
+        }
+    }
 }
 
 /// One published period (local days, inclusive).
@@ -268,6 +277,13 @@ impl Period {
                     .expect("last day exists");
                 Self { kind, first, last }
             }
+            PeriodKind::Year => Self {
+                kind,
+                first: Date::from_calendar_date(day.year(), time::Month::January, 1)
+                    .expect("1 January exists"),
+                last: Date::from_calendar_date(day.year(), time::Month::December, 31)
+                    .expect("31 December exists"),
+            },
         }
     }
 
@@ -279,7 +295,7 @@ impl Period {
         Self::containing(self.kind, self.last + Duration::days(1))
     }
 
-    /// `2026-W14` or `2026-04`.
+    /// `2026-W14`, `2026-04` or `2026`.
     pub fn label(&self) -> String {
         match self.kind {
             PeriodKind::Week => {
@@ -289,6 +305,7 @@ impl Period {
             PeriodKind::Month => {
                 format!("{}-{:02}", self.first.year(), u8::from(self.first.month()))
             }
+            PeriodKind::Year => self.first.year().to_string(),
         }
     }
 
@@ -381,6 +398,7 @@ pub struct Context {
     pub jurisdiction: balagh_domain::Jurisdiction,
     pub tz: jiff::tz::TimeZone,
     pub policy: PublicationPolicy,
+    pub records: balagh_domain::publish::RecordPolicy,
     /// Active services, by code.
     pub services: Vec<balagh_domain::Service>,
     /// Districts (contract zones), sorted, then [`NO_DISTRICT`].
@@ -407,6 +425,7 @@ impl Context {
         districts.push(NO_DISTRICT.into());
         Some(Self {
             policy: state.settings().stats.policy.clone(),
+            records: state.settings().stats.records,
             catalog,
             jurisdiction: j,
             tz,
@@ -434,154 +453,17 @@ impl Context {
             .map(|o| o.operator.slug.as_str().to_owned())
             .unwrap_or_else(|| NO_OPERATOR.into())
     }
-
-    fn service_codes(&self) -> Vec<String> {
-        self.services
-            .iter()
-            .map(|s| s.code.as_str().to_owned())
-            .collect()
-    }
-}
-
-fn district_label(d: Option<&Slug>) -> String {
-    d.map(|d| d.as_str().to_owned())
-        .unwrap_or_else(|| NO_DISTRICT.into())
-}
-
-/// Rows summed per (district, service).
-pub fn by_district_service(rows: &[StatsRow]) -> BTreeMap<(String, String), RollupValue> {
-    let mut out: BTreeMap<(String, String), RollupValue> = BTreeMap::new();
-    for r in rows {
-        out.entry((
-            district_label(r.key.district.as_ref()),
-            r.key.service.as_str().to_owned(),
-        ))
-        .or_default()
-        .merge(&r.value);
-    }
-    out
-}
-
-/// A district × service table of one measure, suppressed.
-#[derive(Debug)]
-pub struct SuppressedTable {
-    pub measure: &'static str,
-    pub districts: Vec<String>,
-    pub services: Vec<String>,
-    pub published: PublishedTable,
-    pub suppression: balagh_domain::stats::Suppression,
-}
-
-impl SuppressedTable {
-    pub fn build(
-        ctx: &Context,
-        measure: &'static str,
-        counts: &BTreeMap<(String, String), u64>,
-    ) -> Self {
-        let districts = ctx.districts.clone();
-        let services = ctx.service_codes();
-        let values: Vec<Vec<u64>> = districts
-            .iter()
-            .map(|d| {
-                services
-                    .iter()
-                    .map(|s| counts.get(&(d.clone(), s.clone())).copied().unwrap_or(0))
-                    .collect()
-            })
-            .collect();
-        let table = CountTable::new(districts.clone(), services.clone(), values)
-            .expect("labels are distinct and non-empty");
-        let suppression = suppress(&table, |_, c| ctx.k(&services[c]));
-        Self {
-            measure,
-            published: suppression.published(),
-            districts,
-            services,
-            suppression,
-        }
-    }
-
-    pub fn cell(&self, district: &str, service: &str) -> Option<u64> {
-        let row = self.districts.iter().position(|d| d == district)?;
-        let column = self.services.iter().position(|s| s == service)?;
-        self.published.get(Entry::Cell { row, column })
-    }
-
-    pub fn to_json(&self) -> Value {
-        let rows: Vec<Value> = self
-            .districts
-            .iter()
-            .enumerate()
-            .map(|(r, d)| {
-                let cells: Map<String, Value> = self
-                    .services
-                    .iter()
-                    .enumerate()
-                    .map(|(c, s)| (s.clone(), json!(self.published.get(Entry::Cell { row: r, column: c }))))
-                    .collect();
-                json!({"district": d, "services": cells, "total": self.published.get(Entry::RowTotal(r))})
-            })
-            .collect();
-        let totals: Map<String, Value> = self
-            .services
-            .iter()
-            .enumerate()
-            .map(|(c, s)| (s.clone(), json!(self.published.get(Entry::ColumnTotal(c)))))
-            .collect();
-        json!({
-            "measure": self.measure,
-            "rows": rows,
-            "service_totals": totals,
-            "grand_total": self.published.get(Entry::GrandTotal),
-            "suppressed_entries": self.suppression.suppressed().len(),
-        })
-    }
 }
 
 /// Minutes of a bucket's upper bound (`None` for the overflow bucket).
 fn bucket_minutes(b: Option<balagh_domain::stats::Bucket>) -> Value {
-    match b {
-        Some(b) => json!(b.upper_minutes()),
-        None => Value::Null,
-    }
+    json!(b.and_then(|b| b.upper_minutes()))
 }
 
-/// Share as a fraction with 3 decimals at most (never a coordinate-looking number).
+/// Share as a fraction with 3 decimals at most.
 fn share(x: Option<f64>) -> Value {
     x.map(|v| json!((v * 1000.0).round() / 1000.0))
         .unwrap_or(Value::Null)
-}
-
-/// Per-service figures of a set of rows, each withheld below the service's k.
-pub fn service_figures(
-    ctx: &Context,
-    rows: &BTreeMap<(String, String), RollupValue>,
-) -> Vec<Value> {
-    let mut per_service: BTreeMap<String, RollupValue> = BTreeMap::new();
-    for ((_, s), v) in rows {
-        per_service.entry(s.clone()).or_default().merge(v);
-    }
-    ctx.services
-        .iter()
-        .map(|service| {
-            let code = service.code.as_str();
-            let v = per_service.get(code).cloned().unwrap_or_default();
-            let k = ctx.k(code);
-            let enough = |n: u64| n == 0 || n >= k;
-            let resolved_ok = v.resolved >= k;
-            json!({
-                "service": code,
-                "group": service.group.as_str(),
-                "reopened": enough(v.reopened).then_some(v.reopened),
-                "median_minutes_to_resolve": if resolved_ok { bucket_minutes(v.resolve.median()) } else { Value::Null },
-                "p90_minutes_to_resolve": if resolved_ok { bucket_minutes(v.resolve.quantile(0.9)) } else { Value::Null },
-                "median_minutes_to_acknowledge": if v.acknowledge.count() >= k { bucket_minutes(v.acknowledge.median()) } else { Value::Null },
-                "within_sla": if resolved_ok { share(Some(1.0 - v.breached.min(v.resolved) as f64 / v.resolved as f64)) } else { Value::Null },
-                "satisfaction_mean": if v.satisfaction_count >= k { share(v.satisfaction_mean()) } else { Value::Null },
-                "ratings": enough(v.satisfaction_count).then_some(v.satisfaction_count),
-            })
-        })
-        .collect()
 }
 
 /// The rows of a period (all cells).
@@ -600,458 +482,6 @@ pub async fn period_rows(
             false,
         )
         .await
-}
-
-/// `new` counts per (district, service) of a period: exact, or (differential privacy) a
-/// stored noisy release.
-pub async fn new_counts(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-    exact: &BTreeMap<(String, String), RollupValue>,
-) -> Result<BTreeMap<(String, String), u64>, PublishError> {
-    match ctx.policy.differential_privacy() {
-        None => Ok(exact.iter().map(|(k, v)| (k.clone(), v.new)).collect()),
-        Some(dp) => noisy_new_counts(state, ctx, period, dp).await,
-    }
-}
-
-/// Why something could not be published.
-#[derive(Debug)]
-pub enum PublishError {
-    Store(StoreError),
-    /// The ε budget of a scope would be exceeded.
-    BudgetExhausted(String),
-    /// Not published in differential-privacy mode.
-    NotInPrivacyMode,
-    Invalid(balagh_domain::FieldError),
-}
-
-impl From<StoreError> for PublishError {
-    fn from(e: StoreError) -> Self {
-        PublishError::Store(e)
-    }
-}
-
-impl From<balagh_domain::FieldError> for PublishError {
-    fn from(e: balagh_domain::FieldError) -> Self {
-        PublishError::Invalid(e)
-    }
-}
-
-async fn noisy_new_counts(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-    dp: &DifferentialPrivacy,
-) -> Result<BTreeMap<(String, String), u64>, PublishError> {
-    let jurisdiction = ctx.jurisdiction.id.as_str();
-    let release = ReleaseId::parse(&format!("{jurisdiction}/counts/{}", period.label()))?;
-    let read = |body: &Value| -> BTreeMap<(String, String), u64> {
-        body["counts"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| {
-                        Some((
-                            (c[0].as_str()?.to_owned(), c[1].as_str()?.to_owned()),
-                            c[2].as_u64()?,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if let Some(body) = state.store().stats_release(release.as_str()).await? {
-        return Ok(read(&body));
-    }
-    let from = start_of(period.first, &ctx.tz);
-    let until = start_of(period.last + Duration::days(1), &ctx.tz);
-    let reports = state
-        .store()
-        .stats_reporter_reports(jurisdiction, from, until)
-        .await?;
-    let capped = balagh_domain::stats::cap_contributions(
-        reports,
-        dp.contribution_cap,
-        |r| r.reporter.unwrap_or(r.id),
-        |r| (r.created_at, r.id),
-    );
-    let mut exact: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in capped {
-        let district = r.district.unwrap_or_else(|| NO_DISTRICT.into());
-        *exact.entry((district, r.service)).or_default() += 1;
-    }
-    let counts = draw_noise(ctx, &exact, dp);
-    let body = json!({"release": release.as_str(), "epsilon": dp.epsilon_per_release.to_string(),
-        "contribution_cap": dp.contribution_cap, "counts": counts});
-    let scopes: Vec<String> = period
-        .months()
-        .into_iter()
-        .map(|m| format!("{jurisdiction}/{m}"))
-        .collect();
-    match state
-        .store()
-        .record_release(
-            &release,
-            &scopes,
-            dp.epsilon_per_release,
-            dp.budget,
-            &body,
-            Ts::now(),
-        )
-        .await?
-    {
-        ReleaseOutcome::Recorded(body) | ReleaseOutcome::Existing(body) => Ok(read(&body)),
-        ReleaseOutcome::Refused(error) => Err(PublishError::BudgetExhausted(error.to_string())),
-    }
-}
-
-/// Noisy counts of every (district, service), exact ones taken from `exact`.
-fn draw_noise(
-    ctx: &Context,
-    exact: &BTreeMap<(String, String), u64>,
-    dp: &DifferentialPrivacy,
-) -> Vec<Value> {
-    let mut rng = rand::rng();
-    let mut counts = Vec::new();
-    for d in &ctx.districts {
-        for s in ctx.service_codes() {
-            let exact = exact.get(&(d.clone(), s.clone())).copied().unwrap_or(0);
-            let noisy = balagh_domain::stats::noisy_count(
-                &mut rng,
-                exact,
-                dp.epsilon_per_release,
-                dp.contribution_cap,
-            );
-            counts.push(json!([d, s, noisy]));
-        }
-    }
-    counts
-}
-
-/// One period's published tables: `new` (and, without differential privacy, `resolved`)
-/// by district × service, and per-service figures.
-pub async fn period_summary(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-) -> Result<(Value, SuppressedTable), PublishError> {
-    let rows = period_rows(state, ctx, period.first, period.last).await?;
-    let grouped = by_district_service(&rows);
-    let new = SuppressedTable::build(ctx, "new", &new_counts(state, ctx, period, &grouped).await?);
-    let mut out = json!({
-        "period": period.label(),
-        "from": period.first.to_string(),
-        "to": period.last.to_string(),
-        "new": new.to_json(),
-    });
-    if ctx.policy.differential_privacy().is_none() {
-        let resolved: BTreeMap<(String, String), u64> = grouped
-            .iter()
-            .map(|(k, v)| (k.clone(), v.resolved))
-            .collect();
-        out["resolved"] = SuppressedTable::build(ctx, "resolved", &resolved).to_json();
-        out["services"] = Value::Array(service_figures(ctx, &grouped));
-    }
-    Ok((out, new))
-}
-
-/// Per-operator figures over rows: operator × service `resolved` table, and each
-/// operator's share within SLA and median time to resolve (withheld below k).
-pub fn operator_figures(ctx: &Context, rows: &[StatsRow]) -> Value {
-    let mut per: BTreeMap<(String, String), RollupValue> = BTreeMap::new();
-    for r in rows {
-        per.entry((
-            ctx.operator_slug(r.key.operator),
-            r.key.service.as_str().to_owned(),
-        ))
-        .or_default()
-        .merge(&r.value);
-    }
-    let mut operators: Vec<String> = ctx
-        .catalog
-        .operators_of(&ctx.jurisdiction.id)
-        .map(|o| o.operator.slug.as_str().to_owned())
-        .collect();
-    operators.sort();
-    operators.push(NO_OPERATOR.into());
-    let services = ctx.service_codes();
-    let values: Vec<Vec<u64>> = operators
-        .iter()
-        .map(|o| {
-            services
-                .iter()
-                .map(|s| per.get(&(o.clone(), s.clone())).map_or(0, |v| v.resolved))
-                .collect()
-        })
-        .collect();
-    let table = CountTable::new(operators.clone(), services.clone(), values).expect("labels");
-    let suppression = suppress(&table, |_, c| ctx.k(&services[c]));
-    let published = suppression.published();
-    let list: Vec<Value> = operators
-        .iter()
-        .enumerate()
-        .map(|(r, o)| {
-            let mut total = RollupValue::default();
-            let mut k = ctx.policy.k_default();
-            for ((op, s), v) in &per {
-                if op == o {
-                    total.merge(v);
-                    k = k.max(ctx.k(s));
-                }
-            }
-            let ok = total.resolved >= k;
-            let cells: Map<String, Value> = services
-                .iter()
-                .enumerate()
-                .map(|(c, s)| (s.clone(), json!(published.get(Entry::Cell { row: r, column: c }))))
-                .collect();
-            json!({
-                "operator": o,
-                "resolved": published.get(Entry::RowTotal(r)),
-                "resolved_by_service": cells,
-                "within_sla": if ok { share(Some(1.0 - total.breached.min(total.resolved) as f64 / total.resolved as f64)) } else { Value::Null },
-                "median_minutes_to_resolve": if ok { bucket_minutes(total.resolve.median()) } else { Value::Null },
-                "p90_minutes_to_resolve": if ok { bucket_minutes(total.resolve.quantile(0.9)) } else { Value::Null },
-            })
-        })
-        .collect();
-    json!({"operators": list, "grand_total": published.get(Entry::GrandTotal)})
-}
-
-// --- maps ------------------------------------------------------------------------------
-
-/// One published map row of a service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MapRow {
-    pub service: String,
-    pub area: Area,
-    pub count: u64,
-}
-
-/// The per-service maps of a period, consistent with its `new` table (see the module
-/// documentation), and where each (service, cell) went.
-pub async fn period_maps(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-    table: &SuppressedTable,
-    only_service: Option<&str>,
-) -> Result<(Vec<MapRow>, HashMap<(String, i64), Option<Area>>), StoreError> {
-    let counts = state
-        .store()
-        .stats_cell_counts(
-            ctx.jurisdiction.id.as_str(),
-            period.first.to_julian_day(),
-            period.last.to_julian_day(),
-        )
-        .await?;
-    let mut per_service: BTreeMap<String, Vec<CellCount>> = BTreeMap::new();
-    for c in counts {
-        if only_service.is_some_and(|s| s != c.service) {
-            continue;
-        }
-        let Ok(cell) = Res8Cell::from_i64(c.cell) else {
-            continue;
-        };
-        per_service.entry(c.service).or_default().push(CellCount {
-            cell,
-            district: c.district.and_then(|d| Slug::parse("district", &d).ok()),
-            count: u64::try_from(c.new).unwrap_or(0),
-        });
-    }
-    let mut rows = Vec::new();
-    let mut placement: HashMap<(String, i64), Option<Area>> = HashMap::new();
-    for (service, cells) in per_service {
-        let k = ctx.k(&service);
-        // Districts whose table entry is suppressed publish nothing for this service.
-        let (kept, hidden): (Vec<CellCount>, Vec<CellCount>) = cells.into_iter().partition(|c| {
-            table
-                .cell(&district_label(c.district.as_ref()), &service)
-                .is_some()
-        });
-        for c in &hidden {
-            placement.insert((service.clone(), c.cell.to_i64()), None);
-        }
-        let coarse = coarsen(&kept, k);
-        // Per district, what the map withholds must be 0 or at least k: withhold the
-        // smallest rows until it is.
-        let district_of: HashMap<Res8Cell, String> = kept
-            .iter()
-            .map(|c| (c.cell, district_label(c.district.as_ref())))
-            .collect();
-        let mut area_rows: Vec<(Area, u64)> = coarse
-            .rows
-            .iter()
-            .map(|r| (r.area.clone(), r.count))
-            .collect();
-        let mut district_total: HashMap<String, u64> = HashMap::new();
-        for c in &kept {
-            *district_total
-                .entry(district_of[&c.cell].clone())
-                .or_default() += c.count;
-        }
-        // What a district withholds is counted from its own cells (an area coarser than a
-        // cell may span districts), so it is never negative. Withholding an area to fix one
-        // district can change another's, hence the loop until nothing changes.
-        let mut withheld_areas: BTreeSet<Area> = BTreeSet::new();
-        let published_in = |district: &str, out: &BTreeSet<Area>| {
-            kept.iter()
-                .filter(|c| district_of[&c.cell] == district)
-                .filter(|c| coarse.area_of(c.cell).is_some_and(|a| !out.contains(a)))
-                .map(|c| c.count)
-                .sum::<u64>()
-        };
-        let touches = |area: &Area, district: &str| {
-            kept.iter()
-                .any(|c| district_of[&c.cell] == district && coarse.area_of(c.cell) == Some(area))
-        };
-        loop {
-            let mut changed = false;
-            for (district, total) in &district_total {
-                loop {
-                    let withheld = total.saturating_sub(published_in(district, &withheld_areas));
-                    if withheld == 0 || withheld >= k {
-                        break;
-                    }
-                    let smallest = area_rows
-                        .iter()
-                        .filter(|(a, _)| !withheld_areas.contains(a) && touches(a, district))
-                        .min_by_key(|(_, n)| *n)
-                        .map(|(a, _)| a.clone());
-                    match smallest {
-                        Some(a) => {
-                            withheld_areas.insert(a);
-                            changed = true;
-                        }
-                        None => break,
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        area_rows.retain(|(a, _)| !withheld_areas.contains(a));
-        for c in &kept {
-            let area = coarse
-                .area_of(c.cell)
-                .filter(|a| !withheld_areas.contains(*a))
-                .cloned();
-            placement.insert((service.clone(), c.cell.to_i64()), area);
-        }
-        rows.extend(area_rows.into_iter().map(|(area, count)| MapRow {
-            service: service.clone(),
-            area,
-            count,
-        }));
-    }
-    Ok((rows, placement))
-}
-
-/// A GeoJSON polygon of an H3 cell ([lon, lat] rings, closed), coordinates rounded to 6
-/// decimals (cell corners, not anyone's position).
-fn cell_polygon(cell: h3o::CellIndex) -> Value {
-    let mut ring: Vec<Value> = cell
-        .boundary()
-        .iter()
-        .map(|ll| json!([round6(ll.lng()), round6(ll.lat())]))
-        .collect();
-    if let Some(first) = ring.first().cloned() {
-        ring.push(first);
-    }
-    json!({"type": "Polygon", "coordinates": [ring]})
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
-/// Map rows as GeoJSON features.
-pub fn map_features(period: &Period, rows: &[MapRow]) -> Vec<Value> {
-    rows.iter()
-        .map(|r| {
-            let (geometry, cell, district) = match &r.area {
-                Area::Res8(c) => (cell_polygon(c.cell()), Some(c.cell().to_string()), None),
-                Area::Res7(c) => (cell_polygon(*c), Some(c.to_string()), None),
-                Area::District(d) => (Value::Null, None, Some(d.as_str().to_owned())),
-            };
-            json!({
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "period": period.label(),
-                    "service": r.service,
-                    "area_level": r.area.level().as_str(),
-                    "h3_cell": cell,
-                    "district": district,
-                    "new": r.count,
-                },
-            })
-        })
-        .collect()
-}
-
-// --- record-level ----------------------------------------------------------------------
-
-/// The record-level rows of a period: reports of published `new` table entries, with the
-/// map's area.
-pub async fn period_records(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-) -> Result<Vec<OpenDataRecord>, PublishError> {
-    if ctx.policy.differential_privacy().is_some() {
-        return Err(PublishError::NotInPrivacyMode);
-    }
-    let (_, table) = period_summary(state, ctx, period).await?;
-    let (_, placement) = period_maps(state, ctx, period, &table, None).await?;
-    let from = start_of(period.first, &ctx.tz);
-    let until = start_of(period.last + Duration::days(1), &ctx.tz);
-    let sources = state
-        .store()
-        .stats_records(ctx.jurisdiction.id.as_str(), from, until)
-        .await?;
-    let mut out = Vec::with_capacity(sources.len());
-    for s in sources {
-        let f: StoredFacts = s.facts;
-        let district = f.district.clone();
-        if table
-            .cell(district.as_deref().unwrap_or(NO_DISTRICT), &f.service)
-            .is_none()
-        {
-            continue;
-        }
-        let Some(facts) = f.clone().into_domain() else {
-            continue;
-        };
-        let Some(status) = ReportStatus::parse(&s.status) else {
-            continue;
-        };
-        let area = placement
-            .get(&(f.service.clone(), facts.cell.to_i64()))
-            .cloned()
-            .flatten();
-        let record = OpenDataRecord::new(RecordFields {
-            reference: PublicReference::from_stored(s.reference),
-            service: facts.service.clone(),
-            district: facts.district.clone(),
-            area,
-            date: balagh_domain::stats::local_day(facts.created_at, &ctx.tz),
-            status,
-            to_acknowledge: facts.acknowledged_at.map(|a| a - facts.created_at),
-            to_resolve: facts.resolved_at.map(|r| r - facts.created_at),
-            operator: facts
-                .operator
-                .and_then(|o| ctx.catalog.operator(o))
-                .map(|o| o.operator.slug.clone()),
-        });
-        if let Ok(record) = record {
-            out.push(record);
-        }
-    }
-    Ok(out)
 }
 
 // --- CSV -------------------------------------------------------------------------------
@@ -1073,85 +503,6 @@ pub fn csv_line(fields: &[String]) -> String {
         .join(",");
     line.push_str("\r\n");
     line
-}
-
-/// A count for a CSV field: empty when withheld.
-pub fn opt(v: Option<u64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-// --- indicators and dashboard ----------------------------------------------------------
-
-/// Engagement-3 indicators over rows.
-pub fn indicators(
-    ctx: &Context,
-    rows: &[StatsRow],
-    feedback: balagh_domain::stats::Feedback,
-) -> Value {
-    let k = ctx.policy.k_default();
-    let domain_rows: Vec<(balagh_domain::stats::RollupKey, RollupValue)> = rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                balagh_domain::stats::RollupKey {
-                    jurisdiction: r.key.jurisdiction.clone(),
-                    service: r.key.service.clone(),
-                    operator: r.key.operator,
-                    district: r.key.district.clone(),
-                    // All-cells rows: any cell will do, indicators never group by it.
-                    cell: placeholder_cell()?,
-                    day: r.key.day,
-                },
-                r.value.clone(),
-            ))
-        })
-        .collect();
-    let e = balagh_domain::stats::engagement3(&domain_rows, feedback, k);
-    let channels: Map<String, Value> = e
-        .reports_by_channel
-        .iter()
-        .map(|(c, n)| (c.as_str().to_owned(), json!(n)))
-        .collect();
-    let medians: Map<String, Value> = e
-        .median_resolution_by_service
-        .iter()
-        .map(|(s, b)| {
-            let b = if ctx.k(s.as_str()) > k { None } else { *b };
-            (s.as_str().to_owned(), bucket_minutes(b))
-        })
-        .collect();
-    let within: Vec<Value> = e
-        .within_sla_by_operator
-        .iter()
-        .map(|(o, w)| {
-            json!({
-                "operator": ctx.operator_slug(*o),
-                "resolved": (w.resolved == 0 || w.resolved >= k).then_some(w.resolved),
-                "within_sla": if w.resolved >= k { share(w.share()) } else { Value::Null },
-            })
-        })
-        .collect();
-    json!({
-        "services_digitalised": e.services_digitalised.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "services_total": ctx.services.len(),
-        "channels_in_use": e.channels_in_use.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "reports_by_channel": channels,
-        "median_minutes_to_resolve_by_service": medians,
-        "within_sla_by_operator": within,
-        "satisfaction": {
-            "ratings": e.satisfaction.ratings,
-            "mean": if e.satisfaction.ratings >= k { share(e.satisfaction.mean()) } else { Value::Null },
-        },
-        "comments_received": e.feedback.comments,
-        "suggestions_received": e.feedback.suggestions,
-    })
-}
-
-fn placeholder_cell() -> Option<Res8Cell> {
-    // Tétouan's centre; only used as a key filler for the all-cells rows.
-    balagh_domain::GeoPoint::parse(35.5785, -5.3684)
-        .ok()
-        .map(|p| Res8Cell::of(&p))
 }
 
 /// Feedback of a period: public comments, and ratings left with a comment (suggestions).

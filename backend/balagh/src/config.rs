@@ -422,6 +422,8 @@ pub struct StatsFileConfig {
     pub dp_budget: Option<String>,
     /// Reports counted per reporter and release [default: 5].
     pub dp_contribution_cap: Option<u32>,
+    /// Side of the grid public records' points are snapped to, in metres [default: 100].
+    pub record_grid_metres: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -476,6 +478,10 @@ pub struct RateLimitsFileConfig {
     pub device_writes_per_second: Option<f64>,
     /// Changes at once by one device token [default: 100].
     pub device_writes_burst: Option<f64>,
+    /// "Already reported nearby?" look-ups per second by one device token [default: 0.2].
+    pub device_lookups_per_second: Option<f64>,
+    /// Look-ups at once by one device token [default: 30].
+    pub device_lookups_burst: Option<f64>,
 }
 
 /// Rate limits and trusted proxies from the file (`balagh serve` defaults otherwise).
@@ -508,6 +514,12 @@ pub fn resolve_rate_limits(
             file.device_writes_burst,
             defaults.per_device_writes,
             "device_writes_*",
+        )?,
+        per_device_lookups: rate(
+            file.device_lookups_per_second,
+            file.device_lookups_burst,
+            defaults.per_device_lookups,
+            "device_lookups_*",
         )?,
         trusted_proxies: http
             .trusted_proxies

@@ -40,8 +40,14 @@ pub fn resolve(file: &StatsFileConfig) -> Result<StatsSettings, String> {
         .map_or(defaults.rollup_interval, |s| {
             std::time::Duration::from_secs(s.max(1))
         });
+    let records = match file.record_grid_metres {
+        Some(m) => balagh_domain::publish::RecordPolicy::new(m)
+            .map_err(|e| format!("stats.record_grid_metres: {}", e.message))?,
+        None => defaults.records,
+    };
     Ok(StatsSettings {
         policy,
+        records,
         licence: file.licence.clone().unwrap_or(defaults.licence),
         licence_url: file.licence_url.clone().unwrap_or(defaults.licence_url),
         publisher: file.publisher.clone(),

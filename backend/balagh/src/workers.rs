@@ -299,7 +299,8 @@ const SLA_SWEEP_BATCH: u32 = 200;
 const STATS_ROLLUP_BATCH: u32 = 2_000;
 
 /// Keeps the statistics roll-ups up to date (`stats.rollup_interval_seconds`): one replica
-/// at a time holds the lease; a run applies every report changed since the last one.
+/// at a time holds the lease; a run applies every report changed since the last one, then
+/// releases the public statistics now due.
 async fn stats_rollup_loop(state: AppState) {
     // The first run waits one interval: start-up has enough to do, and a bulk load right
     // after start (tests, imports) is not raced.
@@ -309,15 +310,19 @@ async fn stats_rollup_loop(state: AppState) {
     loop {
         tick.tick().await;
         let worker = balagh_api::stats::worker_name();
-        match balagh_api::stats::run_rollups(&state, worker, STATS_ROLLUP_BATCH).await {
-            Ok(run) if run.reports > 0 => {
-                tracing::debug!(
-                    reports = run.reports,
-                    rows = run.rows,
-                    "statistics rolled up"
-                );
+        match balagh_api::publish::job::run(&state, worker, STATS_ROLLUP_BATCH).await {
+            Ok((run, released)) => {
+                if run.reports > 0 {
+                    tracing::debug!(
+                        reports = run.reports,
+                        rows = run.rows,
+                        "statistics rolled up"
+                    );
+                }
+                if !released.is_empty() {
+                    tracing::info!(count = released.len(), last = ?released.last(), "statistics released");
+                }
             }
-            Ok(_) => {}
             Err(error) => tracing::warn!(%error, "statistics roll-up failed"),
         }
     }

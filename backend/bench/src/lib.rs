@@ -74,3 +74,25 @@ impl Server {
         panic!("balagh serve did not become ready");
     }
 }
+
+/// Waits until the server's release job has released the last complete month (the job
+/// releases weeks, then months, then years in one run), at most five minutes.
+pub async fn wait_for_releases(base: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let body: serde_json::Value = match client
+            .get(format!("{base}/api/v1/stats/summary?period=month"))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => continue,
+        };
+        if body["periods"].as_array().is_some_and(|p| !p.is_empty()) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return;
+        }
+    }
+    eprintln!("the statistics were not released within five minutes");
+}

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod nearby;
 pub mod notify;
 pub mod operator;
+pub mod publish;
 pub mod report;
 pub mod routing;
 pub mod service;

@@ -87,6 +87,9 @@ pub struct StoredReport {
     pub duplicate_of: Option<Uuid>,
     /// Moderated: the description is hidden from everyone but staff (the original stays).
     pub description_hidden: bool,
+    /// Staff approved the description for the public (it is shown even if the automatic
+    /// screen flags it).
+    pub description_approved: bool,
     /// When the operator must have resolved it.
     pub due_at: Option<Ts>,
     pub resolved_at: Option<Ts>,
@@ -181,6 +184,7 @@ impl StoredReport {
             assignee: None,
             duplicate_of: None,
             description_hidden: false,
+            description_approved: false,
             due_at: r.due_at,
             resolved_at: None,
             rating: None,

@@ -124,7 +124,8 @@ impl ContractRow {
 pub const REPORT_COLUMNS: &str = "id, reference, jurisdiction_id, service_code, lat, lon, \
     accuracy_m, description, attributes, channel, status, priority, operator_id, contract_id, \
     device_id, request_hash, supporters, version, created_at, updated_at, assignee_id, \
-    duplicate_of, description_hidden, due_at, resolved_at, rating, contact, created_by";
+    duplicate_of, description_hidden, due_at, resolved_at, rating, contact, created_by, \
+    description_approved";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ReportRow {
@@ -156,6 +157,7 @@ pub struct ReportRow {
     pub rating: Option<i32>,
     pub contact: Option<Json<Value>>,
     pub created_by: Option<Uuid>,
+    pub description_approved: bool,
 }
 
 impl ReportRow {
@@ -192,6 +194,7 @@ impl ReportRow {
             rating: self.rating.map(|r| r as u8),
             contact: self.contact.map(|c| c.0),
             created_by: self.created_by,
+            description_approved: self.description_approved,
         })
     }
 }

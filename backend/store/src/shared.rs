@@ -126,6 +126,9 @@ macro_rules! impl_sql_store {
                 if let Some(hidden) = c.description_hidden {
                     q.push(", description_hidden = ").push_bind(hidden);
                 }
+                if let Some(approved) = c.description_approved {
+                    q.push(", description_approved = ").push_bind(approved);
+                }
                 if let Some(due) = c.due_at {
                     q.push(", due_at = ").push_bind(due);
                 }

@@ -349,6 +349,15 @@ pub trait StatsStore {
 
     /// A stored release's body.
     async fn stats_release(&self, release_id: &str) -> Result<Option<Value>>;
+    /// Stored releases by id (those that exist), in no particular order.
+    async fn stats_releases(&self, release_ids: &[String]) -> Result<Vec<(String, Value)>>;
+    /// Ids of the stored releases whose id starts with `prefix`.
+    async fn stats_release_ids(&self, prefix: &str) -> Result<Vec<String>>;
+    /// Stores a release that spends no ε, unless one with that id exists: the stored body
+    /// either way (releases are immutable).
+    async fn put_stats_release(&self, release_id: &str, body: &Value, now: Ts) -> Result<Value>;
+    /// The first local day (Julian day number) with roll-up rows in a jurisdiction.
+    async fn stats_first_day(&self, jurisdiction: &str) -> Result<Option<i32>>;
     /// Spends `epsilon` in every scope and stores the release, in one transaction; a
     /// release already stored is returned as it was.
     async fn record_release(
@@ -1119,6 +1128,76 @@ macro_rules! impl_stats_store {
                     .await
                     .map_err(<$store>::error)?;
                     Ok(body.map(|b| b.0))
+                }
+
+                async fn stats_releases(
+                    &self,
+                    ids: &[String],
+                ) -> Result<Vec<(String, serde_json::Value)>> {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT release_id, body FROM stats_releases WHERE release_id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in ids {
+                        list.push_bind(id.clone());
+                    }
+                    q.push(")");
+                    let rows: Vec<(String, Json<serde_json::Value>)> = q
+                        .build_query_as()
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(<$store>::error)?;
+                    Ok(rows.into_iter().map(|(id, body)| (id, body.0)).collect())
+                }
+
+                async fn stats_release_ids(&self, prefix: &str) -> Result<Vec<String>> {
+                    sqlx::query_scalar(
+                        "SELECT release_id FROM stats_releases \
+                         WHERE substr(release_id, 1, length($1)) = $1 ORDER BY release_id",
+                    )
+                    .bind(prefix)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)
+                }
+
+                async fn put_stats_release(
+                    &self,
+                    release_id: &str,
+                    body: &serde_json::Value,
+                    now: Ts,
+                ) -> Result<serde_json::Value> {
+                    sqlx::query(
+                        "INSERT INTO stats_releases (release_id, epsilon_micros, body, created_at) \
+                         VALUES ($1, 0, $2, $3) ON CONFLICT (release_id) DO NOTHING",
+                    )
+                    .bind(release_id)
+                    .bind(Json(body.clone()))
+                    .bind(now)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    let stored: Json<serde_json::Value> = sqlx::query_scalar(
+                        "SELECT body FROM stats_releases WHERE release_id = $1",
+                    )
+                    .bind(release_id)
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(stored.0)
+                }
+
+                async fn stats_first_day(&self, jurisdiction: &str) -> Result<Option<i32>> {
+                    sqlx::query_scalar(
+                        "SELECT MIN(day) FROM stats_rollups WHERE cell = 0 AND jurisdiction_id = $1",
+                    )
+                    .bind(jurisdiction)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(<$store>::error)
                 }
 
                 async fn record_release(

@@ -307,6 +307,7 @@ async fn context<'a>(
         history,
         photos,
         extensions,
+        records: state.settings().stats.records,
     })
 }
 
@@ -357,6 +358,23 @@ async fn list_requests(
             let code = ServiceCode::parse(code)?;
             query.service_codes.push(code.as_str().to_owned());
         }
+        // Only services whose records are public are ever listed (the gate's rule): the
+        // filter goes to the query so that pages stay full.
+        let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+        let listed: Vec<String> = catalog
+            .services(&jurisdiction.id)
+            .iter()
+            .filter(|s| gate.lists(&jurisdiction.id, &s.code))
+            .map(|s| s.code.as_str().to_owned())
+            .collect();
+        if query.service_codes.is_empty() {
+            query.service_codes = listed;
+        } else {
+            query.service_codes.retain(|c| listed.contains(c));
+            if query.service_codes.is_empty() {
+                query.service_codes.push(String::new());
+            }
+        }
         for status in comma_list(params.one("status")?) {
             let statuses = mapping::statuses_for(status).ok_or_else(|| {
                 FieldError::new("status", format!("'{status}' is neither open nor closed"))
@@ -377,7 +395,9 @@ async fn list_requests(
         query.limit = u32::try_from(page_size).unwrap_or(MAX_RESULTS);
         query.offset = (page - 1) * page_size;
     }
-    let reports = state.store().open311_requests(&query).await?;
+    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+    let mut reports = state.store().open311_requests(&query).await?;
+    reports.retain(|r| gate.lists_report(r));
     if one.is_some() && reports.is_empty() {
         return Err(Open311Error::not_found(
             "service_request_id: no such request",
@@ -488,11 +508,13 @@ async fn updates(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
     let reports: HashMap<Uuid, StoredReport> = state
         .store()
         .reports_by_ids(&ids)
         .await?
         .into_iter()
+        .filter(|r| gate.lists_report(r))
         .map(|r| (r.id, r))
         .collect();
     let ctx = Context {
@@ -505,6 +527,7 @@ async fn updates(
         history: HashMap::new(),
         photos: HashMap::new(),
         extensions: false,
+        records: state.settings().stats.records,
     };
     Ok((
         "service_requests_updates",

@@ -209,6 +209,8 @@ pub struct Context<'a> {
     pub photos: HashMap<Uuid, Vec<StoredPhoto>>,
     /// `extensions=true`: notes and every approved photo.
     pub extensions: bool,
+    /// The publication gate's record policy.
+    pub records: balagh_domain::publish::RecordPolicy,
 }
 
 impl Context<'_> {
@@ -216,8 +218,17 @@ impl Context<'_> {
         self.catalog.service(&self.jurisdiction.id, code)
     }
 
+    /// A public time: to the hour, in the jurisdiction's zone.
     fn time(&self, at: Ts) -> Out {
-        Out::Str(local_time(at, &self.zone))
+        Out::Str(local_time(
+            Ts::new(balagh_domain::publish::to_the_hour(at.get())),
+            &self.zone,
+        ))
+    }
+
+    /// A free text of the operator or the commune, screened for personal data.
+    fn screened(&self, text: Option<String>) -> Option<String> {
+        text.filter(|t| self.records.public_description(t, false, false).is_some())
     }
 
     fn media_url(&self, photo: &StoredPhoto) -> String {
@@ -229,8 +240,11 @@ impl Context<'_> {
         )
     }
 
-    /// One `request`. No reporter field is ever written; for a sensitive service the point
-    /// is coarsened and the description, address, photos and free-text notes are withheld.
+    /// One `request`, as the publication gate lets it out: callers list only services whose
+    /// records are public (never a sensitive one). No reporter field is ever written; the
+    /// point is snapped to the record grid, times are to the hour, the description is shown
+    /// only once staff approved it or the personal-data screen passed it, and every free
+    /// text (address, notes) is screened.
     pub fn request_out(&self, report: &StoredReport) -> Out {
         let service = self.service(&report.service_code);
         let sensitive = service.is_none_or(|s| s.sensitive);
@@ -240,13 +254,18 @@ impl Context<'_> {
         } else {
             self.photos.get(&report.id).map_or(&[][..], Vec::as_slice)
         };
-        let (lat, long) = if sensitive {
-            (coarsen(report.point.lat()), coarsen(report.point.lon()))
-        } else {
-            (report.point.lat(), report.point.lon())
-        };
-        let description =
-            (!sensitive && !report.description_hidden).then(|| report.description.clone());
+        let snapped = self.records.snap(&report.point);
+        let (lat, long) = (snapped.lat(), snapped.lon());
+        let description = (!sensitive)
+            .then(|| {
+                self.records.public_description(
+                    &report.description,
+                    report.description_hidden,
+                    report.description_approved,
+                )
+            })
+            .flatten()
+            .map(str::to_owned);
         let agency = report
             .operator
             .and_then(|id| self.catalog.operator(id))
@@ -257,14 +276,14 @@ impl Context<'_> {
         let address = if sensitive {
             None
         } else {
-            self.addresses.get(&report.id).cloned()
+            self.screened(self.addresses.get(&report.id).cloned())
         };
         let mut fields = vec![
             ("service_request_id", Out::str(report.reference.as_str())),
             ("status", Out::str(open311_status(report.status))),
             (
                 "status_notes",
-                Out::opt(status_notes(report, history, sensitive)),
+                Out::opt(self.screened(status_notes(report, history, sensitive))),
             ),
             (
                 "service_name",
@@ -300,7 +319,8 @@ impl Context<'_> {
                         }
                         EventKind::StatusChanged => status_change_note(e, !sensitive),
                         _ => None,
-                    }?;
+                    };
+                    let note = self.screened(note)?;
                     Some(Out::Obj(vec![
                         ("datetime", self.time(e.at)),
                         ("description", Out::Str(note)),
@@ -345,6 +365,7 @@ impl Context<'_> {
             }
             _ => status_change_note(event, !sensitive),
         };
+        let description = self.screened(description);
         Out::Obj(vec![
             ("update_id", Out::Str(event.id.to_string())),
             ("service_request_id", Out::str(report.reference.as_str())),

@@ -377,7 +377,8 @@ pub async fn list_photos(
     }))
 }
 
-/// The photos of a report that staff approved for the public.
+/// The photos of a report that staff approved for the public (a report of a sensitive
+/// service has none).
 #[utoipa::path(get, path = "/api/v1/public/reports/{id}/photos", tag = "photos",
     params(("id" = Uuid, Path, description = "Report id")),
     responses(
@@ -391,6 +392,12 @@ pub async fn public_photos(
 ) -> ApiResult<Json<PhotoList>> {
     let id = parse_id(&id)?;
     let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
+    // The gate: a report of a service that is never listed publicly has no public photos.
+    let catalog = state.catalog();
+    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+    if !gate.lists_report(&report) {
+        return Err(ApiError::NotFound);
+    }
     let approved: Vec<StoredPhoto> = state
         .store()
         .report_photos(report.id)

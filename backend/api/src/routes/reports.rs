@@ -427,10 +427,18 @@ pub struct NearbyParams {
     /// Longitude, WGS84 degrees.
     pub lon: f64,
     pub service_code: String,
+    /// Page, from 1 [default: 1].
+    pub page: Option<u32>,
+    /// Reports per page, 1–50 [default: 20].
+    pub page_size: Option<u32>,
 }
 
 /// Open reports of a service near a point (default: within 250 m, from the last 30 days),
-/// nearest first: offer "me too" instead of a duplicate report.
+/// nearest first: offer "me too" instead of a duplicate report. What the public may know
+/// and no more: services whose reports are listed publicly only, the point snapped to the
+/// record grid, the distance from it rounded to 50 m, the time to the hour, the description
+/// only where staff approved it or the personal-data screen passed it (else empty).
+/// Limited per device (`http.rate_limits.device_lookups_*`).
 #[utoipa::path(
     get, path = "/api/v1/reports/nearby", tag = "reports",
     params(NearbyParams),
@@ -455,16 +463,31 @@ pub async fn nearby_reports(
     if catalog.service(jurisdiction, &code).is_none() {
         return Err(FieldError::new("service_code", format!("no service '{code}' here")).into());
     }
+    let page_size = params.page_size.unwrap_or(20);
+    if !(1..=50).contains(&page_size) {
+        return Err(FieldError::new("page_size", "must be from 1 to 50").into());
+    }
+    let page = params.page.unwrap_or(1);
+    if page == 0 {
+        return Err(FieldError::new("page", "must be at least 1").into());
+    }
     let settings = state.settings();
+    let reports = nearby_open(&state, jurisdiction, point, code).await?;
     Ok(Json(NearbyList {
         radius_m: settings.nearby_radius_m,
         window_days: settings.nearby_window_days,
-        reports: nearby_open(&state, jurisdiction, point, code).await?,
+        reports: reports
+            .into_iter()
+            .skip(((page - 1) * page_size) as usize)
+            .take(page_size as usize)
+            .collect(),
     }))
 }
 
 /// Open reports of a service near a point (within the configured radius and window),
-/// nearest first, at most 50: "is it already reported?", for the app and Open311 alike.
+/// nearest first, at most 50, as the publication gate lets them out: "is it already
+/// reported?", for the app and Open311 alike. Nothing for a service whose reports are not
+/// listed publicly.
 pub async fn nearby_open(
     state: &AppState,
     jurisdiction: &balagh_domain::JurisdictionId,
@@ -472,6 +495,11 @@ pub async fn nearby_open(
     code: ServiceCode,
 ) -> ApiResult<Vec<NearbyReport>> {
     let settings = state.settings();
+    let catalog = state.catalog();
+    let gate = crate::publish::records::Records::new(&catalog, settings.stats.records);
+    if !gate.lists(jurisdiction, &code) {
+        return Ok(Vec::new());
+    }
     let search = NearbySearch::new(point, settings.nearby_radius_m)?;
     let since = Ts::new(
         time::OffsetDateTime::now_utc() - time::Duration::days(settings.nearby_window_days.into()),
@@ -488,22 +516,28 @@ pub async fn nearby_open(
     let mut reports: Vec<NearbyReport> = candidates
         .into_iter()
         .filter_map(|r| {
-            let distance = search.distance_if_within(&r.point)?;
+            search.distance_if_within(&r.point)?;
+            let snapped = gate.point(&r);
             Some(NearbyReport {
                 id: r.id,
                 reference: r.reference.as_str().to_owned(),
                 service_code: r.service_code.to_string(),
                 status: r.status.as_str().to_owned(),
-                lat: r.point.lat(),
-                lon: r.point.lon(),
-                distance_m: (distance * 10.0).round() / 10.0,
-                description: r.description,
+                lat: snapped.lat(),
+                lon: snapped.lon(),
+                distance_m: f64::from(gate.policy.rounded_distance_m(&point, &r.point)),
+                description: gate.description(&r).unwrap_or_default().to_owned(),
                 supporters: r.supporters,
-                created_at: r.created_at.get(),
+                created_at: gate.time(r.created_at).get(),
             })
         })
         .collect();
-    reports.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    // Nearest first by the published distance (ties: newest first), never by the exact one.
+    reports.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then(b.created_at.cmp(&a.created_at))
+    });
     reports.truncate(50);
     Ok(reports)
 }

@@ -270,7 +270,8 @@ async fn mark_duplicate(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModerationRequest {
-    /// Hide (true) or show again (false) the description; the original stays on record.
+    /// Hide (true) or show (false) the description; the original stays on record. Showing
+    /// it approves it for the public even where the automatic personal-data screen flags it.
     pub hide_description: bool,
     pub reason: String,
 }
@@ -295,6 +296,9 @@ pub async fn moderate(
     let mut change = ReportChange::new(&report, Ts::now());
     change.expected_version = version;
     change.description_hidden = Some(body.hide_description);
+    // Showing it again is staff's approval for the public, whatever the automatic screen
+    // says of it.
+    change.description_approved = Some(!body.hide_description);
     let data = json!({ "hidden": body.hide_description, "reason": reason });
     change.events.push(NewEvent {
         kind: EventKind::Moderated,

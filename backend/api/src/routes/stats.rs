@@ -5,16 +5,14 @@
 
 use crate::auth::principal::{AnyStaff, Staff};
 use crate::extract::ApiQuery;
-use crate::problem::{ApiError, problem_response};
+use crate::problem::ApiError;
+use crate::publish::{Release, view};
 use crate::state::AppState;
-use crate::stats::{
-    self as st, Context, Period, PeriodKind, PublishError, SuppressedTable, csv_line,
-};
+use crate::stats::{self as st, Context, Period, PeriodKind, csv_line};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use balagh_domain::stats::{Entry, RECORD_COLUMNS};
 use balagh_domain::{FieldError, OperatorId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,28 +36,6 @@ pub struct StatsParams {
     pub service: Option<String>,
 }
 
-fn publish_error(e: PublishError) -> Response {
-    match e {
-        PublishError::Store(e) => ApiError::from(e).into_response(),
-        PublishError::Invalid(e) => ApiError::InvalidParameter(e).into_response(),
-        PublishError::BudgetExhausted(detail) => problem_response(&balagh_wire::Problem {
-            kind: "urn:balagh:problem:privacy-budget-exhausted".into(),
-            title: "The privacy budget of this period is spent: nothing more can be released"
-                .into(),
-            status: 409,
-            detail: Some(detail),
-            errors: vec![],
-        }),
-        PublishError::NotInPrivacyMode => problem_response(&balagh_wire::Problem {
-            kind: "urn:balagh:problem:not-published-with-differential-privacy".into(),
-            title: "Not published while differential privacy is on (only noisy counts are)".into(),
-            status: 409,
-            detail: None,
-            errors: vec![],
-        }),
-    }
-}
-
 /// A result whose error is the ready response (built once per failed request, so its size
 /// does not matter).
 #[allow(clippy::result_large_err)]
@@ -70,100 +46,124 @@ fn context(state: &AppState, p: &StatsParams) -> Published<Context> {
     Context::new(state, p.jurisdiction.as_deref()).ok_or_else(|| ApiError::NotFound.into_response())
 }
 
+fn kind_of(p: &StatsParams) -> PeriodKind {
+    p.period.unwrap_or(PeriodKind::Month)
+}
+
+/// Complete periods overlapping `[from, to]`, from the jurisdiction's first day of data at
+/// the earliest (nothing is released before it).
 #[allow(clippy::result_large_err)]
-fn selected_periods(ctx: &Context, p: &StatsParams) -> Published<Vec<Period>> {
+fn selected_periods(
+    ctx: &Context,
+    p: &StatsParams,
+    first_day: Option<Date>,
+) -> Published<Vec<Period>> {
     let date = |field: &str, raw: &Option<String>| -> Result<Option<Date>, FieldError> {
         raw.as_deref().map(|r| st::parse_date(field, r)).transpose()
     };
     let run = || -> Result<Vec<Period>, FieldError> {
-        st::periods(
-            p.period.unwrap_or(PeriodKind::Month),
-            date("from", &p.from)?,
-            date("to", &p.to)?,
-            ctx.last_publishable_day(),
-        )
+        let from = date("from", &p.from)?;
+        let to = date("to", &p.to)?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(FieldError::new("from", "must not be after to"));
+        }
+        let from = match (from, first_day) {
+            (Some(f), Some(first)) => Some(f.max(first)),
+            (f, _) => f,
+        };
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Ok(Vec::new());
+        }
+        st::periods(kind_of(p), from, to, ctx.last_publishable_day())
     };
     run().map_err(|e| ApiError::InvalidParameter(e).into_response())
 }
 
-fn header_of(ctx: &Context, periods: &[Period]) -> Value {
+/// The stored releases of the selected periods (periods not released — before the first
+/// report, or not yet computed — are left out).
+async fn selected_releases(
+    state: &AppState,
+    p: &StatsParams,
+) -> Published<(Context, Vec<Release>)> {
+    let ctx = context(state, p)?;
+    let first_day = state
+        .store()
+        .stats_first_day(ctx.jurisdiction.id.as_str())
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?
+        .and_then(|d| Date::from_julian_day(d).ok());
+    let periods = selected_periods(&ctx, p, first_day)?;
+    let ids: Vec<String> = periods
+        .iter()
+        .map(|period| Release::id_of(&ctx, period))
+        .collect();
+    let releases = crate::publish::job::read(state, &ids)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    Ok((ctx, releases))
+}
+
+fn header_of(ctx: &Context, releases: &[Release]) -> Value {
     json!({
         "jurisdiction": ctx.jurisdiction.id.as_str(),
         "last_publishable_day": ctx.last_publishable_day().to_string(),
         "k": ctx.policy.k_default(),
         "k_sensitive": ctx.policy.k_sensitive(),
         "lag_hours": ctx.policy.lag().whole_hours(),
+        "record_grid_metres": ctx.records.grid_m(),
         "differential_privacy": ctx.policy.differential_privacy().map(|dp| json!({
             "epsilon_per_release": dp.epsilon_per_release.to_string(),
             "contribution_cap": dp.contribution_cap,
         })),
-        "from": periods.first().map(|p| p.first.to_string()),
-        "to": periods.last().map(|p| p.last.to_string()),
+        "releases": releases.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        "from": releases.first().map(|r| r.from.as_str()),
+        "to": releases.last().map(|r| r.to.as_str()),
     })
 }
 
-/// Per period: new and resolved reports by district × service (small counts suppressed,
-/// with complementary suppression; `null` = suppressed), and per service the median and
-/// p90 time to resolve (bucket upper bounds in minutes), the share resolved within SLA and
-/// satisfaction, each withheld under k.
+/// Per released period: new and resolved reports by district × service (`null` =
+/// withheld), and per service the median and p90 time to resolve (bucket upper bounds in
+/// minutes), the share resolved within SLA and satisfaction. Listed services' figures are
+/// exact (their records are public); protected services' are published monthly at the
+/// finest safe level (see the README).
 #[utoipa::path(get, path = "/api/v1/stats/summary", tag = "statistics",
     params(StatsParams),
-    responses(
-        (status = 200, description = "Summary", body = Object),
-        (status = 409, description = "Privacy budget exhausted", body = balagh_wire::Problem, content_type = "application/problem+json"),
-    ))]
+    responses((status = 200, description = "Summary", body = Object)))]
 pub async fn summary(
     State(state): State<AppState>,
     uri: axum::http::Uri,
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let ctx = context(&state, &p)?;
-        let periods = selected_periods(&ctx, &p)?;
-        let mut out = header_of(&ctx, &periods);
-        let mut list = Vec::new();
-        for period in &periods {
-            let (summary, _) = st::period_summary(&state, &ctx, period)
-                .await
-                .map_err(publish_error)?;
-            list.push(summary);
-        }
-        out["periods"] = Value::Array(list);
+        let (ctx, releases) = selected_releases(&state, &p).await?;
+        let mut out = header_of(&ctx, &releases);
+        out["periods"] = Value::Array(
+            releases
+                .iter()
+                .map(|r| view::summary_json(&ctx, r))
+                .collect(),
+        );
         Ok::<_, Response>(Json(out).into_response())
     };
     cached(&state, &uri, run).await
 }
 
-async fn range_rows(
-    state: &AppState,
-    ctx: &Context,
-    periods: &[Period],
-) -> Published<Vec<balagh_store::stats::StatsRow>> {
-    match (periods.first(), periods.last()) {
-        (Some(first), Some(last)) => st::period_rows(state, ctx, first.first, last.last)
-            .await
-            .map_err(|e| ApiError::from(e).into_response()),
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// The context, selected periods and roll-up rows of a figure only published exactly (not
-/// in differential-privacy mode).
-async fn exact_rows(
+/// The selected releases as one range.
+async fn range(
     state: &AppState,
     p: &StatsParams,
-) -> Published<(Context, Vec<Period>, Vec<balagh_store::stats::StatsRow>)> {
-    let ctx = context(state, p)?;
-    no_privacy_mode(&ctx)?;
-    let periods = selected_periods(&ctx, p)?;
-    let rows = range_rows(state, &ctx, &periods).await?;
-    Ok((ctx, periods, rows))
+) -> Published<(Context, Vec<Release>, Option<Release>)> {
+    let (ctx, releases) = selected_releases(state, p).await?;
+    let merged = view::merge(&ctx, kind_of(p), &releases);
+    Ok((ctx, releases, merged))
 }
 
 /// Public answers computed in the last `stats.answer_cache_seconds` (default: the roll-up
-/// interval; per server, URI and last publishable day). Published figures cover days that
-/// ended at least the publication lag ago, so an answer a roll-up interval old is as current
-/// as the roll-ups themselves.
+/// interval; per server, URI and last publishable day).
 #[derive(Default)]
 struct AnswerCache {
     entries: std::collections::HashMap<String, Answer>,
@@ -239,16 +239,8 @@ async fn cached(
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-#[allow(clippy::result_large_err)]
-fn no_privacy_mode(ctx: &Context) -> Published<()> {
-    if ctx.policy.differential_privacy().is_some() {
-        return Err(publish_error(PublishError::NotInPrivacyMode));
-    }
-    Ok(())
-}
-
-/// Per service over the selected periods taken together: the new and resolved tables and
-/// the per-service figures of the summary.
+/// Per service over the selected releases taken together (a sum of whole releases: a
+/// protected entry only where every release published it).
 #[utoipa::path(get, path = "/api/v1/stats/services", tag = "statistics",
     params(StatsParams),
     responses((status = 200, description = "Per service", body = Object)))]
@@ -258,23 +250,20 @@ pub async fn services(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
-        let grouped = st::by_district_service(&rows);
-        let count = |f: fn(&balagh_domain::stats::RollupValue) -> u64| {
-            grouped.iter().map(|(k, v)| (k.clone(), f(v))).collect()
-        };
-        let mut out = header_of(&ctx, &periods);
-        out["new"] = SuppressedTable::build(&ctx, "new", &count(|v| v.new)).to_json();
-        out["resolved"] =
-            SuppressedTable::build(&ctx, "resolved", &count(|v| v.resolved)).to_json();
-        out["services"] = Value::Array(st::service_figures(&ctx, &grouped));
+        let (ctx, releases, merged) = range(&state, &p).await?;
+        let mut out = header_of(&ctx, &releases);
+        if let Some(m) = merged {
+            out["new"] = view::table_json(&m, "new");
+            out["resolved"] = view::table_json(&m, "resolved");
+            out["services"] = Value::Array(view::service_figures(&ctx, &m));
+        }
         Ok::<_, Response>(Json(out).into_response())
     };
     cached(&state, &uri, run).await
 }
 
-/// Per operator over the selected periods: resolved reports by service (suppressed), share
-/// resolved within SLA, median and p90 time to resolve.
+/// Per operator over the selected releases: resolved reports by service, share resolved
+/// within SLA, median and p90 time to resolve (listed services).
 #[utoipa::path(get, path = "/api/v1/stats/operators", tag = "statistics",
     params(StatsParams),
     responses((status = 200, description = "Per operator", body = Object)))]
@@ -284,41 +273,28 @@ pub async fn operators(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
-        let mut out = header_of(&ctx, &periods);
-        let figures = st::operator_figures(&ctx, &rows);
-        out["operators"] = figures["operators"].clone();
-        out["grand_total"] = figures["grand_total"].clone();
+        let (ctx, releases, merged) = range(&state, &p).await?;
+        let mut out = header_of(&ctx, &releases);
+        if let Some(m) = merged {
+            let figures = view::operators_json(&m);
+            out["operators"] = figures["operators"].clone();
+            out["grand_total"] = figures["grand_total"].clone();
+        }
         Ok::<_, Response>(Json(out).into_response())
     };
     cached(&state, &uri, run).await
 }
 
-async fn cells_geojson(
-    state: &AppState,
-    ctx: &Context,
-    periods: &[Period],
-    service: Option<&str>,
-) -> Published<Value> {
-    let mut features = Vec::new();
-    for period in periods {
-        let (_, table) = st::period_summary(state, ctx, period)
-            .await
-            .map_err(publish_error)?;
-        let (rows, _) = st::period_maps(state, ctx, period, &table, service)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
-        features.extend(st::map_features(period, &rows));
-    }
-    Ok(json!({
-        "type": "FeatureCollection",
-        "features": features,
-    }))
+fn cells_geojson(releases: &[Release], service: Option<&str>) -> Value {
+    let features: Vec<Value> = releases
+        .iter()
+        .flat_map(|r| view::cell_features(r, service))
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
 }
 
-/// New reports per H3 cell (resolution 8) and service, as GeoJSON: cells under k are folded
-/// into their resolution-7 parent ("rest of"), then their district (geometry `null`), else
-/// withheld.
+/// New reports per H3 cell (resolution 8) of listed services, per released period, as
+/// GeoJSON.
 #[utoipa::path(get, path = "/api/v1/stats/cells", tag = "statistics",
     params(StatsParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", body = Object, content_type = "application/geo+json")))]
@@ -328,11 +304,9 @@ pub async fn cells(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let ctx = context(&state, &p)?;
-        no_privacy_mode(&ctx)?;
-        let periods = selected_periods(&ctx, &p)?;
-        let mut body = cells_geojson(&state, &ctx, &periods, p.service.as_deref()).await?;
-        body["metadata"] = header_of(&ctx, &periods);
+        let (ctx, releases) = selected_releases(&state, &p).await?;
+        let mut body = cells_geojson(&releases, p.service.as_deref());
+        body["metadata"] = header_of(&ctx, &releases);
         Ok::<_, Response>(geojson_response(&body))
     };
     cached(&state, &uri, run).await
@@ -346,9 +320,10 @@ fn geojson_response(body: &Value) -> Response {
         .into_response()
 }
 
-/// Engagement-3 indicators over the selected periods: services digitalised, channels in
+/// Engagement-3 indicators over the selected releases: services digitalised, channels in
 /// use, reports by channel, median resolution time by service, share within SLA by
-/// operator, satisfaction, comments and suggestions received.
+/// operator, satisfaction, comments and suggestions received (channels, satisfaction and
+/// feedback are monthly figures).
 #[utoipa::path(get, path = "/api/v1/stats/indicators", tag = "statistics",
     params(StatsParams),
     responses((status = 200, description = "Indicators", body = Object)))]
@@ -358,15 +333,11 @@ pub async fn indicators(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Response {
     let run = async {
-        let (ctx, periods, rows) = exact_rows(&state, &p).await?;
-        let feedback = match (periods.first(), periods.last()) {
-            (Some(f), Some(l)) => st::feedback(&state, &ctx, f.first, l.last)
-                .await
-                .map_err(|e| ApiError::from(e).into_response())?,
-            _ => Default::default(),
-        };
-        let mut out = header_of(&ctx, &periods);
-        out["indicators"] = st::indicators(&ctx, &rows, feedback);
+        let (ctx, releases, merged) = range(&state, &p).await?;
+        let mut out = header_of(&ctx, &releases);
+        if let Some(m) = merged {
+            out["indicators"] = view::indicators_json(&ctx, &m);
+        }
         Ok::<_, Response>(Json(out).into_response())
     };
     cached(&state, &uri, run).await
@@ -379,13 +350,13 @@ pub const DATASETS: [(&str, &str, &str, &[&str]); 4] = [
     (
         "counts",
         "Reports by district and service",
-        "New and resolved reports per period, district (contract zone) and service. Counts under k are suppressed (empty), with complementary suppression.",
+        "New and resolved reports per period, district (contract zone) and service. Services whose reports are listed publicly: exact. Sensitive services: monthly, at the finest level (district, operator, service) where every figure is 0 or at least k; empty when withheld.",
         &["csv", "json"],
     ),
     (
         "cells",
         "Reports by H3 cell",
-        "New reports per period, service and H3 cell (resolution 8, else the rest of its resolution-7 parent, else the rest of its district).",
+        "New reports per period, service and H3 cell (resolution 8), for services whose reports are listed publicly (sensitive services are never mapped).",
         &["geojson", "csv", "json"],
     ),
     (
@@ -397,7 +368,7 @@ pub const DATASETS: [(&str, &str, &str, &[&str]); 4] = [
     (
         "reports",
         "Reports (one row per report)",
-        "Public reference, service, district, map area, local date, status, minutes to acknowledge and to resolve, operator. No description, photo, coordinate or reporter data.",
+        "One row per report of a service whose reports are listed publicly: service, district, H3 cell (resolution 8), local date, status, minutes to acknowledge and to resolve, operator. No identifier, description, photo, coordinate, time of day or reporter data; sensitive services are never listed.",
         &["csv", "json"],
     ),
 ];
@@ -426,36 +397,29 @@ pub const DICTIONARY: &[(&str, &str, &str, &str)] = &[
         "counts",
         "new",
         "integer",
-        "Reports made in the period; empty when suppressed (fewer than k, or to protect such a count)",
+        "Reports made in the period; empty when withheld (sensitive services only)",
     ),
     (
         "counts",
         "resolved",
         "integer",
-        "Reports whose last resolution fell in the period; empty when suppressed",
+        "Reports whose last resolution fell in the period; empty when withheld",
     ),
-    ("cells", "period", "string", "ISO week or month"),
+    ("cells", "period", "string", "ISO week, month or year"),
     ("cells", "service", "string", "Service code"),
-    (
-        "cells",
-        "area_level",
-        "string",
-        "h3_res8 (the cell), h3_res7 (the rest of the parent cell) or district (the rest of the district)",
-    ),
     (
         "cells",
         "h3_cell",
         "string",
-        "H3 cell index (hexadecimal), empty for district rows",
+        "H3 cell index (resolution 8, hexadecimal)",
     ),
-    ("cells", "district", "string", "District of a district row"),
     (
         "cells",
         "new",
         "integer",
-        "Reports made in the period in that area (at least k)",
+        "Reports made in the period in that cell",
     ),
-    ("operators", "period", "string", "ISO week or month"),
+    ("operators", "period", "string", "ISO week, month or year"),
     (
         "operators",
         "operator",
@@ -466,31 +430,25 @@ pub const DICTIONARY: &[(&str, &str, &str, &str)] = &[
         "operators",
         "resolved",
         "integer",
-        "Reports resolved in the period; empty when suppressed",
+        "Reports resolved in the period; empty when a sensitive service's entry is withheld",
     ),
     (
         "operators",
         "within_sla",
         "number",
-        "Share of resolved reports that met every SLA target (0-1); empty under k",
+        "Share of resolved reports of listed services that met every SLA target (0-1)",
     ),
     (
         "operators",
         "median_minutes_to_resolve",
         "integer",
-        "Upper bound of the median's histogram bucket, in minutes; empty under k",
+        "Upper bound of the median's histogram bucket, in minutes (listed services)",
     ),
     (
         "operators",
         "p90_minutes_to_resolve",
         "integer",
-        "Upper bound of the 90th percentile's bucket, in minutes; empty under k",
-    ),
-    (
-        "reports",
-        "reference",
-        "string",
-        "Public reference of the report (e.g. TET-7KQ2M9XD)",
+        "Upper bound of the 90th percentile's bucket, in minutes (listed services)",
     ),
     ("reports", "service", "string", "Service code"),
     ("reports", "district", "string", "Contract zone (slug)"),
@@ -498,13 +456,7 @@ pub const DICTIONARY: &[(&str, &str, &str, &str)] = &[
         "reports",
         "h3_cell",
         "string",
-        "H3 cell of the published area (resolution 8 or 7), empty when withheld or a district",
-    ),
-    (
-        "reports",
-        "area_level",
-        "string",
-        "h3_res8, h3_res7 or district; empty when withheld",
+        "H3 cell (resolution 8) of the report's point",
     ),
     (
         "reports",
@@ -632,10 +584,9 @@ pub async fn catalog(
     let last = ctx.last_publishable_day();
     let datasets: Vec<Value> = DATASETS
         .iter()
-        .filter(|(name, ..)| ctx.policy.differential_privacy().is_none() || *name == "counts")
         .map(|(name, title, description, formats)| {
             let mut distributions = Vec::new();
-            for period in ["week", "month"] {
+            for period in ["week", "month", "year"] {
                 for format in *formats {
                     let media = match *format {
                         "csv" => "text/csv",
@@ -648,13 +599,13 @@ pub async fn catalog(
                     );
                     distributions.push(json!({
                         "@type": "dcat:Distribution",
-                        "dct:title": format!("{title} ({period}ly, {})", format.to_uppercase()),
+                        "dct:title": format!("{title} ({period}ly, {})", format.to_uppercase()).replace("dayly", "daily"),
                         "dcat:accessURL": {"@id": url},
                         "dcat:downloadURL": {"@id": url},
                         "dcat:mediaType": format!("https://www.iana.org/assignments/media-types/{media}"),
                         "dct:format": format.to_uppercase(),
                         "dct:license": licence,
-                        "dcat:temporalResolution": {"@value": if period == "week" { "P7D" } else { "P1M" }, "@type": "xsd:duration"},
+                        "dcat:temporalResolution": {"@value": match period { "week" => "P7D", "month" => "P1M", _ => "P1Y" }, "@type": "xsd:duration"},
                     }));
                 }
             }
@@ -683,8 +634,8 @@ pub async fn catalog(
                 "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
                 "dct:conformsTo": {"@id": format!("{base}/api/v1/open-data/dictionary.json")},
                 "rdfs:comment": format!(
-                    "Anonymised: counts under {} ({} for sensitive services) suppressed with complementary suppression; published {} hours after the end of each day; no free text, photo, coordinate or reporter data.",
-                    ctx.policy.k_default(), ctx.policy.k_sensitive(), ctx.policy.lag().whole_hours()
+                    "Immutable releases of each complete week, month and year, published {} hours after its last day. Services whose reports are listed publicly: exact. Sensitive services: never listed; monthly counts at the finest level where each is 0 or at least {} (years and ranges: sums of published monthly entries). No free text, photo, coordinate or reporter data.",
+                    ctx.policy.lag().whole_hours(), ctx.policy.k_sensitive()
                 ),
                 "dcat:distribution": distributions,
             })
@@ -718,7 +669,8 @@ pub async fn catalog(
 }
 
 /// An open-data file: `counts`, `cells`, `operators` or `reports`, as `.csv`, `.json` or
-/// (`cells`) `.geojson`, for `period=week|month` (and `from`, `to` as elsewhere).
+/// (`cells`) `.geojson`, for `period=week|month|year` (and `from`, `to` as elsewhere), from
+/// the stored releases.
 #[utoipa::path(get, path = "/api/v1/open-data/{file}", tag = "open-data",
     params(("file" = String, Path, description = "counts.csv, counts.json, cells.geojson, cells.csv, cells.json, operators.csv, operators.json, reports.csv, reports.json"), StatsParams),
     responses(
@@ -728,7 +680,6 @@ pub async fn catalog(
             (Object = "application/geo+json"),
         )),
         (status = 404, description = "No such file", body = balagh_wire::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Privacy budget exhausted, or not published in differential-privacy mode", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_data_file(
     State(state): State<AppState>,
@@ -745,130 +696,129 @@ pub async fn open_data_file(
                     .any(|(d, _, _, fs)| d == n && fs.contains(f))
             })
             .ok_or_else(|| ApiError::NotFound.into_response())?;
-        let ctx = context(&state, &p)?;
-        if name != "counts" {
-            no_privacy_mode(&ctx)?;
-        }
-        let periods = selected_periods(&ctx, &p)?;
+        let (ctx, releases) = selected_releases(&state, &p).await?;
         let filename = format!(
             "{}-{name}-{}.{format}",
             ctx.jurisdiction.id.as_str(),
-            p.period.map_or("month", |k| if k == PeriodKind::Week {
-                "week"
-            } else {
-                "month"
-            })
+            kind_of(&p).as_str()
         );
-        match (name, format) {
-            ("cells", "geojson") => {
-                let mut body = cells_geojson(&state, &ctx, &periods, p.service.as_deref()).await?;
-                body["metadata"] = header_of(&ctx, &periods);
-                Ok(geojson_response(&body))
+        if (name, format) == ("cells", "geojson") {
+            let mut body = cells_geojson(&releases, p.service.as_deref());
+            body["metadata"] = header_of(&ctx, &releases);
+            return Ok(geojson_response(&body));
+        }
+        let records = if name == "reports" && kind_of(&p) == PeriodKind::Year {
+            year_records(&state, &ctx, &releases).await?
+        } else {
+            Vec::new()
+        };
+        let (columns, rows) = dataset_rows(name, &releases, &records);
+        if format == "csv" {
+            let mut body = csv_line(&columns);
+            for row in rows {
+                body.push_str(&csv_line(
+                    &row.iter()
+                        .map(|v| match v {
+                            Value::Null => String::new(),
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>(),
+                ));
             }
-            _ => {
-                let (columns, rows) = dataset_rows(&state, &ctx, name, &periods).await?;
-                if format == "csv" {
-                    let mut body = csv_line(&columns);
-                    for row in rows {
-                        body.push_str(&csv_line(
-                            &row.iter()
-                                .map(|v| match v {
-                                    Value::Null => String::new(),
-                                    Value::String(s) => s.clone(),
-                                    other => other.to_string(),
-                                })
-                                .collect::<Vec<_>>(),
-                        ));
-                    }
-                    Ok(csv_response(body, &filename))
-                } else {
-                    let records: Vec<Value> = rows
-                        .into_iter()
-                        .map(|row| Value::Object(columns.iter().cloned().zip(row).collect()))
-                        .collect();
-                    let mut out = header_of(&ctx, &periods);
-                    out["dataset"] = json!(name);
-                    out["columns"] = json!(columns);
-                    out["records"] = Value::Array(records);
-                    Ok(Json(out).into_response())
-                }
-            }
+            Ok(csv_response(body, &filename))
+        } else {
+            let records: Vec<Value> = rows
+                .into_iter()
+                .map(|row| Value::Object(columns.iter().cloned().zip(row).collect()))
+                .collect();
+            let mut out = header_of(&ctx, &releases);
+            out["dataset"] = json!(name);
+            out["columns"] = json!(columns);
+            out["records"] = Value::Array(records);
+            Ok(Json(out).into_response())
         }
     };
     cached(&state, &uri, run).await
 }
 
-/// Columns and rows of a tabular dataset over periods.
-async fn dataset_rows(
+/// A year's record rows are its months' (labelled with the year).
+async fn year_records(
     state: &AppState,
     ctx: &Context,
+    years: &[Release],
+) -> Published<Vec<(String, crate::publish::RecordRow)>> {
+    let mut ids = Vec::new();
+    for year in years {
+        let Ok(first) = st::parse_date("from", &year.from) else {
+            continue;
+        };
+        let mut month = Period::containing(PeriodKind::Month, first);
+        while month.first.year() == first.year() {
+            ids.push(Release::id_of(ctx, &month));
+            month = month.next();
+        }
+    }
+    let months = crate::publish::job::read(state, &ids)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    Ok(months
+        .into_iter()
+        .flat_map(|m| {
+            let year = m.label[..4].to_owned();
+            m.records.into_iter().map(move |r| (year.clone(), r))
+        })
+        .collect())
+}
+
+/// Columns and rows of a tabular dataset over releases.
+fn dataset_rows(
     name: &str,
-    periods: &[Period],
-) -> Published<(Vec<String>, Vec<Vec<Value>>)> {
-    let columns: Vec<String> = match name {
-        "reports" => std::iter::once("period")
-            .chain(RECORD_COLUMNS)
-            .map(str::to_owned)
-            .collect(),
-        _ => DICTIONARY
-            .iter()
-            .filter(|(d, ..)| *d == name)
-            .map(|(_, c, ..)| (*c).to_owned())
-            .collect(),
+    releases: &[Release],
+    year_records: &[(String, crate::publish::RecordRow)],
+) -> (Vec<String>, Vec<Vec<Value>>) {
+    let columns: Vec<String> = DICTIONARY
+        .iter()
+        .filter(|(d, ..)| *d == name)
+        .map(|(_, c, ..)| (*c).to_owned())
+        .collect();
+    let columns: Vec<String> = if name == "reports" {
+        std::iter::once("period".to_owned())
+            .chain(columns)
+            .collect()
+    } else {
+        columns
     };
     let mut rows = Vec::new();
-    let store_error = |e: balagh_store::StoreError| ApiError::from(e).into_response();
-    for period in periods {
-        let label = json!(period.label());
+    for release in releases {
+        let label = json!(release.label);
         match name {
             "counts" => {
-                let (summary, new) = st::period_summary(state, ctx, period)
-                    .await
-                    .map_err(publish_error)?;
-                let resolved = &summary["resolved"]["rows"];
-                for (r, district) in new.districts.iter().enumerate() {
-                    for (c, service) in new.services.iter().enumerate() {
-                        let resolved = resolved
-                            .get(r)
-                            .map(|row| row["services"][service].clone())
-                            .unwrap_or(Value::Null);
+                let new = view::table_json(release, "new");
+                let resolved = view::table_json(release, "resolved");
+                for (r, district) in release.districts.iter().enumerate() {
+                    let services = new["rows"][r]["services"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
+                    for (service, value) in services {
                         rows.push(vec![
                             label.clone(),
                             json!(district),
                             json!(service),
-                            json!(new.published.get(Entry::Cell { row: r, column: c })),
-                            resolved,
+                            value,
+                            resolved["rows"][r]["services"][&service].clone(),
                         ]);
                     }
                 }
             }
             "cells" => {
-                let (_, table) = st::period_summary(state, ctx, period)
-                    .await
-                    .map_err(publish_error)?;
-                let (map, _) = st::period_maps(state, ctx, period, &table, None)
-                    .await
-                    .map_err(store_error)?;
-                for row in map {
-                    let (cell, district) = match &row.area {
-                        balagh_domain::stats::Area::District(d) => (Value::Null, json!(d.as_str())),
-                        a => (json!(a.cell().map(|c| c.to_string())), Value::Null),
-                    };
-                    rows.push(vec![
-                        label.clone(),
-                        json!(row.service),
-                        json!(row.area.level().as_str()),
-                        cell,
-                        district,
-                        json!(row.count),
-                    ]);
+                for (service, cell, n) in &release.cells {
+                    rows.push(vec![label.clone(), json!(service), json!(cell), json!(n)]);
                 }
             }
             "operators" => {
-                let data = st::period_rows(state, ctx, period.first, period.last)
-                    .await
-                    .map_err(store_error)?;
-                let figures = st::operator_figures(ctx, &data);
+                let figures = view::operators_json(release);
                 for o in figures["operators"].as_array().into_iter().flatten() {
                     rows.push(vec![
                         label.clone(),
@@ -881,27 +831,30 @@ async fn dataset_rows(
                 }
             }
             _ => {
-                let records = st::period_records(state, ctx, period)
-                    .await
-                    .map_err(publish_error)?;
-                for record in records {
-                    let values = record.values();
-                    let mut row = vec![label.clone()];
-                    for (column, value) in RECORD_COLUMNS.iter().zip(values) {
-                        row.push(if value.is_empty() {
-                            Value::Null
-                        } else if column.starts_with("minutes_") {
-                            value.parse::<u64>().map(Value::from).unwrap_or(Value::Null)
-                        } else {
-                            Value::String(value)
-                        });
-                    }
-                    rows.push(row);
+                for r in &release.records {
+                    rows.push(record_values(&label, r));
                 }
             }
         }
     }
-    Ok((columns, rows))
+    for (year, r) in year_records {
+        rows.push(record_values(&json!(year), r));
+    }
+    (columns, rows)
+}
+
+fn record_values(label: &Value, r: &crate::publish::RecordRow) -> Vec<Value> {
+    vec![
+        label.clone(),
+        json!(r.service),
+        json!(r.district),
+        json!(r.h3_cell),
+        json!(r.date),
+        json!(r.status),
+        json!(r.minutes_to_acknowledge),
+        json!(r.minutes_to_resolve),
+        json!(r.operator),
+    ]
 }
 
 // --- staff ---------------------------------------------------------------------------

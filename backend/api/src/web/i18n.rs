@@ -94,10 +94,11 @@ pub const OPEN_NOW: Tr = Tr(
     "Open reports by service",
 );
 pub const OPEN_NOW_NOTE: Tr = Tr(
-    "Signalements ouverts à l'instant. « < k » : moins de k, non publié.",
-    "البلاغات المفتوحة حالياً. «< k»: أقل من k، غير منشور.",
-    "Reports open right now. “< k”: fewer than k, not published.",
+    "Signalements ouverts à l'instant, pour les services dont les signalements sont publics. Les services sensibles ne sont publiés que par mois, sans détail qui permettrait de reconnaître quelqu'un.",
+    "البلاغات المفتوحة حالياً للخدمات التي تُنشر بلاغاتها. الخدمات الحساسة تُنشر شهرياً فقط، دون تفاصيل قد تكشف هوية أحد.",
+    "Reports open right now, for services whose reports are public. Sensitive services are published monthly only, without detail that could single anyone out.",
 );
+pub const MONTHLY_ONLY: Tr = Tr("publié par mois", "يُنشر شهرياً", "published monthly");
 pub const SERVICE: Tr = Tr("Service", "الخدمة", "Service");
 pub const OPEN: Tr = Tr("En cours", "جارية", "Open");
 pub const MONTHLY: Tr = Tr(

@@ -7,8 +7,9 @@ use super::assets;
 use super::html::{Frame, esc, frame};
 use super::i18n::{self, PageLanguage, Tr};
 use crate::problem::ApiError;
+use crate::publish::{Release, view};
 use crate::state::AppState;
-use crate::stats::{self, Context, PeriodKind, PublishError};
+use crate::stats::{self, Context, PeriodKind};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -116,65 +117,54 @@ pub(super) struct Month {
     pub summary: Value,
 }
 
-/// The last published months (oldest first), and the `new` table of the newest (for the
-/// map, which must agree with it).
+/// The last released months (oldest first, from the first with any report), and the newest
+/// month's release (for the map).
 async fn months(
     state: &AppState,
     ctx: &Context,
-) -> Result<(Vec<Month>, Option<(stats::Period, stats::SuppressedTable)>), ApiError> {
+) -> Result<(Vec<Month>, Option<Release>), ApiError> {
     let last = ctx.last_publishable_day();
     let from = last - time::Duration::days(31 * MONTHS as i64);
     let periods = match stats::periods(PeriodKind::Month, Some(from), None, last) {
         Ok(p) => p,
         Err(_) => return Ok((Vec::new(), None)),
     };
-    let skip = periods.len().saturating_sub(MONTHS);
-    let mut started = false;
+    let ids: Vec<String> = periods.iter().map(|p| Release::id_of(ctx, p)).collect();
+    let releases = crate::publish::job::read(state, &ids).await?;
+    let skip = releases.len().saturating_sub(MONTHS);
     let mut out = Vec::new();
-    let mut newest = None;
-    for period in periods.into_iter().skip(skip) {
-        match stats::period_summary(state, ctx, &period).await {
-            Ok((summary, table)) => {
-                let total = |measure: &str| summary[measure]["grand_total"].as_u64();
-                let mut weight = 0.0;
-                let mut sum = 0.0;
-                for s in summary["services"].as_array().into_iter().flatten() {
-                    let code = s["service"].as_str().unwrap_or_default();
-                    if let (Some(share), Some(resolved)) = (
-                        s["within_sla"].as_f64(),
-                        summary["resolved"]["service_totals"][code].as_u64(),
-                    ) {
-                        weight += resolved as f64;
-                        sum += share * resolved as f64;
-                    }
-                }
-                // Months before the first report are left out.
-                started = started || total("new") != Some(0) || total("resolved") != Some(0);
-                if !started {
-                    continue;
-                }
-                out.push(Month {
-                    label: period.label(),
-                    new: total("new"),
-                    resolved: total("resolved"),
-                    within_sla: (weight > 0.0).then(|| sum / weight),
-                    summary,
-                });
-                newest = Some((period, table));
+    for release in releases.iter().skip(skip) {
+        let summary = view::summary_json(ctx, release);
+        let total = |measure: &str| summary[measure]["grand_total"].as_u64();
+        let mut weight = 0.0;
+        let mut sum = 0.0;
+        for s in summary["services"].as_array().into_iter().flatten() {
+            let code = s["service"].as_str().unwrap_or_default();
+            if let (Some(share), Some(resolved)) = (
+                s["within_sla"].as_f64(),
+                summary["resolved"]["service_totals"][code].as_u64(),
+            ) {
+                weight += resolved as f64;
+                sum += share * resolved as f64;
             }
-            Err(PublishError::Store(e)) => return Err(e.into()),
-            // Not publishable (budget spent, privacy mode): the month is left out.
-            Err(_) => {}
         }
+        out.push(Month {
+            label: release.label.clone(),
+            new: total("new"),
+            resolved: total("resolved"),
+            within_sla: (weight > 0.0).then(|| sum / weight),
+            summary,
+        });
     }
-    Ok((out, newest))
+    Ok((out, releases.last().cloned()))
 }
 
-/// Open reports per service now: (service, group, count or `None` when below k).
+/// Open reports now of each service whose reports are listed publicly (the same reports
+/// anyone can list through Open311); `None` for the others, published monthly only.
 async fn open_counts(
     state: &AppState,
     ctx: &Context,
-) -> Result<Vec<(String, String, Option<u64>, u64)>, ApiError> {
+) -> Result<Vec<(String, String, Option<u64>)>, ApiError> {
     let backlog = state
         .store()
         .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
@@ -189,12 +179,10 @@ async fn open_counts(
         .map(|s| {
             let code = s.code.as_str();
             let n = per.get(code).copied().unwrap_or(0).max(0) as u64;
-            let k = ctx.k(code);
             (
                 code.to_owned(),
                 s.group.as_str().to_owned(),
-                (n == 0 || n >= k).then_some(n),
-                k,
+                ctx.records.lists(s).then_some(n),
             )
         })
         .collect())
@@ -261,30 +249,6 @@ async fn current_notices(
         .collect())
 }
 
-/// The published map rows of a period as GeoJSON features. Computed in a task of its own:
-/// should it fail, the page is shown without the map's cells rather than not at all.
-async fn map_features(
-    state: &AppState,
-    period: stats::Period,
-    table: stats::SuppressedTable,
-) -> Result<Vec<Value>, ApiError> {
-    let Some(ctx) = Context::new(state, None) else {
-        return Ok(Vec::new());
-    };
-    let state = state.clone();
-    let task = tokio::spawn(async move {
-        let (rows, _) = stats::period_maps(&state, &ctx, &period, &table, None).await?;
-        Ok::<_, balagh_store::StoreError>(stats::map_features(&period, &rows))
-    });
-    match task.await {
-        Ok(features) => Ok(features?),
-        Err(e) => {
-            tracing::error!(error = %e, "the public map could not be computed");
-            Ok(Vec::new())
-        }
-    }
-}
-
 pub async fn transparency(
     State(state): State<AppState>,
     PageLanguage(language): PageLanguage,
@@ -311,7 +275,7 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
     // Open reports per service, grouped by domain.
     let mut open_rows = String::new();
     let mut group = String::new();
-    for (code, g, n, k) in &open {
+    for (code, g, n) in &open {
         if *g != group {
             group = g.clone();
             let _ = write!(
@@ -323,8 +287,9 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
         let count = match n {
             Some(n) => format!(r#"<td class="num" data-service="{}">{n}</td>"#, esc(code)),
             None => format!(
-                r#"<td class="num" data-service="{}"><span dir="ltr">&lt; {k}</span></td>"#,
-                esc(code)
+                r#"<td class="num" data-service="{}">{}</td>"#,
+                esc(code),
+                h(l, i18n::MONTHLY_ONLY)
             ),
         };
         let _ = write!(
@@ -394,9 +359,9 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
     let mut cells = Vec::new();
     let mut map_services: Vec<String> = Vec::new();
     let mut map_label = String::new();
-    if let Some((period, table)) = newest {
-        map_label = period.label();
-        for f in map_features(state, period, table).await? {
+    if let Some(release) = newest {
+        map_label = release.label.clone();
+        for f in view::cell_features(&release, None) {
             let p = &f["properties"];
             if f["geometry"].is_null() {
                 continue;

@@ -324,11 +324,56 @@ both_databases! {
             .await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        let found: Vec<&Value> = body["reports"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
-        assert_eq!(found, vec![&ids[1], &ids[0]]);
-        let distance = body["reports"][0]["distance_m"].as_f64().unwrap();
-        assert!((25.0..40.0).contains(&distance), "{distance}");
+        let mut found: Vec<&Value> = body["reports"].as_array().unwrap().iter().map(|r| &r["id"]).collect();
+        found.sort_by_key(|v| v.to_string());
+        let mut expected = vec![&ids[1], &ids[0]];
+        expected.sort_by_key(|v| v.to_string());
+        assert_eq!(found, expected);
+        // What the public may know: the point on the 100 m grid, the distance from it
+        // rounded to 50 m, the time to the hour.
+        let grid = balagh_domain::publish::RecordPolicy::default();
+        for r in body["reports"].as_array().unwrap() {
+            let distance = r["distance_m"].as_f64().unwrap();
+            assert!(distance % 50.0 == 0.0 && distance <= 300.0, "{distance}");
+            let point = balagh_domain::GeoPoint::parse(r["lat"].as_f64().unwrap(), r["lon"].as_f64().unwrap()).unwrap();
+            assert!(grid.is_snapped(&point), "{r}");
+            assert!(r["created_at"].as_str().unwrap().contains(":00:00"), "{r}");
+        }
+        let distances: Vec<f64> = body["reports"].as_array().unwrap().iter().map(|r| r["distance_m"].as_f64().unwrap()).collect();
+        assert!(distances.windows(2).all(|w| w[0] <= w[1]), "nearest first: {distances:?}");
         assert_eq!(body["radius_m"], 250.0);
+        // Paged.
+        let page: Value = app
+            .get(&other, &format!("/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code=light_out&page_size=1&page=2"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["reports"].as_array().unwrap().len(), 1);
+        problem(app.get(&other, &format!("/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code=light_out&page_size=51")).await, 422).await;
+
+        // A description with personal data is not shown; a sensitive service is never listed.
+        let mut private = report_body("light_out", (lat + 0.0002, lon));
+        private["description"] = serde_json::json!("Lampe cassée, appelez-moi au 0661234567");
+        assert_eq!(app.post_report(&token, "n-private", &private).await.status(), 201);
+        let mut conduct = report_body("bus_driver_conduct", (lat, lon));
+        conduct["attributes"] = serde_json::json!({"bus_line": "7"});
+        assert_eq!(app.post_report(&token, "n-conduct", &conduct).await.status(), 201);
+        let text = app
+            .get(&other, &format!("/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code=light_out"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!text.contains("0661234567"), "{text}");
+        assert!(text.contains("problem seen this morning"), "clean descriptions stay: {text}");
+        let none: Value = app
+            .get(&other, &format!("/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code=bus_driver_conduct"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(none["reports"].as_array().unwrap().len(), 0, "{none}");
 
         let p = problem(app.get(&other, "/api/v1/reports/nearby?lat=35.6&service_code=light_out").await, 400).await;
         assert_eq!(fields(&p), vec!["lon".to_owned()]);

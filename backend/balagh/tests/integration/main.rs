@@ -3,9 +3,14 @@
 
 mod harness;
 
+/// The outsider of issue 16, shared with `balagh-disclosure-bench`.
+#[path = "../../../../tests/disclosure/attack.rs"]
+mod attack;
+
 mod accounts;
 mod api;
 mod authz;
+mod disclosure;
 mod open311;
 mod pages;
 mod photos;

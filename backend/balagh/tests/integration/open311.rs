@@ -511,8 +511,10 @@ both_databases! {
         let one: Value = serde_json::from_str(&raw).unwrap();
         assert_eq!(one.as_array().unwrap().len(), 1);
         assert_eq!(one[0]["service_request_id"], id.as_str());
-        assert_eq!(one[0]["lat"], json!(35.575));
-        assert_eq!(one[0]["long"], json!(-5.4));
+        // The point as published: the centre of its 100 m grid square, near the real one.
+        let shown = balagh_domain::GeoPoint::parse(one[0]["lat"].as_f64().unwrap(), one[0]["long"].as_f64().unwrap()).unwrap();
+        assert!(balagh_domain::publish::RecordPolicy::default().is_snapped(&shown), "{one}");
+        assert!(shown.distance_m(&balagh_domain::GeoPoint::parse(35.575, -5.4).unwrap()) < 75.0);
         assert!(one[0]["media_url"].is_null());
         // The operator's system heard of it through its webhook outbox, like any report.
         let outbox = app.store.outbox_messages(stored.operator.unwrap(), balagh_store::OutboxState::Pending, 100).await.unwrap();
@@ -709,7 +711,7 @@ both_databases! {
         let app = TestApp::spawn(db).await;
         let staff = app.user(Role::StaffAgent, None).await;
         let resident = app.device().await;
-        // A sensitive service: the point is coarsened, the description withheld.
+        // A sensitive service is never listed record by record (aggregates only).
         let mut body = report_body("bus_driver_conduct", (35.5785, -5.3684));
         body["attributes"] = json!({"bus_line": "5"});
         body["description"] = json!("The driver of bus 5 (plate 12345-A-6) insulted my mother");
@@ -717,27 +719,50 @@ both_databases! {
         assert_eq!(response.status(), 201);
         let sensitive: Value = response.json().await.unwrap();
         let reference = sensitive["reference"].as_str().unwrap();
-        let raw = app.o311(&format!("requests/{reference}.json")).await.text().await.unwrap();
+        let raw = app.o311(&format!("requests/{reference}.json")).await;
+        assert_eq!(raw.status(), 404);
+        let raw = raw.text().await.unwrap();
         assert!(!raw.contains("12345") && !raw.contains("insulted"), "{raw}");
-        let shown: Value = serde_json::from_str(&raw).unwrap();
-        assert!(shown[0]["description"].is_null());
-        assert_eq!(shown[0]["lat"], json!(35.575));
-        assert_eq!(shown[0]["long"], json!(-5.365));
-        let root = xml(app.o311(&format!("requests/{reference}.xml")).await, 200).await;
-        assert_eq!(root.child("request").text_of("description"), "");
-        assert_eq!(root.child("request").text_of("lat"), "35.575");
+        let listed = json_body(app.o311("requests.json?service_code=bus_driver_conduct").await, 200).await;
+        assert_eq!(listed, json!([]));
+        let all = app.o311("requests.json").await.text().await.unwrap();
+        assert!(!all.contains(reference) && !all.contains("insulted"), "{all}");
+        let root = app.o311(&format!("requests/{reference}.xml")).await;
+        assert_eq!(root.status(), 404);
 
-        // Moderation hides a description from Open311 too.
+        // Moderation hides a description from Open311 too; points are on the record grid.
         let (reporter, report) = app.reported("waste_bin_overflow", WEST).await;
         let id = report["id"].as_str().unwrap();
         let reference = report["reference"].as_str().unwrap();
         let visible = json_body(app.o311(&format!("requests/{reference}.json")).await, 200).await;
         assert_eq!(visible[0]["description"], report["description"]);
+        let grid = balagh_domain::publish::RecordPolicy::default();
+        let point = balagh_domain::GeoPoint::parse(visible[0]["lat"].as_f64().unwrap(), visible[0]["long"].as_f64().unwrap()).unwrap();
+        assert!(grid.is_snapped(&point), "{visible}");
+        assert_ne!(visible[0]["lat"], json!(WEST.0));
+        assert!(visible[0]["requested_datetime"].as_str().unwrap().contains(":00:00"), "{visible}");
         let hide = app.post_as(&staff.token, &format!("/api/v1/staff/reports/{id}/moderation"), Some("\"1\""),
             Some(json!({"hide_description": true, "reason": "personal data"}))).await;
         assert_eq!(hide.status(), 200);
         let hidden = json_body(app.o311(&format!("requests/{reference}.json")).await, 200).await;
         assert!(hidden[0]["description"].is_null());
+
+        // A description with personal data waits for staff: the screen withholds it until a
+        // member of staff shows it (approval), whatever it says.
+        let mut private = report_body("light_out", NORTH_CENTRE);
+        private["description"] = json!("Lampe cassée. Contact : karim.b@gmail.com");
+        let response = app.post_report(&resident, "private-1", &private).await;
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.unwrap();
+        let private_ref = created["reference"].as_str().unwrap();
+        let screened = app.o311(&format!("requests/{private_ref}.json")).await.text().await.unwrap();
+        assert!(!screened.contains("karim.b@gmail.com"), "{screened}");
+        let private_id = created["id"].as_str().unwrap();
+        let show = app.post_as(&staff.token, &format!("/api/v1/staff/reports/{private_id}/moderation"), Some("\"1\""),
+            Some(json!({"hide_description": false, "reason": "the resident asked to be called"}))).await;
+        assert_eq!(show.status(), 200);
+        let approved = json_body(app.o311(&format!("requests/{private_ref}.json")).await, 200).await;
+        assert_eq!(approved[0]["description"], "Lampe cassée. Contact : karim.b@gmail.com");
 
         // media_url shows a photo of ours once staff approved it, through a stable link.
         let upload = app.client.post(app.url(&format!("/api/v1/reports/{id}/photos"))).bearer_auth(&reporter)

@@ -39,16 +39,17 @@ struct Args {
 async fn start_server(bin: &Path, url: &DatabaseUrl, answer_cache: bool) -> Server {
     // The benchmark is one address asking far faster than a resident: no per-address limit.
     // Without the answer cache every request computes its figures from the roll-ups.
+    // The release job runs every second, so the releases are there soon after start.
     let cache = if answer_cache {
-        ""
+        "[stats]\nrollup_interval_seconds = 1\n"
     } else {
-        "[stats]\nanswer_cache_seconds = 0\n"
+        "[stats]\nrollup_interval_seconds = 1\nanswer_cache_seconds = 0\n"
     };
     let config = config_file(
         "balagh-stats-bench",
         &format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n"),
     );
-    Server::start(
+    let server = Server::start(
         bin,
         &["--no-demo"],
         &[
@@ -56,7 +57,9 @@ async fn start_server(bin: &Path, url: &DatabaseUrl, answer_cache: bool) -> Serv
             ("BALAGH_CONFIG", config.to_str().expect("UTF-8 path")),
         ],
     )
-    .await
+    .await;
+    balagh_bench::wait_for_releases(&server.base).await;
+    server
 }
 
 struct Figures {

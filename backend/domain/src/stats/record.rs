@@ -165,7 +165,7 @@ pub fn contains_personal_data(text: &str) -> bool {
     contains_email(text) || contains_phone(text) || contains_coordinate(text)
 }
 
-fn contains_email(text: &str) -> bool {
+pub(crate) fn contains_email(text: &str) -> bool {
     let b = text.as_bytes();
     let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
     let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
@@ -210,7 +210,7 @@ fn is_phone(plus: bool, digits: &str) -> bool {
     !plus && d.len() == 10 && d[0] == b'0' && (b'5'..=b'7').contains(&d[1])
 }
 
-fn contains_phone(text: &str) -> bool {
+pub(crate) fn contains_phone(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
