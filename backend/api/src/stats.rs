@@ -576,7 +576,7 @@ pub async fn dashboard(
             json!({
                 "week": week, "operator": op, "service": svc,
                 "new": v.new, "resolved": v.resolved, "breached": v.breached,
-                "within_sla": share((v.resolved > 0).then(|| 1.0 - v.breached.min(v.resolved) as f64 / v.resolved as f64)),
+                "within_sla": balagh_domain::stats::within_sla_share(v.resolved, v.breached),
             })
         })
         .collect();
@@ -614,7 +614,7 @@ pub async fn dashboard(
             "new": total.new, "resolved": total.resolved, "reopened": total.reopened,
             "breached": total.breached,
             "reopen_rate": share((total.resolved > 0).then(|| total.reopened as f64 / total.resolved as f64)),
-            "within_sla": share((total.resolved > 0).then(|| 1.0 - total.breached.min(total.resolved) as f64 / total.resolved as f64)),
+            "within_sla": balagh_domain::stats::within_sla_share(total.resolved, total.breached),
             "resolve": percentiles(&total.resolve),
         },
         "backlog_aging": {

@@ -52,16 +52,6 @@ pub fn statuses_for(open311: &str) -> Option<Vec<ReportStatus>> {
     )
 }
 
-/// Grid (degrees) the points of sensitive services are snapped to: about 1.1 km north-south
-/// and 0.9 km east-west at Tétouan's latitude.
-pub const COARSE_GRID_DEG: f64 = 0.01;
-
-/// The centre of the grid cell holding `value`.
-pub fn coarsen(value: f64) -> f64 {
-    let centre = ((value / COARSE_GRID_DEG).floor() + 0.5) * COARSE_GRID_DEG;
-    (centre * 10_000.0).round() / 10_000.0
-}
-
 /// An instant in the jurisdiction's time zone, with its offset (`2026-11-22T10:05:00+01:00`).
 pub fn local_time(at: Ts, zone: &jiff::tz::TimeZone) -> String {
     crate::sla::jiff(at)
@@ -391,13 +381,5 @@ mod tests {
         assert!(open.contains(&ReportStatus::Unrouted));
         assert!(closed.contains(&ReportStatus::Duplicate));
         assert!(statuses_for("pending").is_none());
-    }
-
-    #[test]
-    fn coarse_points_are_cell_centres() {
-        assert_eq!(coarsen(35.5785), 35.575);
-        assert_eq!(coarsen(35.5701), 35.575);
-        assert_eq!(coarsen(-5.3684), -5.365);
-        assert_eq!(coarsen(-5.3601), -5.365);
     }
 }

@@ -283,9 +283,7 @@ fn protected_month(
     let shares = (resolved.total.is_some() && total.resolved >= k).then(|| ServiceShares {
         median_minutes_to_resolve: total.resolve.median().and_then(|b| b.upper_minutes()),
         p90_minutes_to_resolve: total.resolve.quantile(0.9).and_then(|b| b.upper_minutes()),
-        within_sla: Some(round3(
-            1.0 - total.breached.min(total.resolved) as f64 / total.resolved as f64,
-        )),
+        within_sla: balagh_domain::stats::within_sla_share(total.resolved, total.breached),
     });
     ProtectedFigures {
         monthly_only: false,

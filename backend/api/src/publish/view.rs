@@ -175,7 +175,7 @@ fn minutes(b: Option<Bucket>) -> Value {
 }
 
 fn share_of(resolved: u64, breached: u64) -> Option<f64> {
-    (resolved > 0).then(|| round3(1.0 - breached.min(resolved) as f64 / resolved as f64))
+    balagh_domain::stats::within_sla_share(resolved, breached)
 }
 
 /// One measure (`new` or `resolved`) by district × service, as the summary shows it:

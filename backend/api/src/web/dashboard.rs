@@ -357,7 +357,7 @@ fn weekly(data: &Value) -> BTreeMap<String, BTreeMap<String, (u64, u64, u64)>> {
 }
 
 fn within(resolved: u64, breached: u64) -> Option<f64> {
-    (resolved > 0).then(|| 1.0 - breached.min(resolved) as f64 / resolved as f64)
+    balagh_domain::stats::within_sla_share(resolved, breached)
 }
 
 const AGES: [(&str, &str); 5] = [
