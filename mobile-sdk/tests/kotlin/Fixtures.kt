@@ -70,6 +70,7 @@ class Server(private val binary: String, val dir: File, val port: Int) {
 
     /** Reports the server stores for a device, counted in its database (sqlite3, read-only). */
     fun reportCount(deviceId: String): Int {
+        require(Regex("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}").matches(deviceId)) { "device id $deviceId" }
         val hex = deviceId.replace("-", "").lowercase()
         val query = "SELECT count(*) FROM reports " +
             "WHERE lower(hex(device_id)) = '$hex' OR device_id = '$deviceId';"

@@ -42,7 +42,8 @@ else
   compile_started=$SECONDS
   # -nowarn: the generated binding's own warnings (unused variables…) are not ours to fix.
   # kotlinc writes a jar when -d ends in .jar; renamed once complete.
-  JAVA_OPTS="${JAVA_OPTS:--Xmx1g}" "$kotlinc" -nowarn -cp "$jna:$coroutines" \
+  # Bounded: about a minute on 2 busy cores; ten means something is wrong.
+  JAVA_OPTS="${JAVA_OPTS:--Xmx1g}" timeout 600 "$kotlinc" -nowarn -cp "$jna:$coroutines" \
     -d "$jars/partial-$key.jar" "${sources[@]}"
   mv "$jars/partial-$key.jar" "$jar"
   compile_seconds=$((SECONDS - compile_started))
@@ -50,7 +51,8 @@ fi
 
 run_started=$SECONDS
 status=0
-java -Djna.library.path="$lib_dir" -cp "$jar:$jna:$coroutines:$stdlib" \
+# Bounded too: the scenario takes seconds (each server start waits at most 90 s).
+timeout 300 java -Djna.library.path="$lib_dir" -cp "$jar:$jna:$coroutines:$stdlib" \
   ma.balagh.sdktest.ScenarioKt "$binary" || status=$?
 run_seconds=$((SECONDS - run_started))
 echo "kotlin: setup ${setup_seconds} s, compile ${compile_seconds} s (0: cached), run ${run_seconds} s"
