@@ -2,8 +2,9 @@
 # Mobile SDK checks: builds the UniFFI library, `uniffi-bindgen` and the `balagh` binary,
 # runs the Rust core's tests against the real binary, generates the Python, Kotlin and
 # Swift bindings from the built library, runs the Python tests through the generated
-# bindings against a live server, and compiles the Kotlin bindings when a Kotlin compiler
-# that can (>= 1.6, with kotlinx-coroutines and JNA) is on the machine.
+# bindings against a live server, and compiles the Kotlin binding with a Kotlin test program
+# and runs it on the JVM against a live server (mobile-sdk/tests/kotlin/run.sh, which
+# installs what it needs when missing: kotlinc from npm, JNA and a JDK from Debian).
 #
 #   bash mobile-sdk/run-tests.sh            # everything
 #   SDK_SKIP_BUILD=1 SDK_SKIP_RUST_TESTS=1 bash mobile-sdk/run-tests.sh
@@ -58,19 +59,6 @@ step "Python tests through the generated bindings (live server)"
 SDK_PYTHON_DIR="$target/sdk-python" BALAGH_BINARY="$BALAGH_TEST_BINARY" \
   python3 mobile-sdk/tests/test_bindings.py
 
-# Kotlin: compile only with a compiler new enough for UniFFI's output (Debian bookworm
-# ships kotlinc 1.3.31, which is not); the JARs are Debian's when present.
-if command -v kotlinc >/dev/null 2>&1; then
-  version="$(kotlinc -version 2>&1 | grep -Eo 'kotlinc-jvm [0-9]+\.[0-9]+' | grep -Eo '[0-9.]+$' | head -n 1 || true)"
-  major="${version%%.*}"; rest="${version#*.}"; minor="${rest%%.*}"
-  if [ -n "$version" ] && { [ "$major" -gt 1 ] || [ "$minor" -ge 6 ]; }; then
-    step "compile the Kotlin bindings (kotlinc $version)"
-    cp="$(ls /usr/share/java/jna.jar /usr/share/java/kotlinx-coroutines-core*.jar 2>/dev/null | tr '\n' ':')"
-    kotlinc -cp "$cp" -d "$target/sdk-kotlin/classes" "$kotlin_file"
-  else
-    step "Kotlin bindings generated, not compiled: kotlinc ${version:-?} is older than 1.6"
-  fi
-else
-  step "Kotlin bindings generated, not compiled: no kotlinc on this machine"
-fi
+step "Kotlin: KDoc check, compile (one kotlinc run, cached by source hash), scenario on the JVM (live server)"
+bash mobile-sdk/tests/kotlin/run.sh "$target" "$BALAGH_TEST_BINARY"
 step "done"
