@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A webhook receiver on 127.0.0.1 counting deliveries by `webhook-id`.
-async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String)>>>) {
+pub(super) async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String)>>>) {
     use axum::http::HeaderMap;
     let seen: Arc<Mutex<HashMap<String, (usize, String)>>> = Arc::default();
     let app = axum::Router::new().route(
@@ -42,7 +42,7 @@ async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String
 }
 
 /// Creates a user with the CLI, logs in over HTTP and returns a fresh API token.
-async fn api_token(
+pub(super) async fn api_token(
     client: &reqwest::Client,
     server: &Server,
     dir: &Path,
@@ -92,7 +92,7 @@ async fn api_token(
 }
 
 /// Polls `check` every 200 ms until it holds, for at most `seconds`.
-async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+pub(super) async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -104,7 +104,7 @@ where
     }
 }
 
-async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+pub(super) async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(pool)
         .await
@@ -113,10 +113,10 @@ async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
 
 /// Per (service, local day as a Julian day number): new, resolved, breached among the
 /// resolved, acknowledged.
-type DayFigures = (String, i32, i64, i64, i64, i64);
+pub(super) type DayFigures = (String, i32, i64, i64, i64, i64);
 
 /// The roll-up job's cursor has reached the last changed report.
-const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
+pub(super) const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
      WHERE (cursor_at, cursor_id) >= \
      (SELECT updated_at, id FROM reports ORDER BY updated_at DESC, id DESC LIMIT 1)";
 
@@ -125,7 +125,7 @@ const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
 /// new on the local day (jurisdiction's time zone) it was created, as acknowledged on the
 /// day of the operator's first reaction, as resolved (and breached, if a clock breached) on
 /// the day of its last resolution while it is resolved or closed.
-const ROLLUP_TRUTH: &str = "
+pub(super) const ROLLUP_TRUTH: &str = "
     WITH facts AS (
         SELECT r.service_code, j.time_zone AS tz, r.created_at,
             (SELECT MIN(e.at) FROM report_events e
@@ -154,7 +154,7 @@ const ROLLUP_TRUTH: &str = "
     FROM counted GROUP BY 1, 2 ORDER BY 1, 2";
 
 /// The same figures from the roll-up rows that `filter` selects.
-fn rollup_sums(filter: &str) -> String {
+pub(super) fn rollup_sums(filter: &str) -> String {
     format!(
         "SELECT service_code, day, SUM(new)::bigint, SUM(resolved)::bigint, \
          SUM(breached)::bigint, SUM((SELECT COALESCE(SUM((b->>1)::bigint), 0) \
