@@ -6,8 +6,8 @@
 use super::faults::{Load, UNLIMITED, assert_stored_exactly_once, config_file, wait_ready};
 use super::ha_cluster::HaCluster;
 use super::replicas::{
-    DayFigures, ROLLUP_TRUTH, ROLLUPS_CAUGHT_UP, api_token, count, eventually, rollup_sums,
-    webhook_receiver,
+    DayFigures, ROLLUP_TRUTH, ROLLUPS_CAUGHT_UP, api_token, count, eventually, follower,
+    rollup_sums, seconds_long_sla, webhook_receiver,
 };
 use super::*;
 use std::collections::HashMap;
@@ -45,105 +45,6 @@ async fn start_replicas(
     let first = Server::start(&scratch.0, &["--config", &config], &env);
     let second = Server::start(&scratch.0, &["--config", &config, "--no-demo"], &env);
     vec![first, second]
-}
-
-/// Seconds-long SLA targets on the operator's waste contract, so that every report's two
-/// clocks breach during the test; waits until both replicas use them.
-async fn seconds_long_sla(
-    client: &reqwest::Client,
-    replicas: &[Server],
-    admin: &str,
-    operator_id: &str,
-) {
-    let contracts: Value = client
-        .get(replicas[0].url("/api/v1/staff/contracts"))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let contract = contracts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["operator_id"] == operator_id && c["service_group"] == "waste")
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .expect("a waste contract");
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let r = client
-        .post(replicas[0].url(&format!(
-            "/api/v1/staff/contracts/{contract}/sla-policies"
-        )))
-        .bearer_auth(admin)
-        .json(&json!({
-            "effective_from": now,
-            "clock": "always",
-            "targets": [
-                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
-                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
-            ],
-            "pause_reasons_that_stop_the_clock": [],
-            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let revision = |server: &Server| {
-        let (client, url) = (client.clone(), server.url("/readyz"));
-        async move {
-            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-            ready["catalog_revision"].as_i64().unwrap()
-        }
-    };
-    let latest = revision(&replicas[0]).await;
-    eventually(30, "both replicas on the new policy", || async {
-        revision(&replicas[1]).await == latest
-    })
-    .await;
-}
-
-/// A resident with a phone reports and follows the report; returns the report's id.
-async fn follower(client: &reqwest::Client, server: &Server, i: usize) -> String {
-    let token = register(client, server).await;
-    let r = client
-        .put(server.url("/api/v1/devices/me/push"))
-        .bearer_auth(&token)
-        .json(&json!({"channel": "fcm", "token": format!("fcm-follower-{i}"), "language": "fr"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let r = client
-        .post(server.url("/api/v1/reports"))
-        .bearer_auth(&token)
-        .header("Idempotency-Key", format!("follower-{i}"))
-        .json(&json!({
-            "service_code": "waste_bin_overflow",
-            "lat": 35.5750 + 0.0001 * i as f64,
-            "lon": -5.4000,
-            "description": format!("Conteneur plein n° {i}"),
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let report = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = client
-        .put(server.url(&format!("/api/v1/reports/{report}/follow")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    report
 }
 
 /// The operator acknowledges a ticket (its followers get a push, the operator a webhook);
@@ -291,7 +192,7 @@ impl Rig {
         seconds_long_sla(&client, &replicas, &admin, &operator_id).await;
         let mut followers = Vec::new();
         for i in 0..FOLLOWERS {
-            followers.push(follower(&client, &replicas[i % 2], i).await);
+            followers.push(follower(&client, &replicas[i % 2], &replicas[(i + 1) % 2], i).await);
         }
         Self {
             cluster,

@@ -163,6 +163,118 @@ pub(super) fn rollup_sums(filter: &str) -> String {
     )
 }
 
+/// A resident with a phone (FCM token `fcm-device-{i}`) reports an overflowing bin in the
+/// west of the commune through `reporting` and follows the report through `following`;
+/// returns the report's id.
+pub(super) async fn follower(
+    client: &reqwest::Client,
+    reporting: &Server,
+    following: &Server,
+    i: usize,
+) -> String {
+    let token = register(client, reporting).await;
+    let r = client
+        .put(reporting.url("/api/v1/devices/me/push"))
+        .bearer_auth(&token)
+        .json(&json!({"channel": "fcm", "token": format!("fcm-device-{i}"), "language": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let r = client
+        .post(reporting.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", format!("replicas-{i}"))
+        .json(&json!({
+            "service_code": "waste_bin_overflow",
+            "lat": 35.5750 + 0.0001 * (i % 6) as f64,
+            "lon": -5.4000 + 0.0001 * (i / 6) as f64,
+            "description": format!("Conteneur plein n° {i}"),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["operator"]["slug"], "nadafa-demo");
+    let id = report["id"].as_str().unwrap().to_owned();
+    let r = client
+        .put(following.url(&format!("/api/v1/reports/{id}/follow")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    id
+}
+
+/// Seconds-long SLA targets (acknowledge in 2 s, resolve in 3 s) on the operator's waste
+/// contract, so that every report's two clocks breach during a test. Replicas pick catalog
+/// changes (policies among them) up within 5 s: waits until all of them have the new policy,
+/// or reports taken in meanwhile get the previous one.
+pub(super) async fn seconds_long_sla(
+    client: &reqwest::Client,
+    replicas: &[Server],
+    admin: &str,
+    operator_id: &str,
+) {
+    let contracts: Value = client
+        .get(replicas[0].url("/api/v1/staff/contracts"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let contract = contracts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operator_id"] == operator_id && c["service_group"] == "waste")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("a waste contract");
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = client
+        .post(replicas[0].url(&format!(
+            "/api/v1/staff/contracts/{contract}/sla-policies"
+        )))
+        .bearer_auth(admin)
+        .json(&json!({
+            "effective_from": now,
+            "clock": "always",
+            "targets": [
+                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
+                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
+            ],
+            "pause_reasons_that_stop_the_clock": [],
+            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let revision = |server: &Server| {
+        let (client, url) = (client.clone(), server.url("/readyz"));
+        async move {
+            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            ready["catalog_revision"].as_i64().unwrap()
+        }
+    };
+    let latest = revision(&replicas[0]).await;
+    eventually(30, "every replica on the new policy", || async {
+        for server in &replicas[1..] {
+            if revision(server).await != latest {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+}
+
 /// Three replicas, one database, every background loop running in each: reports come in
 /// through all three, SLA clocks of seconds breach, the operator acknowledges through all
 /// three, and resolves a third of them. Each webhook reaches the operator once (by
@@ -234,103 +346,18 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-    // Seconds-long SLA targets on the waste contract of the west of the commune.
-    let contracts: Value = client
-        .get(replicas[0].url("/api/v1/staff/contracts"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let operator_id: String =
         sqlx::query_scalar("SELECT id::text FROM operators WHERE slug = 'nadafa-demo'")
             .fetch_one(&pool)
             .await
             .unwrap();
-    let contract = contracts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["operator_id"] == operator_id.as_str() && c["service_group"] == "waste")
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .expect("a waste contract");
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let r = client
-        .post(replicas[0].url(&format!(
-            "/api/v1/staff/contracts/{contract}/sla-policies"
-        )))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "effective_from": now,
-            "clock": "always",
-            "targets": [
-                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
-                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
-            ],
-            "pause_reasons_that_stop_the_clock": [],
-            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    // Replicas pick catalog changes (policies among them) up within 5 s: wait until all
-    // three have the new policy, or reports taken in meanwhile get the previous one.
-    let revision = |server: &Server| {
-        let (client, url) = (client.clone(), server.url("/readyz"));
-        async move {
-            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-            ready["catalog_revision"].as_i64().unwrap()
-        }
-    };
-    let latest = revision(&replicas[0]).await;
-    eventually(30, "every replica on the new policy", || async {
-        revision(&replicas[1]).await == latest && revision(&replicas[2]).await == latest
-    })
-    .await;
+    seconds_long_sla(&client, &replicas, &admin, &operator_id).await;
 
     // Residents with FCM tokens report through all three replicas and follow their reports.
     const REPORTS: usize = 30;
     let mut reports = Vec::new();
     for i in 0..REPORTS {
-        let server = &replicas[i % 3];
-        let token = register(&client, server).await;
-        let r = client
-            .put(server.url("/api/v1/devices/me/push"))
-            .bearer_auth(&token)
-            .json(&json!({"channel": "fcm", "token": format!("fcm-device-{i}"), "language": "fr"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-        let r = client
-            .post(server.url("/api/v1/reports"))
-            .bearer_auth(&token)
-            .header("Idempotency-Key", format!("replicas-{i}"))
-            .json(&json!({
-                "service_code": "waste_bin_overflow",
-                "lat": 35.5750 + 0.0001 * (i % 6) as f64,
-                "lon": -5.4000 + 0.0001 * (i / 6) as f64,
-                "description": format!("Conteneur plein n° {i}"),
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let report: Value = r.json().await.unwrap();
-        assert_eq!(report["operator"]["slug"], "nadafa-demo");
-        let id = report["id"].as_str().unwrap().to_owned();
-        let r = client
-            .put(replicas[(i + 1) % 3].url(&format!("/api/v1/reports/{id}/follow")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+        let id = follower(&client, &replicas[i % 3], &replicas[(i + 1) % 3], i).await;
         reports.push(id);
     }
 
