@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Writes a TOML configuration file into the scratch directory.
-fn config_file(scratch: &Scratch, text: &str) -> String {
+pub(super) fn config_file(scratch: &Scratch, text: &str) -> String {
     let path = scratch
         .0
         .join(format!("balagh-{}.toml", uuid::Uuid::new_v4().simple()));
@@ -18,7 +18,8 @@ fn config_file(scratch: &Scratch, text: &str) -> String {
 }
 
 /// Load tests send many requests from 127.0.0.1: no rate limits.
-const UNLIMITED: &str = "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n";
+pub(super) const UNLIMITED: &str =
+    "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n";
 
 fn report_at(i: usize) -> Value {
     // Spread over the west of the demo commune (covered by contracts), a few metres apart.
@@ -220,17 +221,17 @@ async fn rate_body_and_time_limits_and_security_headers() {
 
 /// What one load client saw.
 #[derive(Debug, Default)]
-struct Outcome {
+pub(super) struct Outcome {
     /// Idempotency key → report id, for every 2xx.
-    acknowledged: HashMap<String, String>,
+    pub(super) acknowledged: HashMap<String, String>,
     /// 2xx answers that replayed an earlier submission (a retry after a lost answer).
-    replayed: usize,
+    pub(super) replayed: usize,
     /// Attempts that failed in transport (connection refused or reset).
-    transport_errors: usize,
+    pub(super) transport_errors: usize,
     /// 503 answers, each with Retry-After.
-    unavailable: usize,
+    pub(super) unavailable: usize,
     /// Anything else: 500s, 503s without Retry-After, unexpected statuses.
-    wrong: Vec<String>,
+    pub(super) wrong: Vec<String>,
 }
 
 /// Submits `count` reports with idempotency keys `{prefix}-{i}`, starting on replica
@@ -315,7 +316,7 @@ async fn submit_with_retries(
 }
 
 /// Every acknowledged key is stored once with the acknowledged id, and no key twice.
-async fn assert_stored_exactly_once(
+pub(super) async fn assert_stored_exactly_once(
     url: &str,
     prefix: &str,
     acknowledged: &HashMap<String, String>,
@@ -441,28 +442,34 @@ fn terminate_sql(db: &str) -> String {
     )
 }
 
-/// Load on one `balagh serve` until stopped: `clients` devices, each sending batches of 5
-/// reports (Idempotency-Keys `{prefix}-{client}-{batch}-{i}`), every report retried with its
+/// Load on `balagh serve` replicas until stopped: `clients` devices (spread over the
+/// replicas), each sending batches of 5 reports (Idempotency-Keys `{prefix}-{client}-{batch}-{i}`), every report retried with its
 /// key until it is acknowledged.
-struct Load {
+pub(super) struct Load {
     acked: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<Outcome>>,
 }
 
 impl Load {
-    async fn start(
+    pub(super) async fn start(
         client: &reqwest::Client,
-        server: &Server,
+        servers: &[&Server],
         clients: usize,
         prefix: &str,
     ) -> Self {
-        let replicas = Arc::new(vec![server.address.clone()]);
+        let replicas = Arc::new(
+            servers
+                .iter()
+                .map(|s| s.address.clone())
+                .collect::<Vec<_>>(),
+        );
         let acked = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
         for c in 0..clients {
-            let token = register(client, server).await;
+            let first = c % servers.len();
+            let token = register(client, servers[first]).await;
             let (client, replicas, acked, stop) = (
                 client.clone(),
                 replicas.clone(),
@@ -477,7 +484,7 @@ impl Load {
                     let o = submit_with_retries(
                         client.clone(),
                         replicas.clone(),
-                        0,
+                        first,
                         token.clone(),
                         format!("{prefix}-{batch:03}"),
                         5,
@@ -494,12 +501,17 @@ impl Load {
     }
 
     /// Reports acknowledged so far.
-    fn acknowledged(&self) -> usize {
+    pub(super) fn acknowledged(&self) -> usize {
         self.acked.load(Ordering::Relaxed)
     }
 
+    /// The count of acknowledged reports, shared with the load's clients.
+    pub(super) fn counter(&self) -> Arc<AtomicUsize> {
+        self.acked.clone()
+    }
+
     /// Waits until `more` further reports are acknowledged, for at most `seconds`.
-    async fn progress(&self, more: usize, seconds: u64, what: &str) {
+    pub(super) async fn progress(&self, more: usize, seconds: u64, what: &str) {
         let target = self.acknowledged() + more;
         let deadline = Instant::now() + Duration::from_secs(seconds);
         while self.acknowledged() < target {
@@ -509,7 +521,7 @@ impl Load {
     }
 
     /// Lets every client finish its batch, and adds up what they saw.
-    async fn finish(self) -> Outcome {
+    pub(super) async fn finish(self) -> Outcome {
         self.stop.store(true, Ordering::Relaxed);
         let mut all = Outcome::default();
         for task in self.tasks {
@@ -530,7 +542,7 @@ impl Outcome {
 
     /// What a database outage may cause: 201s and 503s with Retry-After, nothing else, and
     /// the service itself never unreachable.
-    fn assert_only_created_or_unavailable(&self) {
+    pub(super) fn assert_only_created_or_unavailable(&self) {
         assert!(
             self.wrong.is_empty(),
             "answers other than 201 or 503 + Retry-After: {:?}",
@@ -542,7 +554,7 @@ impl Outcome {
 }
 
 /// Polls `/readyz` until it answers 200, for at most `seconds`.
-async fn wait_ready(client: &reqwest::Client, server: &Server, seconds: u64) {
+pub(super) async fn wait_ready(client: &reqwest::Client, server: &Server, seconds: u64) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
         let ready = client.get(server.url("/readyz")).send().await.unwrap();
@@ -572,7 +584,7 @@ async fn database_outage_answers_503_with_retry_after_and_recovers() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let load = Load::start(&client, &server, 8, "outage").await;
+    let load = Load::start(&client, &[&server], 8, "outage").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     // Connections killed under the service's feet, ten times a second for 3 s.
     for _ in 0..30 {
@@ -717,7 +729,7 @@ async fn postgres_restart_under_load_answers_503_and_recovers() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let load = Load::start(&client, &server, 8, "restart").await;
+    let load = Load::start(&client, &[&server], 8, "restart").await;
     load.progress(40, 60, "before the restart").await;
 
     let mut cluster = StoppedCluster::stop();

@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod failover;
 mod faults;
+mod ha_cluster;
 mod replicas;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_balagh");

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A webhook receiver on 127.0.0.1 counting deliveries by `webhook-id`.
-async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String)>>>) {
+pub(super) async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String)>>>) {
     use axum::http::HeaderMap;
     let seen: Arc<Mutex<HashMap<String, (usize, String)>>> = Arc::default();
     let app = axum::Router::new().route(
@@ -42,7 +42,7 @@ async fn webhook_receiver() -> (String, Arc<Mutex<HashMap<String, (usize, String
 }
 
 /// Creates a user with the CLI, logs in over HTTP and returns a fresh API token.
-async fn api_token(
+pub(super) async fn api_token(
     client: &reqwest::Client,
     server: &Server,
     dir: &Path,
@@ -92,7 +92,7 @@ async fn api_token(
 }
 
 /// Polls `check` every 200 ms until it holds, for at most `seconds`.
-async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+pub(super) async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -104,7 +104,7 @@ where
     }
 }
 
-async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+pub(super) async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(pool)
         .await
@@ -113,10 +113,10 @@ async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
 
 /// Per (service, local day as a Julian day number): new, resolved, breached among the
 /// resolved, acknowledged.
-type DayFigures = (String, i32, i64, i64, i64, i64);
+pub(super) type DayFigures = (String, i32, i64, i64, i64, i64);
 
 /// The roll-up job's cursor has reached the last changed report.
-const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
+pub(super) const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
      WHERE (cursor_at, cursor_id) >= \
      (SELECT updated_at, id FROM reports ORDER BY updated_at DESC, id DESC LIMIT 1)";
 
@@ -125,7 +125,7 @@ const ROLLUPS_CAUGHT_UP: &str = "SELECT COUNT(*) FROM stats_state \
 /// new on the local day (jurisdiction's time zone) it was created, as acknowledged on the
 /// day of the operator's first reaction, as resolved (and breached, if a clock breached) on
 /// the day of its last resolution while it is resolved or closed.
-const ROLLUP_TRUTH: &str = "
+pub(super) const ROLLUP_TRUTH: &str = "
     WITH facts AS (
         SELECT r.service_code, j.time_zone AS tz, r.created_at,
             (SELECT MIN(e.at) FROM report_events e
@@ -154,13 +154,125 @@ const ROLLUP_TRUTH: &str = "
     FROM counted GROUP BY 1, 2 ORDER BY 1, 2";
 
 /// The same figures from the roll-up rows that `filter` selects.
-fn rollup_sums(filter: &str) -> String {
+pub(super) fn rollup_sums(filter: &str) -> String {
     format!(
         "SELECT service_code, day, SUM(new)::bigint, SUM(resolved)::bigint, \
          SUM(breached)::bigint, SUM((SELECT COALESCE(SUM((b->>1)::bigint), 0) \
          FROM json_array_elements(acknowledge) b))::bigint \
          FROM stats_rollups WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2"
     )
+}
+
+/// A resident with a phone (FCM token `fcm-device-{i}`) reports an overflowing bin in the
+/// west of the commune through `reporting` and follows the report through `following`;
+/// returns the report's id.
+pub(super) async fn follower(
+    client: &reqwest::Client,
+    reporting: &Server,
+    following: &Server,
+    i: usize,
+) -> String {
+    let token = register(client, reporting).await;
+    let r = client
+        .put(reporting.url("/api/v1/devices/me/push"))
+        .bearer_auth(&token)
+        .json(&json!({"channel": "fcm", "token": format!("fcm-device-{i}"), "language": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let r = client
+        .post(reporting.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", format!("replicas-{i}"))
+        .json(&json!({
+            "service_code": "waste_bin_overflow",
+            "lat": 35.5750 + 0.0001 * (i % 6) as f64,
+            "lon": -5.4000 + 0.0001 * (i / 6) as f64,
+            "description": format!("Conteneur plein n° {i}"),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["operator"]["slug"], "nadafa-demo");
+    let id = report["id"].as_str().unwrap().to_owned();
+    let r = client
+        .put(following.url(&format!("/api/v1/reports/{id}/follow")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    id
+}
+
+/// Seconds-long SLA targets (acknowledge in 2 s, resolve in 3 s) on the operator's waste
+/// contract, so that every report's two clocks breach during a test. Replicas pick catalog
+/// changes (policies among them) up within 5 s: waits until all of them have the new policy,
+/// or reports taken in meanwhile get the previous one.
+pub(super) async fn seconds_long_sla(
+    client: &reqwest::Client,
+    replicas: &[Server],
+    admin: &str,
+    operator_id: &str,
+) {
+    let contracts: Value = client
+        .get(replicas[0].url("/api/v1/staff/contracts"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let contract = contracts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operator_id"] == operator_id && c["service_group"] == "waste")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .expect("a waste contract");
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = client
+        .post(replicas[0].url(&format!(
+            "/api/v1/staff/contracts/{contract}/sla-policies"
+        )))
+        .bearer_auth(admin)
+        .json(&json!({
+            "effective_from": now,
+            "clock": "always",
+            "targets": [
+                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
+                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
+            ],
+            "pause_reasons_that_stop_the_clock": [],
+            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let revision = |server: &Server| {
+        let (client, url) = (client.clone(), server.url("/readyz"));
+        async move {
+            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            ready["catalog_revision"].as_i64().unwrap()
+        }
+    };
+    let latest = revision(&replicas[0]).await;
+    eventually(30, "every replica on the new policy", || async {
+        for server in &replicas[1..] {
+            if revision(server).await != latest {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
 }
 
 /// Three replicas, one database, every background loop running in each: reports come in
@@ -234,103 +346,18 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-    // Seconds-long SLA targets on the waste contract of the west of the commune.
-    let contracts: Value = client
-        .get(replicas[0].url("/api/v1/staff/contracts"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let operator_id: String =
         sqlx::query_scalar("SELECT id::text FROM operators WHERE slug = 'nadafa-demo'")
             .fetch_one(&pool)
             .await
             .unwrap();
-    let contract = contracts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["operator_id"] == operator_id.as_str() && c["service_group"] == "waste")
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .expect("a waste contract");
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let r = client
-        .post(replicas[0].url(&format!(
-            "/api/v1/staff/contracts/{contract}/sla-policies"
-        )))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "effective_from": now,
-            "clock": "always",
-            "targets": [
-                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT2S"},
-                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT3S"}
-            ],
-            "pause_reasons_that_stop_the_clock": [],
-            "penalty": {"per_breach_minor": 100, "per_started_hour_late_minor": 0, "cap_per_period_minor": 100000}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    // Replicas pick catalog changes (policies among them) up within 5 s: wait until all
-    // three have the new policy, or reports taken in meanwhile get the previous one.
-    let revision = |server: &Server| {
-        let (client, url) = (client.clone(), server.url("/readyz"));
-        async move {
-            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-            ready["catalog_revision"].as_i64().unwrap()
-        }
-    };
-    let latest = revision(&replicas[0]).await;
-    eventually(30, "every replica on the new policy", || async {
-        revision(&replicas[1]).await == latest && revision(&replicas[2]).await == latest
-    })
-    .await;
+    seconds_long_sla(&client, &replicas, &admin, &operator_id).await;
 
     // Residents with FCM tokens report through all three replicas and follow their reports.
     const REPORTS: usize = 30;
     let mut reports = Vec::new();
     for i in 0..REPORTS {
-        let server = &replicas[i % 3];
-        let token = register(&client, server).await;
-        let r = client
-            .put(server.url("/api/v1/devices/me/push"))
-            .bearer_auth(&token)
-            .json(&json!({"channel": "fcm", "token": format!("fcm-device-{i}"), "language": "fr"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-        let r = client
-            .post(server.url("/api/v1/reports"))
-            .bearer_auth(&token)
-            .header("Idempotency-Key", format!("replicas-{i}"))
-            .json(&json!({
-                "service_code": "waste_bin_overflow",
-                "lat": 35.5750 + 0.0001 * (i % 6) as f64,
-                "lon": -5.4000 + 0.0001 * (i / 6) as f64,
-                "description": format!("Conteneur plein n° {i}"),
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let report: Value = r.json().await.unwrap();
-        assert_eq!(report["operator"]["slug"], "nadafa-demo");
-        let id = report["id"].as_str().unwrap().to_owned();
-        let r = client
-            .put(replicas[(i + 1) % 3].url(&format!("/api/v1/reports/{id}/follow")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+        let id = follower(&client, &replicas[i % 3], &replicas[(i + 1) % 3], i).await;
         reports.push(id);
     }
 

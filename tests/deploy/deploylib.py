@@ -204,8 +204,8 @@ def compose_variables_used(text: str) -> set[str]:
     return {m.group(1) or m.group(4) for m in _INTERPOLATION.finditer(text) if m.group(0) != "$$"}
 
 
-def load_compose(variables: dict[str, str]) -> dict:
-    raw = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+def load_compose(variables: dict[str, str], file: str = "compose.yaml") -> dict:
+    raw = yaml.safe_load((DEPLOY / file).read_text())
     return interpolate(raw, variables)
 
 

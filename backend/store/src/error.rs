@@ -131,6 +131,12 @@ impl StoreError {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+            // A proxy in front of PostgreSQL (HAProxy during a failover) accepts the TCP
+            // connection and closes it, having no server to send it to: sqlx reads that end of
+            // stream as an answer to its SSLRequest.
+            sqlx::Error::Protocol(message) if message.contains("SSLRequest") => {
+                StoreError::Unavailable(error.to_string())
+            }
             _ => StoreError::Database(error),
         }
     }
@@ -147,8 +153,11 @@ fn is_unavailable(db: &dyn sqlx::error::DatabaseError) -> bool {
         // 08: connection exception; 53: insufficient resources (too many connections, disk
         // full, out of memory); 57P01–57P05: administrator or crash shutdown, cannot connect
         // now, idle-session timeout; 55000 when the database does not accept connections
-        // (`ALTER DATABASE … ALLOW_CONNECTIONS false`).
+        // (`ALTER DATABASE … ALLOW_CONNECTIONS false`); 25006 when a write reaches a server
+        // still in recovery (a standby being promoted after a failover, which the proxy in
+        // front already calls the primary).
         return code.starts_with("08")
+            || code == "25006"
             || code.starts_with("53")
             || code.starts_with("57P")
             || (code == "55000" && pg.message().contains("accepting connections"));
@@ -182,6 +191,21 @@ mod tests {
         assert!(matches!(
             Constraint::from_postgres("nope"),
             Constraint::Other(_)
+        ));
+    }
+
+    #[test]
+    fn a_connection_a_proxy_closes_at_once_is_unavailable_other_protocol_errors_are_not() {
+        let other = |_: &dyn sqlx::error::DatabaseError| Constraint::Other(String::new());
+        let cut = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        assert!(matches!(
+            StoreError::from_sqlx(cut, other),
+            StoreError::Unavailable(_)
+        ));
+        let garbled = sqlx::Error::Protocol("unknown message type: 'x'".into());
+        assert!(matches!(
+            StoreError::from_sqlx(garbled, other),
+            StoreError::Database(_)
         ));
     }
 }

@@ -12,6 +12,7 @@ mod outbox;
 mod photos;
 pub mod push;
 mod records;
+mod report_details;
 mod rows;
 #[doc(hidden)]
 pub mod shared;
@@ -32,6 +33,7 @@ pub use push::{
 #[doc(hidden)]
 pub use push::{NoticeRow, RegistrationRow};
 pub use records::*;
+pub use report_details::*;
 pub use rows::*;
 pub use sla::{
     CLOCK_COLUMNS, ClockRecord, DISPUTE_COLUMNS, Dispute, DisputeDecision, DisputeScope,
@@ -145,6 +147,9 @@ pub trait Store:
     async fn create_report(&self, report: &NewReport) -> Result<CreateOutcome>;
     async fn report(&self, id: Uuid) -> Result<Option<StoredReport>>;
     async fn report_events(&self, id: Uuid) -> Result<Vec<StoredEvent>>;
+    /// The report with its events and photos (what `report`, `report_events` and
+    /// `report_photos` return), in one statement: one round trip, one pooled connection.
+    async fn report_details(&self, id: Uuid) -> Result<Option<ReportDetails>>;
     /// Open reports of a service in the given cells, created since `query.since`.
     async fn nearby_candidates(&self, query: &NearbyQuery) -> Result<Vec<StoredReport>>;
     /// Adds a device's "me too"; once per device.

@@ -549,6 +549,17 @@ macro_rules! impl_sql_store {
                     report_by_id(&mut conn, id).await
                 }
 
+                async fn report_details(&self, id: Uuid) -> Result<Option<ReportDetails>> {
+                    let sql = $crate::report_details_sql(<$store>::BACKEND);
+                    sqlx::query_as::<_, $crate::ReportDetailsRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(<$store>::error)?
+                        .map($crate::ReportDetailsRow::into_domain)
+                        .transpose()
+                }
+
                 async fn report_events(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
                     let rows = sqlx::query_as::<_, EventRow>(
                         "SELECT id, report_id, kind, actor, public, data, at FROM report_events \

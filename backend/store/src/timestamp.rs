@@ -33,7 +33,7 @@ impl Ts {
         (self.0.unix_timestamp_nanos() / 1_000) as i64
     }
 
-    fn from_unix_micros(micros: i64) -> Result<Self, BoxDynError> {
+    pub(crate) fn from_unix_micros(micros: i64) -> Result<Self, BoxDynError> {
         Ok(Self(OffsetDateTime::from_unix_timestamp_nanos(
             i128::from(micros) * 1_000,
         )?))

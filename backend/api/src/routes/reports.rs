@@ -395,13 +395,14 @@ pub async fn get_report(
     headers: HeaderMap,
 ) -> ApiResult<Json<ReportView>> {
     let id = parse_report_id(&id)?;
-    let report = state
+    // The report, its history and its photos in one round trip.
+    let details = state
         .store()
-        .report(id)
+        .report_details(id)
         .await?
-        .filter(|r| r.device == Some(device))
+        .filter(|d| d.report.device == Some(device))
         .ok_or(ApiError::NotFound)?;
-    let events = state.store().report_events(id).await?;
+    let (report, events, photos) = (details.report, details.events, details.photos);
     let clocks = crate::sla::views(&state.catalog(), &report, &events);
     let history = events
         .into_iter()
@@ -415,7 +416,6 @@ pub async fn get_report(
     let mut view = report_view(&report, &state.catalog());
     view.history = Some(history);
     view.clocks = Some(clocks);
-    let photos = state.store().report_photos(id).await?;
     view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
     Ok(Json(view))
 }

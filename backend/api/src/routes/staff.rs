@@ -97,9 +97,15 @@ pub async fn get_report(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let report = own_report(&state, &caller, &id).await?;
-    let history = state.store().report_events(report.id).await?;
-    let photos = state.store().report_photos(report.id).await?;
+    // The report, its history and its photos in one round trip.
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let details = state
+        .store()
+        .report_details(id)
+        .await?
+        .filter(|d| d.report.jurisdiction == caller.jurisdiction)
+        .ok_or(ApiError::NotFound)?;
+    let (report, history, photos) = (details.report, details.events, details.photos);
     let mut view = ticket_view(&report, Some(&history));
     view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, true).await?);
     view.clocks = Some(crate::sla::views(&state.catalog(), &report, &history));

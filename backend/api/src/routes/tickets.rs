@@ -182,9 +182,15 @@ pub async fn get_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let ticket = own_ticket(&state, &caller, &id).await?;
-    let history = state.store().report_events(ticket.id).await?;
-    let photos = state.store().report_photos(ticket.id).await?;
+    // The ticket, its history and its photos in one round trip.
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let details = state
+        .store()
+        .report_details(id)
+        .await?
+        .filter(|d| d.report.operator == Some(caller.operator))
+        .ok_or(ApiError::NotFound)?;
+    let (ticket, history, photos) = (details.report, details.events, details.photos);
     let mut view = ticket_view(&ticket, Some(&history));
     view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
     view.clocks = Some(crate::sla::views(&state.catalog(), &ticket, &history));

@@ -475,6 +475,19 @@ all_stores! {
         let moderated = history["history"].as_array().unwrap().iter().filter(|e| e["kind"] == "photo_moderated").count();
         assert_eq!(moderated, 2);
         problem(app.client.get(app.url(&format!("/api/v1/public/reports/{}/photos", uuid::Uuid::now_v7()))).send().await.unwrap(), 404).await;
+
+        // Read in one statement, the report, its history and its photos (one moderated, one
+        // with a GPS distance) are exactly what the three separate reads return.
+        let report_id: uuid::Uuid = id.parse().unwrap();
+        let details = app.store.report_details(report_id).await.unwrap().unwrap();
+        assert_eq!(Some(details.report), app.store.report(report_id).await.unwrap());
+        assert_eq!(details.events, app.store.report_events(report_id).await.unwrap());
+        assert_eq!(details.photos, app.store.report_photos(report_id).await.unwrap());
+        assert_eq!(details.photos.len(), 2);
+        assert!(details.photos.iter().any(|p| p.moderated_by.is_some() && p.moderated_at.is_some()));
+        assert!(details.photos.iter().any(|p| p.gps_distance_m.is_some()));
+        assert!(details.events.len() >= 4, "{:?}", details.events);
+        assert!(app.store.report_details(uuid::Uuid::now_v7()).await.unwrap().is_none());
         app.app.stop().await;
     }
 
