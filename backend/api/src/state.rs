@@ -36,6 +36,9 @@ pub struct ApiSettings {
     pub rate_limits: crate::limits::RateLimits,
     /// Public statistics: thresholds, publication lag, licence, differential privacy.
     pub stats: crate::stats::StatsSettings,
+    /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
+    /// rules by default (https, public addresses only).
+    pub outbound: balagh_outbound::PolicyResolver,
 }
 
 /// How photos are taken in and shown.
@@ -84,6 +87,7 @@ impl Default for ApiSettings {
             web_push_public_key: None,
             rate_limits: crate::limits::RateLimits::default(),
             stats: crate::stats::StatsSettings::default(),
+            outbound: balagh_outbound::PolicyResolver::system(Default::default()),
         }
     }
 }

@@ -118,6 +118,43 @@ pub struct FileConfig {
     pub stats: StatsFileConfig,
     #[serde(default)]
     pub retention: RetentionFileConfig,
+    #[serde(default)]
+    pub outbound: OutboundFileConfig,
+}
+
+/// `[outbound]`: where Balagh may send requests to URLs that others chose (operators'
+/// webhooks, browsers' Web Push endpoints). By default: https to public addresses only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundFileConfig {
+    /// Development only: also allow http:// (and https) to the literal addresses 127.0.0.1
+    /// and [::1], where local test receivers listen [default: false].
+    pub allow_loopback_http: Option<bool>,
+    /// Private networks (CIDR or single address) and host names that receivers inside the
+    /// commune's network use; loopback, link-local and unspecified ranges cannot be listed.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// The outbound policy from the file.
+pub fn resolve_outbound(
+    file: &OutboundFileConfig,
+) -> Result<balagh_outbound::PolicyResolver, String> {
+    let allowed = file
+        .allowed_hosts
+        .iter()
+        .flatten()
+        .map(|entry| {
+            balagh_outbound::Allowed::parse(entry)
+                .map_err(|e| format!("outbound.allowed_hosts: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let policy = balagh_outbound::OutboundPolicy {
+        allow_loopback_http: file.allow_loopback_http.unwrap_or(false),
+        allowed,
+    };
+    Ok(balagh_outbound::PolicyResolver::system(
+        std::sync::Arc::new(policy),
+    ))
 }
 
 /// `[retention]`: how long residents' personal data stays.
@@ -630,6 +667,7 @@ impl Settings {
                 .map(balagh_push::WebPushConfig::public_key_base64url),
             rate_limits: resolve_rate_limits(&file.http)?,
             stats: crate::stats_config::resolve(&file.stats)?,
+            outbound: resolve_outbound(&file.outbound)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

@@ -65,7 +65,10 @@ fn base64url(field: &str, raw: &str, len: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldError> {
+async fn parse_channel(
+    state: &AppState,
+    body: &PushRegistrationRequest,
+) -> Result<PushChannel, FieldError> {
     match body.channel.as_str() {
         "fcm" => {
             if body.subscription.is_some() {
@@ -100,8 +103,12 @@ fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldErr
             let s = body.subscription.as_ref().ok_or_else(|| {
                 FieldError::new("subscription", "is required for channel web_push")
             })?;
-            let endpoint =
-                crate::routes::webhooks::check_url_field("subscription.endpoint", &s.endpoint)?;
+            let endpoint = crate::routes::webhooks::check_outbound_url(
+                state,
+                "subscription.endpoint",
+                &s.endpoint,
+            )
+            .await?;
             base64url("subscription.keys.p256dh", &s.keys.p256dh, 65)?;
             base64url("subscription.keys.auth", &s.keys.auth, 16)?;
             Ok(PushChannel::WebPush {
@@ -114,12 +121,16 @@ fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldErr
     }
 }
 
-fn parse_registration(
+async fn parse_registration(
+    state: &AppState,
     device: Uuid,
     body: &PushRegistrationRequest,
 ) -> Result<PushRegistration, ApiError> {
     let mut errors = Vec::new();
-    let channel = parse_channel(body).map_err(|e| errors.push(e)).ok();
+    let channel = parse_channel(state, body)
+        .await
+        .map_err(|e| errors.push(e))
+        .ok();
     let language = Language::parse(&body.language)
         .filter(|l| l.code() == body.language)
         .ok_or_else(|| errors.push(FieldError::new("language", "must be fr, ar or en")))
@@ -187,7 +198,7 @@ pub async fn put_registration(
     DeviceAuth(device): DeviceAuth,
     ApiJson(body): ApiJson<PushRegistrationRequest>,
 ) -> ApiResult<Json<PushRegistrationView>> {
-    let registration = parse_registration(device, &body)?;
+    let registration = parse_registration(&state, device, &body).await?;
     state.store().set_push_registration(&registration).await?;
     metrics::counter!("balagh_push_registrations_total", "channel" => registration.channel.kind())
         .increment(1);

@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod authz;
 mod open311;
+mod outbound;
 mod pages;
 mod photos;
 mod push;

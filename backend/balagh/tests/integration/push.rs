@@ -22,6 +22,7 @@ fn push_settings(fcm: &FcmStandIn) -> PushSettings {
             WebPushConfig::from_base64url(TEST_VAPID_KEY, "mailto:tests@balagh.invalid").unwrap(),
         ),
         timeout: Duration::from_secs(5),
+        ..PushSettings::default()
     }
 }
 
