@@ -180,15 +180,19 @@ pub trait Store:
     async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenInfo>>;
     /// Revokes one of the user's tokens; false if it is not theirs or already revoked.
     async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid, now: Ts) -> Result<bool>;
-    /// Until when logins for this key are refused, if they are.
-    async fn login_locked_until(&self, key: &str, now: Ts) -> Result<Option<Ts>>;
-    /// Counts a failed login; returns the lock-out end if this failure triggered one.
-    async fn record_login_failure(
+    /// Counts one login attempt for `key` (an account or a client address) in one
+    /// statement, BEFORE the password is checked, so that attempts made at once cannot all
+    /// pass a check-then-record race: the answer says how many attempts the current window
+    /// holds, this one included, and when the window ends.
+    async fn count_login_attempt(
         &self,
         key: &str,
         now: Ts,
         policy: &ThrottlePolicy,
-    ) -> Result<Option<Ts>>;
+    ) -> Result<LoginAttempts>;
+    /// Gives one attempt back to `key` (a successful login from a shared address).
+    async fn refund_login_attempt(&self, key: &str) -> Result<()>;
+    /// Forgets the attempts of `key` (a successful login to that account).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 
     // --- tickets -------------------------------------------------------------------------

@@ -71,8 +71,9 @@ fn retry_after(until: Ts) -> ApiError {
 }
 
 /// Logs in with e-mail and password: sets the session cookie (HttpOnly, SameSite=Lax) and
-/// returns the CSRF token to send with changes. Five failures for an account (or twenty from
-/// an address) within 15 minutes lock it for 15 minutes (429).
+/// returns the CSRF token to send with changes. Five attempts on an account without success
+/// (or twenty failed ones from an address) within 15 minutes lock it until the 15 minutes
+/// end (429 with `Retry-After`); attempts are counted before the password is checked.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResult),
@@ -137,9 +138,19 @@ pub async fn start_session(
         email.as_ref().map_or(email_raw, |e| e.as_str())
     );
     let address_key = format!("address:{address}");
-    for key in [&account_key, &address_key] {
-        if let Some(until) = store.login_locked_until(key, now).await? {
-            return Err(retry_after(until));
+    // Counted before the password is looked at: attempts made at once each get their own
+    // count, and no more than the policy allows ever reach the password check.
+    let mut lock_on_failure = None;
+    for (key, policy) in [
+        (&account_key, ThrottlePolicy::default()),
+        (&address_key, address_policy()),
+    ] {
+        let attempts = store.count_login_attempt(key, now, &policy).await?;
+        if !attempts.allowed(&policy) {
+            return Err(retry_after(attempts.window_ends));
+        }
+        if attempts.last_allowed(&policy) {
+            lock_on_failure = Some(attempts.window_ends);
         }
     }
     let found = match &email {
@@ -151,23 +162,13 @@ pub async fn start_session(
         _ => (None, None),
     };
     if !password::verify(password_raw, hash).await {
-        let mut locked = None;
-        for (key, policy) in [
-            (&account_key, ThrottlePolicy::default()),
-            (&address_key, address_policy()),
-        ] {
-            if let Some(until) = store.record_login_failure(key, now, &policy).await? {
-                locked = Some(until);
-            }
-        }
         metrics::counter!("balagh_login_failures_total").increment(1);
-        return Err(match locked {
-            Some(until) => retry_after(until),
-            None => ApiError::Unauthorized,
-        });
+        // The failure that used the window's last check answers with the lock-out at once.
+        return Err(lock_on_failure.map_or(ApiError::Unauthorized, retry_after));
     }
     let user = user.ok_or(ApiError::Unauthorized)?;
     store.clear_login_failures(&account_key).await?;
+    store.refund_login_attempt(&address_key).await?;
     let token = secrets::generate(secrets::SESSION_PREFIX);
     let csrf_token = secrets::generate("");
     store
