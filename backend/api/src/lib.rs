@@ -126,6 +126,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::change_password))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(admin::list_users, admin::create_user))
         .routes(routes!(admin::update_user))

@@ -24,6 +24,12 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A login whose e-mail or password is wrong (401).
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    /// Something only a logged-in session may do, asked with an API token (403).
+    #[error("a session is required")]
+    SessionRequired,
     /// Known caller, not allowed (403).
     #[error("forbidden")]
     Forbidden,
@@ -124,6 +130,16 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "A valid bearer token is required",
+            ),
+            BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "bad-credentials",
+                "Wrong e-mail or password",
+            ),
+            SessionRequired => (
+                StatusCode::FORBIDDEN,
+                "session-required",
+                "Log in (a web session) to do this: an API token cannot create API tokens",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Forbidden => (

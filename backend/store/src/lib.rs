@@ -169,6 +169,8 @@ pub trait Store:
     async fn user_for_login(&self, email: &Email) -> Result<Option<(User, String)>>;
     /// Users with a grant in this scope.
     async fn users_in_scope(&self, scope: &Scope) -> Result<Vec<User>>;
+    /// Applies `update`; deactivating or setting a password also deletes every session and
+    /// revokes every API token of the user, in the same transaction.
     async fn update_user(&self, id: Uuid, update: &UserUpdate) -> Result<Option<User>>;
     async fn create_session(&self, session: &NewSession) -> Result<()>;
     /// The active user of an unexpired session, and its CSRF token.

@@ -814,12 +814,32 @@ macro_rules! impl_sql_store {
                         q.push(", password_hash = ").push_bind(hash.clone());
                     }
                     q.push(" WHERE id = ").push_bind(id).push(" RETURNING ").push(user_columns(""));
-                    q.build_query_as::<UserRow>()
-                        .fetch_optional(self.writer())
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let row = q
+                        .build_query_as::<UserRow>()
+                        .fetch_optional(&mut *tx)
                         .await
-                        .map_err(<$store>::error)?
-                        .map(UserRow::into_domain)
-                        .transpose()
+                        .map_err(<$store>::error)?;
+                    // Deactivation and a new password end every way in the user had: sessions
+                    // deleted, tokens revoked for good (reactivating revives none of them).
+                    if row.is_some() && (update.active == Some(false) || update.password_hash.is_some()) {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(<$store>::error)?;
+                        sqlx::query(
+                            "UPDATE api_tokens SET revoked_at = $2 \
+                             WHERE user_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(id)
+                        .bind(Ts::now())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    row.map(UserRow::into_domain).transpose()
                 }
 
                 async fn create_session(&self, s: &NewSession) -> Result<()> {

@@ -194,15 +194,20 @@ pub async fn login(
                 Err(e) => e.into_response(),
             }
         }
-        Err(ApiError::Unauthorized) => login_page(
+        Err(ApiError::BadCredentials) => login_page(
             StatusCode::UNAUTHORIZED,
             language,
             Some(i18n::BAD_LOGIN.get(language)),
         ),
-        Err(ApiError::TooManyRequests { .. }) => login_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            language,
-            Some(i18n::TOO_MANY.get(language)),
+        Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }) => crate::web::with_retry_after(
+            login_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                language,
+                Some(i18n::TOO_MANY.get(language)),
+            ),
+            retry_after_seconds,
         ),
         Err(e) => e.into_response(),
     }

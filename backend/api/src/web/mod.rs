@@ -101,3 +101,11 @@ pub fn routes() -> Router<AppState> {
         ));
     pages.merge(static_files)
 }
+
+/// `page` with `Retry-After` (a login form refused by the throttle: browsers and scripts
+/// alike learn when to come back).
+fn with_retry_after(mut page: axum::response::Response, seconds: u64) -> axum::response::Response {
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    page
+}

@@ -64,7 +64,7 @@ pub async fn login(
             }
             Err(e) => e.into_response(),
         },
-        Err(ApiError::Unauthorized) => page(
+        Err(ApiError::BadCredentials) => page(
             StatusCode::UNAUTHORIZED,
             "Connexion",
             None,
@@ -72,14 +72,17 @@ pub async fn login(
         ),
         Err(ApiError::TooManyRequests {
             retry_after_seconds,
-        }) => page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Connexion",
-            None,
-            &login_form(Some(&format!(
-                "Trop de tentatives : réessayez dans {} minutes.",
-                retry_after_seconds.div_ceil(60)
-            ))),
+        }) => crate::web::with_retry_after(
+            page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Connexion",
+                None,
+                &login_form(Some(&format!(
+                    "Trop de tentatives : réessayez dans {} minutes.",
+                    retry_after_seconds.div_ceil(60)
+                ))),
+            ),
+            retry_after_seconds,
         ),
         Err(e) => e.into_response(),
     }

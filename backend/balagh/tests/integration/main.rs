@@ -11,6 +11,7 @@ mod outbound;
 mod pages;
 mod photos;
 mod push;
+mod sessions;
 mod sla;
 mod stats;
 mod store;
