@@ -386,13 +386,56 @@ impl Publisher {
     }
 }
 
+/// An operator publishes only about services of its contracts (403 otherwise) and only
+/// within the union of the zones of its contracts for each service's group (422 naming the
+/// area otherwise): the west waste company cannot announce an interruption in the east.
+fn operator_may_publish(
+    catalog: &crate::catalog::Catalog,
+    operator: OperatorId,
+    services: &[balagh_domain::Service],
+    area: &NoticeArea,
+    now: Ts,
+) -> ApiResult<()> {
+    let contracts: Vec<_> = catalog
+        .router()
+        .contracts()
+        .iter()
+        .filter(|c| c.operator == operator && c.is_valid_at(now.get()))
+        .collect();
+    for service in services {
+        let zones: Vec<_> = contracts
+            .iter()
+            .filter(|c| c.group == service.group)
+            .map(|c| &c.zone)
+            .collect();
+        if zones.is_empty() {
+            tracing::info!(
+                service = service.code.as_str(),
+                "operator notice outside its contracts"
+            );
+            return Err(ApiError::Forbidden);
+        }
+        if !area.lies_within(zones) {
+            return Err(FieldError::new(
+                "area",
+                format!(
+                    "must lie within your contracts' zones for {}",
+                    service.group.as_str()
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Publishes a service notice. Devices whose areas of interest it reaches get a push.
 #[utoipa::path(post, path = "/api/v1/notices", tag = "notices", request_body = NewNoticeRequest,
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "Published", body = NoticeView),
         (status = 403, description = "Not staff or operator, or a service outside the operator's contracts", body = balagh_wire::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid notice", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid notice, or an operator's area outside its contracts' zones", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn publish_notice(
     State(state): State<AppState>,
@@ -440,20 +483,7 @@ pub async fn publish_notice(
         return Err(ApiError::Validation(errors));
     };
     if let Some(operator) = publisher.operator() {
-        let groups: Vec<_> = catalog
-            .router()
-            .contracts()
-            .iter()
-            .filter(|c| c.operator == operator)
-            .map(|c| c.group)
-            .collect();
-        if let Some(other) = services.iter().find(|s| !groups.contains(&s.group)) {
-            tracing::info!(
-                service = other.code.as_str(),
-                "operator notice outside its contracts"
-            );
-            return Err(ApiError::Forbidden);
-        }
+        operator_may_publish(&catalog, operator, &services, &area, now)?;
     }
     let (geometry, radius_m) = area.to_geojson();
     let notice = StoredNotice {
