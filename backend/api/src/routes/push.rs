@@ -527,6 +527,7 @@ pub async fn publish_notice(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearParams {
     pub lat: f64,
     pub lon: f64,

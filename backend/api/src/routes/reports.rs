@@ -421,6 +421,7 @@ pub async fn get_report(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearbyParams {
     /// Latitude, WGS84 degrees.
     pub lat: f64,

@@ -22,6 +22,7 @@ use time::Date;
 
 /// Which periods and which jurisdiction.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
     /// Jurisdiction id (default: the first one served here).
@@ -908,6 +909,7 @@ async fn dataset_rows(
 
 /// Dashboard filters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardParams {
     /// First local date [default: 90 days ago].

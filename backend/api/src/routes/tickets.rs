@@ -46,6 +46,7 @@ async fn own_ticket(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// Comma-separated statuses (default: every open status).
     pub status: Option<String>,

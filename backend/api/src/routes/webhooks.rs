@@ -60,6 +60,7 @@ pub async fn set_endpoint(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesParams {
     /// `dead` (default), `pending` or `delivered`.
     pub state: Option<String>,
