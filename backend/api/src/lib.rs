@@ -1,6 +1,7 @@
 //! Balagh's HTTP API: `/api/v1` for residents' apps, health and metrics for operations, and
 //! the OpenAPI document with its docs page (assets served by the binary, no CDN).
 
+pub mod abuse;
 pub mod actions;
 pub mod auth;
 pub mod catalog;

@@ -39,6 +39,9 @@ pub struct ApiSettings {
     /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
     /// rules by default (https, public addresses only).
     pub outbound: balagh_outbound::PolicyResolver,
+    /// New devices and "me too" per client address, and the optional proof of work (off by
+    /// default; `balagh serve` turns the limits on).
+    pub devices: crate::abuse::DeviceLimits,
 }
 
 /// How photos are taken in and shown.
@@ -88,6 +91,7 @@ impl Default for ApiSettings {
             rate_limits: crate::limits::RateLimits::default(),
             stats: crate::stats::StatsSettings::default(),
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
+            devices: crate::abuse::DeviceLimits::default(),
         }
     }
 }

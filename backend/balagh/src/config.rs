@@ -120,6 +120,46 @@ pub struct FileConfig {
     pub retention: RetentionFileConfig,
     #[serde(default)]
     pub outbound: OutboundFileConfig,
+    #[serde(default)]
+    pub devices: DevicesFileConfig,
+}
+
+/// `[devices]`: what keeps device registration from multiplying per-device budgets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesFileConfig {
+    /// New devices one client address may register per hour; 0 turns it off [default: 30].
+    pub new_per_address_per_hour: Option<u32>,
+    /// "Me too" one client address may add to one report per day; 0 turns it off
+    /// [default: 5].
+    pub supports_per_address_per_report: Option<u32>,
+    /// Leading zero bits of the proof of work a registration must carry; 0 asks for none
+    /// [default: 0].
+    pub proof_of_work_bits: Option<u8>,
+}
+
+/// The device limits from the file (`balagh serve` defaults otherwise).
+pub fn resolve_devices(
+    file: &DevicesFileConfig,
+) -> Result<balagh_api::abuse::DeviceLimits, String> {
+    let defaults = balagh_api::abuse::DeviceLimits::recommended();
+    let bits = file
+        .proof_of_work_bits
+        .unwrap_or(defaults.proof_of_work_bits);
+    if bits > 32 {
+        return Err(
+            "devices.proof_of_work_bits: at most 32 (each bit doubles a phone's work)".into(),
+        );
+    }
+    Ok(balagh_api::abuse::DeviceLimits {
+        new_devices_per_address_per_hour: file
+            .new_per_address_per_hour
+            .unwrap_or(defaults.new_devices_per_address_per_hour),
+        supports_per_address_per_report: file
+            .supports_per_address_per_report
+            .unwrap_or(defaults.supports_per_address_per_report),
+        proof_of_work_bits: bits,
+    })
 }
 
 /// `[outbound]`: where Balagh may send requests to URLs that others chose (operators'
@@ -668,6 +708,7 @@ impl Settings {
             rate_limits: resolve_rate_limits(&file.http)?,
             stats: crate::stats_config::resolve(&file.stats)?,
             outbound: resolve_outbound(&file.outbound)?,
+            devices: resolve_devices(&file.devices)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

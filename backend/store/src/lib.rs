@@ -182,18 +182,19 @@ pub trait Store:
     async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenInfo>>;
     /// Revokes one of the user's tokens; false if it is not theirs or already revoked.
     async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid, now: Ts) -> Result<bool>;
-    /// Counts one login attempt for `key` (an account or a client address) in one
-    /// statement, BEFORE the password is checked, so that attempts made at once cannot all
-    /// pass a check-then-record race: the answer says how many attempts the current window
-    /// holds, this one included, and when the window ends.
-    async fn count_login_attempt(
+    /// Counts one attempt for `key` (a login on an account or from an address, a device
+    /// registration or a "me too" from an address) in one statement, BEFORE the attempt is
+    /// acted on, so that attempts made at once cannot all pass a check-then-record race: the
+    /// answer says how many attempts the current window holds, this one included, and when
+    /// the window ends. Shared by every replica (it is a row of `login_throttle`).
+    async fn count_attempt(
         &self,
         key: &str,
         now: Ts,
         policy: &ThrottlePolicy,
     ) -> Result<LoginAttempts>;
     /// Gives one attempt back to `key` (a successful login from a shared address).
-    async fn refund_login_attempt(&self, key: &str) -> Result<()>;
+    async fn refund_attempt(&self, key: &str) -> Result<()>;
     /// Forgets the attempts of `key` (a successful login to that account).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 

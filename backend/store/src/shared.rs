@@ -944,7 +944,7 @@ macro_rules! impl_sql_store {
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn count_login_attempt(
+                async fn count_attempt(
                     &self,
                     key: &str,
                     now: Ts,
@@ -974,7 +974,7 @@ macro_rules! impl_sql_store {
                     })
                 }
 
-                async fn refund_login_attempt(&self, key: &str) -> Result<()> {
+                async fn refund_attempt(&self, key: &str) -> Result<()> {
                     sqlx::query(
                         "UPDATE login_throttle SET failures = failures - 1 \
                          WHERE key = $1 AND failures > 0",

@@ -148,7 +148,7 @@ pub async fn start_session(
         (&account_key, ThrottlePolicy::default()),
         (&address_key, address_policy()),
     ] {
-        let attempts = store.count_login_attempt(key, now, &policy).await?;
+        let attempts = store.count_attempt(key, now, &policy).await?;
         if !attempts.allowed(&policy) {
             return Err(retry_after(attempts.window_ends));
         }
@@ -171,7 +171,7 @@ pub async fn start_session(
     }
     let user = user.ok_or(ApiError::BadCredentials)?;
     store.clear_login_failures(&account_key).await?;
-    store.refund_login_attempt(&address_key).await?;
+    store.refund_attempt(&address_key).await?;
     let token = secrets::generate(secrets::SESSION_PREFIX);
     let csrf_token = secrets::generate("");
     store

@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod api;
 mod authz;
+mod devices;
 mod open311;
 mod outbound;
 mod pages;
