@@ -11,6 +11,7 @@ pub mod open311;
 pub mod photos;
 pub mod problem;
 mod problem_docs;
+pub mod pseudonyms;
 pub mod push;
 pub mod routes;
 pub mod sla;

@@ -109,6 +109,8 @@ struct Inner {
     photos: crate::photos::PhotoStorage,
     /// Bounds photos processed at once, so uploads cannot exhaust the cores or memory.
     processing: Arc<tokio::sync::Semaphore>,
+    /// The key of residents' pseudonymous labels (loaded from the database on first use).
+    resident_label_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
@@ -130,7 +132,20 @@ impl AppState {
             devices: DeviceCache::default(),
             photos,
             processing,
+            resident_label_key: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// The key residents' pseudonymous labels are derived with, shared by every replica.
+    pub(crate) async fn resident_label_key(&self) -> Result<&[u8], StoreError> {
+        self.0
+            .resident_label_key
+            .get_or_try_init(|| async {
+                let fresh: [u8; 32] = rand::random();
+                self.store().server_key("resident-labels", &fresh).await
+            })
+            .await
+            .map(Vec::as_slice)
     }
 
     /// Where photos are stored, and the signer of this server's URLs.

@@ -195,6 +195,9 @@ pub trait Store:
     ) -> Result<LoginAttempts>;
     /// Gives one attempt back to `key` (a successful login from a shared address).
     async fn refund_attempt(&self, key: &str) -> Result<()>;
+    /// The server key called `name`: `fresh` is stored if there is none yet, and whichever
+    /// key was stored first is returned (replicas starting together agree).
+    async fn server_key(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>>;
     /// Forgets the attempts of `key` (a successful login to that account).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 

@@ -974,6 +974,23 @@ macro_rules! impl_sql_store {
                     })
                 }
 
+                async fn server_key(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+                    sqlx::query(
+                        "INSERT INTO server_keys (name, key_bytes) VALUES ($1, $2) \
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(name)
+                    .bind(fresh)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    sqlx::query_scalar("SELECT key_bytes FROM server_keys WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(<$store>::error)
+                }
+
                 async fn refund_attempt(&self, key: &str) -> Result<()> {
                     sqlx::query(
                         "UPDATE login_throttle SET failures = failures - 1 \

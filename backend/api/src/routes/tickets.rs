@@ -187,6 +187,8 @@ pub async fn get_ticket(
     let history = state.store().report_events(ticket.id).await?;
     let photos = state.store().report_photos(ticket.id).await?;
     let mut view = ticket_view(&ticket, Some(&history));
+    // Residents appear by a label of this report only, never by device id.
+    crate::pseudonyms::pseudonymise_history(state.resident_label_key().await?, &mut view);
     view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
     view.clocks = Some(crate::sla::views(&state.catalog(), &ticket, &history));
     Ok(with_etag(view))

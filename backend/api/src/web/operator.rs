@@ -229,7 +229,12 @@ fn map_svg(catalog: &Catalog, report: &StoredReport) -> String {
     )
 }
 
-fn history_html(catalog: &Catalog, report: &StoredReport, events: &[StoredEvent]) -> String {
+fn history_html(
+    catalog: &Catalog,
+    report: &StoredReport,
+    events: &[StoredEvent],
+    label_key: &[u8],
+) -> String {
     let mut items = String::new();
     for e in events {
         let what = match e.data.get("action").and_then(|a| a.as_str()) {
@@ -239,14 +244,14 @@ fn history_html(catalog: &Catalog, report: &StoredReport, events: &[StoredEvent]
         let note = ["note", "reason", "text"]
             .iter()
             .find_map(|k| e.data.get(*k).and_then(|v| v.as_str()))
-            .map(|n| format!(" — « {} »", esc(n)))
+            .map(|n| format!(" — « <bdi>{}</bdi> »", esc(n)))
             .unwrap_or_default();
         let _ = write!(
             items,
             "<li><time>{}</time> {}{note} <small>({})</small></li>",
             esc(&local_time(catalog, report, e.at)),
             esc(&what),
-            esc(&e.actor.to_stored()),
+            esc(&crate::pseudonyms::actor_for_operator(label_key, report.id, &e.actor).shown()),
         );
     }
     format!(r#"<ol id="history">{items}</ol>"#)
@@ -257,6 +262,7 @@ fn ticket_page(
     session: &OperatorSession,
     report: &StoredReport,
     events: &[StoredEvent],
+    label_key: &[u8],
     error: Option<&str>,
 ) -> Response {
     let catalog = state.catalog();
@@ -291,7 +297,7 @@ fn ticket_page(
     let description = if report.description_hidden {
         "<em>Masqué par la modération</em>".to_owned()
     } else {
-        esc(&report.description)
+        format!("<bdi>{}</bdi>", esc(&report.description))
     };
     let body = format!(
         r#"<p><a href="/operator/queue">← File des tickets</a></p>
@@ -321,7 +327,7 @@ fn ticket_page(
         map = map_svg(&catalog, report),
         lat = report.point.lat(),
         lon = report.point.lon(),
-        history = history_html(&catalog, report, events),
+        history = history_html(&catalog, report, events, label_key),
     );
     let status = if error.is_empty() {
         StatusCode::OK
@@ -368,9 +374,10 @@ pub async fn ticket(
         Ok(r) => r,
         Err(response) => return response,
     };
-    match state.store().report_events(report.id).await {
-        Ok(events) => ticket_page(&state, &session, &report, &events, None),
-        Err(e) => ApiError::from(e).into_response(),
+    let events = state.store().report_events(report.id).await;
+    match (events, state.resident_label_key().await) {
+        (Ok(events), Ok(key)) => ticket_page(&state, &session, &report, &events, key, None),
+        (Err(e), _) | (_, Err(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -455,8 +462,9 @@ async fn render_error(
         Ok(None) => return ApiError::NotFound.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match state.store().report_events(current.id).await {
-        Ok(events) => ticket_page(state, session, &current, &events, Some(message)),
-        Err(e) => ApiError::from(e).into_response(),
+    let events = state.store().report_events(current.id).await;
+    match (events, state.resident_label_key().await) {
+        (Ok(events), Ok(key)) => ticket_page(state, session, &current, &events, key, Some(message)),
+        (Err(e), _) | (_, Err(e)) => ApiError::from(e).into_response(),
     }
 }

@@ -11,6 +11,7 @@ mod open311;
 mod outbound;
 mod pages;
 mod photos;
+mod pseudonyms;
 mod push;
 mod sessions;
 mod sla;

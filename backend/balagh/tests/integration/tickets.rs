@@ -75,13 +75,14 @@ both_databases! {
         let rated = app.post_as(&resident, &format!("{report_path}/rating"), None, Some(json!({"stars": 4, "comment": "Merci"}))).await;
         assert_eq!(rated.status(), 200);
 
-        // The operator sees everything with its actors; the resident only public events.
+        // The operator sees everything with its actors (residents by their label for this
+        // report, never their device); the resident only public events.
         let full: Value = app.get(&agent.token, &ticket_path).await.json().await.unwrap();
         let steps: Vec<(String, String)> = full["history"].as_array().unwrap().iter()
             .filter(|e| e["kind"] == "status_changed")
             .map(|e| (e["data"]["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().split(':').next().unwrap().to_owned()))
             .collect();
-        let expected = [("acknowledge", "user"), ("start", "user"), ("pause", "user"), ("resume", "user"), ("resolve", "user"), ("reopen", "device"), ("resolve", "user"), ("confirm", "device")];
+        let expected = [("acknowledge", "user"), ("start", "user"), ("pause", "user"), ("resume", "user"), ("resolve", "user"), ("reopen", "resident"), ("resolve", "user"), ("confirm", "resident")];
         assert_eq!(steps, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
         assert!(full["history"].as_array().unwrap().iter().any(|e| e["kind"] == "rated" && e["data"]["stars"] == 4));
         let mine: Value = app.get(&resident, &report_path).await.json().await.unwrap();
