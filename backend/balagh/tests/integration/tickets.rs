@@ -34,7 +34,8 @@ both_databases! {
 
         let queue: Value = app.get(&agent.token, "/api/v1/operator/tickets").await.json().await.unwrap();
         assert_eq!(queue["tickets"][0]["id"], id);
-        assert_eq!(queue["tickets"][0]["allowed_actions"], json!(["acknowledge", "start", "pause", "resolve", "reject_not_ours", "route", "mark_duplicate"]));
+        // Only what an operator can do: routing and duplicates are staff's (404 to operators).
+        assert_eq!(queue["tickets"][0]["allowed_actions"], json!(["acknowledge", "start", "pause", "resolve", "reject_not_ours"]));
 
         let read = app.get(&agent.token, &ticket_path).await;
         let etag = tag(&read);
@@ -60,6 +61,9 @@ both_databases! {
         let etag = act(&app, &agent.token, &action("resume"), &etag, None).await;
         problem(app.post_as(&agent.token, &action("resolve"), Some(&etag), None).await, 422).await;
         act(&app, &agent.token, &action("resolve"), &etag, Some(json!({"note": "Bin emptied"}))).await;
+        // Resolved: confirming and reopening are the resident's, nothing is left to the operator.
+        let resolved: Value = app.get(&agent.token, &ticket_path).await.json().await.unwrap();
+        assert_eq!(resolved["allowed_actions"], json!([]), "{resolved}");
 
         // The resident reopens, the operator resolves again, the resident confirms and rates.
         let report_path = format!("/api/v1/reports/{id}");
