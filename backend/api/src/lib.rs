@@ -243,6 +243,7 @@ pub fn app(state: AppState) -> Router {
             },
             limits::security_headers,
         ))
+        .layer(axum::middleware::from_fn(limits::close_after_refusal))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(telemetry::trace_layer())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -475,3 +475,24 @@ both_databases! {
         app.stop().await;
     }
 }
+
+both_databases! {
+    async fn refusals_before_the_body_is_read_close_the_connection(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let device = app.device().await;
+        let body = serde_json::json!({"url": "https://hooks.example/x"});
+        let close = |response: &reqwest::Response| {
+            response.headers().get("connection").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let anonymous = app.client.put(app.url("/api/v1/operator/webhook")).json(&body).send().await.unwrap();
+        assert_eq!((anonymous.status().as_u16(), close(&anonymous).as_deref()), (401, Some("close")));
+        let forbidden = app.client.put(app.url("/api/v1/operator/webhook")).bearer_auth(&device).json(&body).send().await.unwrap();
+        assert_eq!((forbidden.status().as_u16(), close(&forbidden).as_deref()), (403, Some("close")));
+        // Nothing to leave unread: the connection stays open.
+        let no_body = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!((no_body.status().as_u16(), close(&no_body)), (401, None));
+        let created = app.post_report(&device, "keep-alive", &report_body("waste_bin_overflow", WEST)).await;
+        assert_eq!((created.status().as_u16(), close(&created)), (201, None));
+        app.stop().await;
+    }
+}
