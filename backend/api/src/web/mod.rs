@@ -10,6 +10,7 @@
 
 mod assets;
 mod dashboard;
+mod form;
 mod html;
 mod i18n;
 mod operator;

@@ -1,5 +1,6 @@
 //! The operator agent's pages.
 
+use super::form::WebForm;
 use super::html::{esc, page};
 use super::session::OperatorSession;
 use crate::actions::{self, Extras};
@@ -9,7 +10,6 @@ use crate::catalog::Catalog;
 use crate::problem::ApiError;
 use crate::routes::accounts::{ClientAddress, start_session};
 use crate::state::AppState;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -53,7 +53,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    Form(form): Form<LoginForm>,
+    WebForm(form): WebForm<LoginForm>,
 ) -> Response {
     match start_session(&state, &address, &form.email, &form.password).await {
         Ok(session) => match session.cookie(&state) {
@@ -98,7 +98,7 @@ pub async fn logout(
     State(state): State<AppState>,
     session: OperatorSession,
     parts: Parts,
-    Form(form): Form<LogoutForm>,
+    WebForm(form): WebForm<LogoutForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
         return ApiError::CsrfMismatch.into_response();
@@ -393,7 +393,7 @@ pub async fn ticket_action(
     State(state): State<AppState>,
     session: OperatorSession,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
+    WebForm(form): WebForm<ActionForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
         return ApiError::CsrfMismatch.into_response();
