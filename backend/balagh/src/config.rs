@@ -138,30 +138,6 @@ pub struct DevicesFileConfig {
     pub proof_of_work_bits: Option<u8>,
 }
 
-/// The device limits from the file (`balagh serve` defaults otherwise).
-pub fn resolve_devices(
-    file: &DevicesFileConfig,
-) -> Result<balagh_api::abuse::DeviceLimits, String> {
-    let defaults = balagh_api::abuse::DeviceLimits::recommended();
-    let bits = file
-        .proof_of_work_bits
-        .unwrap_or(defaults.proof_of_work_bits);
-    if bits > 32 {
-        return Err(
-            "devices.proof_of_work_bits: at most 32 (each bit doubles a phone's work)".into(),
-        );
-    }
-    Ok(balagh_api::abuse::DeviceLimits {
-        new_devices_per_address_per_hour: file
-            .new_per_address_per_hour
-            .unwrap_or(defaults.new_devices_per_address_per_hour),
-        supports_per_address_per_report: file
-            .supports_per_address_per_report
-            .unwrap_or(defaults.supports_per_address_per_report),
-        proof_of_work_bits: bits,
-    })
-}
-
 /// `[outbound]`: where Balagh may send requests to URLs that others chose (operators'
 /// webhooks, browsers' Web Push endpoints). By default: https to public addresses only.
 #[derive(Debug, Default, Deserialize)]
@@ -173,28 +149,6 @@ pub struct OutboundFileConfig {
     /// Private networks (CIDR or single address) and host names that receivers inside the
     /// commune's network use; loopback, link-local and unspecified ranges cannot be listed.
     pub allowed_hosts: Option<Vec<String>>,
-}
-
-/// The outbound policy from the file.
-pub fn resolve_outbound(
-    file: &OutboundFileConfig,
-) -> Result<balagh_outbound::PolicyResolver, String> {
-    let allowed = file
-        .allowed_hosts
-        .iter()
-        .flatten()
-        .map(|entry| {
-            balagh_outbound::Allowed::parse(entry)
-                .map_err(|e| format!("outbound.allowed_hosts: {e}"))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let policy = balagh_outbound::OutboundPolicy {
-        allow_loopback_http: file.allow_loopback_http.unwrap_or(false),
-        allowed,
-    };
-    Ok(balagh_outbound::PolicyResolver::system(
-        std::sync::Arc::new(policy),
-    ))
 }
 
 /// `[retention]`: how long residents' personal data stays.
@@ -707,8 +661,8 @@ impl Settings {
                 .map(balagh_push::WebPushConfig::public_key_base64url),
             rate_limits: resolve_rate_limits(&file.http)?,
             stats: crate::stats_config::resolve(&file.stats)?,
-            outbound: resolve_outbound(&file.outbound)?,
-            devices: resolve_devices(&file.devices)?,
+            outbound: crate::security_config::outbound(&file.outbound)?,
+            devices: crate::security_config::devices(&file.devices)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
