@@ -30,7 +30,8 @@ async fn start_replicas(
     let config = config_file(
         scratch,
         &format!(
-            "[tickets]\nsla_sweep_seconds = 1\n[stats]\nrollup_interval_seconds = 1\n{UNLIMITED}"
+            "[tickets]\nsla_sweep_seconds = 1\n[stats]\nrollup_interval_seconds = 1\n\
+             [outbound]\nallow_loopback_http = true\n{UNLIMITED}"
         ),
     );
     let base_url = fcm.base_url().to_string();

@@ -18,8 +18,9 @@ pub(super) fn config_file(scratch: &Scratch, text: &str) -> String {
 }
 
 /// Load tests send many requests from 127.0.0.1: no rate limits.
-pub(super) const UNLIMITED: &str =
-    "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n";
+pub(super) const UNLIMITED: &str = "[http.rate_limits]\nper_ip_per_second = 0\n\
+    device_writes_per_second = 0\ndevice_lookups_per_second = 0\n\
+    [devices]\nnew_per_address_per_hour = 0\nsupports_per_address_per_report = 0\n";
 
 fn report_at(i: usize) -> Value {
     // Spread over the west of the demo commune (covered by contracts), a few metres apart.

@@ -295,7 +295,9 @@ async fn three_replicas_deliver_each_webhook_push_and_breach_once() {
     std::fs::write(
         &config,
         "[tickets]\nsla_sweep_seconds = 1\n[stats]\nrollup_interval_seconds = 1\n\
-         [http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
+         [http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n\
+         device_lookups_per_second = 0\n[outbound]\nallow_loopback_http = true\n\
+         [devices]\nnew_per_address_per_hour = 0\nsupports_per_address_per_report = 0\n",
     )
     .unwrap();
     let base_url = fcm.base_url().to_string();

@@ -48,6 +48,10 @@ database_url = "sqlite://$scratch/fuzz.sqlite3"
 [http.rate_limits]
 per_ip_per_second = 0
 device_writes_per_second = 0
+device_lookups_per_second = 0
+[devices]
+new_per_address_per_hour = 0
+supports_per_address_per_report = 0
 [photos]
 local_dir = "$scratch/photos"
 TOML

@@ -76,6 +76,18 @@ pub fn event_view(e: &StoredEvent) -> TicketEventView {
     }
 }
 
+/// The ticket as its operator sees it: only the actions an operator can perform are offered
+/// (the others answer 404 to operators).
+pub fn operator_ticket_view(report: &StoredReport, history: Option<&[StoredEvent]>) -> TicketView {
+    TicketView {
+        allowed_actions: balagh_domain::lifecycle::allowed_operator_actions(report.status)
+            .into_iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
+        ..ticket_view(report, history)
+    }
+}
+
 /// A webhook message for the report's operator, in the Standard Webhooks payload shape.
 pub fn webhook(
     report: &StoredReport,
@@ -84,7 +96,7 @@ pub fn webhook(
     at: Ts,
 ) -> Option<NewOutboxMessage> {
     let operator = report.operator?;
-    let mut ticket = serde_json::to_value(ticket_view(report, None)).ok()?;
+    let mut ticket = serde_json::to_value(operator_ticket_view(report, None)).ok()?;
     // Operators' systems get the ticket as it is after the change, and what changed.
     ticket["event"] = event.clone();
     Some(NewOutboxMessage {

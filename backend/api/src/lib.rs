@@ -1,6 +1,7 @@
 //! Balagh's HTTP API: `/api/v1` for residents' apps, health and metrics for operations, and
 //! the OpenAPI document with its docs page (assets served by the binary, no CDN).
 
+pub mod abuse;
 pub mod actions;
 pub mod auth;
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod open311;
 pub mod photos;
 pub mod problem;
 mod problem_docs;
+pub mod pseudonyms;
 pub mod publish;
 pub mod push;
 pub mod routes;
@@ -127,6 +129,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::change_password))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(admin::list_users, admin::create_user))
         .routes(routes!(admin::update_user))
@@ -241,6 +244,7 @@ pub fn app(state: AppState) -> Router {
             },
             limits::security_headers,
         ))
+        .layer(axum::middleware::from_fn(limits::close_after_refusal))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(telemetry::trace_layer())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

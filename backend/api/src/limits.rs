@@ -420,6 +420,27 @@ pub async fn security_headers(
     response
 }
 
+/// Answers that refuse a request before its body is read (401, 403 and 429 from the
+/// credential extractors and the limits, 413) leave the unread body on the connection, so
+/// the server closes it. Saying so with `Connection: close` lets clients open a new
+/// connection for their next request instead of failing on a closed one.
+pub async fn close_after_refusal(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|length| length.trim() != "0");
+    let mut response = next.run(request).await;
+    let refused = matches!(response.status().as_u16(), 401 | 403 | 413 | 429);
+    if has_body && refused {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

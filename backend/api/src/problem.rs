@@ -24,6 +24,15 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A login whose e-mail or password is wrong (401).
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    /// A device registration without the proof of work this server asks for (403).
+    #[error("proof of work required")]
+    ProofOfWorkRequired { bits: u8 },
+    /// Something only a logged-in session may do, asked with an API token (403).
+    #[error("a session is required")]
+    SessionRequired,
     /// Known caller, not allowed (403).
     #[error("forbidden")]
     Forbidden,
@@ -124,6 +133,21 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "A valid bearer token is required",
+            ),
+            BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "bad-credentials",
+                "Wrong e-mail or password",
+            ),
+            ProofOfWorkRequired { .. } => (
+                StatusCode::FORBIDDEN,
+                "proof-of-work-required",
+                "Registering a device needs a proof of work (see the README for app builders)",
+            ),
+            SessionRequired => (
+                StatusCode::FORBIDDEN,
+                "session-required",
+                "Log in (a web session) to do this: an API token cannot create API tokens",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Forbidden => (
@@ -238,6 +262,13 @@ impl ApiError {
                 }],
             ),
             ApiError::Conflict(detail) => (Some((*detail).to_owned()), vec![]),
+            ApiError::ProofOfWorkRequired { bits } => (
+                Some(format!(
+                    "send {}: <unix minute>:<nonce> such that SHA-256(\"balagh-device:<unix minute>:<nonce>\") starts with {bits} zero bits",
+                    crate::abuse::PROOF_HEADER
+                )),
+                vec![],
+            ),
             ApiError::Photo(balagh_media::PhotoError::Encode(_)) => (None, vec![]),
             ApiError::Photo(error) => (Some(error.to_string()), vec![]),
             ApiError::SignedUrl(refusal) => (Some(refusal.to_string()), vec![]),

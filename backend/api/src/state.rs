@@ -36,6 +36,12 @@ pub struct ApiSettings {
     pub rate_limits: crate::limits::RateLimits,
     /// Public statistics: thresholds, publication lag, licence, differential privacy.
     pub stats: crate::stats::StatsSettings,
+    /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
+    /// rules by default (https, public addresses only).
+    pub outbound: balagh_outbound::PolicyResolver,
+    /// New devices and "me too" per client address, and the optional proof of work (off by
+    /// default; `balagh serve` turns the limits on).
+    pub devices: crate::abuse::DeviceLimits,
 }
 
 /// How photos are taken in and shown.
@@ -84,6 +90,8 @@ impl Default for ApiSettings {
             web_push_public_key: None,
             rate_limits: crate::limits::RateLimits::default(),
             stats: crate::stats::StatsSettings::default(),
+            outbound: balagh_outbound::PolicyResolver::system(Default::default()),
+            devices: crate::abuse::DeviceLimits::default(),
         }
     }
 }
@@ -101,6 +109,8 @@ struct Inner {
     photos: crate::photos::PhotoStorage,
     /// Bounds photos processed at once, so uploads cannot exhaust the cores or memory.
     processing: Arc<tokio::sync::Semaphore>,
+    /// The key of residents' pseudonymous labels (loaded from the database on first use).
+    resident_label_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
@@ -122,7 +132,20 @@ impl AppState {
             devices: DeviceCache::default(),
             photos,
             processing,
+            resident_label_key: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// The key residents' pseudonymous labels are derived with, shared by every replica.
+    pub(crate) async fn resident_label_key(&self) -> Result<&[u8], StoreError> {
+        self.0
+            .resident_label_key
+            .get_or_try_init(|| async {
+                let fresh: [u8; 32] = rand::random();
+                self.store().server_key("resident-labels", &fresh).await
+            })
+            .await
+            .map(Vec::as_slice)
     }
 
     /// Where photos are stored, and the signer of this server's URLs.

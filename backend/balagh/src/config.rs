@@ -118,6 +118,37 @@ pub struct FileConfig {
     pub stats: StatsFileConfig,
     #[serde(default)]
     pub retention: RetentionFileConfig,
+    #[serde(default)]
+    pub outbound: OutboundFileConfig,
+    #[serde(default)]
+    pub devices: DevicesFileConfig,
+}
+
+/// `[devices]`: what keeps device registration from multiplying per-device budgets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesFileConfig {
+    /// New devices one client address may register per hour; 0 turns it off [default: 30].
+    pub new_per_address_per_hour: Option<u32>,
+    /// "Me too" one client address may add to one report per day; 0 turns it off
+    /// [default: 5].
+    pub supports_per_address_per_report: Option<u32>,
+    /// Leading zero bits of the proof of work a registration must carry; 0 asks for none
+    /// [default: 0].
+    pub proof_of_work_bits: Option<u8>,
+}
+
+/// `[outbound]`: where Balagh may send requests to URLs that others chose (operators'
+/// webhooks, browsers' Web Push endpoints). By default: https to public addresses only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundFileConfig {
+    /// Development only: also allow http:// (and https) to the literal addresses 127.0.0.1
+    /// and [::1], where local test receivers listen [default: false].
+    pub allow_loopback_http: Option<bool>,
+    /// Private networks (CIDR or single address) and host names that receivers inside the
+    /// commune's network use; loopback, link-local and unspecified ranges cannot be listed.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// `[retention]`: how long residents' personal data stays.
@@ -642,6 +673,8 @@ impl Settings {
                 .map(balagh_push::WebPushConfig::public_key_base64url),
             rate_limits: resolve_rate_limits(&file.http)?,
             stats: crate::stats_config::resolve(&file.stats)?,
+            outbound: crate::security_config::outbound(&file.outbound)?,
+            devices: crate::security_config::devices(&file.devices)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

@@ -72,7 +72,12 @@ impl Application {
             Some(crate::telemetry::metrics_handle()),
             balagh_api::photos::PhotoStorage { objects, signer },
         );
-        let push = balagh_push::PushClient::new(settings.push.clone())?;
+        // One outbound policy for every sender: the API's (it checked the URLs when they
+        // were configured) is the one deliveries check again.
+        let push = balagh_push::PushClient::new(balagh_push::PushSettings {
+            outbound: settings.api.outbound.clone(),
+            ..settings.push.clone()
+        })?;
         tracing::info!(client = ?push, "push senders");
         let listener =
             TcpListener::bind(settings.listen)

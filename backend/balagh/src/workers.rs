@@ -166,7 +166,8 @@ pub(crate) async fn claim_batch(
 }
 
 async fn webhook_loop(state: AppState, settings: WorkerSettings) {
-    let client = balagh_webhooks::http_client(settings.webhook_timeout);
+    let client =
+        balagh_webhooks::http_client(state.settings().outbound.clone(), settings.webhook_timeout);
     let mut tick = tokio::time::interval(settings.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -192,7 +193,7 @@ async fn webhook_loop(state: AppState, settings: WorkerSettings) {
 
 async fn deliver(
     state: &AppState,
-    client: &reqwest::Client,
+    client: &balagh_outbound::OutboundClient,
     settings: &WorkerSettings,
     message: &OutboxMessage,
 ) -> DeliveryResult {

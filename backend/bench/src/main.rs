@@ -146,7 +146,8 @@ async fn start_server(bin: &Path, url: &DatabaseUrl) -> Server {
     // Many clients on 127.0.0.1 are the point here: no rate limits.
     let config = config_file(
         "balagh-bench",
-        "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n",
+        "[http.rate_limits]\nper_ip_per_second = 0\ndevice_writes_per_second = 0\n\
+         device_lookups_per_second = 0\n[devices]\nnew_per_address_per_hour = 0\nsupports_per_address_per_report = 0\n",
     );
     Server::start(
         bin,

@@ -116,6 +116,30 @@ pub fn transition(from: ReportStatus, action: Action) -> Result<ReportStatus, Il
 }
 
 /// Every action allowed from a status.
+/// The actions of `allowed_actions(from)` an operator may perform (the others belong to
+/// staff, residents or the system and answer 404 to operators).
+pub fn allowed_operator_actions(from: ReportStatus) -> Vec<Action> {
+    allowed_actions(from)
+        .into_iter()
+        .filter(|a| a.is_operators())
+        .collect()
+}
+
+impl Action {
+    /// Whether an operator performs this action (`/api/v1/operator/tickets/{id}/actions/…`).
+    pub fn is_operators(self) -> bool {
+        matches!(
+            self,
+            Action::Acknowledge
+                | Action::Start
+                | Action::Pause
+                | Action::Resume
+                | Action::Resolve
+                | Action::RejectNotOurs
+        )
+    }
+}
+
 pub fn allowed_actions(from: ReportStatus) -> Vec<Action> {
     Action::ALL
         .into_iter()
@@ -128,6 +152,27 @@ mod tests {
     use super::*;
     use Action::*;
     use ReportStatus::*;
+
+    #[test]
+    fn operators_are_offered_only_their_actions() {
+        assert_eq!(
+            allowed_operator_actions(Resolved),
+            Vec::<Action>::new(),
+            "confirm and reopen are the resident's"
+        );
+        assert_eq!(
+            allowed_operator_actions(New),
+            [Acknowledge, Start, Pause, Resolve, RejectNotOurs],
+            "routing and duplicates are staff's"
+        );
+        for status in ReportStatus::ALL {
+            assert!(
+                allowed_operator_actions(status)
+                    .iter()
+                    .all(|a| a.is_operators())
+            );
+        }
+    }
 
     #[test]
     fn the_usual_path() {

@@ -147,6 +147,10 @@ pub struct PushSettings {
     pub web_push: Option<WebPushConfig>,
     /// Whole-request timeout for each HTTP call (token exchange and send).
     pub timeout: Duration,
+    /// The outbound policy for Web Push endpoints: residents' browsers choose them, so they
+    /// are checked like any address someone else chose ([`balagh_outbound`]). FCM's URLs
+    /// come from the operator's configuration and are not subject to it.
+    pub outbound: balagh_outbound::PolicyResolver,
 }
 
 impl Default for PushSettings {
@@ -155,6 +159,7 @@ impl Default for PushSettings {
             fcm: None,
             web_push: None,
             timeout: Duration::from_secs(10),
+            outbound: balagh_outbound::PolicyResolver::system(Arc::default()),
         }
     }
 }
@@ -191,6 +196,7 @@ pub struct PushClient {
 
 struct Inner {
     http: reqwest::Client,
+    web_push_http: balagh_outbound::OutboundClient,
     fcm: Option<fcm::FcmSender>,
     web_push: Option<web_push::WebPushSender>,
 }
@@ -218,11 +224,18 @@ impl PushClient {
             .user_agent(concat!("balagh-push/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        let web_push_http = balagh_outbound::OutboundClient::new(
+            settings.outbound.clone(),
+            settings.timeout,
+            concat!("balagh-push/", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         let fcm = settings.fcm.map(fcm::FcmSender::new).transpose()?;
         let web_push = settings.web_push.map(web_push::WebPushSender::new);
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                web_push_http,
                 fcm,
                 web_push,
             }),
@@ -253,7 +266,7 @@ impl PushClient {
                 auth,
             } => match &self.inner.web_push {
                 Some(wp) => {
-                    wp.send(&self.inner.http, endpoint, p256dh, auth, message)
+                    wp.send(&self.inner.web_push_http, endpoint, p256dh, auth, message)
                         .await
                 }
                 None => {

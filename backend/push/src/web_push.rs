@@ -9,7 +9,6 @@ use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use serde_json::json;
 
-use crate::fcm::describe;
 use crate::util::{b64url, b64url_decode, now_unix, redact_endpoint, retry_after};
 use crate::{ConfigError, PushMessage, SendOutcome, ece};
 
@@ -232,16 +231,23 @@ impl WebPushSender {
 
     pub(crate) async fn send(
         &self,
-        http: &reqwest::Client,
+        http: &balagh_outbound::OutboundClient,
         endpoint: &str,
         p256dh: &str,
         auth: &str,
         message: &PushMessage,
     ) -> SendOutcome {
-        let origin = match endpoint_origin(endpoint) {
-            Ok(o) => o,
-            Err(error) => return SendOutcome::Gone { reason: error },
+        // Checked again at every delivery: a subscription stored under an older, looser
+        // policy (or before a name rebound) is dropped, never called.
+        let endpoint = match http.check_url(endpoint) {
+            Ok(url) => url,
+            Err(refusal) => {
+                return SendOutcome::Gone {
+                    reason: format!("refused by the outbound policy: the endpoint {refusal}"),
+                };
+            }
         };
+        let origin = endpoint.origin().ascii_serialization();
         let (Ok(ua_public), Ok(auth)) = (b64url_decode(p256dh), b64url_decode(auth)) else {
             return SendOutcome::Gone {
                 reason: "subscription keys are not base64url".into(),
@@ -268,7 +274,8 @@ impl WebPushSender {
             Err(error) => return SendOutcome::Failed { error },
         };
         let mut request = http
-            .post(endpoint)
+            .http()
+            .post(endpoint.clone())
             .header(reqwest::header::AUTHORIZATION, &*authorization)
             .header("TTL", message.ttl.as_secs().to_string())
             .header(reqwest::header::CONTENT_ENCODING, "aes128gcm")
@@ -279,10 +286,15 @@ impl WebPushSender {
         }
         let response = match request.body(body).send().await {
             Ok(r) => r,
+            Err(e) if balagh_outbound::is_policy_refusal(&e) => {
+                return SendOutcome::Gone {
+                    reason: "refused by the outbound policy".into(),
+                };
+            }
             Err(e) => {
                 return SendOutcome::Retry {
                     after: None,
-                    error: format!("Web Push: {}", describe(&e)),
+                    error: format!("Web Push: {}", balagh_outbound::classify_error(&e)),
                 };
             }
         };
@@ -290,12 +302,15 @@ impl WebPushSender {
         let after = retry_after(response.headers());
         let code = status.as_u16();
         if status.is_success() {
-            tracing::debug!(endpoint = %redact_endpoint(endpoint), "Web Push message accepted");
+            tracing::debug!(endpoint = %redact_endpoint(endpoint.as_str()), "Web Push message accepted");
             return SendOutcome::Delivered;
         }
-        let text = response.text().await.unwrap_or_default();
-        let text: String = text.chars().take(300).collect();
-        let error = format!("push service HTTP {status}: {}", text.trim());
+        // The body is not read: a push service's error page is not the resident's business,
+        // and an internal host's would be an oracle.
+        let error = format!(
+            "push service HTTP {code}: {}",
+            balagh_outbound::classify_status(code)
+        );
         match code {
             404 | 410 => SendOutcome::Gone { reason: error },
             408 | 429 | 500..=599 => SendOutcome::Retry { after, error },

@@ -17,6 +17,7 @@ fn client_for(config: FcmConfig) -> PushClient {
         fcm: Some(config),
         web_push: None,
         timeout: Duration::from_secs(10),
+        ..PushSettings::default()
     })
     .expect("client")
 }

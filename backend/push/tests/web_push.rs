@@ -36,8 +36,14 @@ fn config(key: &str) -> WebPushConfig {
 }
 
 fn client(key: &str) -> PushClient {
+    // The stand-in push service listens on 127.0.0.1: the policy's development exemption.
+    let policy = balagh_outbound::OutboundPolicy {
+        allow_loopback_http: true,
+        allowed: Vec::new(),
+    };
     PushClient::new(PushSettings {
         web_push: Some(config(key)),
+        outbound: balagh_outbound::PolicyResolver::system(std::sync::Arc::new(policy)),
         ..PushSettings::default()
     })
     .unwrap()

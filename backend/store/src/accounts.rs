@@ -123,10 +123,32 @@ pub fn scope_columns(grant: &Grant) -> (Option<String>, Option<Uuid>) {
 /// When login attempts for a key (an account or a client address) are refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
-    /// Failures allowed within the window before a lockout.
+    /// Attempts whose password is checked within one window; later ones are refused unseen
+    /// until the window ends (a success clears an account's count).
     pub max_failures: i32,
+    /// The window; it is also the lock-out: the count starts again when it ends.
     pub window: time::Duration,
-    pub lockout: time::Duration,
+}
+
+/// The attempts counted for a key in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    /// Attempts in the window, the one just counted included.
+    pub count: i32,
+    /// When the window (and so any lock-out) ends.
+    pub window_ends: Ts,
+}
+
+impl LoginAttempts {
+    /// Whether this attempt may have its password checked.
+    pub fn allowed(&self, policy: &ThrottlePolicy) -> bool {
+        self.count <= policy.max_failures
+    }
+
+    /// Whether this attempt used the last check of the window (a failure then locks).
+    pub fn last_allowed(&self, policy: &ThrottlePolicy) -> bool {
+        self.count == policy.max_failures
+    }
 }
 
 impl Default for ThrottlePolicy {
@@ -134,7 +156,6 @@ impl Default for ThrottlePolicy {
         Self {
             max_failures: 5,
             window: time::Duration::minutes(15),
-            lockout: time::Duration::minutes(15),
         }
     }
 }

@@ -174,6 +174,8 @@ pub trait Store:
     async fn user_for_login(&self, email: &Email) -> Result<Option<(User, String)>>;
     /// Users with a grant in this scope.
     async fn users_in_scope(&self, scope: &Scope) -> Result<Vec<User>>;
+    /// Applies `update`; deactivating or setting a password also deletes every session and
+    /// revokes every API token of the user, in the same transaction.
     async fn update_user(&self, id: Uuid, update: &UserUpdate) -> Result<Option<User>>;
     async fn create_session(&self, session: &NewSession) -> Result<()>;
     /// The active user of an unexpired session, and its CSRF token.
@@ -185,15 +187,23 @@ pub trait Store:
     async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenInfo>>;
     /// Revokes one of the user's tokens; false if it is not theirs or already revoked.
     async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid, now: Ts) -> Result<bool>;
-    /// Until when logins for this key are refused, if they are.
-    async fn login_locked_until(&self, key: &str, now: Ts) -> Result<Option<Ts>>;
-    /// Counts a failed login; returns the lock-out end if this failure triggered one.
-    async fn record_login_failure(
+    /// Counts one attempt for `key` (a login on an account or from an address, a device
+    /// registration or a "me too" from an address) in one statement, BEFORE the attempt is
+    /// acted on, so that attempts made at once cannot all pass a check-then-record race: the
+    /// answer says how many attempts the current window holds, this one included, and when
+    /// the window ends. Shared by every replica (it is a row of `login_throttle`).
+    async fn count_attempt(
         &self,
         key: &str,
         now: Ts,
         policy: &ThrottlePolicy,
-    ) -> Result<Option<Ts>>;
+    ) -> Result<LoginAttempts>;
+    /// Gives one attempt back to `key` (a successful login from a shared address).
+    async fn refund_attempt(&self, key: &str) -> Result<()>;
+    /// The server key called `name`: `fresh` is stored if there is none yet, and whichever
+    /// key was stored first is returned (replicas starting together agree).
+    async fn server_key(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>>;
+    /// Forgets the attempts of `key` (a successful login to that account).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 
     // --- tickets -------------------------------------------------------------------------

@@ -828,12 +828,32 @@ macro_rules! impl_sql_store {
                         q.push(", password_hash = ").push_bind(hash.clone());
                     }
                     q.push(" WHERE id = ").push_bind(id).push(" RETURNING ").push(user_columns(""));
-                    q.build_query_as::<UserRow>()
-                        .fetch_optional(self.writer())
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let row = q
+                        .build_query_as::<UserRow>()
+                        .fetch_optional(&mut *tx)
                         .await
-                        .map_err(<$store>::error)?
-                        .map(UserRow::into_domain)
-                        .transpose()
+                        .map_err(<$store>::error)?;
+                    // Deactivation and a new password end every way in the user had: sessions
+                    // deleted, tokens revoked for good (reactivating revives none of them).
+                    if row.is_some() && (update.active == Some(false) || update.password_hash.is_some()) {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(<$store>::error)?;
+                        sqlx::query(
+                            "UPDATE api_tokens SET revoked_at = $2 \
+                             WHERE user_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(id)
+                        .bind(Ts::now())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    row.map(UserRow::into_domain).transpose()
                 }
 
                 async fn create_session(&self, s: &NewSession) -> Result<()> {
@@ -938,57 +958,63 @@ macro_rules! impl_sql_store {
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn login_locked_until(&self, key: &str, now: Ts) -> Result<Option<Ts>> {
-                    let until: Option<Option<Ts>> =
-                        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
-                            .bind(key)
-                            .fetch_optional(self.reader())
-                            .await
-                            .map_err(<$store>::error)?;
-                    Ok(until.flatten().filter(|t| *t > now))
-                }
-
-                async fn record_login_failure(
+                async fn count_attempt(
                     &self,
                     key: &str,
                     now: Ts,
                     policy: &ThrottlePolicy,
-                ) -> Result<Option<Ts>> {
-                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
-                    // One statement per failure, so that replicas counting at once add up.
-                    let failures: i32 = sqlx::query_scalar(
+                ) -> Result<balagh_store::LoginAttempts> {
+                    // One statement: concurrent attempts serialise on the row (PostgreSQL's
+                    // ON CONFLICT locks it; SQLite has one writer), each gets its own count.
+                    // The `failures` column counts attempts since this statement exists.
+                    let (count, started): (i32, Ts) = sqlx::query_as(
                         "INSERT INTO login_throttle (key, failures, window_started_at) \
                          VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
-                         failures = CASE WHEN login_throttle.window_started_at < $3 THEN 1 \
+                         failures = CASE WHEN login_throttle.window_started_at <= $3 THEN 1 \
                                     ELSE login_throttle.failures + 1 END, \
-                         window_started_at = CASE WHEN login_throttle.window_started_at < $3 \
+                         window_started_at = CASE WHEN login_throttle.window_started_at <= $3 \
                                     THEN $2 ELSE login_throttle.window_started_at END \
-                         RETURNING failures",
+                         RETURNING failures, window_started_at",
                     )
                     .bind(key)
                     .bind(now)
                     .bind(Ts::new(now.get() - policy.window))
-                    .fetch_one(&mut *tx)
+                    .fetch_one(self.writer())
                     .await
                     .map_err(<$store>::error)?;
-                    let locked = if failures >= policy.max_failures {
-                        let until = Ts::new(now.get() + policy.lockout);
-                        sqlx::query(
-                            "UPDATE login_throttle SET locked_until = $2, failures = 0, \
-                             window_started_at = $3 WHERE key = $1",
-                        )
-                        .bind(key)
-                        .bind(until)
-                        .bind(now)
-                        .execute(&mut *tx)
+                    Ok(balagh_store::LoginAttempts {
+                        count,
+                        window_ends: Ts::new(started.get() + policy.window),
+                    })
+                }
+
+                async fn server_key(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+                    sqlx::query(
+                        "INSERT INTO server_keys (name, key_bytes) VALUES ($1, $2) \
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(name)
+                    .bind(fresh)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    sqlx::query_scalar("SELECT key_bytes FROM server_keys WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(self.writer())
                         .await
-                        .map_err(<$store>::error)?;
-                        Some(until)
-                    } else {
-                        None
-                    };
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(locked)
+                        .map_err(<$store>::error)
+                }
+
+                async fn refund_attempt(&self, key: &str) -> Result<()> {
+                    sqlx::query(
+                        "UPDATE login_throttle SET failures = failures - 1 \
+                         WHERE key = $1 AND failures > 0",
+                    )
+                    .bind(key)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
                 }
 
                 async fn clear_login_failures(&self, key: &str) -> Result<()> {

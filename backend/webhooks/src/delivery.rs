@@ -12,7 +12,11 @@
 //! - every other status (redirects included, they are not followed), timeouts and connection
 //!   errors are retryable;
 //! - a request that cannot even be built (malformed URL, an id that is not a header value)
-//!   is permanent, because retrying cannot fix it.
+//!   is permanent, because retrying cannot fix it;
+//! - a URL or an address the outbound policy refuses ([`balagh_outbound`]) is permanent.
+//!
+//! What is recorded is the status and a short classification, never the receiver's body:
+//! shown back to the operator, an error page would make any internal host readable.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -21,6 +25,8 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderValue, StatusCode};
 use time::OffsetDateTime;
 use time::macros::format_description;
+
+use balagh_outbound::{OutboundClient, PolicyResolver, classify_error, classify_status};
 
 use crate::secret::WebhookSecret;
 use crate::signature::{self, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP};
@@ -31,10 +37,6 @@ pub const BALAGH_USER_AGENT: &str = concat!("Balagh-Webhooks/", env!("CARGO_PKG_
 /// A request timeout inside the specification's recommended 15–30 s: long enough for an
 /// operator to store the event, short enough that one slow endpoint does not hold a worker.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// How much of an error response body is kept in [`AttemptOutcome::Failed::error`]: enough
-/// for the operator's error message, bounded so a huge error page cannot bloat the outbox.
-pub const MAX_ERROR_BODY_BYTES: usize = 1024;
 
 /// One event to deliver to one endpoint.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,8 +105,8 @@ pub enum AttemptOutcome {
     Failed {
         /// The HTTP status, or `None` when no response came (timeout, connection error).
         status: Option<u16>,
-        /// What went wrong, including up to [`MAX_ERROR_BODY_BYTES`] of the response body.
-        /// Never contains the endpoint URL, which may embed an operator's token.
+        /// What went wrong: the status and a short classification. Never the response body,
+        /// never the endpoint URL (which may embed an operator's token).
         error: String,
         /// The server's `Retry-After`, to pass to [`crate::RetryPolicy::next_delay`].
         retry_after: Option<Duration>,
@@ -130,7 +132,8 @@ impl AttemptOutcome {
     }
 }
 
-/// The HTTP client for deliveries: rustls, no redirects, a total `timeout` per attempt.
+/// The HTTP client for deliveries: rustls, the outbound policy of `resolver` (checked URL,
+/// checked addresses at connect time), no redirects, a total `timeout` per attempt.
 ///
 /// Redirects are not followed (per the specification): following one would re-send a signed
 /// event to a URL the operator never registered; they fail visibly instead, so the operator
@@ -140,12 +143,8 @@ impl AttemptOutcome {
 ///
 /// If the TLS backend cannot be initialised, like [`reqwest::Client::new`]; this is a
 /// start-up configuration failure, not something to handle per delivery.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .user_agent(BALAGH_USER_AGENT)
-        .build()
+pub fn http_client(resolver: PolicyResolver, timeout: Duration) -> OutboundClient {
+    OutboundClient::new(resolver, timeout, BALAGH_USER_AGENT)
         .expect("the webhook HTTP client (rustls) must initialise")
 }
 
@@ -154,7 +153,7 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
 /// Never panics and never returns an error: every failure is an [`AttemptOutcome::Failed`]
 /// for the outbox to record.
 pub async fn attempt(
-    client: &reqwest::Client,
+    client: &OutboundClient,
     endpoint_url: &str,
     secret: &WebhookSecret,
     message: &WebhookMessage,
@@ -172,21 +171,19 @@ pub async fn attempt(
 /// [`attempt`] with an explicit `webhook-timestamp`, for tests (e.g. a stale timestamp that
 /// the receiver must refuse).
 pub async fn attempt_signed_at(
-    client: &reqwest::Client,
+    client: &OutboundClient,
     endpoint_url: &str,
     secret: &WebhookSecret,
     message: &WebhookMessage,
     signed_at: OffsetDateTime,
 ) -> AttemptOutcome {
-    let url = match reqwest::Url::parse(endpoint_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-        Ok(url) => {
+    let url = match client.check_url(endpoint_url) {
+        Ok(url) => url,
+        Err(refusal) => {
             return AttemptOutcome::permanent(format!(
-                "endpoint URL scheme `{}` is not http or https",
-                url.scheme()
+                "refused by the outbound policy: the endpoint URL {refusal}"
             ));
         }
-        Err(error) => return AttemptOutcome::permanent(format!("invalid endpoint URL: {error}")),
     };
     if message.id.contains('.') {
         return AttemptOutcome::permanent("message id must not contain `.`");
@@ -198,6 +195,7 @@ pub async fn attempt_signed_at(
     let timestamp = signed_at.unix_timestamp();
     let signature = signature::sign(secret, &message.id, timestamp, &message.payload);
     let request = client
+        .http()
         .post(url)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .header(USER_AGENT, HeaderValue::from_static(BALAGH_USER_AGENT))
@@ -207,7 +205,7 @@ pub async fn attempt_signed_at(
         .body(message.payload.clone());
 
     let sent_at = Instant::now();
-    let mut response = match request.send().await {
+    let response = match request.send().await {
         Ok(response) => response,
         Err(error) => return transport_failure(error),
     };
@@ -225,12 +223,12 @@ pub async fn attempt_signed_at(
         .get(RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_retry_after(value, answered_at));
-    let body = read_body_prefix(&mut response, MAX_ERROR_BODY_BYTES).await;
-    let error = if body.is_empty() {
-        format!("HTTP {status}")
-    } else {
-        format!("HTTP {status}: {body}")
-    };
+    // The body is not read: see the module documentation.
+    let error = format!(
+        "HTTP {}: {}",
+        status.as_u16(),
+        classify_status(status.as_u16())
+    );
     AttemptOutcome::Failed {
         status: Some(status.as_u16()),
         error,
@@ -239,67 +237,18 @@ pub async fn attempt_signed_at(
     }
 }
 
-/// A failure before any response: retryable, except a request reqwest refused to build.
+/// A failure before any response: retryable, except a request reqwest refused to build or
+/// an address the outbound policy refused. Only the classification is kept: the causes
+/// (connection refused or reset, TLS alerts) would tell an operator which internal ports
+/// are open.
 fn transport_failure(error: reqwest::Error) -> AttemptOutcome {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_builder() {
-        "invalid request"
-    } else {
-        "request failed"
-    };
-    let permanent = error.is_builder();
-    // The URL may carry an operator's token; keep it out of the stored error.
-    let error = error.without_url();
-    let mut text = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let permanent = error.is_builder() || balagh_outbound::is_policy_refusal(&error);
     AttemptOutcome::Failed {
         status: None,
-        error: text,
+        error: classify_error(&error).to_owned(),
         retry_after: None,
         permanent,
     }
-}
-
-/// Up to `limit` bytes of the body as text, marked when cut; reading stops at the limit so a
-/// large or endless error body is not downloaded.
-async fn read_body_prefix(response: &mut reqwest::Response, limit: usize) -> String {
-    let mut prefix = Vec::new();
-    let mut truncated = false;
-    let mut read_error = None;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = limit - prefix.len();
-                if chunk.len() > room {
-                    prefix.extend_from_slice(&chunk[..room]);
-                    truncated = true;
-                    break;
-                }
-                prefix.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(error) => {
-                read_error = Some(error.without_url());
-                break;
-            }
-        }
-    }
-    let mut text = String::from_utf8_lossy(&prefix).trim().to_owned();
-    if truncated {
-        text.push_str(" […]");
-    }
-    if let Some(error) = read_error {
-        text.push_str(&format!(" (response body unreadable: {error})"));
-    }
-    text
 }
 
 /// Reads a `Retry-After` value: delay-seconds, or an HTTP-date relative to `now` (a date in
@@ -421,9 +370,20 @@ mod tests {
         assert!(shown.contains("<20 bytes>"), "{shown}");
     }
 
+    fn development_client() -> OutboundClient {
+        let policy = balagh_outbound::OutboundPolicy {
+            allow_loopback_http: true,
+            allowed: Vec::new(),
+        };
+        http_client(
+            PolicyResolver::system(std::sync::Arc::new(policy)),
+            Duration::from_secs(1),
+        )
+    }
+
     #[tokio::test]
     async fn unusable_endpoints_fail_permanently_without_sending() {
-        let client = http_client(Duration::from_secs(1));
+        let client = development_client();
         let secret = WebhookSecret::generate();
         let message = WebhookMessage::new("ticket.created", b"{}".to_vec());
         for url in [
@@ -448,7 +408,7 @@ mod tests {
 
     #[tokio::test]
     async fn unusable_message_ids_fail_permanently_without_sending() {
-        let client = http_client(Duration::from_secs(1));
+        let client = development_client();
         let secret = WebhookSecret::generate();
         for id in ["msg_with.dot", "msg_with\nnewline"] {
             let message = WebhookMessage {

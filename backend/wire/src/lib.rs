@@ -277,6 +277,15 @@ pub struct UserUpdateRequest {
     pub password: Option<String>,
 }
 
+/// Body of `PUT /api/v1/me/password`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// Body of `POST /api/v1/me/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

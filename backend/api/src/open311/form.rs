@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// A pair whose decoded bytes are not UTF-8: every read answers it (a 400), rather than
+    /// storing U+FFFD where the client sent something else.
+    invalid: Option<FieldError>,
 }
 
 /// The values given for one `attribute[CODE]`.
@@ -22,16 +25,33 @@ pub enum AttributeInput {
 
 impl Params {
     pub fn parse(raw: &[u8]) -> Self {
-        Self {
-            pairs: form_urlencoded::parse(raw)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
+        let mut params = Self::default();
+        for pair in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (key, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &[][..]),
+            };
+            match (decode(key), decode(value)) {
+                (Ok(key), Ok(value)) => params.pairs.push((key, value)),
+                (Ok(key), Err(())) => {
+                    params.invalid.get_or_insert(FieldError::new(key, NOT_UTF8));
+                }
+                (Err(()), _) => {
+                    params
+                        .invalid
+                        .get_or_insert(FieldError::new("parameter name", NOT_UTF8));
+                }
+            }
         }
+        params
     }
 
     /// A single-valued parameter: absent when missing or empty; given twice with different
-    /// values, a 400.
+    /// values, a 400. Any parameter that was not UTF-8 is a 400 here too.
     pub fn one(&self, name: &str) -> Result<Option<&str>, FieldError> {
+        if let Some(invalid) = &self.invalid {
+            return Err(invalid.clone());
+        }
         let mut first: Option<&str> = None;
         for (key, value) in &self.pairs {
             let value = value.trim();
@@ -73,6 +93,9 @@ impl Params {
     /// `attribute[CODE]=v` (one value; repeated: a list) and `attribute[CODE][]=v` (a list),
     /// by code. Codes whose values are all empty are left out.
     pub fn attributes(&self) -> Result<BTreeMap<String, AttributeInput>, FieldError> {
+        if let Some(invalid) = &self.invalid {
+            return Err(invalid.clone());
+        }
         let mut found: BTreeMap<String, AttributeInput> = BTreeMap::new();
         for (key, value) in &self.pairs {
             let Some(rest) = key.strip_prefix("attribute[") else {
@@ -123,9 +146,56 @@ impl Params {
     }
 }
 
+const NOT_UTF8: &str = "is not valid UTF-8 (send percent-encoded UTF-8)";
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space, `%XX` a byte), then strict
+/// UTF-8: no lossy replacement.
+fn decode(raw: &[u8]) -> Result<String, ()> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        match byte {
+            b'+' => bytes.push(b' '),
+            b'%' => match (
+                rest.first().copied().and_then(hex),
+                rest.get(1).copied().and_then(hex),
+            ) {
+                (Some(high), Some(low)) => {
+                    bytes.push(high << 4 | low);
+                    rest = &rest[2..];
+                }
+                // A `%` not followed by two hex digits stands for itself.
+                _ => bytes.push(b'%'),
+            },
+            other => bytes.push(other),
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ())
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_is_refused_not_replaced() {
+        for raw in [
+            &b"description=%FF%FE"[..],
+            b"description=caf\xe9",
+            b"%FF=1&lat=2",
+        ] {
+            let params = Params::parse(raw);
+            assert!(params.one("lat").is_err(), "{raw:?}");
+            assert!(params.attributes().is_err(), "{raw:?}");
+        }
+        let fine = Params::parse(b"description=caf%C3%A9+%25+x%zz");
+        assert_eq!(fine.one("description").unwrap(), Some("café % x%zz"));
+    }
 
     #[test]
     fn percent_encoded_bracket_keys_and_repeats() {

@@ -919,10 +919,39 @@ fn service_notice(
         ));
     }
     if !ignored.is_empty() {
-        notice.push_str(&format!(
-            " Attributes this service does not define were ignored: {}.",
-            ignored.join(", ")
-        ));
+        notice.push_str(&ignored_notice(ignored));
     }
     notice
+}
+
+/// Names the ignored attribute codes that look like codes (letters, digits, `_`, `-`, `.`,
+/// up to 64); the others (markup, control characters, anything a client's user typed) are
+/// only counted, never echoed back.
+fn ignored_notice(ignored: &[String]) -> String {
+    let printable = |code: &&String| {
+        !code.is_empty()
+            && code.len() <= 64
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    let named: Vec<&str> = ignored
+        .iter()
+        .filter(printable)
+        .map(String::as_str)
+        .collect();
+    let unnamed = ignored.len() - named.len();
+    let mut text = String::from(" Attributes this service does not define were ignored:");
+    if !named.is_empty() {
+        text.push(' ');
+        text.push_str(&named.join(", "));
+    }
+    if unnamed > 0 {
+        text.push_str(&format!(
+            "{}{unnamed} with a code that is not letters, digits, '_', '-' or '.'",
+            if named.is_empty() { " " } else { " and " }
+        ));
+    }
+    text.push('.');
+    text
 }

@@ -1,6 +1,6 @@
 //! Logging in and out, the current user, and their API tokens.
 
-use crate::auth::principal::SignedIn;
+use crate::auth::principal::{Caller, SignedIn};
 use crate::auth::principal::{SESSION_COOKIE, session_cookie};
 use crate::auth::{password, secrets};
 use crate::extract::ApiJson;
@@ -11,9 +11,12 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::FieldError;
-use balagh_domain::account::{Email, Scope, User};
+use balagh_domain::account::{Email, NewPassword, Scope, User};
 use balagh_store::{NewApiToken, NewSession, ThrottlePolicy, Ts};
-use balagh_wire::{CreatedToken, LoginRequest, LoginResult, NewTokenRequest, TokenView, UserView};
+use balagh_wire::{
+    CreatedToken, LoginRequest, LoginResult, NewTokenRequest, PasswordChangeRequest, TokenView,
+    UserView,
+};
 use std::net::SocketAddr;
 use uuid::Uuid;
 
@@ -71,8 +74,9 @@ fn retry_after(until: Ts) -> ApiError {
 }
 
 /// Logs in with e-mail and password: sets the session cookie (HttpOnly, SameSite=Lax) and
-/// returns the CSRF token to send with changes. Five failures for an account (or twenty from
-/// an address) within 15 minutes lock it for 15 minutes (429).
+/// returns the CSRF token to send with changes. Five attempts on an account without success
+/// (or twenty failed ones from an address) within 15 minutes lock it until the 15 minutes
+/// end (429 with `Retry-After`); attempts are counted before the password is checked.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResult),
@@ -131,15 +135,25 @@ pub async fn start_session(
 ) -> ApiResult<NewWebSession> {
     let store = state.store();
     let now = Ts::now();
-    let email = Email::parse(email_raw).map_err(|_| ApiError::Unauthorized);
+    let email = Email::parse(email_raw).map_err(|_| ApiError::BadCredentials);
     let account_key = format!(
         "account:{}",
         email.as_ref().map_or(email_raw, |e| e.as_str())
     );
     let address_key = format!("address:{address}");
-    for key in [&account_key, &address_key] {
-        if let Some(until) = store.login_locked_until(key, now).await? {
-            return Err(retry_after(until));
+    // Counted before the password is looked at: attempts made at once each get their own
+    // count, and no more than the policy allows ever reach the password check.
+    let mut lock_on_failure = None;
+    for (key, policy) in [
+        (&account_key, ThrottlePolicy::default()),
+        (&address_key, address_policy()),
+    ] {
+        let attempts = store.count_attempt(key, now, &policy).await?;
+        if !attempts.allowed(&policy) {
+            return Err(retry_after(attempts.window_ends));
+        }
+        if attempts.last_allowed(&policy) {
+            lock_on_failure = Some(attempts.window_ends);
         }
     }
     let found = match &email {
@@ -151,23 +165,13 @@ pub async fn start_session(
         _ => (None, None),
     };
     if !password::verify(password_raw, hash).await {
-        let mut locked = None;
-        for (key, policy) in [
-            (&account_key, ThrottlePolicy::default()),
-            (&address_key, address_policy()),
-        ] {
-            if let Some(until) = store.record_login_failure(key, now, &policy).await? {
-                locked = Some(until);
-            }
-        }
         metrics::counter!("balagh_login_failures_total").increment(1);
-        return Err(match locked {
-            Some(until) => retry_after(until),
-            None => ApiError::Unauthorized,
-        });
+        // The failure that used the window's last check answers with the lock-out at once.
+        return Err(lock_on_failure.map_or(ApiError::BadCredentials, retry_after));
     }
-    let user = user.ok_or(ApiError::Unauthorized)?;
+    let user = user.ok_or(ApiError::BadCredentials)?;
     store.clear_login_failures(&account_key).await?;
+    store.refund_attempt(&address_key).await?;
     let token = secrets::generate(secrets::SESSION_PREFIX);
     let csrf_token = secrets::generate("");
     store
@@ -186,22 +190,74 @@ pub async fn start_session(
     })
 }
 
-/// Ends the session of the cookie sent.
+/// Ends the session of the cookie sent. Needs the session's CSRF token (`X-CSRF-Token`) like
+/// every change: otherwise any site could log a user out.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
-    responses((status = 204, description = "Logged out")))]
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 403, description = "The session's CSRF token is missing or wrong", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<Response> {
-    if let Some(session) = session_cookie(&parts) {
+    let mut parts = parts;
+    // Resolving the caller checks the CSRF token of a live session (403 otherwise).
+    let caller = Caller::from_request_parts(&mut parts, &state).await?;
+    if let (Caller::User(_), Some(session)) = (&caller, session_cookie(&parts)) {
         state
             .store()
             .delete_session(&secrets::hash(session))
             .await?;
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    Ok(cleared_cookie(StatusCode::NO_CONTENT))
+}
+
+/// An answer that removes the session cookie.
+fn cleared_cookie(status: StatusCode) -> Response {
+    let mut response = status.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("balagh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
-    Ok(response)
+    response
+}
+
+/// Changes your password. Every session and API token of yours ends (this one included):
+/// log in again with the new password.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChangeRequest,
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Changed; every session and token ended"),
+        (status = 401, description = "Wrong current password", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(body): ApiJson<PasswordChangeRequest>,
+) -> ApiResult<Response> {
+    let new_password = NewPassword::parse(&body.new_password)
+        .map_err(|e| FieldError::new("new_password", e.message))?;
+    let hash = state
+        .store()
+        .user_for_login(&user.email)
+        .await?
+        .map(|(_, hash)| hash);
+    if !password::verify(&body.current_password, hash).await {
+        return Err(ApiError::BadCredentials);
+    }
+    let update = balagh_store::UserUpdate {
+        password_hash: Some(
+            password::hash(&new_password)
+                .await
+                .map_err(ApiError::Internal)?,
+        ),
+        ..balagh_store::UserUpdate::default()
+    };
+    state
+        .store()
+        .update_user(user.id, &update)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(cleared_cookie(StatusCode::NO_CONTENT))
 }
 
 /// The logged-in user.
@@ -238,14 +294,25 @@ pub async fn list_tokens(
 }
 
 /// Creates a personal or service API token (`Authorization: Bearer bat_…`), shown once.
+/// Only from a logged-in session: a token cannot mint tokens (a leaked one would otherwise
+/// renew itself for ever).
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "accounts", request_body = NewTokenRequest,
-    security(("api_token" = []), ("session" = [])),
-    responses((status = 201, description = "Created", body = CreatedToken)))]
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Created", body = CreatedToken),
+        (status = 403, description = "Asked with an API token rather than a session", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create_token(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    // A signed-in caller with an Authorization header came in by API token (bearer
+    // credentials are looked at before the session cookie).
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(ApiError::SessionRequired);
+    }
     let name = body.name.trim();
     let mut errors = Vec::new();
     if name.is_empty() || name.chars().count() > 100 {

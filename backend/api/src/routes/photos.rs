@@ -163,6 +163,7 @@ pub async fn create_draft_upload(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignedParams {
     /// Unix time after which the URL is refused.
     pub expires: i64,

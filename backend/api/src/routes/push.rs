@@ -65,7 +65,10 @@ fn base64url(field: &str, raw: &str, len: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldError> {
+async fn parse_channel(
+    state: &AppState,
+    body: &PushRegistrationRequest,
+) -> Result<PushChannel, FieldError> {
     match body.channel.as_str() {
         "fcm" => {
             if body.subscription.is_some() {
@@ -100,8 +103,12 @@ fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldErr
             let s = body.subscription.as_ref().ok_or_else(|| {
                 FieldError::new("subscription", "is required for channel web_push")
             })?;
-            let endpoint =
-                crate::routes::webhooks::check_url_field("subscription.endpoint", &s.endpoint)?;
+            let endpoint = crate::routes::webhooks::check_outbound_url(
+                state,
+                "subscription.endpoint",
+                &s.endpoint,
+            )
+            .await?;
             base64url("subscription.keys.p256dh", &s.keys.p256dh, 65)?;
             base64url("subscription.keys.auth", &s.keys.auth, 16)?;
             Ok(PushChannel::WebPush {
@@ -114,12 +121,16 @@ fn parse_channel(body: &PushRegistrationRequest) -> Result<PushChannel, FieldErr
     }
 }
 
-fn parse_registration(
+async fn parse_registration(
+    state: &AppState,
     device: Uuid,
     body: &PushRegistrationRequest,
 ) -> Result<PushRegistration, ApiError> {
     let mut errors = Vec::new();
-    let channel = parse_channel(body).map_err(|e| errors.push(e)).ok();
+    let channel = parse_channel(state, body)
+        .await
+        .map_err(|e| errors.push(e))
+        .ok();
     let language = Language::parse(&body.language)
         .filter(|l| l.code() == body.language)
         .ok_or_else(|| errors.push(FieldError::new("language", "must be fr, ar or en")))
@@ -187,7 +198,7 @@ pub async fn put_registration(
     DeviceAuth(device): DeviceAuth,
     ApiJson(body): ApiJson<PushRegistrationRequest>,
 ) -> ApiResult<Json<PushRegistrationView>> {
-    let registration = parse_registration(device, &body)?;
+    let registration = parse_registration(&state, device, &body).await?;
     state.store().set_push_registration(&registration).await?;
     metrics::counter!("balagh_push_registrations_total", "channel" => registration.channel.kind())
         .increment(1);
@@ -375,13 +386,56 @@ impl Publisher {
     }
 }
 
+/// An operator publishes only about services of its contracts (403 otherwise) and only
+/// within the union of the zones of its contracts for each service's group (422 naming the
+/// area otherwise): the west waste company cannot announce an interruption in the east.
+fn operator_may_publish(
+    catalog: &crate::catalog::Catalog,
+    operator: OperatorId,
+    services: &[balagh_domain::Service],
+    area: &NoticeArea,
+    now: Ts,
+) -> ApiResult<()> {
+    let contracts: Vec<_> = catalog
+        .router()
+        .contracts()
+        .iter()
+        .filter(|c| c.operator == operator && c.is_valid_at(now.get()))
+        .collect();
+    for service in services {
+        let zones: Vec<_> = contracts
+            .iter()
+            .filter(|c| c.group == service.group)
+            .map(|c| &c.zone)
+            .collect();
+        if zones.is_empty() {
+            tracing::info!(
+                service = service.code.as_str(),
+                "operator notice outside its contracts"
+            );
+            return Err(ApiError::Forbidden);
+        }
+        if !area.lies_within(zones) {
+            return Err(FieldError::new(
+                "area",
+                format!(
+                    "must lie within your contracts' zones for {}",
+                    service.group.as_str()
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Publishes a service notice. Devices whose areas of interest it reaches get a push.
 #[utoipa::path(post, path = "/api/v1/notices", tag = "notices", request_body = NewNoticeRequest,
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "Published", body = NoticeView),
         (status = 403, description = "Not staff or operator, or a service outside the operator's contracts", body = balagh_wire::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid notice", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid notice, or an operator's area outside its contracts' zones", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn publish_notice(
     State(state): State<AppState>,
@@ -429,20 +483,7 @@ pub async fn publish_notice(
         return Err(ApiError::Validation(errors));
     };
     if let Some(operator) = publisher.operator() {
-        let groups: Vec<_> = catalog
-            .router()
-            .contracts()
-            .iter()
-            .filter(|c| c.operator == operator)
-            .map(|c| c.group)
-            .collect();
-        if let Some(other) = services.iter().find(|s| !groups.contains(&s.group)) {
-            tracing::info!(
-                service = other.code.as_str(),
-                "operator notice outside its contracts"
-            );
-            return Err(ApiError::Forbidden);
-        }
+        operator_may_publish(&catalog, operator, &services, &area, now)?;
     }
     let (geometry, radius_m) = area.to_geojson();
     let notice = StoredNotice {
@@ -486,6 +527,7 @@ pub async fn publish_notice(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearParams {
     pub lat: f64,
     pub lon: f64,

@@ -3,6 +3,7 @@
 use crate::catalog::Catalog;
 use crate::extract::{ApiJson, ApiQuery, DeviceAuth};
 use crate::problem::{ApiError, ApiResult};
+use crate::routes::accounts::ClientAddress;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -421,6 +422,7 @@ pub async fn get_report(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearbyParams {
     /// Latitude, WGS84 degrees.
     pub lat: f64,
@@ -543,7 +545,8 @@ pub async fn nearby_open(
 }
 
 /// "Me too": adds this device's support to a report, once per device. The reporter cannot
-/// support their own report (409).
+/// support their own report (409). One address adds a limited number per report per day
+/// (429 with `Retry-After` past it), so fresh devices cannot multiply support.
 #[utoipa::path(
     post, path = "/api/v1/reports/{id}/support", tag = "reports",
     params(("id" = Uuid, Path, description = "Report id")),
@@ -552,11 +555,13 @@ pub async fn nearby_open(
         (status = 200, description = "Counted (or already counted)", body = SupportResult),
         (status = 404, description = "No such report", body = balagh_wire::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Own report", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many supports of this report from this address", body = balagh_wire::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn support_report(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
+    ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SupportResult>> {
     let id = parse_report_id(&id)?;
@@ -564,6 +569,8 @@ pub async fn support_report(
     if report.device == Some(device) {
         return Err(ApiError::Conflict("you reported this yourself"));
     }
+    // Counted before the support is recorded (concurrent "me too" cannot slip past).
+    crate::abuse::admit_support(&state, &address, id).await?;
     let outcome = state
         .store()
         .support_report(&NewSupport {
@@ -577,10 +584,14 @@ pub async fn support_report(
             supporters,
             already_supported: false,
         })),
-        SupportOutcome::AlreadySupported { supporters } => Ok(Json(SupportResult {
-            supporters,
-            already_supported: true,
-        })),
+        SupportOutcome::AlreadySupported { supporters } => {
+            // Asking again changed nothing: not counted against the address.
+            crate::abuse::refund_support(&state, &address, id).await?;
+            Ok(Json(SupportResult {
+                supporters,
+                already_supported: true,
+            }))
+        }
         SupportOutcome::NotFound => Err(ApiError::NotFound),
     }
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ServicesQuery {
     /// Jurisdiction id (e.g. `tetouan`); defaults to the first one served.
     pub jurisdiction_id: Option<String>,

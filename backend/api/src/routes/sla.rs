@@ -412,6 +412,7 @@ pub async fn open_dispute(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DisputeParams {
     /// `open`, `accepted` or `rejected` (default: all).
     pub state: Option<String>,
@@ -533,6 +534,7 @@ pub async fn decide_dispute(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementParams {
     /// An operator (staff only; operators get their own).
     pub operator: Option<Uuid>,

@@ -31,6 +31,7 @@ async fn own_report(state: &AppState, caller: &StaffCaller, id: &str) -> ApiResu
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TriageParams {
     /// Comma-separated statuses (default: unrouted,rejected).
     pub status: Option<String>,

@@ -20,6 +20,7 @@ use time::Date;
 
 /// Which periods and which jurisdiction.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
     /// Jurisdiction id (default: the first one served here).
@@ -861,6 +862,7 @@ fn record_values(label: &Value, r: &crate::publish::RecordRow) -> Vec<Value> {
 
 /// Dashboard filters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardParams {
     /// First local date [default: 90 days ago].

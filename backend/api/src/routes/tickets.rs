@@ -1,7 +1,7 @@
 //! The operator's ticket queue: list, read, and work tickets. An operator sees only its own
 //! company's tickets; another company's ticket does not exist for it (404).
 
-use crate::actions::{self, Extras, etag, if_match, ticket_view};
+use crate::actions::{self, Extras, etag, if_match, operator_ticket_view};
 use crate::auth::principal::{AnyOperator, Operator, OperatorCaller};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
 use crate::problem::{ApiError, ApiResult};
@@ -46,6 +46,7 @@ async fn own_ticket(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// Comma-separated statuses (default: every open status).
     pub status: Option<String>,
@@ -163,7 +164,10 @@ pub async fn list_tickets(
         .then(|| tickets.last().and_then(encode_cursor))
         .flatten();
     Ok(Json(TicketPage {
-        tickets: tickets.iter().map(|t| ticket_view(t, None)).collect(),
+        tickets: tickets
+            .iter()
+            .map(|t| operator_ticket_view(t, None))
+            .collect(),
         next_cursor,
     }))
 }
@@ -191,7 +195,9 @@ pub async fn get_ticket(
         .filter(|d| d.report.operator == Some(caller.operator))
         .ok_or(ApiError::NotFound)?;
     let (ticket, history, photos) = (details.report, details.events, details.photos);
-    let mut view = ticket_view(&ticket, Some(&history));
+    let mut view = operator_ticket_view(&ticket, Some(&history));
+    // Residents appear by a label of this report only, never by device id.
+    crate::pseudonyms::pseudonymise_history(state.resident_label_key().await?, &mut view);
     view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
     view.clocks = Some(crate::sla::views(&state.catalog(), &ticket, &history));
     Ok(with_etag(view))
@@ -303,7 +309,7 @@ pub async fn ticket_action(
         extras,
     )
     .await?;
-    Ok(with_etag(ticket_view(&updated, None)))
+    Ok(with_etag(operator_ticket_view(&updated, None)))
 }
 
 /// Assigns the ticket to an agent of your company (or unassigns it with null).
@@ -342,7 +348,7 @@ pub async fn assign_ticket(
         data: data.clone(),
     });
     let updated = actions::commit(&state, &ticket, change, "ticket.updated", &data).await?;
-    Ok(with_etag(ticket_view(&updated, None)))
+    Ok(with_etag(operator_ticket_view(&updated, None)))
 }
 
 /// Adds a comment: public (residents see it) or internal.
@@ -360,7 +366,7 @@ pub async fn comment_ticket(
 ) -> ApiResult<Response> {
     let ticket = own_ticket(&state, &caller, &id).await?;
     let updated = comment(&state, &ticket, &headers, Actor::User(caller.user.id), body).await?;
-    Ok(with_etag(ticket_view(&updated, None)))
+    Ok(with_etag(operator_ticket_view(&updated, None)))
 }
 
 /// A comment on a report, by anyone allowed to comment on it.

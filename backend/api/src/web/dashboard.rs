@@ -5,6 +5,7 @@
 //! commune's own data), open reports from the store.
 
 use super::assets;
+use super::form::WebForm;
 use super::html::{Frame, esc, frame};
 use super::i18n::{self, PageLanguage, Tr};
 use super::public::{data_block, multipolygon_json, round6, service_name, site_header};
@@ -14,7 +15,6 @@ use crate::problem::ApiError;
 use crate::routes::accounts::{ClientAddress, start_session};
 use crate::state::AppState;
 use crate::stats::{self, Context};
-use axum::Form;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -173,7 +173,7 @@ pub async fn login(
     State(state): State<AppState>,
     PageLanguage(language): PageLanguage,
     ClientAddress(address): ClientAddress,
-    Form(form): Form<LoginForm>,
+    WebForm(form): WebForm<LoginForm>,
 ) -> Response {
     match start_session(&state, &address, &form.email, &form.password).await {
         Ok(session) => {
@@ -194,15 +194,20 @@ pub async fn login(
                 Err(e) => e.into_response(),
             }
         }
-        Err(ApiError::Unauthorized) => login_page(
+        Err(ApiError::BadCredentials) => login_page(
             StatusCode::UNAUTHORIZED,
             language,
             Some(i18n::BAD_LOGIN.get(language)),
         ),
-        Err(ApiError::TooManyRequests { .. }) => login_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            language,
-            Some(i18n::TOO_MANY.get(language)),
+        Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }) => crate::web::with_retry_after(
+            login_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                language,
+                Some(i18n::TOO_MANY.get(language)),
+            ),
+            retry_after_seconds,
         ),
         Err(e) => e.into_response(),
     }
@@ -217,7 +222,7 @@ pub async fn logout(
     State(state): State<AppState>,
     session: StaffSession,
     parts: Parts,
-    Form(form): Form<LogoutForm>,
+    WebForm(form): WebForm<LogoutForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
         return ApiError::CsrfMismatch.into_response();

@@ -4,11 +4,15 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use balagh_domain::Language;
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values, and drops the bidirectional
+/// embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): a resident's
+/// U+202E would otherwise reverse the page text that follows it. Text in either direction
+/// still displays right; user text is also wrapped in `<bdi>` where it is shown.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -127,5 +131,11 @@ mod tests {
             "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;"
         );
         assert_eq!(esc("حاوية ممتلئة"), "حاوية ممتلئة");
+    }
+
+    #[test]
+    fn drops_bidirectional_overrides() {
+        assert_eq!(esc("abc\u{202E}fed\u{2066}x\u{2069}"), "abcfedx");
+        assert_eq!(esc("\u{200F}rtl mark stays"), "\u{200F}rtl mark stays");
     }
 }

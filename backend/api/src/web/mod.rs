@@ -10,6 +10,7 @@
 
 mod assets;
 mod dashboard;
+mod form;
 mod html;
 mod i18n;
 mod operator;
@@ -100,4 +101,12 @@ pub fn routes() -> Router<AppState> {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ));
     pages.merge(static_files)
+}
+
+/// `page` with `Retry-After` (a login form refused by the throttle: browsers and scripts
+/// alike learn when to come back).
+fn with_retry_after(mut page: axum::response::Response, seconds: u64) -> axum::response::Response {
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    page
 }

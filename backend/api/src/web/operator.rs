@@ -1,5 +1,6 @@
 //! The operator agent's pages.
 
+use super::form::WebForm;
 use super::html::{esc, page};
 use super::session::OperatorSession;
 use crate::actions::{self, Extras};
@@ -9,7 +10,6 @@ use crate::catalog::Catalog;
 use crate::problem::ApiError;
 use crate::routes::accounts::{ClientAddress, start_session};
 use crate::state::AppState;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -53,7 +53,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    Form(form): Form<LoginForm>,
+    WebForm(form): WebForm<LoginForm>,
 ) -> Response {
     match start_session(&state, &address, &form.email, &form.password).await {
         Ok(session) => match session.cookie(&state) {
@@ -64,7 +64,7 @@ pub async fn login(
             }
             Err(e) => e.into_response(),
         },
-        Err(ApiError::Unauthorized) => page(
+        Err(ApiError::BadCredentials) => page(
             StatusCode::UNAUTHORIZED,
             "Connexion",
             None,
@@ -72,14 +72,17 @@ pub async fn login(
         ),
         Err(ApiError::TooManyRequests {
             retry_after_seconds,
-        }) => page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Connexion",
-            None,
-            &login_form(Some(&format!(
-                "Trop de tentatives : réessayez dans {} minutes.",
-                retry_after_seconds.div_ceil(60)
-            ))),
+        }) => crate::web::with_retry_after(
+            page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Connexion",
+                None,
+                &login_form(Some(&format!(
+                    "Trop de tentatives : réessayez dans {} minutes.",
+                    retry_after_seconds.div_ceil(60)
+                ))),
+            ),
+            retry_after_seconds,
         ),
         Err(e) => e.into_response(),
     }
@@ -95,7 +98,7 @@ pub async fn logout(
     State(state): State<AppState>,
     session: OperatorSession,
     parts: Parts,
-    Form(form): Form<LogoutForm>,
+    WebForm(form): WebForm<LogoutForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
         return ApiError::CsrfMismatch.into_response();
@@ -226,7 +229,12 @@ fn map_svg(catalog: &Catalog, report: &StoredReport) -> String {
     )
 }
 
-fn history_html(catalog: &Catalog, report: &StoredReport, events: &[StoredEvent]) -> String {
+fn history_html(
+    catalog: &Catalog,
+    report: &StoredReport,
+    events: &[StoredEvent],
+    label_key: &[u8],
+) -> String {
     let mut items = String::new();
     for e in events {
         let what = match e.data.get("action").and_then(|a| a.as_str()) {
@@ -236,14 +244,14 @@ fn history_html(catalog: &Catalog, report: &StoredReport, events: &[StoredEvent]
         let note = ["note", "reason", "text"]
             .iter()
             .find_map(|k| e.data.get(*k).and_then(|v| v.as_str()))
-            .map(|n| format!(" — « {} »", esc(n)))
+            .map(|n| format!(" — « <bdi>{}</bdi> »", esc(n)))
             .unwrap_or_default();
         let _ = write!(
             items,
             "<li><time>{}</time> {}{note} <small>({})</small></li>",
             esc(&local_time(catalog, report, e.at)),
             esc(&what),
-            esc(&e.actor.to_stored()),
+            esc(&crate::pseudonyms::actor_for_operator(label_key, report.id, &e.actor).shown()),
         );
     }
     format!(r#"<ol id="history">{items}</ol>"#)
@@ -254,6 +262,7 @@ fn ticket_page(
     session: &OperatorSession,
     report: &StoredReport,
     events: &[StoredEvent],
+    label_key: &[u8],
     error: Option<&str>,
 ) -> Response {
     let catalog = state.catalog();
@@ -288,7 +297,7 @@ fn ticket_page(
     let description = if report.description_hidden {
         "<em>Masqué par la modération</em>".to_owned()
     } else {
-        esc(&report.description)
+        format!("<bdi>{}</bdi>", esc(&report.description))
     };
     let body = format!(
         r#"<p><a href="/operator/queue">← File des tickets</a></p>
@@ -318,7 +327,7 @@ fn ticket_page(
         map = map_svg(&catalog, report),
         lat = report.point.lat(),
         lon = report.point.lon(),
-        history = history_html(&catalog, report, events),
+        history = history_html(&catalog, report, events, label_key),
     );
     let status = if error.is_empty() {
         StatusCode::OK
@@ -365,9 +374,10 @@ pub async fn ticket(
         Ok(r) => r,
         Err(response) => return response,
     };
-    match state.store().report_events(report.id).await {
-        Ok(events) => ticket_page(&state, &session, &report, &events, None),
-        Err(e) => ApiError::from(e).into_response(),
+    let events = state.store().report_events(report.id).await;
+    match (events, state.resident_label_key().await) {
+        (Ok(events), Ok(key)) => ticket_page(&state, &session, &report, &events, key, None),
+        (Err(e), _) | (_, Err(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -383,7 +393,7 @@ pub async fn ticket_action(
     State(state): State<AppState>,
     session: OperatorSession,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
+    WebForm(form): WebForm<ActionForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
         return ApiError::CsrfMismatch.into_response();
@@ -452,8 +462,9 @@ async fn render_error(
         Ok(None) => return ApiError::NotFound.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match state.store().report_events(current.id).await {
-        Ok(events) => ticket_page(state, session, &current, &events, Some(message)),
-        Err(e) => ApiError::from(e).into_response(),
+    let events = state.store().report_events(current.id).await;
+    match (events, state.resident_label_key().await) {
+        (Ok(events), Ok(key)) => ticket_page(state, session, &current, &events, key, Some(message)),
+        (Err(e), _) | (_, Err(e)) => ApiError::from(e).into_response(),
     }
 }

@@ -14,6 +14,24 @@ async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response 
         .unwrap()
 }
 
+/// Sends every (email, password) login at the same time; the statuses in any order.
+async fn at_once(app: &TestApp, attempts: impl Iterator<Item = (String, String)>) -> Vec<u16> {
+    let requests = attempts.map(|(email, password)| async move {
+        login(app, &email, &password).await.status().as_u16()
+    });
+    futures_util::future::join_all(requests).await
+}
+
+/// (401s, 429s); any other status fails the test.
+fn tally(statuses: &[u16]) -> (usize, usize) {
+    assert!(
+        statuses.iter().all(|s| matches!(s, 401 | 429)),
+        "{statuses:?}"
+    );
+    let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+    (unauthorized, statuses.len() - unauthorized)
+}
+
 both_databases! {
     async fn a_session_cookie_needs_its_csrf_token_for_changes(db: Db) {
         let app = TestApp::spawn(db).await;
@@ -84,6 +102,31 @@ both_databases! {
         assert_eq!(login(&app, &other.email, PASSWORD).await.status(), 200);
         // Unknown accounts answer like wrong passwords.
         problem(login(&app, "nobody@example.ma", PASSWORD).await, 401).await;
+        app.stop().await;
+    }
+
+    async fn simultaneous_attempts_cannot_outrun_the_login_throttle(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let agent = app.user(Role::StaffAgent, None).await;
+        // 40 wrong passwords on one account at once: five are checked (four 401, and the
+        // fifth answers with the lock-out), every other one is refused unchecked.
+        let statuses = at_once(&app, (0..40).map(|_| (agent.email.clone(), "wrong password at once".to_owned()))).await;
+        let (unauthorized, locked) = tally(&statuses);
+        println!("40 simultaneous attempts on one account ({db:?}): {unauthorized} x 401, {locked} x 429");
+        assert_eq!((unauthorized, locked), (4, 36), "{statuses:?}");
+        // The right password is refused too until the window ends.
+        problem(login(&app, &agent.email, PASSWORD).await, 429).await;
+
+        // 30 at once from the same address, each on another account: the address allows
+        // twenty checks per window, five of which the batch above used (attempts refused by
+        // the account's count never reach the address's): fifteen are checked, the last
+        // one answering with the lock-out.
+        let statuses = at_once(&app, (0..30).map(|i| (format!("nobody{i}@example.ma"), "guess".to_owned()))).await;
+        let (unauthorized, locked) = tally(&statuses);
+        println!("30 simultaneous attempts from one address ({db:?}): {unauthorized} x 401, {locked} x 429");
+        assert_eq!((unauthorized, locked), (14, 16), "{statuses:?}");
+        let other = app.user(Role::StaffAnalyst, None).await;
+        problem(login(&app, &other.email, PASSWORD).await, 429).await;
         app.stop().await;
     }
 

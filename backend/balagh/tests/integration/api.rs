@@ -461,3 +461,83 @@ both_databases! {
         app.stop().await;
     }
 }
+
+/// Every parameter of the served OpenAPI document is where its route puts it: a `{name}` in
+/// the path template is an `in: path` parameter and every `in: path` parameter is one;
+/// everything else (filters, pages, bounding boxes) is `in: query` or a header.
+fn misplaced_parameters(openapi: &Value) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (template, item) in openapi["paths"].as_object().unwrap() {
+        let placeholders: Vec<&str> = template
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in &parameters {
+                checked += 1;
+                let name = parameter["name"].as_str().unwrap();
+                let location = parameter["in"].as_str().unwrap();
+                let in_template = placeholders.contains(&name);
+                if in_template != (location == "path") {
+                    wrong.push(format!(
+                        "{method} {template}: `{name}` declared in {location}"
+                    ));
+                }
+            }
+            for placeholder in &placeholders {
+                let declared = parameters
+                    .iter()
+                    .any(|p| p["name"] == *placeholder && p["in"] == "path");
+                if !declared {
+                    wrong.push(format!(
+                        "{method} {template}: `{{{placeholder}}}` not declared in path"
+                    ));
+                }
+            }
+        }
+    }
+    (checked, wrong)
+}
+
+both_databases! {
+    async fn openapi_parameters_are_where_their_routes_put_them(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let openapi: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap()
+            .json().await.unwrap();
+        let (checked, wrong) = misplaced_parameters(&openapi);
+        println!("OpenAPI parameters checked: {checked}, misplaced: {}", wrong.len());
+        assert!(wrong.is_empty(), "{} misplaced:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(checked > 50, "only {checked} parameters: is the document complete?");
+        // Optional filters stay optional once they are query parameters.
+        let nearby = &openapi["paths"]["/api/v1/reports/nearby"]["get"]["parameters"];
+        assert!(nearby.as_array().unwrap().iter().all(|p| p["in"] == "query"), "{nearby}");
+        app.stop().await;
+    }
+}
+
+both_databases! {
+    async fn refusals_before_the_body_is_read_close_the_connection(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let device = app.device().await;
+        let body = serde_json::json!({"url": "https://hooks.example/x"});
+        let close = |response: &reqwest::Response| {
+            response.headers().get("connection").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let anonymous = app.client.put(app.url("/api/v1/operator/webhook")).json(&body).send().await.unwrap();
+        assert_eq!((anonymous.status().as_u16(), close(&anonymous).as_deref()), (401, Some("close")));
+        let forbidden = app.client.put(app.url("/api/v1/operator/webhook")).bearer_auth(&device).json(&body).send().await.unwrap();
+        assert_eq!((forbidden.status().as_u16(), close(&forbidden).as_deref()), (403, Some("close")));
+        // Nothing to leave unread: the connection stays open.
+        let no_body = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!((no_body.status().as_u16(), close(&no_body)), (401, None));
+        let created = app.post_report(&device, "keep-alive", &report_body("waste_bin_overflow", WEST)).await;
+        assert_eq!((created.status().as_u16(), close(&created)), (201, None));
+        app.stop().await;
+    }
+}

@@ -166,6 +166,16 @@ pub struct TestUser {
 }
 
 /// Background loops that poll often and retry fast, so tests need not wait.
+/// Test receivers (webhooks, the Web Push stand-in) listen on 127.0.0.1: the outbound
+/// policy's development exemption, as `outbound.allow_loopback_http = true` in a file.
+pub fn development_outbound() -> balagh_outbound::PolicyResolver {
+    let policy = balagh_outbound::OutboundPolicy {
+        allow_loopback_http: true,
+        allowed: Vec::new(),
+    };
+    balagh_outbound::PolicyResolver::system(std::sync::Arc::new(policy))
+}
+
 pub fn fast_workers() -> WorkerSettings {
     WorkerSettings {
         poll_interval: Duration::from_millis(50),
@@ -224,6 +234,7 @@ impl TestApp {
         photo_storage: Option<balagh_objects::StorageConfig>,
         push: balagh_push::PushSettings,
     ) -> Self {
+        api.outbound = development_outbound();
         api.web_push_public_key = push
             .web_push
             .as_ref()
@@ -321,7 +332,10 @@ impl TestApp {
             database_max_connections: 8,
             demo_data: false,
             log_format: LogFormat::Text,
-            api: ApiSettings::default(),
+            api: ApiSettings {
+                outbound: development_outbound(),
+                ..ApiSettings::default()
+            },
             catalog_refresh: Duration::from_secs(3600),
             workers: fast_workers(),
             photo_storage: balagh_objects::StorageConfig::Local(balagh_objects::LocalConfig {

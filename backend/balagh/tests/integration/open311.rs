@@ -408,6 +408,37 @@ both_databases! {
         app.stop().await;
     }
 
+    async fn invalid_utf8_is_refused_and_odd_attribute_codes_are_not_echoed(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let (_, key) = app.open311_key("Strict client").await;
+        let before = app.report_count().await;
+        let fields = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("jurisdiction_id", "tetouan"), ("api_key", key.as_str()), ("service_code", "waste_bin_overflow"),
+                ("lat", "35.575"), ("long", "-5.4"), ("description", "Le bac déborde depuis lundi"),
+            ];
+            pairs.extend_from_slice(extra);
+            form(&pairs)
+        };
+        // %FF%FE is not UTF-8: a 400 in Open311's error format, nothing stored, no U+FFFD.
+        let body = format!("{}&address_string=%FF%FE", fields(&[]));
+        let errors = xml_errors(app.o311_post("requests.xml", body).await, 400).await;
+        assert!(errors.iter().any(|e| e.contains("address_string") && e.contains("UTF-8")), "{errors:?}");
+        let body = format!("{}&attribute%5B%FF%5D=1", fields(&[]));
+        json_errors(app.o311_post("requests.json", body).await, 400).await;
+        json_errors(app.o311("services.json?jurisdiction_id=%FF%FE").await, 400).await;
+        assert_eq!(app.report_count().await, before);
+
+        // Attribute codes the service does not define: plain ones named, others only counted.
+        let body = fields(&[("attribute[fixmystreet_id]", "42"), ("attribute[<b onclick=x>\u{0}]", "1"), ("attribute[a\u{202E}b]", "2")]);
+        let answer = json_body(app.o311_post("requests.json", body).await, 200).await;
+        let notice = answer[0]["service_notice"].as_str().unwrap();
+        assert!(notice.contains("fixmystreet_id") && notice.contains("2 with a code"), "{notice}");
+        assert!(!notice.contains('<') && !notice.contains('\u{0}') && !notice.contains('\u{202E}'), "{notice}");
+        assert_eq!(app.report_count().await, before + 1);
+        app.stop().await;
+    }
+
     async fn a_fixmystreet_style_client_round_trip(db: Db) {
         let app = TestApp::spawn(db).await;
         let (key_id, key) = app.open311_key("FixMyStreet").await;

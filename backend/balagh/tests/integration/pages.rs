@@ -316,3 +316,28 @@ async fn the_pages_work_in_a_real_browser() {
     }
     app.stop().await;
 }
+
+both_databases! {
+    async fn unreadable_forms_answer_as_the_client_accepts(db: Db) {
+        let app = TestApp::spawn(db).await;
+        // A form without its password field, as a browser sends it: an HTML page.
+        let browser = app.client.post(app.url("/operator/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .body("email=a%40b.ma").send().await.unwrap();
+        assert_eq!(browser.status(), 400);
+        assert!(browser.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = browser.text().await.unwrap();
+        assert!(html.contains("Formulaire refusé") && html.contains("urn:balagh:problem:malformed-body"), "{html}");
+        // The same from a script: problem+json.
+        let script = app.client.post(app.url("/staff/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("email=a%40b.ma").send().await.unwrap();
+        let refused = problem(script, 400).await;
+        assert_eq!(refused["type"], "urn:balagh:problem:malformed-body");
+        // JSON where a form is expected: 415, problem+json.
+        let json = app.client.post(app.url("/operator/login")).json(&serde_json::json!({"email": "a"})).send().await.unwrap();
+        problem(json, 415).await;
+        app.stop().await;
+    }
+}

@@ -22,6 +22,7 @@ fn push_settings(fcm: &FcmStandIn) -> PushSettings {
             WebPushConfig::from_base64url(TEST_VAPID_KEY, "mailto:tests@balagh.invalid").unwrap(),
         ),
         timeout: Duration::from_secs(5),
+        ..PushSettings::default()
     }
 }
 
@@ -312,6 +313,28 @@ both_databases! {
             .send().await.unwrap().json().await.unwrap();
         let ids: Vec<&str> = after["notices"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
         assert_eq!(ids, [own["id"].as_str().unwrap()]);
+    }
+
+    async fn operators_post_notices_only_within_their_contract_zones(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let west = app.user(Role::OperatorManager, Some("nadafa-demo")).await;
+        let east = app.user(Role::OperatorManager, Some("bia-nord-demo")).await;
+        let staff = app.user(Role::StaffAgent, None).await;
+        // The west waste company announcing an interruption in the east company's zone.
+        let refused = app.post_as(&west.token, "/api/v1/notices", None, Some(notice(EAST, 400.0))).await;
+        let refused = problem(refused, 422).await;
+        assert_eq!(fields(&refused), ["area"], "{refused}");
+        // Straddling the border between the two zones is refused too; its own zone is fine.
+        let border = (WEST.0, -5.37);
+        problem(app.post_as(&west.token, "/api/v1/notices", None, Some(notice(border, 600.0))).await, 422).await;
+        assert_eq!(app.post_as(&west.token, "/api/v1/notices", None, Some(notice(WEST, 400.0))).await.status(), 201);
+        assert_eq!(app.post_as(&east.token, "/api/v1/notices", None, Some(notice(EAST, 400.0))).await.status(), 201);
+        // Staff post anywhere in the commune.
+        assert_eq!(app.post_as(&staff.token, "/api/v1/notices", None, Some(notice(border, 600.0))).await.status(), 201);
+        let listed: Value = app.client.get(app.url(&format!("/api/v1/notices?lat={}&lon={}&radius_m=20000", EAST.0, EAST.1)))
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed["notices"].as_array().unwrap().len(), 3, "nothing refused was published: {listed}");
+        app.stop().await;
     }
 
     async fn refused_pushes_are_retried_then_dead_lettered_for_staff(db: Db) {

@@ -34,7 +34,8 @@ both_databases! {
 
         let queue: Value = app.get(&agent.token, "/api/v1/operator/tickets").await.json().await.unwrap();
         assert_eq!(queue["tickets"][0]["id"], id);
-        assert_eq!(queue["tickets"][0]["allowed_actions"], json!(["acknowledge", "start", "pause", "resolve", "reject_not_ours", "route", "mark_duplicate"]));
+        // Only what an operator can do: routing and duplicates are staff's (404 to operators).
+        assert_eq!(queue["tickets"][0]["allowed_actions"], json!(["acknowledge", "start", "pause", "resolve", "reject_not_ours"]));
 
         let read = app.get(&agent.token, &ticket_path).await;
         let etag = tag(&read);
@@ -60,6 +61,9 @@ both_databases! {
         let etag = act(&app, &agent.token, &action("resume"), &etag, None).await;
         problem(app.post_as(&agent.token, &action("resolve"), Some(&etag), None).await, 422).await;
         act(&app, &agent.token, &action("resolve"), &etag, Some(json!({"note": "Bin emptied"}))).await;
+        // Resolved: confirming and reopening are the resident's, nothing is left to the operator.
+        let resolved: Value = app.get(&agent.token, &ticket_path).await.json().await.unwrap();
+        assert_eq!(resolved["allowed_actions"], json!([]), "{resolved}");
 
         // The resident reopens, the operator resolves again, the resident confirms and rates.
         let report_path = format!("/api/v1/reports/{id}");
@@ -75,13 +79,14 @@ both_databases! {
         let rated = app.post_as(&resident, &format!("{report_path}/rating"), None, Some(json!({"stars": 4, "comment": "Merci"}))).await;
         assert_eq!(rated.status(), 200);
 
-        // The operator sees everything with its actors; the resident only public events.
+        // The operator sees everything with its actors (residents by their label for this
+        // report, never their device); the resident only public events.
         let full: Value = app.get(&agent.token, &ticket_path).await.json().await.unwrap();
         let steps: Vec<(String, String)> = full["history"].as_array().unwrap().iter()
             .filter(|e| e["kind"] == "status_changed")
             .map(|e| (e["data"]["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().split(':').next().unwrap().to_owned()))
             .collect();
-        let expected = [("acknowledge", "user"), ("start", "user"), ("pause", "user"), ("resume", "user"), ("resolve", "user"), ("reopen", "device"), ("resolve", "user"), ("confirm", "device")];
+        let expected = [("acknowledge", "user"), ("start", "user"), ("pause", "user"), ("resume", "user"), ("resolve", "user"), ("reopen", "resident"), ("resolve", "user"), ("confirm", "resident")];
         assert_eq!(steps, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
         assert!(full["history"].as_array().unwrap().iter().any(|e| e["kind"] == "rated" && e["data"]["stars"] == 4));
         let mine: Value = app.get(&resident, &report_path).await.json().await.unwrap();

@@ -108,7 +108,7 @@ async fn start_replica(
         &config,
         format!(
             "[database]\nmax_connections = {}\n[http.rate_limits]\nper_ip_per_second = 0\n\
-             device_writes_per_second = 0\n",
+             device_writes_per_second = 0\ndevice_lookups_per_second = 0\n[devices]\nnew_per_address_per_hour = 0\nsupports_per_address_per_report = 0\n",
             args.pool
         ),
     )

@@ -228,12 +228,94 @@ impl NoticeArea {
     pub fn reaches(&self, interest: &AreaOfInterest) -> bool {
         self.distance_m(&interest.centre) <= interest.radius_m()
     }
+
+    /// The area as polygons; a circle as the 64-gon drawn around it (a little larger than
+    /// the circle, never smaller, so containment checks err on the side of refusing).
+    pub fn to_polygons(&self) -> MultiPolygon<f64> {
+        match self {
+            Self::Polygon(area) => area.clone(),
+            Self::Circle { centre, radius_m } => {
+                const SIDES: usize = 64;
+                let outer = radius_m / (std::f64::consts::PI / SIDES as f64).cos();
+                let dlat = outer / METRES_PER_DEGREE;
+                let dlon = outer / (METRES_PER_DEGREE * centre.lat().to_radians().cos().max(0.01));
+                let ring: Vec<Coord<f64>> = (0..=SIDES)
+                    .map(|i| {
+                        let angle = std::f64::consts::TAU * (i % SIDES) as f64 / SIDES as f64;
+                        Coord {
+                            x: centre.lon() + dlon * angle.cos(),
+                            y: centre.lat() + dlat * angle.sin(),
+                        }
+                    })
+                    .collect();
+                MultiPolygon(vec![geo::Polygon::new(ring.into(), vec![])])
+            }
+        }
+    }
+
+    /// Whether the whole area lies within the union of `zones` (an operator's contract
+    /// zones): what is left of it outside them must be nothing but rounding.
+    pub fn lies_within<'a>(&self, zones: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> bool {
+        use geo::{Area, BooleanOps};
+        let union = zones
+            .into_iter()
+            .fold(MultiPolygon::<f64>(vec![]), |union, zone| union.union(zone));
+        let area = self.to_polygons();
+        let outside = area.difference(&union).unsigned_area();
+        outside <= area.unsigned_area() * 1e-9
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn rectangle(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> MultiPolygon<f64> {
+        let ring = vec![
+            Coord {
+                x: min_lon,
+                y: min_lat,
+            },
+            Coord {
+                x: max_lon,
+                y: min_lat,
+            },
+            Coord {
+                x: max_lon,
+                y: max_lat,
+            },
+            Coord {
+                x: min_lon,
+                y: max_lat,
+            },
+            Coord {
+                x: min_lon,
+                y: min_lat,
+            },
+        ];
+        MultiPolygon(vec![geo::Polygon::new(ring.into(), vec![])])
+    }
+
+    #[test]
+    fn an_area_lies_within_the_union_of_zones_or_not() {
+        let west = rectangle(-5.44, 35.53, -5.37, 35.63);
+        let east = rectangle(-5.37, 35.53, -5.30, 35.63);
+        let circle = |lat: f64, lon: f64, radius_m: f64| NoticeArea::Circle {
+            centre: GeoPoint::parse(lat, lon).unwrap(),
+            radius_m,
+        };
+        assert!(circle(35.575, -5.40, 400.0).lies_within([&west]));
+        assert!(!circle(35.5785, -5.34, 400.0).lies_within([&west]));
+        // Straddling the border: inside the union only.
+        let straddling = circle(35.575, -5.37, 500.0);
+        assert!(!straddling.lies_within([&west]));
+        assert!(straddling.lies_within([&west, &east]));
+        assert!(!straddling.lies_within(std::iter::empty()));
+        let drawn = NoticeArea::Polygon(rectangle(-5.42, 35.55, -5.38, 35.60));
+        assert!(drawn.lies_within([&east, &west]));
+        assert!(!drawn.lies_within([&east]));
+    }
 
     fn geometry(value: serde_json::Value) -> geojson::Geometry {
         serde_json::from_value(value).unwrap()
