@@ -484,6 +484,9 @@ pub async fn publish_notice(
     };
     if let Some(operator) = publisher.operator() {
         operator_may_publish(&catalog, operator, &services, &area, now)?;
+    } else if !area.touches(&jurisdiction.boundary) {
+        // Staff publish anywhere in their commune, not beside it.
+        return Err(FieldError::new("area", "must reach into the commune").into());
     }
     let (geometry, radius_m) = area.to_geojson();
     let notice = StoredNotice {

@@ -329,8 +329,10 @@ both_databases! {
         problem(app.post_as(&west.token, "/api/v1/notices", None, Some(notice(border, 600.0))).await, 422).await;
         assert_eq!(app.post_as(&west.token, "/api/v1/notices", None, Some(notice(WEST, 400.0))).await.status(), 201);
         assert_eq!(app.post_as(&east.token, "/api/v1/notices", None, Some(notice(EAST, 400.0))).await.status(), 201);
-        // Staff post anywhere in the commune.
+        // Staff post anywhere in the commune, not beside it.
         assert_eq!(app.post_as(&staff.token, "/api/v1/notices", None, Some(notice(border, 600.0))).await.status(), 201);
+        let elsewhere = problem(app.post_as(&staff.token, "/api/v1/notices", None, Some(notice(OUTSIDE, 600.0))).await, 422).await;
+        assert_eq!(fields(&elsewhere), ["area"], "{elsewhere}");
         let listed: Value = app.client.get(app.url(&format!("/api/v1/notices?lat={}&lon={}&radius_m=20000", EAST.0, EAST.1)))
             .send().await.unwrap().json().await.unwrap();
         assert_eq!(listed["notices"].as_array().unwrap().len(), 3, "nothing refused was published: {listed}");

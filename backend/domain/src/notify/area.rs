@@ -253,6 +253,12 @@ impl NoticeArea {
         }
     }
 
+    /// Whether the area reaches into `region` (a commune's boundary): shares any ground with it.
+    pub fn touches(&self, region: &MultiPolygon<f64>) -> bool {
+        use geo::Intersects;
+        self.to_polygons().intersects(region)
+    }
+
     /// Whether the whole area lies within the union of `zones` (an operator's contract
     /// zones): what is left of it outside them must be nothing but rounding.
     pub fn lies_within<'a>(&self, zones: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> bool {
