@@ -391,8 +391,13 @@ async fn patroni_failover_under_load_loses_no_acknowledged_report() {
 /// A row of the outbox, for a failure message: id, state, attempts, lease, last error.
 type OutboxRow = (String, String, i32, Option<String>, Option<String>);
 
-/// Waits until every webhook in the outbox for the operator has been received.
-async fn wait_for_webhooks(pool: &sqlx::PgPool, hooks: &Received, operator_id: &str) {
+/// Waits until every webhook in the outbox for the operator has been received (else says
+/// which are missing).
+async fn wait_for_webhooks(
+    pool: &sqlx::PgPool,
+    hooks: &Received,
+    operator_id: &str,
+) -> Result<(), String> {
     let webhook_ids = format!(
         "SELECT 'msg_' || replace(id::text, '-', '') FROM outbox \
          WHERE topic = 'webhook' AND operator_id = '{operator_id}' ORDER BY 1"
@@ -414,7 +419,7 @@ async fn wait_for_webhooks(pool: &sqlx::PgPool, hooks: &Received, operator_id: &
         };
         let extra = received + missing.len() - rows.len();
         if missing.is_empty() && extra == 0 {
-            return;
+            return Ok(());
         }
         if Instant::now() > deadline {
             let undelivered: Vec<OutboxRow> = sqlx::query_as(
@@ -424,12 +429,12 @@ async fn wait_for_webhooks(pool: &sqlx::PgPool, hooks: &Received, operator_id: &
             .fetch_all(pool)
             .await
             .unwrap();
-            panic!(
+            return Err(format!(
                 "webhooks: {} not received (e.g. {:?}), {extra} received that the outbox does \
                  not hold; undelivered rows: {undelivered:?}",
                 missing.len(),
                 &missing[..missing.len().min(3)]
-            );
+            ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -453,7 +458,17 @@ async fn wait_until_worked(pool: &sqlx::PgPool, rig: &Rig) {
         count(pool, overdue).await == 0
     })
     .await;
-    wait_for_webhooks(pool, &rig.hooks, &rig.operator_id).await;
+    if let Err(missing) = wait_for_webhooks(pool, &rig.hooks, &rig.operator_id).await {
+        for (i, replica) in rig.replicas.iter().enumerate() {
+            let mut lines = replica.log_lines("webhook");
+            lines.retain(|l| !l.contains("SSLRequest"));
+            lines.extend(replica.log_lines("panicked"));
+            for line in &lines[lines.len().saturating_sub(12)..] {
+                eprintln!("replica {i}: {line}");
+            }
+        }
+        panic!("{missing}");
+    }
     eventually(120, "every push sent", || async {
         acknowledgement_pushes(&rig.fcm) >= FOLLOWERS
     })

@@ -136,6 +136,16 @@ impl Server {
         format!("{}{path}", self.address)
     }
 
+    /// The log lines so far that match `pattern` (diagnostics of a failing test).
+    fn log_lines(&self, pattern: &str) -> Vec<String> {
+        self.seen
+            .iter()
+            .cloned()
+            .chain(self.logs.try_iter())
+            .filter(|l| l.contains(pattern))
+            .collect()
+    }
+
     /// Sends SIGTERM and returns the exit status and every log line.
     fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
