@@ -6,8 +6,8 @@
 use super::faults::{Load, UNLIMITED, assert_stored_exactly_once, config_file, wait_ready};
 use super::ha_cluster::HaCluster;
 use super::replicas::{
-    DayFigures, ROLLUP_TRUTH, ROLLUPS_CAUGHT_UP, api_token, count, eventually, follower,
-    rollup_sums, seconds_long_sla, webhook_receiver,
+    DayFigures, ROLLUPS_CAUGHT_UP, api_token, count, eventually, follower, rollup_sums,
+    rollup_truth, seconds_long_sla, webhook_receiver,
 };
 use super::*;
 use std::collections::HashMap;
@@ -535,7 +535,7 @@ async fn check_worked_once(pool: &sqlx::PgPool, rig: &Rig, reports: usize) -> St
     );
     assert_eq!(acknowledgement_pushes(&rig.fcm), FOLLOWERS);
 
-    let truth: Vec<DayFigures> = sqlx::query_as(ROLLUP_TRUTH).fetch_all(pool).await.unwrap();
+    let truth = rollup_truth(pool).await;
     let rolled_up: Vec<DayFigures> = sqlx::query_as(sqlx::AssertSqlSafe(rollup_sums("cell = 0")))
         .fetch_all(pool)
         .await
