@@ -75,6 +75,23 @@ impl Server {
     }
 }
 
+/// `balagh serve --no-demo` on `database_url` with the configuration `toml` (written to a
+/// temporary file named after `name`), once its statistics are released.
+pub async fn serve_released(bin: &Path, name: &str, database_url: &str, toml: &str) -> Server {
+    let config = config_file(name, toml);
+    let server = Server::start(
+        bin,
+        &["--no-demo"],
+        &[
+            ("BALAGH_DATABASE_URL", database_url),
+            ("BALAGH_CONFIG", config.to_str().expect("UTF-8 path")),
+        ],
+    )
+    .await;
+    wait_for_releases(&server.base).await;
+    server
+}
+
 /// Waits until the server's release job has released the last complete month (the job
 /// releases weeks, then months, then years in one run), at most five minutes.
 pub async fn wait_for_releases(base: &str) {

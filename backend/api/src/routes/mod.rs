@@ -5,6 +5,7 @@ pub mod admin;
 pub mod catalog_admin;
 pub mod devices;
 pub mod health;
+pub mod open_data;
 pub mod photos;
 pub mod push;
 pub mod reports;

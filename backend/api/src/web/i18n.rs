@@ -73,9 +73,9 @@ pub const TRANSPARENCY: Tr = Tr(
     "Public services: transparency",
 );
 pub const TRANSPARENCY_INTRO: Tr = Tr(
-    "Signalements sur la collecte des déchets, l'éclairage public et le transport urbain, et la façon dont les opérateurs y répondent. Chiffres anonymisés : les petits effectifs ne sont pas publiés.",
-    "البلاغات المتعلقة بجمع النفايات والإنارة العمومية والنقل الحضري، وكيفية استجابة المفوَّض إليهم. أرقام مجهولة الهوية: الأعداد الصغيرة لا تُنشر.",
-    "Reports about waste collection, street lighting and urban transport, and how the operators answer them. Anonymised figures: small counts are not published.",
+    "Signalements sur la collecte des déchets, l'éclairage public et le transport urbain, et la façon dont les opérateurs y répondent. Les services sensibles ne sont publiés que par mois, sans détail qui permettrait de reconnaître quelqu'un.",
+    "البلاغات المتعلقة بجمع النفايات والإنارة العمومية والنقل الحضري، وكيفية استجابة المفوَّض إليهم. الخدمات الحساسة تُنشر شهرياً فقط، دون تفاصيل قد تكشف هوية أحد.",
+    "Reports about waste collection, street lighting and urban transport, and how the operators answer them. Sensitive services are published monthly only, without detail that could single anyone out.",
 );
 pub const NOTICES: Tr = Tr(
     "Avis de service en cours",
@@ -107,9 +107,9 @@ pub const MONTHLY: Tr = Tr(
     "Monthly indicators",
 );
 pub const MONTHLY_NOTE: Tr = Tr(
-    "Mois complets publiés (avec un délai de deux jours). Un tiret : non publié (effectif trop petit).",
-    "الأشهر الكاملة المنشورة (بتأخير يومين). الشرطة: غير منشور (عدد صغير جداً).",
-    "Complete months published (two days' delay). A dash: not published (count too small).",
+    "Mois complets publiés (avec un délai de deux jours). Un tiret : non publié (un service sensible trop peu signalé ce mois-là).",
+    "الأشهر الكاملة المنشورة (بتأخير يومين). الشرطة: غير منشور (خدمة حساسة بعدد قليل في ذلك الشهر).",
+    "Complete months published (two days' delay). A dash: not published (a sensitive service with too few reports that month).",
 );
 pub const NO_MONTHS: Tr = Tr(
     "Aucun mois complet publié pour l'instant.",
@@ -146,9 +146,9 @@ pub const MAP: Tr = Tr(
     "Map of reports (H3 cells)",
 );
 pub const MAP_NOTE: Tr = Tr(
-    "Nouveaux signalements du dernier mois publié par cellule hexagonale. Les cellules où il y en a trop peu restent vides.",
-    "البلاغات الجديدة لآخر شهر منشور حسب الخلية السداسية. الخلايا ذات الأعداد القليلة تبقى فارغة.",
-    "New reports of the latest published month per hexagonal cell. Cells with too few stay blank.",
+    "Nouveaux signalements du dernier mois publié par cellule hexagonale. Les services sensibles n'y figurent pas.",
+    "البلاغات الجديدة لآخر شهر منشور حسب الخلية السداسية. الخدمات الحساسة لا تظهر فيها.",
+    "New reports of the latest published month per hexagonal cell. Sensitive services are not mapped.",
 );
 pub const MAP_LABEL: Tr = Tr(
     "Carte : limite de la commune et cellules H3 colorées selon le nombre de nouveaux signalements",

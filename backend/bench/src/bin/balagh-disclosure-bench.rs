@@ -11,7 +11,7 @@ mod attack;
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
-use balagh_bench::{Server, balagh_bin, config_file};
+use balagh_bench::{Server, balagh_bin};
 use clap::Parser;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,24 +90,11 @@ async fn fill(size: usize, days: u32, also_sensitive: &[String]) -> Filled {
 }
 
 async fn serve(bin: &std::path::Path, url: &DatabaseUrl, extra: &str) -> Server {
-    let config = config_file(
-        "balagh-disclosure-bench",
-        &format!(
-            "[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\ndevice_lookups_per_second = 0\n\
-             device_lookups_burst = 0\n[stats]\nrollup_interval_seconds = 1\n{extra}"
-        ),
+    let toml = format!(
+        "[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\ndevice_lookups_per_second = 0\n\
+         device_lookups_burst = 0\n[stats]\nrollup_interval_seconds = 1\n{extra}"
     );
-    let server = Server::start(
-        bin,
-        &["--no-demo"],
-        &[
-            ("BALAGH_DATABASE_URL", url.expose()),
-            ("BALAGH_CONFIG", config.to_str().expect("UTF-8 path")),
-        ],
-    )
-    .await;
-    balagh_bench::wait_for_releases(&server.base).await;
-    server
+    balagh_bench::serve_released(bin, "balagh-disclosure-bench", url.expose(), &toml).await
 }
 
 /// Public knowledge of the demo commune, from its catalogue.

@@ -5,7 +5,7 @@
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
-use balagh_bench::{Server, balagh_bin, config_file};
+use balagh_bench::{Server, balagh_bin};
 use balagh_domain::account::{Email, Grant, NewPassword, Role, Scope};
 use balagh_store::{NewApiToken, NewUser, Ts};
 use clap::Parser;
@@ -45,21 +45,8 @@ async fn start_server(bin: &Path, url: &DatabaseUrl, answer_cache: bool) -> Serv
     } else {
         "[stats]\nrollup_interval_seconds = 1\nanswer_cache_seconds = 0\n"
     };
-    let config = config_file(
-        "balagh-stats-bench",
-        &format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n"),
-    );
-    let server = Server::start(
-        bin,
-        &["--no-demo"],
-        &[
-            ("BALAGH_DATABASE_URL", url.expose()),
-            ("BALAGH_CONFIG", config.to_str().expect("UTF-8 path")),
-        ],
-    )
-    .await;
-    balagh_bench::wait_for_releases(&server.base).await;
-    server
+    let toml = format!("{cache}[http.rate_limits]\nper_ip_per_second = 0\nper_ip_burst = 0\n");
+    balagh_bench::serve_released(bin, "balagh-stats-bench", url.expose(), &toml).await
 }
 
 struct Figures {
