@@ -314,3 +314,38 @@ export async function finish(main) {
     await reportFailure(message);
   }
 }
+
+// --- accessibility -----------------------------------------------------------------------
+// axe-core (from npm, tests/browser/node_modules) injected through the DevTools protocol,
+// which the pages' strict CSP does not govern, so the pages keep `script-src 'self'`.
+let axeSource = null;
+
+/**
+ * Runs axe-core (WCAG 2.0–2.2 A and AA rules) on the page as it is now and fails the step
+ * on any serious or critical violation, naming the rule and the first elements it hit.
+ * Returns the number of violations of lower impact (for the run's log).
+ */
+export async function checkAccessibility(page, label) {
+  if (axeSource === null) {
+    const { readFile } = await import('node:fs/promises');
+    const here = path.dirname(new URL(import.meta.url).pathname);
+    axeSource = await readFile(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  }
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      resultTypes: ['violations'],
+    }),
+  );
+  const severe = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (severe.length > 0) {
+    const lines = severe.map(
+      (v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`,
+    );
+    fail(`axe-core on ${label} (${pathOf(page.url())}):\n  ${lines.join('\n  ')}`);
+  }
+  log(`axe-core ${label}: 0 serious or critical, ${result.violations.length} minor`);
+  return result.violations.length;
+}

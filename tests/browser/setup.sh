@@ -42,10 +42,10 @@ command -v npm >/dev/null 2>&1 || die "npm not found"
 NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$NODE_MAJOR" -ge 20 ] || die "Node.js >= 20 required, found $(node --version)"
 
-if [ -d "$HERE/node_modules/playwright-core" ]; then
+if [ -d "$HERE/node_modules/playwright-core" ] && [ -f "$HERE/node_modules/axe-core/axe.min.js" ]; then
   say "playwright-core present: $(node -p "require('$HERE/node_modules/playwright-core/package.json').version")"
 else
-  say "node_modules/playwright-core missing: running npm ci --no-audit --no-fund in $HERE"
+  say "node_modules (playwright-core, axe-core) incomplete: running npm ci --no-audit --no-fund in $HERE"
   [ -f "$HERE/package-lock.json" ] || die "$HERE/package-lock.json missing (npm ci needs it)"
   (
     cd "$HERE"

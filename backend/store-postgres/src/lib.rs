@@ -31,6 +31,8 @@ impl PostgresStore {
     /// Report intake in one statement (see `impl_sql_store!`).
     const DATA_MODIFYING_CTE: bool = true;
     /// Appended to outbox claims: replicas skip rows another replica has locked.
+    /// Appended to selects whose rows the transaction goes on to change, in a fixed order.
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     /// Statistics refresh after bulk loads.
     const ANALYZE: &'static str = "VACUUM (ANALYZE) reports, report_events";

@@ -20,6 +20,8 @@ impl SqliteStore {
     /// Report intake in one statement (see `impl_sql_store!`).
     const DATA_MODIFYING_CTE: bool = false;
     /// Appended to outbox claims: replicas skip rows another replica has locked (SQLite has one writer, so there is nothing to skip).
+    /// Appended to selects whose rows the transaction goes on to change, in a fixed order.
+    const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
     /// Statistics refresh after bulk loads.
     const ANALYZE: &'static str = "ANALYZE";

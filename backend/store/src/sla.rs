@@ -398,40 +398,72 @@ macro_rules! impl_sla_store {
                 async fn claim_due_clocks(
                     &self,
                     now: Ts,
-                    lease: time::Duration,
+                    lease_length: time::Duration,
                     limit: u32,
                 ) -> Result<Vec<Uuid>> {
                     let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
                     // Only the partial index on next_check_at is read: the cost follows what
-                    // is due, not what is open.
-                    let sql = format!(
+                    // is due, not what is open. Nothing is locked yet: a report has several
+                    // clock rows, and replicas that each locked some of them in due order
+                    // and then reached for the others deadlocked (seen in CI).
+                    let due: Vec<Uuid> = sqlx::query_scalar(
                         "SELECT report_id FROM sla_clocks WHERE next_check_at <= $1 \
                          AND (locked_until IS NULL OR locked_until < $1) \
-                         ORDER BY next_check_at LIMIT $2{}",
-                        <$store>::SKIP_LOCKED
+                         ORDER BY next_check_at LIMIT $2",
+                    )
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    let mut candidates = due;
+                    candidates.sort_unstable();
+                    candidates.dedup();
+                    if candidates.is_empty() {
+                        tx.commit().await.map_err(<$store>::error)?;
+                        return Ok(Vec::new());
+                    }
+                    // Every replica locks clock rows in one global order (report, metric), so
+                    // none waits for another that waits for it; rows another replica leased
+                    // meanwhile fail the re-checked condition and are left out.
+                    let mut lock = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT report_id, metric FROM sla_clocks WHERE report_id IN (",
                     );
-                    let mut reports: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .bind(now)
-                        .bind(i64::from(limit))
+                    let mut ids = lock.separated(", ");
+                    for id in &candidates {
+                        ids.push_bind(*id);
+                    }
+                    lock.push(") AND (locked_until IS NULL OR locked_until < ")
+                        .push_bind(now)
+                        .push(") ORDER BY report_id, metric")
+                        .push(<$store>::FOR_UPDATE);
+                    let held: Vec<(Uuid, String)> = lock
+                        .build_query_as()
                         .fetch_all(&mut *tx)
                         .await
                         .map_err(<$store>::error)?;
-                    reports.sort_unstable();
-                    reports.dedup();
-                    if !reports.is_empty() {
-                        // A report's clocks are checked together: reserve all of them, in one
-                        // statement.
-                        let mut lock = sqlx::QueryBuilder::<$db>::new(
+                    let mut reports = Vec::new();
+                    if !held.is_empty() {
+                        let mut lease = sqlx::QueryBuilder::<$db>::new(
                             "UPDATE sla_clocks SET locked_until = ",
                         );
-                        lock.push_bind(Ts::new(now.get() + lease))
-                            .push(" WHERE report_id IN (");
-                        let mut ids = lock.separated(", ");
-                        for id in &reports {
-                            ids.push_bind(*id);
+                        lease
+                            .push_bind(Ts::new(now.get() + lease_length))
+                            .push(" WHERE (report_id, metric) IN (");
+                        let mut rows = lease.separated(", ");
+                        for (report, metric) in &held {
+                            rows.push("(")
+                                .push_bind_unseparated(*report)
+                                .push_unseparated(", ")
+                                .push_bind_unseparated(metric.clone())
+                                .push_unseparated(")");
+                            if reports.last() != Some(report) {
+                                reports.push(*report);
+                            }
                         }
-                        lock.push(")");
-                        lock.build()
+                        lease.push(")");
+                        lease
+                            .build()
                             .execute(&mut *tx)
                             .await
                             .map_err(<$store>::error)?;

@@ -16,6 +16,7 @@ mod i18n;
 mod operator;
 mod public;
 mod session;
+pub mod templates;
 
 use crate::state::AppState;
 use axum::Router;
