@@ -517,6 +517,13 @@ async fn updates(
         .filter(|r| gate.lists_report(r))
         .map(|r| (r.id, r))
         .collect();
+    // Each update is stamped with the status of its own time, from the report's public
+    // history (one query for all of them).
+    let listed: Vec<Uuid> = reports.keys().copied().collect();
+    let mut history: HashMap<Uuid, Vec<_>> = HashMap::new();
+    for event in state.store().open311_notes(&listed).await? {
+        history.entry(event.report_id).or_default().push(event);
+    }
     let ctx = Context {
         catalog: &catalog,
         jurisdiction,
@@ -524,7 +531,7 @@ async fn updates(
         language: jurisdiction.default_language,
         base_url: crate::photos::base_url(state, headers),
         addresses: HashMap::new(),
-        history: HashMap::new(),
+        history,
         photos: HashMap::new(),
         extensions: false,
         records: state.settings().stats.records,
@@ -535,7 +542,11 @@ async fn updates(
             "request_update",
             events
                 .iter()
-                .filter_map(|e| Some(ctx.update_out(e, reports.get(&e.report_id)?)))
+                .filter_map(|e| {
+                    let report = reports.get(&e.report_id)?;
+                    let history = ctx.history.get(&e.report_id).map_or(&[][..], Vec::as_slice);
+                    Some(ctx.update_out(e, report, history))
+                })
                 .collect(),
         ),
     ))

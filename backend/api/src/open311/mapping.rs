@@ -338,17 +338,18 @@ impl Context<'_> {
     }
 
     /// One `request_update` of `servicerequestupdates`, FixMyStreet style: the report's
-    /// Open311 status after the change, with our own status as `external_status_code`.
-    pub fn update_out(&self, event: &StoredEvent, report: &StoredReport) -> Out {
+    /// Open311 status as it was right after this event (`history` is the report's public
+    /// history, oldest first), with our own status as `external_status_code`.
+    pub fn update_out(
+        &self,
+        event: &StoredEvent,
+        report: &StoredReport,
+        history: &[StoredEvent],
+    ) -> Out {
         let sensitive = self
             .service(&report.service_code)
             .is_none_or(|s| s.sensitive);
-        let status = match event.kind {
-            EventKind::StatusChanged => text(event, "to")
-                .and_then(ReportStatus::parse)
-                .unwrap_or(report.status),
-            _ => report.status,
-        };
+        let status = status_after(event, history, report.status);
         let description = match event.kind {
             EventKind::Comment if by_staff(event) && !sensitive => {
                 text(event, "text").map(str::to_owned)
@@ -368,9 +369,72 @@ impl Context<'_> {
     }
 }
 
+/// The report's status right after `event`: what the last status change up to it (in
+/// `history`, oldest first) changed it to; before any change, what the first one changed it
+/// from; with no change at all, the current status. A comment written while a report was
+/// acknowledged stays "acknowledged" even once the report is closed.
+pub fn status_after(
+    event: &StoredEvent,
+    history: &[StoredEvent],
+    current: ReportStatus,
+) -> ReportStatus {
+    let changes = || {
+        history
+            .iter()
+            .filter(|e| e.kind == EventKind::StatusChanged)
+    };
+    let key = (event.at, event.id);
+    if let Some(last) = changes().filter(|e| (e.at, e.id) <= key).last() {
+        return text(last, "to")
+            .and_then(ReportStatus::parse)
+            .unwrap_or(current);
+    }
+    changes()
+        .next()
+        .and_then(|first| text(first, "from"))
+        .and_then(ReportStatus::parse)
+        .unwrap_or(current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(kind: EventKind, at: i64, data: serde_json::Value) -> StoredEvent {
+        StoredEvent {
+            id: Uuid::from_u128(at as u128),
+            report_id: Uuid::nil(),
+            kind,
+            actor: Actor::System,
+            public: true,
+            data,
+            at: Ts::new(time::OffsetDateTime::from_unix_timestamp(at).unwrap()),
+        }
+    }
+
+    #[test]
+    fn an_update_carries_the_status_of_its_time() {
+        use serde_json::json;
+        let before = event(EventKind::Comment, 1, json!({"text": "a"}));
+        let ack = event(
+            EventKind::StatusChanged,
+            2,
+            json!({"from": "new", "to": "acknowledged"}),
+        );
+        let during = event(EventKind::Comment, 3, json!({"text": "b"}));
+        let closed = event(
+            EventKind::StatusChanged,
+            4,
+            json!({"from": "resolved", "to": "closed"}),
+        );
+        let history = vec![before.clone(), ack.clone(), during.clone(), closed.clone()];
+        let now = ReportStatus::Closed;
+        assert_eq!(status_after(&before, &history, now), ReportStatus::New);
+        assert_eq!(status_after(&ack, &history, now), ReportStatus::Acknowledged);
+        assert_eq!(status_after(&during, &history, now), ReportStatus::Acknowledged);
+        assert_eq!(status_after(&closed, &history, now), ReportStatus::Closed);
+        assert_eq!(status_after(&before, &[], now), ReportStatus::Closed);
+    }
 
     #[test]
     fn every_status_maps_and_filters_back() {

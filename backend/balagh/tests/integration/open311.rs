@@ -863,6 +863,9 @@ both_databases! {
         assert_eq!(all[0].text_of("external_status_code"), "acknowledged");
         assert_eq!(all[0].text_of("status"), "open");
         assert_eq!(all[1].text_of("description"), "Truck on its way");
+        // Written while the report was acknowledged: stamped so, not with today's status.
+        assert_eq!(all[1].text_of("external_status_code"), "acknowledged");
+        assert_eq!(all[1].text_of("status"), "open");
         assert_eq!(all[2].text_of("status"), "closed");
         assert_eq!(all[2].text_of("description"), "Emptied");
         let text = app.o311("servicerequestupdates.json").await.text().await.unwrap();
