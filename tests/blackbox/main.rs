@@ -497,6 +497,53 @@ async fn migrate_seed_and_import_zones_with_progress_and_all_or_nothing() {
 }
 
 /// A FeatureCollection of `n` small square zones over the demo commune.
+/// `generate-reports` on a database nobody seeded: it loads the demo data it needs first
+/// (it used to fail with "no jurisdiction"), then writes exactly the reports asked for.
+#[tokio::test]
+async fn generate_reports_on_an_empty_database_seeds_the_demo_first() {
+    let scratch = Scratch::new();
+    let url = format!("sqlite://{}/generated.sqlite3", scratch.0.display());
+    let out = balagh(
+        &scratch.0,
+        &[
+            "generate-reports",
+            "--count",
+            "25",
+            "--days",
+            "3",
+            "--database-url",
+            &url,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("loaded the Tétouan demo data first"),
+        "{stderr}"
+    );
+    use sqlx::Connection;
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let reports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(reports, 25);
+    // A second run does not seed again.
+    let out = balagh(
+        &scratch.0,
+        &[
+            "generate-reports",
+            "--count",
+            "5",
+            "--days",
+            "3",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("demo data first"));
+}
+
 fn big_zone_file(n: usize) -> String {
     let features: Vec<Value> = (0..n)
         .map(|i| {

@@ -154,6 +154,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             telemetry::init_logging(LogFormat::Text);
             let store = open_store(&database).await?;
+            // Synthetic reports need a commune, operators and contracts to route to: an
+            // empty database gets the demo data first, as `serve` does.
+            if store
+                .jurisdictions()
+                .await
+                .map_err(|e| e.to_string())?
+                .is_empty()
+            {
+                let summary = DemoData::load()
+                    .map_err(|e| e.to_string())?
+                    .seed(store.as_ref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!(
+                    "empty database: loaded the Tétouan demo data first ({} operators, {} contracts)",
+                    summary.operators, summary.contracts
+                );
+            }
             generate::generate(&store, count, days)
                 .await
                 .map_err(|e| e.to_string())

@@ -430,8 +430,14 @@ mod tests {
         let history = vec![before.clone(), ack.clone(), during.clone(), closed.clone()];
         let now = ReportStatus::Closed;
         assert_eq!(status_after(&before, &history, now), ReportStatus::New);
-        assert_eq!(status_after(&ack, &history, now), ReportStatus::Acknowledged);
-        assert_eq!(status_after(&during, &history, now), ReportStatus::Acknowledged);
+        assert_eq!(
+            status_after(&ack, &history, now),
+            ReportStatus::Acknowledged
+        );
+        assert_eq!(
+            status_after(&during, &history, now),
+            ReportStatus::Acknowledged
+        );
         assert_eq!(status_after(&closed, &history, now), ReportStatus::Closed);
         assert_eq!(status_after(&before, &[], now), ReportStatus::Closed);
     }
