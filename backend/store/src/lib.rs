@@ -225,6 +225,13 @@ pub trait Store:
     async fn resolved_before(&self, before: Ts, limit: u32) -> Result<Vec<StoredReport>>;
     async fn follow_report(&self, report_id: Uuid, device: Uuid, at: Ts) -> Result<bool>;
     async fn followers(&self, report_id: Uuid) -> Result<Vec<Uuid>>;
+    /// A device's own reports, newest first, strictly before the `(created_at, id)` cursor.
+    async fn device_reports(
+        &self,
+        device: Uuid,
+        before: Option<(Ts, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<StoredReport>>;
 
     // --- outbox and webhooks -------------------------------------------------------------
 

@@ -1194,6 +1194,37 @@ macro_rules! impl_sql_store {
                     .map_err(<$store>::error)
                 }
 
+                async fn device_reports(
+                    &self,
+                    device: Uuid,
+                    before: Option<(Ts, Uuid)>,
+                    limit: u32,
+                ) -> Result<Vec<StoredReport>> {
+                    // Served by the (device_id, idempotency_key) unique index: a device has
+                    // few reports (intake is limited per device), sorted here.
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE device_id = "
+                    ));
+                    q.push_bind(device);
+                    if let Some((at, id)) = before {
+                        q.push(" AND (created_at < ")
+                            .push_bind(at)
+                            .push(" OR (created_at = ")
+                            .push_bind(at)
+                            .push(" AND id < ")
+                            .push_bind(id)
+                            .push("))");
+                    }
+                    q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+                        .push_bind(i64::from(limit));
+                    let rows: Vec<ReportRow> = q
+                        .build_query_as()
+                        .fetch_all(self.writer())
+                        .await
+                        .map_err(<$store>::error)?;
+                    convert_all(rows, ReportRow::into_domain)
+                }
+
                 async fn set_webhook_endpoint(&self, e: &WebhookEndpoint, at: Ts) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO operator_webhooks (operator_id, url, secret, active, updated_at) \

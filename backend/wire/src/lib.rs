@@ -153,6 +153,21 @@ pub struct ReportView {
     /// Its SLA clocks as of now (only on `GET /api/v1/reports/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clocks: Option<Vec<ClockView>>,
+    /// `follower` when the device follows a report it did not write (it supported it, its
+    /// own report was merged into it, or it chose to follow): the view is then what the
+    /// public may know of it (point on the record grid, screened description, status
+    /// changes only). Absent for the reporter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer: Option<String>,
+}
+
+/// A page of the device's own reports, newest first; pass `next_cursor` as `cursor` for the
+/// next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MyReportsPage {
+    pub reports: Vec<ReportView>,
+    pub next_cursor: Option<String>,
 }
 
 /// An open report near a point, for "is it already reported?".

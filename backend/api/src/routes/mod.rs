@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod catalog_admin;
+pub mod cursor;
 pub mod devices;
 pub mod health;
+pub mod my_reports;
 pub mod open_data;
 pub mod photos;
 pub mod push;

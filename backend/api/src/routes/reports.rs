@@ -59,6 +59,7 @@ pub fn report_view(report: &StoredReport, catalog: &Catalog) -> ReportView {
         history: None,
         photos: None,
         clocks: None,
+        viewer: None,
     }
 }
 
@@ -401,8 +402,12 @@ pub async fn get_report(
         .store()
         .report_details(id)
         .await?
-        .filter(|d| d.report.device == Some(device))
         .ok_or(ApiError::NotFound)?;
+    if details.report.device != Some(device) {
+        // A follower (supporter, merged duplicate's reporter, or one who chose to follow)
+        // sees what the public may know; anyone else, nothing (404, existence not leaked).
+        return super::my_reports::follower_view(&state, device, details).await;
+    }
     let (report, events, photos) = (details.report, details.events, details.photos);
     let clocks = crate::sla::views(&state.catalog(), &report, &events);
     let history = events

@@ -15,7 +15,6 @@ use balagh_domain::lifecycle::{Action, PauseReason};
 use balagh_domain::{EventKind, FieldError, NewEvent, ServiceCode};
 use balagh_store::{QueueCursor, QueueQuery, ReportChange, StoredReport, Ts};
 use balagh_wire::{AssignRequest, CommentRequest, TicketActionRequest, TicketPage, TicketView};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -65,30 +64,12 @@ pub struct QueueParams {
 }
 
 fn encode_cursor(report: &StoredReport) -> Option<String> {
-    let due = report.due_at?;
-    let micros = due.get().unix_timestamp_nanos() / 1_000;
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{micros}:{}", report.id)))
+    Some(super::cursor::encode(report.due_at?, report.id))
 }
 
 fn decode_cursor(raw: &str) -> ApiResult<QueueCursor> {
-    let bad = || {
-        ApiError::InvalidParameter(FieldError::new(
-            "cursor",
-            "is not a cursor from a previous page",
-        ))
-    };
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let micros: i128 = micros.parse().map_err(|_| bad())?;
-    let due = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| bad())?;
-    Ok(QueueCursor {
-        due_at: Ts::new(due),
-        id: Uuid::parse_str(id).map_err(|_| bad())?,
-    })
+    let (due_at, id) = super::cursor::decode(raw)?;
+    Ok(QueueCursor { due_at, id })
 }
 
 /// Your tickets, soonest due first, with filters and cursor pagination.

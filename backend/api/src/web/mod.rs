@@ -16,6 +16,8 @@ mod i18n;
 mod operator;
 mod public;
 mod session;
+// Used by the pages as they move to templates, one area at a time.
+#[allow(dead_code, unused_imports)]
 pub mod templates;
 
 use crate::state::AppState;

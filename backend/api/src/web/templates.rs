@@ -15,7 +15,6 @@ pub struct Assets {
 
 /// Renders a template into a response; a template that fails to render (it cannot for
 /// want of data: askama checks them at compile time) answers 500 without leaking why.
-#[allow(dead_code)] // the pages move to templates one area at a time
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

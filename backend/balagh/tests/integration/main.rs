@@ -12,6 +12,7 @@ mod api;
 mod authz;
 mod devices;
 mod disclosure;
+mod my_reports;
 mod open311;
 mod outbound;
 mod pages;
