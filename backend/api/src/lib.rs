@@ -122,6 +122,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(reports::nearby_reports))
         .routes(routes!(reports::get_report))
         .routes(routes!(routes::my_reports::my_reports))
+        .routes(routes!(routes::my_reports::reply_to_operator))
         .routes(routes!(reports::support_report))
         .routes(routes!(reports::confirm_report))
         .routes(routes!(reports::reopen_report))

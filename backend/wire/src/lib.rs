@@ -486,6 +486,15 @@ pub struct CommentRequest {
     pub public: bool,
 }
 
+/// Body of `POST /api/v1/reports/{id}/reply`: the resident's answer to the operator's
+/// question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    pub text: String,
+}
+
 /// Body of `POST /api/v1/reports/{id}/reopen`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

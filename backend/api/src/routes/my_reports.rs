@@ -3,16 +3,18 @@
 
 use super::cursor;
 use super::reports::report_view;
-use crate::extract::ApiQuery;
 use crate::extract::DeviceAuth;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::publish::records::Records;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::State;
-use balagh_domain::{EventKind, FieldError};
-use balagh_store::ReportDetails;
-use balagh_wire::{EventView, MyReportsPage, ReportView};
+use axum::extract::{Path, State};
+use balagh_domain::event::Actor;
+use balagh_domain::lifecycle::{Action, PauseReason};
+use balagh_domain::{EventKind, FieldError, ReportStatus};
+use balagh_store::{ReportDetails, StoredEvent};
+use balagh_wire::{EventView, MyReportsPage, ReplyRequest, ReportView};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -110,4 +112,61 @@ fn status_only(data: &Value) -> Value {
         }
     }
     Value::Object(kept)
+}
+
+/// The reporter answers the operator's question: while the ticket is paused waiting for the
+/// resident, the answer is added to its history and the ticket resumes (its SLA clocks run
+/// again); the operator's webhook carries the answer.
+#[utoipa::path(
+    post, path = "/api/v1/reports/{id}/reply", tag = "reports",
+    request_body = ReplyRequest,
+    params(("id" = Uuid, Path, description = "Report id")),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Answered: the ticket is back in progress", body = ReportView),
+        (status = 404, description = "No such report for this device", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No question is waiting for the resident's answer", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long answer", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reply_to_operator(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplyRequest>,
+) -> ApiResult<Json<ReportView>> {
+    let report = super::reports::own_report(&state, device, &id).await?;
+    let text = crate::actions::text("text", Some(&body.text), true)?;
+    let events = state.store().report_events(report.id).await?;
+    if report.status != ReportStatus::Paused
+        || pause_reason(&events) != Some(PauseReason::AwaitingResident)
+    {
+        return Err(ApiError::Conflict(
+            "no question from the operator is waiting for your answer",
+        ));
+    }
+    let updated = crate::actions::apply(
+        &state,
+        &report,
+        report.version,
+        Actor::Device(device),
+        Action::Resume,
+        crate::actions::Extras {
+            note: text,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Json(report_view(&updated, &state.catalog())))
+}
+
+/// Why the report was last paused (the `reason` of its latest pause).
+fn pause_reason(events: &[StoredEvent]) -> Option<PauseReason> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.kind == EventKind::StatusChanged)
+        .find(|e| e.data.get("action").and_then(Value::as_str) == Some(Action::Pause.as_str()))
+        .and_then(|e| e.data.get("reason").and_then(Value::as_str))
+        .and_then(PauseReason::parse)
 }

@@ -602,7 +602,7 @@ pub async fn support_report(
 }
 
 /// The device's own report, or 404.
-async fn own_report(state: &AppState, device: Uuid, id: &str) -> ApiResult<StoredReport> {
+pub async fn own_report(state: &AppState, device: Uuid, id: &str) -> ApiResult<StoredReport> {
     let id = parse_report_id(id)?;
     state
         .store()

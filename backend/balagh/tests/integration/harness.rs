@@ -534,3 +534,24 @@ pub fn fields(problem: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// An operator agent applies a ticket action at the ticket's current version (200 expected).
+pub async fn operator_act(app: &TestApp, token: &str, report: &Value, action: &str, body: Value) {
+    let id = report["id"].as_str().unwrap();
+    let current: Value = app
+        .get(token, &format!("/api/v1/operator/tickets/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let etag = format!("\"{}\"", current["version"]);
+    let response = app
+        .post_as(
+            token,
+            &format!("/api/v1/operator/tickets/{id}/actions/{action}"),
+            Some(&etag),
+            Some(body),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{action}");
+}

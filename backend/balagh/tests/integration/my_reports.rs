@@ -3,6 +3,7 @@
 
 use crate::both_databases;
 use crate::harness::*;
+use balagh_domain::account::Role;
 use serde_json::{Value, json};
 
 both_databases! {
@@ -97,6 +98,54 @@ both_databases! {
             .unwrap();
         assert!(unfollow.status().is_success(), "{}", unfollow.status());
         problem(app.get(&neighbour, &path).await, 404).await;
+        app.stop().await;
+    }
+}
+
+both_databases! {
+    async fn the_resident_answers_the_operators_question_and_the_ticket_resumes(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let agent = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
+        let (reporter, report) = app.reported("waste_bin_overflow", WEST).await;
+        let id = report["id"].as_str().unwrap();
+        let reply = |token: String, text: &'static str| {
+            let request = app
+                .client
+                .post(app.url(&format!("/api/v1/reports/{id}/reply")))
+                .bearer_auth(token)
+                .json(&json!({ "text": text }));
+            async move { request.send().await.unwrap() }
+        };
+        // No question yet.
+        problem(reply(reporter.clone(), "Behind the mosque").await, 409).await;
+        operator_act(&app, &agent.token, &report, "acknowledge", json!({})).await;
+        operator_act(&app, &agent.token, &report, "start", json!({})).await;
+        operator_act(&app, &agent.token, &report, "pause", json!({"reason": "third_party"})).await;
+        // Paused, but not for the resident.
+        problem(reply(reporter.clone(), "Behind the mosque").await, 409).await;
+        operator_act(&app, &agent.token, &report, "resume", json!({})).await;
+        operator_act(&app, &agent.token, &report, "pause", json!({"reason": "awaiting_resident", "note": "Which bin exactly?"})).await;
+
+        problem(reply(app.device().await, "Not mine").await, 404).await;
+        problem(reply(reporter.clone(), "   ").await, 422).await;
+        let answered = reply(reporter.clone(), "The green one behind the mosque").await;
+        assert_eq!(answered.status(), 200);
+        let answered: Value = answered.json().await.unwrap();
+        assert_eq!(answered["status"], "in_progress");
+        // The operator sees the answer in the ticket's history.
+        let ticket: Value = app
+            .get(&agent.token, &format!("/api/v1/operator/tickets/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ticket["status"], "in_progress");
+        let history = ticket["history"].as_array().unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(last["data"]["action"], "resume", "{last}");
+        assert_eq!(last["data"]["note"], "The green one behind the mosque");
+        // Answered once: no question waits any more.
+        problem(reply(reporter, "Again").await, 409).await;
         app.stop().await;
     }
 }

@@ -239,26 +239,6 @@ async fn submitted(app: &TestApp, key: &str, service: &str, point: (f64, f64)) -
     body[0]["service_request_id"].as_str().unwrap().to_owned()
 }
 
-async fn operator_act(app: &TestApp, token: &str, report: &Value, action: &str, body: Value) {
-    let id = report["id"].as_str().unwrap();
-    let current: Value = app
-        .get(token, &format!("/api/v1/operator/tickets/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let etag = format!("\"{}\"", current["version"]);
-    let response = app
-        .post_as(
-            token,
-            &format!("/api/v1/operator/tickets/{id}/actions/{action}"),
-            Some(&etag),
-            Some(body),
-        )
-        .await;
-    assert_eq!(response.status(), 200, "{action}");
-}
-
 fn small_jpeg() -> Vec<u8> {
     let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
     let mut out = Vec::new();
