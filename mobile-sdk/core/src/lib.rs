@@ -31,8 +31,8 @@ pub use balagh_wire::{
 pub use error::{Result, SdkError};
 
 use balagh_wire::{
-    DeviceRegistration, PushRegistrationRequest, RatingRequest, ReopenRequest, UploadSlotView,
-    WebPushKeys, WebPushSubscription,
+    DeviceRegistration, MyReportsPage, PushRegistrationRequest, RatingRequest, ReopenRequest,
+    ReplyRequest, UploadSlotView, WebPushKeys, WebPushSubscription,
 };
 use http::{Api, check, read_json, send, send_json};
 use reqwest::{Method, StatusCode, header};
@@ -963,7 +963,15 @@ impl Client {
     /// [`SdkError::Network`] (what was refreshed before stays refreshed).
     pub async fn sync_my_reports(&self) -> Result<Vec<MyReport>> {
         let store = self.store().await?;
-        for id in store.my_report_ids().await? {
+        // The server's list first: reports sent from this device before a reinstall, or
+        // from another app sharing the device, are found even if this store never saw them.
+        let mut known = store.my_report_ids().await?;
+        for id in self.server_report_ids().await? {
+            if !known.contains(&id) {
+                known.push(id);
+            }
+        }
+        for id in known {
             match self.report(&id).await {
                 Ok(_) => {}
                 // Gone for this device (staff removed it): keep the last copy.
@@ -974,10 +982,32 @@ impl Client {
         self.my_reports().await
     }
 
-    /// One of the resident's reports, fresh from the server (with history), also cached.
+    /// Ids of every report this device sent, from the server (`GET /api/v1/me/reports`,
+    /// page by page).
+    async fn server_report_ids(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = "/api/v1/me/reports?limit=100".to_owned();
+            if let Some(c) = &cursor {
+                path.push_str("&cursor=");
+                path.push_str(c);
+            }
+            let page: MyReportsPage = send_json(self.authed(Method::GET, &path).await?).await?;
+            ids.extend(page.reports.iter().map(|r| r.id.to_string()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(ids),
+            }
+        }
+    }
+
+    /// One of the resident's reports, fresh from the server (with history), also cached;
+    /// or a report the device follows without having written it, as the public may know
+    /// it (`viewer` is `"follower"`; not cached among the resident's own reports).
     ///
     /// # Errors
-    /// [`SdkError::Rejected`] (404) when it is not this device's report.
+    /// [`SdkError::Rejected`] (404) when it is neither this device's report nor followed.
     pub async fn report(&self, report_id: &str) -> Result<ReportView> {
         let id = parse_uuid(report_id, "report id")?;
         let view: ReportView = send_json(
@@ -985,8 +1015,26 @@ impl Client {
                 .await?,
         )
         .await?;
-        self.store().await?.save_report(&view, now_ms()).await?;
+        if view.viewer.is_none() {
+            self.store().await?.save_report(&view, now_ms()).await?;
+        }
         Ok(view)
+    }
+
+    /// Answers the operator's question while the ticket waits for the resident: the
+    /// answer goes to the operator and the ticket resumes.
+    ///
+    /// # Errors
+    /// [`SdkError::InvalidInput`] for an empty answer, [`SdkError::Rejected`] (409) when
+    /// no question waits.
+    pub async fn reply_to_operator(&self, report_id: &str, text: &str) -> Result<ReportView> {
+        if text.trim().is_empty() {
+            return Err(SdkError::InvalidInput("the answer is empty".into()));
+        }
+        let body = serde_json::to_value(ReplyRequest {
+            text: text.to_owned(),
+        })?;
+        self.report_action(report_id, "reply", Some(body)).await
     }
 
     async fn report_action(

@@ -87,19 +87,47 @@ impl Operator {
         }
     }
 
+    /// The ticket as the operator sees it, with its ETag.
+    async fn ticket(&self, id: &str) -> (Value, String) {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/operator/tickets/{id}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (response.json().await.unwrap(), etag)
+    }
+
+    /// Applies one action at the ticket's current version.
+    async fn act(&self, id: &str, action: &str, body: Value) {
+        let (_, etag) = self.ticket(id).await;
+        let response = self
+            .http
+            .post(format!(
+                "{}/api/v1/operator/tickets/{id}/actions/{action}",
+                self.base
+            ))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("if-match", etag)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{action}: {}",
+            response.text().await.unwrap()
+        );
+    }
+
     /// Takes the ticket to `resolved` through whatever actions its status allows.
     async fn resolve(&self, id: &str) {
         for _ in 0..5 {
-            let response = self
-                .http
-                .get(format!("{}/api/v1/operator/tickets/{id}", self.base))
-                .header("cookie", &self.cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-            let ticket: Value = response.json().await.unwrap();
+            let (ticket, _) = self.ticket(id).await;
             if ticket["status"] == "resolved" {
                 return;
             }
@@ -113,24 +141,8 @@ impl Operator {
                 .into_iter()
                 .find(|a| allowed.contains(a))
                 .unwrap_or_else(|| panic!("no way forward from {ticket}"));
-            let response = self
-                .http
-                .post(format!(
-                    "{}/api/v1/operator/tickets/{id}/actions/{action}",
-                    self.base
-                ))
-                .header("cookie", &self.cookie)
-                .header("x-csrf-token", &self.csrf)
-                .header("if-match", etag)
-                .json(&json!({"note": "Conteneur vidé et nettoyé"}))
-                .send()
-                .await
-                .unwrap();
-            assert!(
-                response.status().is_success(),
-                "{action}: {}",
-                response.text().await.unwrap()
-            );
+            self.act(id, action, json!({"note": "Conteneur vidé et nettoyé"}))
+                .await;
         }
         panic!("ticket {id} not resolved");
     }
@@ -214,6 +226,12 @@ async fn the_residents_whole_flow() {
     assert!(neighbour.followed_reports().await.unwrap().is_empty());
     assert!(neighbour.follow(&report_id).await.unwrap().following);
     assert_eq!(neighbour.followed_reports().await.unwrap().len(), 1);
+    // The neighbour can open the report it follows (what the public may know of it), and
+    // it does not become one of the neighbour's own reports.
+    let followed = neighbour.report(&report_id).await.unwrap();
+    assert_eq!(followed.viewer.as_deref(), Some("follower"));
+    assert!(followed.attributes.as_object().unwrap().is_empty());
+    assert!(neighbour.my_reports().await.unwrap().is_empty());
 
     // Not fixed yet: confirming is refused with the server's reasons; stars are checked.
     match resident.confirm_fixed(&report_id).await {
@@ -228,6 +246,25 @@ async fn the_residents_whole_flow() {
     // The operator fixes it; the resident sees it, rates it, reopens it; fixed again,
     // the resident confirms.
     let operator = Operator::create(&server, &scratch.0).await;
+    // First a question for the resident, answered from the app: the ticket resumes.
+    operator.act(&report_id, "acknowledge", json!({})).await;
+    operator.act(&report_id, "start", json!({})).await;
+    operator
+        .act(
+            &report_id,
+            "pause",
+            json!({"reason": "awaiting_resident", "note": "Quel conteneur ?"}),
+        )
+        .await;
+    assert!(matches!(
+        resident.reply_to_operator(&report_id, "  ").await,
+        Err(SdkError::InvalidInput(_))
+    ));
+    let answered = resident
+        .reply_to_operator(&report_id, "Le vert, derrière la mosquée")
+        .await
+        .unwrap();
+    assert_eq!(answered.status, "in_progress");
     operator.resolve(&report_id).await;
     let mine = resident.sync_my_reports().await.unwrap();
     assert_eq!(mine[0].report.status, "resolved");

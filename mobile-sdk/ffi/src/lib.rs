@@ -209,6 +209,15 @@ impl BalaghClient {
         Ok(report(self.inner.confirm_fixed(&report_id).await?, None))
     }
 
+    /// Answers the operator's question (the ticket waits for the resident): the answer
+    /// goes to the operator and the ticket resumes.
+    pub async fn reply_to_operator(&self, report_id: String, text: String) -> Result<Report> {
+        Ok(report(
+            self.inner.reply_to_operator(&report_id, &text).await?,
+            None,
+        ))
+    }
+
     /// Not fixed after all: reopens a resolved report (within 14 days) with a comment.
     pub async fn reopen(&self, report_id: String, comment: String) -> Result<Report> {
         Ok(report(self.inner.reopen(&report_id, &comment).await?, None))
