@@ -384,7 +384,7 @@ pub fn status_after(
             .filter(|e| e.kind == EventKind::StatusChanged)
     };
     let key = (event.at, event.id);
-    if let Some(last) = changes().filter(|e| (e.at, e.id) <= key).last() {
+    if let Some(last) = changes().rfind(|e| (e.at, e.id) <= key) {
         return text(last, "to")
             .and_then(ReportStatus::parse)
             .unwrap_or(current);
