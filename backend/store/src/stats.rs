@@ -241,6 +241,14 @@ pub struct StatsState {
     pub revision: i64,
 }
 
+/// Open reports already past a due time, per service and operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenLate {
+    pub service: String,
+    pub operator_id: Option<Uuid>,
+    pub reports: i64,
+}
+
 /// An open report's age, service and operator, for backlog ageing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BacklogCount {
@@ -324,6 +332,15 @@ pub trait StatsStore {
     ) -> Result<Vec<CellNewCount>>;
     /// Open reports by service, operator and age at `now`.
     async fn stats_backlog(&self, jurisdiction: &str, now: Ts) -> Result<Vec<BacklogCount>>;
+    /// Open reports (not paused) whose SLA due time passed within `[from, until)` and before
+    /// `now`, per service and operator: they have missed a target already.
+    async fn stats_open_late(
+        &self,
+        jurisdiction: &str,
+        from: Ts,
+        until: Ts,
+        now: Ts,
+    ) -> Result<Vec<OpenLate>>;
     /// Public comments and ratings received in `[from, until)`: (comments, rating events'
     /// data).
     async fn stats_feedback(
@@ -1022,6 +1039,39 @@ macro_rules! impl_stats_store {
                             service,
                             operator_id,
                             buckets: [a, b, c, d, e],
+                        })
+                        .collect())
+                }
+
+                async fn stats_open_late(
+                    &self,
+                    jurisdiction: &str,
+                    from: Ts,
+                    until: Ts,
+                    now: Ts,
+                ) -> Result<Vec<$crate::stats::OpenLate>> {
+                    let open = $crate::stats::open_statuses_sql();
+                    let sql = format!(
+                        "SELECT service_code, operator_id, CAST(COUNT(*) AS BIGINT) FROM reports \
+                         WHERE jurisdiction_id = $1 AND status IN ({open}) AND status <> 'paused' \
+                         AND due_at >= $2 AND due_at < $3 AND due_at < $4 \
+                         GROUP BY service_code, operator_id"
+                    );
+                    let rows: Vec<(String, Option<Uuid>, i64)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                            .bind(jurisdiction)
+                            .bind(from)
+                            .bind(until)
+                            .bind(now)
+                            .fetch_all(self.reader())
+                            .await
+                            .map_err(<$store>::error)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(service, operator_id, reports)| $crate::stats::OpenLate {
+                            service,
+                            operator_id,
+                            reports,
                         })
                         .collect())
                 }

@@ -283,7 +283,7 @@ fn protected_month(
     let shares = (resolved.total.is_some() && total.resolved >= k).then(|| ServiceShares {
         median_minutes_to_resolve: total.resolve.median().and_then(|b| b.upper_minutes()),
         p90_minutes_to_resolve: total.resolve.quantile(0.9).and_then(|b| b.upper_minutes()),
-        within_sla: balagh_domain::stats::within_sla_share(total.resolved, total.breached),
+        within_sla: balagh_domain::stats::within_sla_share(total.resolved, total.breached, 0),
     });
     ProtectedFigures {
         monthly_only: false,

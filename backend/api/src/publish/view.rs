@@ -174,8 +174,9 @@ fn minutes(b: Option<Bucket>) -> Value {
     json!(b.and_then(|b| b.upper_minutes()))
 }
 
+/// Releases are immutable: they judge reports when they resolve (no open late ones).
 fn share_of(resolved: u64, breached: u64) -> Option<f64> {
-    balagh_domain::stats::within_sla_share(resolved, breached)
+    balagh_domain::stats::within_sla_share(resolved, breached, 0)
 }
 
 /// One measure (`new` or `resolved`) by district × service, as the summary shows it:

@@ -362,7 +362,8 @@ fn weekly(data: &Value) -> BTreeMap<String, BTreeMap<String, (u64, u64, u64)>> {
 }
 
 fn within(resolved: u64, breached: u64) -> Option<f64> {
-    balagh_domain::stats::within_sla_share(resolved, breached)
+    // Per week: the reports resolved that week (open late ones count in the overview).
+    balagh_domain::stats::within_sla_share(resolved, breached, 0)
 }
 
 const AGES: [(&str, &str); 5] = [

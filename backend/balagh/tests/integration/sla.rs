@@ -63,6 +63,30 @@ async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<Value> {
 }
 
 both_databases! {
+    async fn an_open_report_late_on_both_clocks_is_not_within_sla(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let admin = app.user(Role::StaffAdmin, None).await;
+        let contract = west_contract(&app, &admin).await;
+        let policies = format!("/api/v1/staff/contracts/{contract}/sla-policies");
+        let stored = app.post_as(&admin.token, &policies, None, Some(policy_with("2026-01-01T00:00:00Z", "PT1S", "PT2S"))).await;
+        assert!(stored.status().is_success(), "{}", stored.status());
+        app.reported("waste_bin_overflow", WEST).await;
+        // Both targets pass within seconds; the dashboard reads the open report as late at
+        // once (no roll-up needed), and counts it against the share.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let overall = loop {
+            let dashboard: Value = app.get(&admin.token, "/api/v1/staff/stats/dashboard").await.json().await.unwrap();
+            if dashboard["overall"]["open_late"] == 1 {
+                break dashboard["overall"].clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "never late: {dashboard}");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        };
+        assert_eq!(overall["resolved"], 0, "{overall}");
+        assert_eq!(overall["within_sla"], 0.0, "late and open is not 100 % within SLA: {overall}");
+        app.stop().await;
+    }
+
     async fn staff_set_calendars_and_versioned_policies(db: Db) {
         let app = TestApp::spawn(db).await;
         let admin = app.user(Role::StaffAdmin, None).await;
