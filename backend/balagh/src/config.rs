@@ -122,6 +122,68 @@ pub struct FileConfig {
     pub outbound: OutboundFileConfig,
     #[serde(default)]
     pub devices: DevicesFileConfig,
+    #[serde(default)]
+    pub screens: ScreensFileConfig,
+}
+
+/// `[screens]`: what the reception-area screens show besides their own data.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreensFileConfig {
+    /// The number residents send SMS reports to, shown under "how to report".
+    pub sms_number: Option<String>,
+    /// The counter's opening hours by language code, e.g. `fr = "Lun-Ven 8h30-16h30"`.
+    pub counter_hours: Option<std::collections::BTreeMap<String, String>>,
+    /// The web app the QR code leads to [default: this server's `/`].
+    pub public_url: Option<String>,
+    /// Seconds between two polls of a screen [default: 60].
+    pub poll_seconds: Option<u64>,
+    /// Seconds without fresh data before a screen says so [default: 60].
+    pub stale_after_seconds: Option<u64>,
+    /// Seconds each panel stays on screen [default: 15].
+    pub rotate_seconds: Option<u64>,
+    /// Notices within this distance of a screen are shown on it, in metres [default: 2000].
+    pub notice_radius_m: Option<f64>,
+}
+
+/// The screens' settings from the file.
+fn resolve_screens(file: &ScreensFileConfig) -> Result<balagh_api::ScreensConfig, String> {
+    let defaults = balagh_api::ScreensConfig::default();
+    let seconds = |name: &str, v: Option<u64>, default: u64| match v {
+        None => Ok(default),
+        Some(s) if (1..=3_600).contains(&s) => Ok(s),
+        Some(_) => Err(format!("screens.{name}: between 1 and 3600 seconds")),
+    };
+    let radius = file.notice_radius_m.unwrap_or(defaults.notice_radius_m);
+    if !(radius.is_finite() && (0.0..=20_000.0).contains(&radius)) {
+        return Err("screens.notice_radius_m: between 0 and 20000 metres".into());
+    }
+    if let Some(code) = file
+        .counter_hours
+        .iter()
+        .flatten()
+        .map(|(code, _)| code)
+        .find(|code| balagh_domain::Language::parse(code).is_none())
+    {
+        return Err(format!("screens.counter_hours: unknown language {code}"));
+    }
+    Ok(balagh_api::ScreensConfig {
+        sms_number: file.sms_number.clone(),
+        counter_hours: file.counter_hours.clone().unwrap_or_default(),
+        public_url: file.public_url.clone(),
+        poll_seconds: seconds("poll_seconds", file.poll_seconds, defaults.poll_seconds)?,
+        stale_after_seconds: seconds(
+            "stale_after_seconds",
+            file.stale_after_seconds,
+            defaults.stale_after_seconds,
+        )?,
+        rotate_seconds: seconds(
+            "rotate_seconds",
+            file.rotate_seconds,
+            defaults.rotate_seconds,
+        )?,
+        notice_radius_m: radius,
+    })
 }
 
 /// `[devices]`: what keeps device registration from multiplying per-device budgets.
@@ -675,6 +737,7 @@ impl Settings {
             stats: crate::stats_config::resolve(&file.stats)?,
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
+            screens: resolve_screens(&file.screens)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

@@ -15,6 +15,7 @@ mod html;
 mod i18n;
 mod operator;
 mod public;
+pub mod screen;
 mod session;
 pub mod templates;
 
@@ -73,6 +74,7 @@ fn page_routes() -> Router<AppState> {
         .route("/staff/logout", post(dashboard::logout))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
+        .route("/screens/{token}", get(screen::page))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGES_CSP),
