@@ -14,7 +14,8 @@
 // language's text (speechSynthesis recorded); an urgent notice published through the API
 // takes over the whole screen and leaves when staff clear it; a network cut keeps the last
 // data and says it is stale after the interval, then recovers. In portrait 1080 × 1920:
-// French and Arabic, axe-core clean. Screenshots go to SCREENSHOT_DIR; any console error
+// French and Arabic, axe-core clean. The page's clock is Playwright's, paused: the test moves
+// it forward step by step, so rotation and polling do not race the checks. Screenshots go to SCREENSHOT_DIR; any console error
 // other than the cut's failed requests fails the run.
 
 import {
@@ -58,9 +59,53 @@ async function waitData(page, name, want, timeout = 12_000) {
   }
 }
 
+/**
+ * Moves the page's clock (installed and paused by the test: rotation, polling and the stale
+ * check run on it) one `stepMs` at a time until #screen's data-`name` is `want`; the
+ * screenshots and checks in between see a still screen, whatever the machine's speed.
+ */
+async function advance(page, name, want, stepMs = 1_000, maxSteps = 30) {
+  for (let i = 0; i <= maxSteps; i += 1) {
+    const got = await page.evaluate((n) => document.getElementById('screen')?.dataset[n], name);
+    if (got === want) return;
+    if (i === maxSteps) fail(`#screen data-${name} stayed ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    await page.clock.runFor(stepMs);
+    // Let a poll's answer (real network) arrive and render.
+    await page.waitForTimeout(100);
+  }
+}
+
+/**
+ * axe-core on the paused page: its queue waits on (fake) timers of 0–1 ms, so the clock
+ * moves 5 ms at a time while it runs (far from the next 2 s rotation).
+ */
+async function accessible(page, label) {
+  let done = false;
+  const run = checkAccessibility(page, label).finally(() => {
+    done = true;
+  });
+  let ticks = 0;
+  while (!done && ticks < 200) {
+    await page.clock.runFor(5);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    ticks += 1;
+  }
+  return run;
+}
+
+/** Stops the page's clock right after its first render. */
+async function pause(page) {
+  await page.waitForFunction(() => document.getElementById('screen')?.dataset.panel !== undefined);
+  const now = await page.evaluate(() => Date.now());
+  await page.clock.pauseAt(now + 50);
+}
+
 async function expectDir(page, lang, dir) {
   const got = await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
   if (got[0] !== lang || got[1] !== dir) fail(`<html> is ${got.join(' ')}, expected ${lang} ${dir}`);
+  // Nothing sticks out sideways (a screen cannot be scrolled).
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (scroll > inner) fail(`the page is ${scroll} px wide in a ${inner} px window (${lang})`);
 }
 
 /** Body text of the shown panel at least `min` px, headings larger. */
@@ -87,6 +132,7 @@ async function api(method, path, body) {
 
 async function main() {
   const page = await step('prepare', () => launch('fr-FR'));
+  await page.clock.install();
   // Record what the listen button asks the browser to say.
   await page.addInitScript(() => {
     window.__spoken = [];
@@ -100,6 +146,7 @@ async function main() {
   await step('landscape, French notices', async () => {
     await page.setViewportSize(LANDSCAPE);
     await page.goto(url(landscapePath + FAST));
+    await pause(page);
     await waitData(page, 'lang', 'fr');
     await waitData(page, 'panel', 'notices');
     await expectDir(page, 'fr', 'ltr');
@@ -107,7 +154,7 @@ async function main() {
     if (notices < 1) fail('no notice shown near the screen');
     await expectLargeType(page, 48);
     await shot(page, 'landscape-fr-notices.png');
-    await checkAccessibility(page, 'screen fr');
+    await accessible(page, 'screen fr');
   });
 
   await step('keyboard and speech', async () => {
@@ -127,26 +174,28 @@ async function main() {
   });
 
   await step('landscape, the services and how-to panels', async () => {
-    await waitData(page, 'panel', 'services');
+    await advance(page, 'panel', 'services');
     if ((await page.locator('#service-list li').count()) !== 2) fail('expected the two services of the screen');
     await shot(page, 'landscape-services.png');
-    await waitData(page, 'panel', 'how');
+    await advance(page, 'panel', 'how');
     const qr = await page.locator('svg.qr').boundingBox();
     if (!qr || qr.width < 300) fail(`QR code ${JSON.stringify(qr)}: too small to scan from afar`);
+    const how = await page.locator('#how-list').textContent();
+    if (!how.includes('0612 345 678') || !how.includes('16 h 30')) fail(`how to report: ${how}`);
     await shot(page, 'landscape-how.png');
   });
 
   await step('landscape, Arabic right to left', async () => {
-    await waitData(page, 'lang', 'ar');
+    await advance(page, 'lang', 'ar');
     await expectDir(page, 'ar', 'rtl');
     const box = await page.locator('#s-title').boundingBox();
     if (!box || box.x < LANDSCAPE.width / 2) fail(`Arabic title at x=${box && box.x}: not laid out right to left`);
     await shot(page, 'landscape-ar.png');
-    await checkAccessibility(page, 'screen ar');
+    await accessible(page, 'screen ar');
   });
 
   await step('landscape, English', async () => {
-    await waitData(page, 'lang', 'en');
+    await advance(page, 'lang', 'en');
     await expectDir(page, 'en', 'ltr');
     await shot(page, 'landscape-en.png');
   });
@@ -170,43 +219,44 @@ async function main() {
         en: { title: 'Alert: power cable down', body: 'Keep away from the market street.' },
       },
     });
-    await waitData(page, 'urgent', '1');
+    await advance(page, 'urgent', '1');
     const hidden = await page.evaluate(() => ['services', 'how'].every((p) => document.getElementById(`panel-${p}`).hidden));
     if (!hidden) fail('other panels still shown during an urgent notice');
     const first = await page.locator('#notice-list li').count();
     if (first !== 1) fail(`${first} notices shown during the urgent one, expected only it`);
     await shot(page, 'landscape-urgent.png');
-    await checkAccessibility(page, 'screen urgent');
+    await accessible(page, 'screen urgent');
   });
 
   await step('staff clear the urgency: the screen goes back to its rotation', async () => {
     await api('DELETE', `/api/v1/notices/${urgent.id}/urgent`);
-    await waitData(page, 'urgent', '0');
-    await waitData(page, 'panel', 'services');
+    await advance(page, 'urgent', '0');
+    await advance(page, 'panel', 'services');
   });
 
   await step('a network cut keeps the data and says it is stale', async () => {
     expectConsoleErrors(/Failed to load resource|net::ERR_/);
     await page.route('**/api/v1/screens/**', (route) => route.abort('internetdisconnected'));
-    await waitData(page, 'state', 'stale');
+    await advance(page, 'state', 'stale');
     if (!(await page.locator('#s-stale').isVisible())) fail('the stale notice is not shown');
     if ((await page.locator('#service-list li').count()) !== 2) fail('the last good data is gone');
     await shot(page, 'landscape-stale.png');
     await page.unroute('**/api/v1/screens/**');
-    await waitData(page, 'state', 'fresh');
+    await advance(page, 'state', 'fresh');
   });
 
   await step('portrait, French and Arabic', async () => {
     await page.setViewportSize(PORTRAIT);
     await page.goto(url(portraitPath + FAST));
+    await pause(page);
     await waitData(page, 'lang', 'fr');
     await expectLargeType(page, 48);
     await shot(page, 'portrait-fr.png');
-    await checkAccessibility(page, 'portrait fr');
-    await waitData(page, 'lang', 'ar');
+    await accessible(page, 'portrait fr');
+    await advance(page, 'lang', 'ar');
     await expectDir(page, 'ar', 'rtl');
     await shot(page, 'portrait-ar.png');
-    await checkAccessibility(page, 'portrait ar');
+    await accessible(page, 'portrait ar');
   });
   log(`screen at ${lat}, ${lon}`);
   await noConsoleErrors();

@@ -785,6 +785,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn screens_settings_are_checked() {
+        let file: FileConfig = toml::from_str(
+            "[screens]\nsms_number = \"0612 345 678\"\npoll_seconds = 30\n\
+             [screens.counter_hours]\nfr = \"8 h 30 - 16 h 30\"\n",
+        )
+        .unwrap();
+        let screens = resolve_screens(&file.screens).unwrap();
+        assert_eq!(screens.poll_seconds, 30);
+        assert_eq!(screens.stale_after_seconds, 60);
+        assert_eq!(screens.counter_hours["fr"], "8 h 30 - 16 h 30");
+        for bad in [
+            "[screens]\npoll_seconds = 0\n",
+            "[screens]\nnotice_radius_m = -1.0\n",
+            "[screens.counter_hours]\nde = \"x\"\n",
+        ] {
+            let file: FileConfig = toml::from_str(bad).unwrap();
+            assert!(resolve_screens(&file.screens).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn passwords_never_print() {
         let url: DatabaseUrl = "postgres://balagh:s3cr3t@db:5432/balagh?sslmode=require"
             .parse()

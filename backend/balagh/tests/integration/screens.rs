@@ -262,7 +262,23 @@ async fn the_screen_works_in_a_real_browser() {
             && Path::new("/usr/bin/chromium").exists(),
         "run tests/browser/setup.sh first (tests/run does)"
     );
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let screens = balagh_api::ScreensConfig {
+        sms_number: Some("0612 345 678".into()),
+        counter_hours: [
+            ("fr", "Du lundi au vendredi, 8 h 30 – 16 h 30"),
+            ("ar", "من الاثنين إلى الجمعة، 8:30 – 16:30"),
+            ("en", "Monday to Friday, 8:30 am – 4:30 pm"),
+        ]
+        .into_iter()
+        .map(|(l, h)| (l.to_owned(), h.to_owned()))
+        .collect(),
+        ..Default::default()
+    };
+    let api = balagh_api::ApiSettings {
+        screens,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(Db::Sqlite, api).await;
     publish_history(&app).await;
     let admin = app.user(Role::StaffAdmin, None).await;
     notice(&app, &admin.token, WEST, "Coupure d'éclairage", false).await;

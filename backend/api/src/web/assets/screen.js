@@ -75,8 +75,14 @@
     if (qr) { qr.setAttribute('aria-label', t.qr_label); }
   }
 
+  var shownKey = '';
+
   function render() {
     var t = texts();
+    // Nothing changes on screen when a poll brings the same content.
+    var key = JSON.stringify([t, content.urgent, panel]);
+    if (key === shownKey) { return; }
+    shownKey = key;
     document.documentElement.lang = t.lang;
     document.documentElement.dir = t.dir;
     document.title = t.title + ' · Balagh';
