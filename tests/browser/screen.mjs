@@ -14,7 +14,7 @@
 // language's text (speechSynthesis recorded); an urgent notice published through the API
 // takes over the whole screen and leaves when staff clear it; a network cut keeps the last
 // data and says it is stale after the interval, then recovers. In portrait 1080 × 1920:
-// French and Arabic, axe-core clean. The page's clock is Playwright's, paused: the test moves
+// French and Arabic, axe-core clean; revoked by staff, it stops showing its data. The page's clock is Playwright's, paused: the test moves
 // it forward step by step, so rotation and polling do not race the checks. Screenshots go to SCREENSHOT_DIR; any console error
 // other than the cut's failed requests fails the run.
 
@@ -257,6 +257,17 @@ async function main() {
     await expectDir(page, 'ar', 'rtl');
     await shot(page, 'portrait-ar.png');
     await accessible(page, 'portrait ar');
+  });
+
+  await step('a revoked screen stops showing its data', async () => {
+    const screens = await api('GET', '/api/v1/staff/screens');
+    const portrait = screens.find((s) => s.orientation === 'portrait' && !s.revoked_at);
+    if (!portrait) fail('no portrait screen listed');
+    await api('DELETE', `/api/v1/staff/screens/${portrait.id}`);
+    await advance(page, 'state', 'revoked');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.panel')].some((p) => !p.hidden));
+    if (shown || (await page.locator('#listen').isVisible())) fail('data still shown or read on a revoked screen');
+    await shot(page, 'portrait-revoked.png');
   });
   log(`screen at ${lat}, ${lon}`);
   await noConsoleErrors();

@@ -36,5 +36,4 @@ screen-qr-label = رمز QR نحو تطبيق التبليغ
 screen-updated = آخر تحديث { $time }
 screen-stale = الشبكة غير متاحة: تعود هذه المعلومات إلى { $time } وقد لا تكون محينة.
 screen-listen = استمع
-screen-stop = توقف
 screen-revoked = هذه الشاشة لم تعد مسجلة.

@@ -28,5 +28,4 @@ screen-qr-label = QR code to the reporting app
 screen-updated = Updated { $time }
 screen-stale = Network unavailable: this information dates from { $time } and may be out of date.
 screen-listen = Listen
-screen-stop = Stop
 screen-revoked = This screen is no longer registered.

@@ -28,5 +28,4 @@ screen-qr-label = Code QR vers l'application de signalement
 screen-updated = Mis à jour le { $time }
 screen-stale = Réseau indisponible : ces informations datent du { $time } et ne sont peut-être plus à jour.
 screen-listen = Écouter
-screen-stop = Arrêter
 screen-revoked = Cet écran n'est plus enregistré.

@@ -17,6 +17,7 @@
   var language = 0;
   var panel = 0;
   var lastGood = Date.now();
+  var revoked = false;
 
   function byId(id) { return document.getElementById(id); }
   function languages() { return content.screen.languages.length ? content.screen.languages : ['fr']; }
@@ -102,6 +103,7 @@
   }
 
   function step() {
+    if (revoked) { return; }
     panel += 1;
     if (content.urgent || panel >= PANELS.length) {
       panel = 0;
@@ -111,9 +113,19 @@
   }
 
   function checkStale() {
+    if (revoked) { return; }
     var stale = Date.now() - lastGood > options.stale * 1000;
     byId('s-stale').hidden = !stale;
     root.dataset.state = stale ? 'stale' : 'fresh';
+  }
+
+  // Staff revoked this screen: its data is no longer for show.
+  function showRevoked() {
+    PANELS.forEach(function (name) { byId('panel-' + name).hidden = true; });
+    byId('s-stale').textContent = texts().revoked;
+    byId('s-stale').hidden = false;
+    byId('listen').hidden = true;
+    root.dataset.state = 'revoked';
   }
 
   function schedule() {
@@ -126,6 +138,7 @@
   function poll() {
     fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } })
       .then(function (response) {
+        if (response.status === 404) { revoked = true; }
         if (!response.ok) { throw new Error('status ' + response.status); }
         return response.json();
       })
@@ -135,8 +148,10 @@
         render();
         checkStale();
       })
-      .catch(function () { checkStale(); })
-      .then(schedule);
+      .catch(function () {
+        if (revoked) { showRevoked(); } else { checkStale(); }
+      })
+      .then(function () { if (!revoked) { schedule(); } });
   }
 
   function listen() {

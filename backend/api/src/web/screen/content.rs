@@ -18,6 +18,9 @@ use serde_json::{Map, Value, json};
 
 /// Notices read around a screen before the exact distance check.
 const NOTICE_CANDIDATES: u32 = 200;
+/// Notices a screen shows at most (urgent ones first, then the nearest): what fits in
+/// large type.
+const NOTICES_SHOWN: usize = 4;
 
 /// The seconds after the start of each polling interval at which this screen polls,
 /// derived from its token's hash so that screens spread over the interval.
@@ -90,6 +93,7 @@ pub async fn build(
             .cmp(&a.notice.urgent)
             .then(a.distance_m.total_cmp(&b.distance_m))
     });
+    near.truncate(NOTICES_SHOWN);
     let release = newest_month(state, &ctx).await?;
     let services = service_states(&ctx, screen, &point, release.as_ref());
     let languages: Vec<Language> = screen
@@ -302,7 +306,7 @@ impl TextView<'_> {
             "updated": updated,
             "stale": w.t1("screen-stale", "time", self.updated.clone()),
             "listen": w.t("screen-listen"),
-            "stop": w.t("screen-stop"),
+            "revoked": w.t("screen-revoked"),
             "speech": speech
                 .iter()
                 .map(|s| strip_isolates(s).trim_end_matches('.').to_owned())
