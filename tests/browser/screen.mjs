@@ -70,8 +70,10 @@ async function advance(page, name, want, stepMs = 1_000, maxSteps = 30) {
     if (got === want) return;
     if (i === maxSteps) fail(`#screen data-${name} stayed ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     await page.clock.runFor(stepMs);
-    // Let a poll's answer (real network) arrive and render.
-    await page.waitForTimeout(100);
+    // A poll the step started waits for its answer (real network, however slow the machine).
+    await page.waitForFunction(() => document.getElementById('screen')?.dataset.polling !== '1', null, {
+      timeout: 10_000,
+    });
   }
 }
 

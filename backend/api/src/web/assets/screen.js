@@ -136,6 +136,7 @@
   }
 
   function poll() {
+    root.dataset.polling = '1';
     fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } })
       .then(function (response) {
         if (response.status === 404) { revoked = true; }
@@ -151,7 +152,10 @@
       .catch(function () {
         if (revoked) { showRevoked(); } else { checkStale(); }
       })
-      .then(function () { if (!revoked) { schedule(); } });
+      .then(function () {
+        root.dataset.polling = '0';
+        if (!revoked) { schedule(); }
+      });
   }
 
   function listen() {

@@ -33,8 +33,8 @@ pub fn poll_offset(token_hash: &[u8], poll_seconds: u64) -> u64 {
 }
 
 /// A notice near the screen, with its distance.
-struct Near<'n> {
-    notice: &'n StoredNotice,
+struct Near {
+    notice: StoredNotice,
     distance_m: f64,
 }
 
@@ -61,39 +61,7 @@ pub async fn build(
     let ctx = Context::new(state, Some(&screen.jurisdiction_id)).ok_or(ApiError::NotFound)?;
     let point = GeoPoint::parse(screen.lat, screen.lon).map_err(|_| ApiError::NotFound)?;
     let now = Ts::now();
-    let around = AreaOfInterest::parse(
-        point.lat(),
-        point.lon(),
-        config.notice_radius_m.max(AreaOfInterest::MIN_RADIUS_M),
-    )
-    .map_err(ApiError::InvalidParameter)?;
-    let candidates = state
-        .store()
-        .active_notices(&around.bbox(), now, NOTICE_CANDIDATES)
-        .await?;
-    let mut near: Vec<Near<'_>> = candidates
-        .iter()
-        .filter(|n| n.jurisdiction_id == screen.jurisdiction_id)
-        .filter(|n| {
-            n.service_codes
-                .iter()
-                .any(|c| screen.service_codes.contains(c))
-        })
-        .filter_map(|n| {
-            let distance_m = crate::push::notice_area(n).ok()?.distance_m(&point);
-            (distance_m <= config.notice_radius_m).then_some(Near {
-                notice: n,
-                distance_m,
-            })
-        })
-        .collect();
-    near.sort_by(|a, b| {
-        b.notice
-            .urgent
-            .cmp(&a.notice.urgent)
-            .then(a.distance_m.total_cmp(&b.distance_m))
-    });
-    near.truncate(NOTICES_SHOWN);
+    let near = near_notices(state, config, screen, &point, now).await?;
     let release = newest_month(state, &ctx).await?;
     let services = service_states(&ctx, screen, &point, release.as_ref());
     let languages: Vec<Language> = screen
@@ -159,6 +127,48 @@ pub async fn build(
         },
         "texts": texts,
     }))
+}
+
+/// The screen's services' running notices within reach of it, urgent ones first, then the
+/// nearest, at most [`NOTICES_SHOWN`].
+async fn near_notices(
+    state: &AppState,
+    config: &ScreensConfig,
+    screen: &Screen,
+    point: &GeoPoint,
+    now: Ts,
+) -> Result<Vec<Near>, ApiError> {
+    let around = AreaOfInterest::parse(
+        point.lat(),
+        point.lon(),
+        config.notice_radius_m.max(AreaOfInterest::MIN_RADIUS_M),
+    )
+    .map_err(ApiError::InvalidParameter)?;
+    let candidates = state
+        .store()
+        .active_notices(&around.bbox(), now, NOTICE_CANDIDATES)
+        .await?;
+    let mut near: Vec<Near> = candidates
+        .into_iter()
+        .filter(|n| n.jurisdiction_id == screen.jurisdiction_id)
+        .filter(|n| {
+            n.service_codes
+                .iter()
+                .any(|c| screen.service_codes.contains(c))
+        })
+        .filter_map(|notice| {
+            let distance_m = crate::push::notice_area(&notice).ok()?.distance_m(point);
+            (distance_m <= config.notice_radius_m).then_some(Near { notice, distance_m })
+        })
+        .collect();
+    near.sort_by(|a, b| {
+        b.notice
+            .urgent
+            .cmp(&a.notice.urgent)
+            .then(a.distance_m.total_cmp(&b.distance_m))
+    });
+    near.truncate(NOTICES_SHOWN);
+    Ok(near)
 }
 
 /// The newest released month: what `GET /api/v1/stats/summary` shows by default.
@@ -244,12 +254,7 @@ struct TextView<'a> {
 }
 
 impl TextView<'_> {
-    fn texts(
-        &self,
-        near: &[Near<'_>],
-        release: Option<&Release>,
-        services: &[ServiceState],
-    ) -> Value {
+    fn texts(&self, near: &[Near], release: Option<&Release>, services: &[ServiceState]) -> Value {
         let w = &self.words;
         let notices: Vec<Value> = near.iter().map(|n| self.notice(n)).collect();
         let service_texts: Vec<Value> = services.iter().map(|s| self.service(s)).collect();
@@ -316,9 +321,9 @@ impl TextView<'_> {
         })
     }
 
-    fn notice(&self, n: &Near<'_>) -> Value {
+    fn notice(&self, n: &Near) -> Value {
         let view = crate::push::notice_view(
-            n.notice,
+            &n.notice,
             self.language,
             self.ctx.jurisdiction.default_language,
             None,

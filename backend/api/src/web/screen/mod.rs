@@ -152,6 +152,32 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+fn notice_items(list: &Value) -> Vec<NoticeItem> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| NoticeItem {
+            lang: text(n, "lang"),
+            title: text(n, "title"),
+            body: text(n, "body"),
+            until: text(n, "until"),
+            urgent: n["urgent"].as_bool().unwrap_or(false),
+        })
+        .collect()
+}
+
+fn service_items(list: &Value) -> Vec<ServiceItem> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| ServiceItem {
+            name: text(s, "name"),
+            district: text(s, "district"),
+            lines: strings(&s["lines"]),
+        })
+        .collect()
+}
+
 /// A page saying the screen is unknown (revoked, or a wrong address).
 fn not_found() -> Response {
     use axum::response::IntoResponse;
@@ -219,28 +245,8 @@ pub async fn page(
         orientation: screen.0.orientation.clone(),
         urgent: content["urgent"].as_bool().unwrap_or(false),
         t,
-        notices: texts["notices"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|n| NoticeItem {
-                lang: text(n, "lang"),
-                title: text(n, "title"),
-                body: text(n, "body"),
-                until: text(n, "until"),
-                urgent: n["urgent"].as_bool().unwrap_or(false),
-            })
-            .collect(),
-        services: texts["services"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| ServiceItem {
-                name: text(s, "name"),
-                district: text(s, "district"),
-                lines: strings(&s["lines"]),
-            })
-            .collect(),
+        notices: notice_items(&texts["notices"]),
+        services: service_items(&texts["services"]),
         how: strings(&texts["how"]),
         qr: qr::svg(&url, &text(texts, "qr_label")).unwrap_or_default(),
         data: super::public::data_block(&data).replace(r#"id="page-data""#, r#"id="screen-data""#),
