@@ -134,6 +134,13 @@ both_databases! {
         let bad = problem(bad, 422).await;
         assert_eq!(fields(&bad), ["name", "lat", "service_codes", "languages", "orientation"]);
 
+        // Documented with the other staff routes.
+        let openapi: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+        for path in ["/api/v1/staff/screens", "/api/v1/staff/screens/{id}", "/api/v1/screens/{token}/content", "/api/v1/notices/{id}/urgent"] {
+            assert!(openapi["paths"][path].is_object(), "{path} not in the OpenAPI document");
+        }
+        assert!(openapi["components"]["schemas"]["NewNoticeRequest"]["properties"]["urgent"].is_object());
+
         let (id, token, url) = register(&app, &admin.token, WEST, "landscape").await;
         // The list never shows the token; defaults fill what the request left out.
         let list: Value = app.get(&admin.token, "/api/v1/staff/screens").await.json().await.unwrap();
