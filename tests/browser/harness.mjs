@@ -59,11 +59,18 @@ let activePage = null;
 let userDataDir = null;
 let currentStep = 'start';
 const problems = []; // console errors and page errors
+const expectedErrors = []; // console errors a test causes on purpose (RegExps)
+
+/** Console errors matching `pattern` are expected from now on (e.g. a network cut). */
+export function expectConsoleErrors(pattern) {
+  expectedErrors.push(pattern);
+}
 let finished = false;
 
 function watch(page, label) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
+    if (expectedErrors.some((p) => p.test(msg.text()))) return;
     const loc = msg.location();
     const where = loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : '';
     problems.push(`[${label}] console.error on ${pathOf(page.url())}: ${msg.text()}${where}`);

@@ -20,6 +20,7 @@ pub mod state;
 pub mod stats;
 mod telemetry;
 mod web;
+pub use web::screen::ScreensConfig;
 
 pub use catalog::Catalog;
 pub use state::{ApiSettings, AppState, PhotoSettings};
@@ -71,6 +72,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "statistics", description = "Public statistics (anonymised, no login) and the staff dashboard's data"),
         (name = "open-data", description = "Open data: DCAT-AP catalogue, data dictionary, CSV / JSON / GeoJSON files"),
         (name = "open311", description = "API keys of Open311 GeoReport v2 clients (the endpoints themselves are under /open311/v2)"),
+        (name = "screens", description = "Screens in the commune's reception areas: registration by staff, the content each screen polls"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -180,6 +182,16 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
             routes::push::get_notice,
             routes::push::withdraw_notice
         ))
+        .routes(routes!(
+            routes::screens::list_screens,
+            routes::screens::create_screen
+        ))
+        .routes(routes!(
+            routes::screens::update_screen,
+            routes::screens::revoke_screen
+        ))
+        .routes(routes!(routes::screens::clear_urgency))
+        .routes(routes!(routes::screens::screen_content))
         .routes(routes!(routes::push::staff_push_deliveries))
         .routes(routes!(routes::push::staff_push_replay))
         .routes(routes!(routes::stats::summary))

@@ -323,6 +323,7 @@ pub fn notice_view(
         operator_id: notice.operator_id,
         distance_m: distance_m.map(|d| (d * 10.0).round() / 10.0),
         withdrawn: notice.withdrawn_at.is_some(),
+        urgent: notice.urgent,
     }
 }
 

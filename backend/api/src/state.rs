@@ -42,6 +42,9 @@ pub struct ApiSettings {
     /// New devices and "me too" per client address, and the optional proof of work (off by
     /// default; `balagh serve` turns the limits on).
     pub devices: crate::abuse::DeviceLimits,
+    /// `[screens]`: what reception-area screens show besides their own data, and how often
+    /// they poll.
+    pub screens: crate::web::screen::ScreensConfig,
 }
 
 /// How photos are taken in and shown.
@@ -92,6 +95,7 @@ impl Default for ApiSettings {
             stats: crate::stats::StatsSettings::default(),
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
+            screens: crate::web::screen::ScreensConfig::default(),
         }
     }
 }

@@ -122,6 +122,28 @@ pub struct FileConfig {
     pub outbound: OutboundFileConfig,
     #[serde(default)]
     pub devices: DevicesFileConfig,
+    #[serde(default)]
+    pub screens: ScreensFileConfig,
+}
+
+/// `[screens]`: what the reception-area screens show besides their own data.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreensFileConfig {
+    /// The number residents send SMS reports to, shown under "how to report".
+    pub sms_number: Option<String>,
+    /// The counter's opening hours by language code, e.g. `fr = "Lun-Ven 8h30-16h30"`.
+    pub counter_hours: Option<std::collections::BTreeMap<String, String>>,
+    /// The web app the QR code leads to [default: this server's `/`].
+    pub public_url: Option<String>,
+    /// Seconds between two polls of a screen [default: 60].
+    pub poll_seconds: Option<u64>,
+    /// Seconds without fresh data before a screen says so [default: 60].
+    pub stale_after_seconds: Option<u64>,
+    /// Seconds each panel stays on screen [default: 15].
+    pub rotate_seconds: Option<u64>,
+    /// Notices within this distance of a screen are shown on it, in metres [default: 2000].
+    pub notice_radius_m: Option<f64>,
 }
 
 /// `[devices]`: what keeps device registration from multiplying per-device budgets.
@@ -675,6 +697,7 @@ impl Settings {
             stats: crate::stats_config::resolve(&file.stats)?,
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
+            screens: crate::screens_config::resolve(&file.screens)?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

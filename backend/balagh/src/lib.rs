@@ -9,6 +9,7 @@ pub mod generate;
 pub mod import;
 pub mod open311_keys;
 pub mod push_delivery;
+pub mod screens_config;
 pub mod security_config;
 pub mod server;
 pub mod stats_config;

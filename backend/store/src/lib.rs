@@ -14,6 +14,7 @@ pub mod push;
 mod records;
 mod report_details;
 mod rows;
+mod screens;
 #[doc(hidden)]
 pub mod shared;
 pub mod sla;
@@ -35,6 +36,7 @@ pub use push::{NoticeRow, RegistrationRow};
 pub use records::*;
 pub use report_details::*;
 pub use rows::*;
+pub use screens::*;
 pub use sla::{
     CLOCK_COLUMNS, ClockRecord, DISPUTE_COLUMNS, Dispute, DisputeDecision, DisputeScope,
     DisputeState, ESCALATION_TOPIC, Escalation, NewAlarm, NewDispute, Notification, SlaCheck,
@@ -95,6 +97,7 @@ pub trait Store:
     + PushStore
     + Open311Store
     + StatsStore
+    + ScreenStore
     + Send
     + Sync
     + std::fmt::Debug

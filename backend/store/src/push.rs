@@ -107,11 +107,13 @@ pub struct StoredNotice {
     pub published_by: Uuid,
     pub created_at: Ts,
     pub withdrawn_at: Option<Ts>,
+    /// Takes over the reception-area screens near it until it ends or staff clear the flag.
+    pub urgent: bool,
 }
 
 pub const NOTICE_COLUMNS: &str = "id, jurisdiction_id, kind, service_codes, area, radius_m, \
     min_lat, max_lat, min_lon, max_lon, valid_from, valid_until, texts, operator_id, \
-    published_by, created_at, withdrawn_at";
+    published_by, created_at, withdrawn_at, urgent";
 
 #[doc(hidden)]
 #[derive(Debug, sqlx::FromRow)]
@@ -133,6 +135,7 @@ pub struct NoticeRow {
     published_by: Uuid,
     created_at: Ts,
     withdrawn_at: Option<Ts>,
+    urgent: bool,
 }
 
 impl NoticeRow {
@@ -157,6 +160,7 @@ impl NoticeRow {
             published_by: self.published_by,
             created_at: self.created_at,
             withdrawn_at: self.withdrawn_at,
+            urgent: self.urgent,
         }
     }
 }
@@ -668,7 +672,7 @@ macro_rules! impl_push_store {
                     let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO service_notices ({NOTICE_COLUMNS}) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
                     )))
                     .bind(n.id)
                     .bind(n.jurisdiction_id.clone())
@@ -687,6 +691,7 @@ macro_rules! impl_push_store {
                     .bind(n.published_by)
                     .bind(n.created_at)
                     .bind(n.withdrawn_at)
+                    .bind(n.urgent)
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;

@@ -141,6 +141,10 @@ pub struct NewNoticeRequest {
     pub valid_until: OffsetDateTime,
     /// By language code; the jurisdiction's default language is required.
     pub texts: BTreeMap<String, NoticeTextView>,
+    /// Takes over the reception-area screens near it until it ends or staff clear the flag
+    /// (`DELETE /api/v1/notices/{id}/urgent`). Default false.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 /// A service notice.
@@ -171,6 +175,9 @@ pub struct NoticeView {
     /// Metres from the point asked about (0 inside the area), in `GET /api/v1/notices`.
     pub distance_m: Option<f64>,
     pub withdrawn: bool,
+    /// Takes over the reception-area screens near it.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 /// Answer to `GET /api/v1/notices`.

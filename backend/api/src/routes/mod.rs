@@ -11,6 +11,7 @@ pub mod open_data;
 pub mod photos;
 pub mod push;
 pub mod reports;
+pub mod screens;
 pub mod services;
 pub mod sla;
 pub mod staff;

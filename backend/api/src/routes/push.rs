@@ -482,6 +482,10 @@ pub async fn publish_notice(
     else {
         return Err(ApiError::Validation(errors));
     };
+    if body.urgent && publisher.operator().is_some() {
+        // Screens in the commune's reception areas are the commune's to take over.
+        return Err(FieldError::new("urgent", "only commune staff publish urgent notices").into());
+    }
     if let Some(operator) = publisher.operator() {
         operator_may_publish(&catalog, operator, &services, &area, now)?;
     } else if !area.touches(&jurisdiction.boundary) {
@@ -507,6 +511,7 @@ pub async fn publish_notice(
         published_by: publisher.user(),
         created_at: now,
         withdrawn_at: None,
+        urgent: body.urgent,
     };
     state
         .store()

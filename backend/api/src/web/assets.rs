@@ -45,6 +45,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("assets/pages.css"),
     },
+    Asset {
+        name: "screen.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("assets/screen.js"),
+    },
+    Asset {
+        name: "screen.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("assets/screen.css"),
+    },
 ];
 
 /// FNV-1a of every asset: changes whenever one does.

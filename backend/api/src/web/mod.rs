@@ -15,6 +15,7 @@ mod html;
 mod i18n;
 mod operator;
 mod public;
+pub mod screen;
 mod session;
 // Used by the pages as they move to templates, one area at a time.
 #[allow(dead_code, unused_imports)]
@@ -75,6 +76,7 @@ fn page_routes() -> Router<AppState> {
         .route("/staff/logout", post(dashboard::logout))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
+        .route("/screens/{token}", get(screen::page))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGES_CSP),

@@ -19,6 +19,7 @@ mod pages;
 mod photos;
 mod pseudonyms;
 mod push;
+mod screens;
 mod sessions;
 mod sla;
 mod stats;

@@ -247,6 +247,7 @@ async fn main() {
         published_by: uuid::Uuid::nil(),
         created_at: now,
         withdrawn_at: None,
+        urgent: false,
     };
     // The notice's publisher must exist: the bench publishes as a staff user it creates.
     let publisher = balagh_store::NewUser {
