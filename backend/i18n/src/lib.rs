@@ -24,6 +24,15 @@ pub struct Catalog {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
 }
 
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let languages: Vec<_> = self.bundles.iter().map(|(l, _)| l.code()).collect();
+        f.debug_struct("Catalog")
+            .field("languages", &languages)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Catalog {
     /// The catalogue built into the binary.
     pub fn global() -> &'static Catalog {

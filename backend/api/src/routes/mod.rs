@@ -7,6 +7,7 @@ pub mod devices;
 pub mod health;
 pub mod open_data;
 pub mod photos;
+pub mod places;
 pub mod push;
 pub mod reports;
 pub mod services;

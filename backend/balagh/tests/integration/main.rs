@@ -18,6 +18,7 @@ mod pages;
 mod photos;
 mod pseudonyms;
 mod push;
+mod resident_app;
 mod sessions;
 mod sla;
 mod stats;

@@ -1,0 +1,129 @@
+//! The resident web app (issue 20): the gazetteer and bus network behind its map-free path,
+//! and the app itself (its first screen, manifest and service worker). The browser test
+//! (`tests/browser/resident-app.mjs`) is driven from here.
+
+use crate::both_databases;
+use crate::harness::*;
+use balagh_domain::Slug;
+use serde_json::Value;
+
+/// Percent-encodes a query parameter's value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn places(app: &TestApp, query: &str) -> Vec<Value> {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/places?q={}", encode(query))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{query}");
+    let body: Value = response.json().await.unwrap();
+    body["places"].as_array().unwrap().clone()
+}
+
+fn names(list: &[Value]) -> Vec<&str> {
+    list.iter().map(|p| p["name"].as_str().unwrap()).collect()
+}
+
+both_databases! {
+    async fn places_are_found_by_any_word_prefix_whatever_the_accents(db: Db) {
+        let app = TestApp::spawn(db).await;
+        // Accents and case do not matter; a prefix of any word matches.
+        let found = places(&app, "ECOLE").await;
+        assert!(names(&found).contains(&"École El Khansaa"), "{found:?}");
+        assert!(names(&found).iter().all(|n| n.starts_with("École")), "{found:?}");
+        let found = places(&app, "essaad").await;
+        assert_eq!(names(&found), ["Université Abdelmalek Essaâdi (Mhannech)"]);
+        // Places whose name starts with the query come first.
+        let found = places(&app, "mosq").await;
+        assert_eq!(found.len(), 6, "{found:?}");
+        assert!(names(&found)[..5].iter().all(|n| n.starts_with("Mosquée")), "{found:?}");
+        assert_eq!(names(&found)[5], "Grande Mosquée");
+        let found = places(&app, "touabel").await;
+        assert_eq!(names(&found)[0], "Boulevard Touabel");
+        assert_eq!(found[0]["kind"], "street");
+        assert!((found[0]["lat"].as_f64().unwrap() - 35.585).abs() < 0.001);
+        // Arabic, without the hamza or the taa marbuta as written in the names.
+        let found = places(&app, "اعداديه").await;
+        assert_eq!(names(&found), ["Collège Ibn Battouta"]);
+        // Arabic names with lang=ar.
+        let body: Value = app.client.get(app.url("/api/v1/places?q=feddan&lang=ar")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["places"][0]["name"], "ساحة الفدان");
+        // At most ten; punctuation (LIKE's wildcards included) separates words.
+        assert_eq!(places(&app, "a").await.len(), 10);
+        assert_eq!(places(&app, "_ecole%").await, places(&app, "ecole").await);
+        assert!(places(&app, "e_ole").await.is_empty());
+        assert!(places(&app, "zzz").await.is_empty());
+        // An empty query says what is wrong.
+        let response = app.client.get(app.url("/api/v1/places?q=%20-")).send().await.unwrap();
+        let problem = problem(response, 400).await;
+        assert_eq!(fields(&problem), ["q"]);
+        app.stop().await;
+    }
+
+    async fn importing_places_twice_updates_the_same_rows(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let dir = std::env::temp_dir().join(format!("balagh-places-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("places.geojson");
+        let write = |name: &str| {
+            std::fs::write(&file, format!(r#"{{"type":"FeatureCollection","features":[
+                {{"type":"Feature","id":"new-square","properties":{{"name":"{name}","kind":"square"}},
+                  "geometry":{{"type":"Point","coordinates":[-5.37,35.57]}}}}]}}"#)).unwrap();
+        };
+        let tetouan = Slug::parse("j", "tetouan").unwrap();
+        write("Place Zénith");
+        let read = balagh::gazetteer::read_places(&file).unwrap();
+        assert_eq!(balagh::gazetteer::write_places(app.store.as_ref(), &tetouan, &read).await.unwrap(), 1);
+        write("Place Zéphyr");
+        let read = balagh::gazetteer::read_places(&file).unwrap();
+        balagh::gazetteer::write_places(app.store.as_ref(), &tetouan, &read).await.unwrap();
+        assert_eq!(names(&places(&app, "zeph").await), ["Place Zéphyr"]);
+        assert!(places(&app, "zenith").await.is_empty());
+        // A bad file names the feature and writes nothing.
+        std::fs::write(&file, r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"Nowhere"},"geometry":{"type":"Point","coordinates":[-5.37,135]}}]}"#).unwrap();
+        let error = balagh::gazetteer::read_places(&file).unwrap_err();
+        assert!(error.contains("features[0].geometry.coordinates.lat"), "{error}");
+        // An unknown jurisdiction is refused.
+        let error = balagh::gazetteer::write_places(app.store.as_ref(), &Slug::parse("j", "rabat").unwrap(), &read)
+            .await.unwrap_err();
+        assert!(error.contains("rabat"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+        app.stop().await;
+    }
+
+    async fn bus_lines_list_their_stops_in_order(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let body: Value = app.client.get(app.url("/api/v1/bus-lines")).send().await.unwrap().json().await.unwrap();
+        let lines: Vec<&str> = body["lines"].as_array().unwrap().iter().map(|l| l["short_name"].as_str().unwrap()).collect();
+        assert_eq!(lines, ["1", "2", "7"]);
+        let body: Value = app.client.get(app.url("/api/v1/bus-lines/L7/stops")).send().await.unwrap().json().await.unwrap();
+        let stops: Vec<&str> = body["stops"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(stops, ["Gare routière", "Avenue Mohammed V", "Bab Saida", "Avenue Sidi Al Mandri", "Route de Martil"]);
+        let response = app.client.get(app.url("/api/v1/bus-lines/L99/stops")).send().await.unwrap();
+        problem(response, 404).await;
+        // Re-importing a feed replaces the network.
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/tetouan/gtfs");
+        let mut network = balagh::gazetteer::read_gtfs(&folder).unwrap();
+        network.lines.retain(|l| l.id == "L1");
+        network.line_stops.retain(|(l, _, _)| l == "L1");
+        let tetouan = Slug::parse("j", "tetouan").unwrap();
+        let summary = balagh::gazetteer::write_gtfs(app.store.as_ref(), &tetouan, &network).await.unwrap();
+        assert_eq!((summary.lines, summary.stops), (1, 12));
+        let body: Value = app.client.get(app.url("/api/v1/bus-lines")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["lines"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}
