@@ -61,9 +61,18 @@ let currentStep = 'start';
 const problems = []; // console errors and page errors
 let finished = false;
 
+// Console errors a run expects (e.g. failed loads while it holds the browser offline).
+const expected = [];
+
+/** From now on, console errors matching `pattern` are expected, not problems. */
+export function expectConsoleErrors(pattern) {
+  expected.push(pattern);
+}
+
 function watch(page, label) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
+    if (expected.some((p) => p.test(msg.text()))) return;
     const loc = msg.location();
     const where = loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : '';
     problems.push(`[${label}] console.error on ${pathOf(page.url())}: ${msg.text()}${where}`);

@@ -42,6 +42,9 @@ pub struct ApiSettings {
     /// New devices and "me too" per client address, and the optional proof of work (off by
     /// default; `balagh serve` turns the limits on).
     pub devices: crate::abuse::DeviceLimits,
+    /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
+    /// the app offers only the position, the gazetteer and bus stops.
+    pub map_tile_url: Option<String>,
 }
 
 /// How photos are taken in and shown.
@@ -92,6 +95,7 @@ impl Default for ApiSettings {
             stats: crate::stats::StatsSettings::default(),
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
+            map_tile_url: None,
         }
     }
 }

@@ -127,3 +127,105 @@ both_databases! {
         app.stop().await;
     }
 }
+
+both_databases! {
+    async fn the_app_is_served_at_the_root_with_its_manifest_and_worker(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let get = |path: &str, lang: &str| {
+            app.client.get(app.url(path)).header("Accept-Language", lang).send()
+        };
+        let page = get("/", "ar-MA,ar;q=0.9").await.unwrap();
+        assert_eq!(page.status(), 200);
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self';") && !csp.contains("unsafe"), "{csp}");
+        let permissions = page.headers()["permissions-policy"].to_str().unwrap().to_owned();
+        assert!(permissions.contains("geolocation=(self)"), "{permissions}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
+        assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
+        assert!(html.contains(r#"<link rel="manifest" href="/manifest.webmanifest?lang=ar">"#));
+        // Every service is offered, in the page's language, grouped by service group.
+        assert!(html.contains(r#"value="bus_late""#) && html.contains("الحافلات"));
+        // The French page by the switch, whatever the device's language.
+        let html = get("/?lang=fr", "ar").await.unwrap().text().await.unwrap();
+        assert!(html.contains(r#"<html lang="fr" dir="ltr">"#) && html.contains("Signaler un problème"));
+        let manifest: Value = get("/manifest.webmanifest?lang=en", "fr").await.unwrap().json().await.unwrap();
+        assert_eq!(manifest["start_url"], "/?lang=en");
+        assert_eq!(manifest["scope"], "/");
+        let worker = get("/sw.js", "fr").await.unwrap();
+        assert_eq!(worker.headers()["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(worker.headers()["cache-control"], "no-cache");
+        let script = worker.text().await.unwrap();
+        assert!(script.contains("/assets/resident.js?v="), "{script}");
+        app.stop().await;
+    }
+}
+
+/// The app end to end in headless Chromium on a phone (see `tests/browser/resident-app.mjs`),
+/// on each database: the Rust side seeds a report to support, then counts the rows the
+/// browser's reports made, including the two written offline.
+async fn browser_run(db: Db) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let browser = repo.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists()
+            && std::path::Path::new("/usr/bin/chromium").exists(),
+        "run tests/browser/setup.sh first (tests/run does)"
+    );
+    let app = TestApp::spawn(db).await;
+    // A report a few metres from where the browser stands: "me too" must be offered.
+    app.reported("waste_bin_overflow", (35.5723, -5.3716)).await;
+    let before = app.report_count().await;
+    let name = match db {
+        Db::Sqlite => "sqlite",
+        Db::Postgres => "postgres",
+    };
+    let shots = repo.join(format!("artifacts/screenshots/resident-app/{name}"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let (script, address) = (browser.join("resident-app.mjs"), app.address.clone());
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args([address.as_str(), "-", "-"])
+            .arg(shots)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "browser run failed:\n{out}\n{err}");
+    eprintln!("{err}");
+    let result: Value = out
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .map(|json| serde_json::from_str(json).unwrap())
+        .expect("the run prints its references");
+    let mut references: Vec<&str> = result["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    references.sort_unstable();
+    references.dedup();
+    // Two reports sent online, two queued offline: four distinct references, four rows.
+    assert_eq!(references.len(), 4, "{result}");
+    assert_eq!(
+        app.report_count().await - before,
+        4,
+        "each report exactly once"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reports_from_a_phone_browser_online_and_offline_sqlite() {
+    browser_run(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reports_from_a_phone_browser_online_and_offline_postgres() {
+    browser_run(Db::Postgres).await;
+}
