@@ -126,14 +126,19 @@
     const list = $('res-mine');
     list.replaceChildren(...mine.map((r) => {
       const li = document.createElement('li');
-      li.textContent = r.reference;
+      const ref = document.createElement('bdi');
+      ref.textContent = r.reference;
+      li.append(ref);
       li.dataset.id = r.id;
       return li;
     }));
     if (!navigator.onLine) return;
     for (const li of list.children) {
       api('/api/v1/reports/' + li.dataset.id).then((r) => (r.ok ? r.json() : null)).then((report) => {
-        if (report) li.textContent = report.reference + ' · ' + report.status;
+        if (!report) return;
+        const ref = document.createElement('bdi');
+        ref.textContent = report.reference;
+        li.replaceChildren(ref, ' · ' + W('res-status-' + report.status.replace(/_/g, '-')));
       }).catch(() => {});
     }
   }
@@ -384,7 +389,11 @@
       result.replaceChildren();
       const p = document.createElement('p');
       p.className = 'res-sent';
-      p.textContent = W('res-sent', { reference: outcome.report.reference });
+      // The reference stays left to right inside an Arabic sentence.
+      const [before, after] = W('res-sent', { reference: '\u0000' }).split('\u0000');
+      const ref = document.createElement('bdi');
+      ref.textContent = outcome.report.reference;
+      p.append(before, ref, after || '');
       result.append(p);
     } else if (outcome && outcome.error) {
       result.textContent = W('res-error-send', { detail: outcome.error });

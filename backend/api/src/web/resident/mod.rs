@@ -78,6 +78,15 @@ const SCRIPT_WORDS: &[&str] = &[
     "res-choose",
     "res-map-hint",
     "res-optional",
+    "res-status-new",
+    "res-status-acknowledged",
+    "res-status-in-progress",
+    "res-status-resolved",
+    "res-status-closed",
+    "res-status-paused",
+    "res-status-rejected",
+    "res-status-duplicate",
+    "res-status-reopened",
 ];
 
 fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {
@@ -103,13 +112,27 @@ fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {
     words
 }
 
+/// Inline SVG drawings (no emoji font needed), decorative: the words say everything.
+const ICON_WASTE: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4zM6 8h12l-1 13H7zm3 2v9h2v-9zm4 0v9h2v-9z"/></svg>"#;
+const ICON_LIGHTING: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a7 7 0 0 0-4 12.7V17h8v-2.3A7 7 0 0 0 12 2zM9 18h6v2H9zm1 3h4v1h-4z"/></svg>"#;
+const ICON_TRANSPORT: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M6 2h12a3 3 0 0 1 3 3v12a2 2 0 0 1-1 1.7V21h-3v-2H7v2H4v-2.3A2 2 0 0 1 3 17V5a3 3 0 0 1 3-3zm0 3v6h12V5zm1 9a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm10 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"/></svg>"#;
+const ICON_OTHER: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 9.5a2.5 2.5 0 1 1 0-5 2.5 2.5 0 0 1 0 5z"/></svg>"#;
+
 fn group_icon(group: &str) -> &'static str {
     match group {
-        "waste" => "🗑️",
-        "lighting" => "💡",
-        "transport" => "🚌",
-        _ => "📍",
+        "waste" => ICON_WASTE,
+        "lighting" => ICON_LIGHTING,
+        "transport" => ICON_TRANSPORT,
+        _ => ICON_OTHER,
     }
+}
+
+/// Groups in the order residents know them (waste, lighting, transport), then the others.
+fn group_rank(group: &str) -> usize {
+    ["waste", "lighting", "transport"]
+        .iter()
+        .position(|g| *g == group)
+        .unwrap_or(3)
 }
 
 /// The services of the default jurisdiction in `language`, grouped in catalogue order.
@@ -135,6 +158,7 @@ fn groups(state: &AppState, language: Language, w: &Words) -> Vec<Group> {
             }
         }
     }
+    groups.sort_by_key(|g| group_rank(&g.code));
     groups
 }
 
