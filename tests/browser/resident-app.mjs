@@ -32,7 +32,9 @@ import {
   url,
 } from './harness.mjs';
 
-startRun('resident-app', 240_000);
+// PASSWORD is an API token of an agent of the operator the French report goes to.
+const { password: operatorToken } = startRun('resident-app', 240_000);
+let frenchId = null;
 const PHONE = { width: 390, height: 844 };
 const TABLET = { width: 820, height: 1180 };
 // Next to the report the Rust driver seeds (Place Hassan II), inside the demo commune.
@@ -114,6 +116,7 @@ async function french(page, context) {
     const r = await fetch(`/api/v1/reports/${mine.dataset.id}/photos`, { headers: { Authorization: `Bearer ${token}` } });
     return r.ok ? (await r.json()) : { status: r.status };
   });
+  frenchId = await page.evaluate(() => document.querySelector('#res-mine li').dataset.id);
   const list = Array.isArray(photos) ? photos : photos.photos;
   if (!list || list.length !== 1) fail(`expected one photo on the report, got ${JSON.stringify(photos).slice(0, 200)}`);
   await shot(page, 'phone-fr-sent.png');
@@ -181,6 +184,30 @@ async function queueOffline(page, context, n) {
   await waitFor(page, (want) => document.getElementById('res-net').dataset.waiting === want, String(n));
 }
 
+async function followUp(page) {
+  const ticket = url(`/api/v1/operator/tickets/${frenchId}`);
+  const auth = { Authorization: `Bearer ${operatorToken}` };
+  const read = await fetch(ticket, { headers: auth });
+  if (!read.ok) fail(`the operator cannot read the ticket: ${read.status}`);
+  const resolved = await fetch(`${ticket}/actions/resolve`, {
+    method: 'POST',
+    headers: { ...auth, 'If-Match': read.headers.get('etag'), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ note: 'Conteneur vidé ce matin' }),
+  });
+  if (!resolved.ok) fail(`resolve: ${resolved.status} ${await resolved.text()}`);
+  await page.reload();
+  const item = `#res-mine li[data-id="${frenchId}"]`;
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'resolved', item);
+  const answer = await page.locator(`${item} .res-answer`).textContent();
+  if (!answer.includes('Conteneur vidé ce matin')) fail(`the operator's answer is not shown: ${answer}`);
+  await checkAccessibility(page, 'resident-fr-resolved');
+  await page.click(`${item} .res-actions button >> nth=1`);
+  await page.fill(`#res-reopen-${frenchId}`, 'Le conteneur déborde encore');
+  await page.click(`${item} > button`);
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'reopened', item);
+  await shot(page, 'phone-fr-reopened.png');
+}
+
 async function main() {
   const page = await step('prepare', () => launch('fr-FR'));
   const context = browserContext();
@@ -212,10 +239,11 @@ async function main() {
     await context.setOffline(false);
     await waitFor(page, () => document.getElementById('res-net').dataset.waiting === '0');
     await waitFor(page, () => document.querySelectorAll('#res-mine li').length === 4);
-    const mine = await page.$$eval('#res-mine li', (lis) => lis.map((li) => li.textContent.split(' · ')[0]));
+    const mine = await page.$$eval('#res-mine li', (lis) => lis.map((li) => li.querySelector('bdi').textContent));
     for (const ref of mine) if (!references.includes(ref)) references.push(ref);
     await shot(page, 'phone-fr-sent-after-offline.png');
   });
+  await step('my reports: the operator resolves, the resident reads the answer and reopens', () => followUp(page));
   await noConsoleErrors();
   process.stdout.write(`RESULT ${JSON.stringify({ references })}\n`);
 }

@@ -176,17 +176,28 @@ async fn browser_run(db: Db) {
     // A report a few metres from where the browser stands: "me too" must be offered.
     app.reported("waste_bin_overflow", (35.5723, -5.3716)).await;
     let before = app.report_count().await;
+    // The operator of the commune's west for waste, who resolves the French report.
+    let agent = app
+        .user(
+            balagh_domain::account::Role::OperatorAgent,
+            Some("nadafa-demo"),
+        )
+        .await;
     let name = match db {
         Db::Sqlite => "sqlite",
         Db::Postgres => "postgres",
     };
     let shots = repo.join(format!("artifacts/screenshots/resident-app/{name}"));
     std::fs::create_dir_all(&shots).unwrap();
-    let (script, address) = (browser.join("resident-app.mjs"), app.address.clone());
+    let (script, address, token) = (
+        browser.join("resident-app.mjs"),
+        app.address.clone(),
+        agent.token.clone(),
+    );
     let run = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg(script)
-            .args([address.as_str(), "-", "-"])
+            .args([address.as_str(), "-", token.as_str()])
             .arg(shots)
             .output()
     })

@@ -134,13 +134,64 @@
     }));
     if (!navigator.onLine) return;
     for (const li of list.children) {
-      api('/api/v1/reports/' + li.dataset.id).then((r) => (r.ok ? r.json() : null)).then((report) => {
-        if (!report) return;
-        const ref = document.createElement('bdi');
-        ref.textContent = report.reference;
-        li.replaceChildren(ref, ' · ' + W('res-status-' + report.status.replace(/_/g, '-')));
-      }).catch(() => {});
+      api('/api/v1/reports/' + li.dataset.id).then((r) => (r.ok ? r.json() : null))
+        .then((report) => { if (report) showReport(li, report); }).catch(() => {});
     }
+  }
+  // One of my reports: status, the operator's words, and what I can do now.
+  function showReport(li, report) {
+    const ref = document.createElement('bdi');
+    ref.textContent = report.reference;
+    const head = document.createElement('p');
+    head.className = 'res-mine-head';
+    head.append(ref, ' · ', W('res-status-' + report.status.replace(/_/g, '-')));
+    li.replaceChildren(head);
+    li.dataset.status = report.status;
+    const words = (report.history || []).map((e) => (e.data && (e.data.note || e.data.comment)) || '').filter(Boolean);
+    if (words.length) {
+      const answer = document.createElement('p');
+      answer.className = 'res-answer';
+      answer.textContent = W('res-answer', { text: words[words.length - 1] });
+      li.append(answer);
+    }
+    if (report.status !== 'resolved') return;
+    const confirm = button(W('res-confirm'), async () => {
+      const r = await api('/api/v1/reports/' + report.id + '/confirm', { method: 'POST' }).catch(() => null);
+      if (r && r.ok) showReport(li, await r.json());
+    });
+    const reopen = button(W('res-reopen'), () => {
+      reopen.disabled = true;
+      const id = 'res-reopen-' + report.id;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.className = 'res-label';
+      label.textContent = W('res-reopen-why');
+      const text = document.createElement('textarea');
+      text.id = id;
+      text.rows = 2;
+      const send = button(W('res-reopen-send'), async () => {
+        if (!text.value.trim()) { text.setAttribute('aria-invalid', 'true'); text.focus(); return; }
+        const r = await api('/api/v1/reports/' + report.id + '/reopen', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ comment: text.value.trim() }),
+        }).catch(() => null);
+        if (r && r.ok) { showReport(li, await r.json()); li.querySelector('.res-mine-head').focus(); }
+      });
+      li.append(label, text, send);
+      text.focus();
+    });
+    const actions = document.createElement('div');
+    actions.className = 'res-actions';
+    actions.append(confirm, reopen);
+    li.append(actions);
+    head.tabIndex = -1;
+  }
+  function button(text, onClick) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'res-button res-secondary';
+    b.textContent = text;
+    b.addEventListener('click', onClick);
+    return b;
   }
 
   // --- the service and its details -------------------------------------------------------------

@@ -87,6 +87,10 @@ const SCRIPT_WORDS: &[&str] = &[
     "res-status-rejected",
     "res-status-duplicate",
     "res-status-reopened",
+    "res-confirm",
+    "res-reopen",
+    "res-reopen-why",
+    "res-reopen-send",
 ];
 
 fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {
@@ -108,6 +112,7 @@ fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {
         w.t1("res-error-send", "detail", "{detail}"),
     );
     words.insert("res-distance", w.t1("res-distance", "m", "{m}"));
+    words.insert("res-answer", w.t1("res-answer", "text", "{text}"));
     words.insert("res-supporters", w.t1("res-supporters", "count", "{count}"));
     words
 }
