@@ -62,6 +62,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "devices", description = "Register a resident's device"),
         (name = "services", description = "What can be reported"),
         (name = "reports", description = "Submit and follow reports"),
+        (name = "places", description = "Named places and bus lines and stops: locating a report without a map"),
         (name = "photos", description = "Photos of reports: upload, confirm, view, moderate"),
         (name = "accounts", description = "Log in, tokens, users"),
         (name = "operator", description = "An operator's ticket queue"),
@@ -120,6 +121,9 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(routes::photos::photo_file))
         .routes(routes!(devices::register_device))
         .routes(routes!(services::list_services))
+        .routes(routes!(routes::places::search_places))
+        .routes(routes!(routes::places::bus_lines))
+        .routes(routes!(routes::places::bus_line_stops))
         .routes(routes!(reports::create_report))
         .routes(routes!(reports::nearby_reports))
         .routes(routes!(reports::get_report))

@@ -45,6 +45,9 @@ pub struct ApiSettings {
     /// `[screens]`: what reception-area screens show besides their own data, and how often
     /// they poll.
     pub screens: crate::web::screen::ScreensConfig,
+    /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
+    /// the app offers only the position, the gazetteer and bus stops.
+    pub map_tile_url: Option<String>,
 }
 
 /// How photos are taken in and shown.
@@ -96,6 +99,7 @@ impl Default for ApiSettings {
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
+            map_tile_url: None,
         }
     }
 }

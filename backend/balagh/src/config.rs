@@ -102,6 +102,8 @@ pub struct FileConfig {
     pub database_url: Option<DatabaseUrl>,
     pub demo_data: Option<bool>,
     pub log_format: Option<LogFormat>,
+    /// Map tiles of the resident web app (`https://…/{z}/{x}/{y}.png`).
+    pub map_tile_url: Option<String>,
     #[serde(default)]
     pub database: DatabaseFileConfig,
     #[serde(default)]
@@ -698,6 +700,12 @@ impl Settings {
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
             screens: crate::screens_config::resolve(&file.screens)?,
+            map_tile_url: match file.map_tile_url.clone() {
+                Some(url) if !url.starts_with("https://") => {
+                    return Err("map_tile_url must be an https:// URL".into());
+                }
+                other => other,
+            },
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

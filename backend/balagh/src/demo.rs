@@ -1,7 +1,9 @@
 //! The Tétouan demo data, compiled into the binary so `balagh serve` works from anywhere.
 //! The geometry and companies are synthetic (and say so in the files).
 
+use balagh_domain::bus::{BusNetwork, GtfsFiles, parse_gtfs};
 use balagh_domain::jurisdiction::JurisdictionSettings;
+use balagh_domain::places::{Place, parse_places};
 use balagh_domain::sla::{
     ClockKind, PauseReason, PenaltyRule, SlaPolicy, SlaPolicyId, Target, WarningThresholds,
 };
@@ -15,12 +17,22 @@ const BOUNDARY: &str = include_str!("../demo/tetouan/boundary.geojson");
 const SERVICES: &str = include_str!("../demo/tetouan/services.json");
 pub const ZONES: &str = include_str!("../demo/tetouan/zones.geojson");
 const SLA: &str = include_str!("../demo/tetouan/sla.json");
+/// The synthetic gazetteer and bus feed of the resident web app's map-free path.
+pub const PLACES: &str = include_str!("../demo/tetouan/places.geojson");
+const GTFS: GtfsFiles<'static> = GtfsFiles {
+    routes: include_str!("../demo/tetouan/gtfs/routes.txt"),
+    stops: include_str!("../demo/tetouan/gtfs/stops.txt"),
+    trips: Some(include_str!("../demo/tetouan/gtfs/trips.txt")),
+    stop_times: Some(include_str!("../demo/tetouan/gtfs/stop_times.txt")),
+};
 
 #[derive(Debug)]
 pub struct DemoData {
     pub jurisdiction: Jurisdiction,
     pub services: Vec<Service>,
     pub zones: Vec<ZoneFeature>,
+    pub places: Vec<Place>,
+    pub bus: BusNetwork,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +84,8 @@ impl DemoData {
             jurisdiction,
             services,
             zones,
+            places: parse_places(PLACES).map_err(invalid)?,
+            bus: parse_gtfs(GTFS).map_err(invalid)?,
         })
     }
 
@@ -85,6 +99,12 @@ impl DemoData {
             .upsert_zones(&self.jurisdiction.id, &self.zones, &|_| {})
             .await?;
         self.seed_sla_policies(store).await?;
+        store
+            .upsert_places(&self.jurisdiction.id, &self.places)
+            .await?;
+        store
+            .replace_bus_network(&self.jurisdiction.id, &self.bus)
+            .await?;
         Ok(summary)
     }
 

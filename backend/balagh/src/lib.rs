@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod config;
 pub mod database;
 pub mod demo;
+pub mod gazetteer;
 pub mod generate;
 pub mod import;
 pub mod open311_keys;

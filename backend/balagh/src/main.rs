@@ -3,7 +3,7 @@
 use balagh::config::{
     DatabaseArgs, FileConfig, LogFormat, ServeArgs, Settings, resolve_database_url,
 };
-use balagh::{database, demo::DemoData, generate, import, server, telemetry};
+use balagh::{database, demo::DemoData, gazetteer, generate, import, server, telemetry};
 use balagh_domain::Slug;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +34,25 @@ enum Command {
         /// service_group, zone, valid_from, optional valid_until; a (Multi)Polygon geometry.
         file: PathBuf,
         /// Jurisdiction the zones belong to.
+        #[arg(long, default_value = "tetouan")]
+        jurisdiction: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import named places (the gazetteer of the map-free path) from a GeoJSON
+    /// FeatureCollection of Points; properties name, optional name_ar, kind (street, square,
+    /// landmark, market, school, mosque, other), optional id. Places are updated by id.
+    ImportPlaces {
+        file: PathBuf,
+        #[arg(long, default_value = "tetouan")]
+        jurisdiction: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Replace the bus lines and stops with those of a GTFS folder (routes.txt, stops.txt,
+    /// and trips.txt with stop_times.txt for each line's stops).
+    ImportGtfs {
+        folder: PathBuf,
         #[arg(long, default_value = "tetouan")]
         jurisdiction: String,
         #[command(flatten)]
@@ -144,6 +163,37 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!(
                 "imported {} contracts of {} operators into {jurisdiction}",
                 summary.contracts, summary.operators
+            );
+            Ok(())
+        }
+        Command::ImportPlaces {
+            file,
+            jurisdiction,
+            database,
+        } => {
+            telemetry::init_logging(LogFormat::Text);
+            let jurisdiction =
+                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
+            let places = gazetteer::read_places(&file)?;
+            let store = open_store(&database).await?;
+            let count = gazetteer::write_places(store.as_ref(), &jurisdiction, &places).await?;
+            eprintln!("imported {count} places into {jurisdiction}");
+            Ok(())
+        }
+        Command::ImportGtfs {
+            folder,
+            jurisdiction,
+            database,
+        } => {
+            telemetry::init_logging(LogFormat::Text);
+            let jurisdiction =
+                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
+            let network = gazetteer::read_gtfs(&folder)?;
+            let store = open_store(&database).await?;
+            let summary = gazetteer::write_gtfs(store.as_ref(), &jurisdiction, &network).await?;
+            eprintln!(
+                "imported {} bus lines and {} stops into {jurisdiction}",
+                summary.lines, summary.stops
             );
             Ok(())
         }

@@ -5,6 +5,7 @@
 //! [`Description`] is always within bounds, a [`ServiceCode`] always well-formed.
 
 pub mod account;
+pub mod bus;
 pub mod contract;
 pub mod event;
 pub mod geo_point;
@@ -14,6 +15,7 @@ pub mod lifecycle;
 pub mod nearby;
 pub mod notify;
 pub mod operator;
+pub mod places;
 pub mod publish;
 pub mod report;
 pub mod routing;

@@ -10,6 +10,7 @@ mod error;
 mod open311;
 mod outbox;
 mod photos;
+pub mod places;
 pub mod push;
 mod records;
 mod report_details;
@@ -27,6 +28,9 @@ pub use error::{Constraint, StoreError};
 pub use open311::*;
 pub use outbox::*;
 pub use photos::*;
+pub use places::{BusImportSummary, PlaceStore};
+#[doc(hidden)]
+pub use places::{BusStopRow, PlaceRow, like_escape};
 pub use push::{
     NOTICE_COLUMNS, NewPush, PUSH_FANOUT_TOPIC, PUSH_TOPIC, PushChannel, PushRegistration,
     PushStore, REGISTRATION_COLUMNS, StoredArea, StoredNotice,
@@ -98,6 +102,7 @@ pub trait Store:
     + Open311Store
     + StatsStore
     + ScreenStore
+    + PlaceStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -9,6 +9,7 @@ pub mod health;
 pub mod my_reports;
 pub mod open_data;
 pub mod photos;
+pub mod places;
 pub mod push;
 pub mod reports;
 pub mod screens;

@@ -55,6 +55,21 @@ const ASSETS: &[Asset] = &[
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("assets/screen.css"),
     },
+    Asset {
+        name: "resident.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("assets/resident.js"),
+    },
+    Asset {
+        name: "resident.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("assets/resident.css"),
+    },
+    Asset {
+        name: "resident-icon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("assets/resident-icon.svg"),
+    },
 ];
 
 /// FNV-1a of every asset: changes whenever one does.

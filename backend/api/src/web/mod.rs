@@ -16,6 +16,7 @@ mod i18n;
 mod operator;
 mod public;
 pub mod screen;
+mod resident;
 mod session;
 // Used by the pages as they move to templates, one area at a time.
 #[allow(dead_code, unused_imports)]
@@ -105,7 +106,21 @@ pub fn routes() -> Router<AppState> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ));
-    pages.merge(static_files)
+    pages.merge(static_files).merge(
+        resident::routes()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            )),
+    )
 }
 
 /// `page` with `Retry-After` (a login form refused by the throttle: browsers and scripts

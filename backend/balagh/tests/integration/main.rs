@@ -20,6 +20,7 @@ mod photos;
 mod pseudonyms;
 mod push;
 mod screens;
+mod resident_app;
 mod sessions;
 mod sla;
 mod stats;

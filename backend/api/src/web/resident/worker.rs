@@ -1,0 +1,82 @@
+//! The service worker (`/sw.js`, scope `/`): keeps the app shell (the page in each language
+//! the resident opened, its script, stylesheet and Leaflet) so the app opens without
+//! network. API calls are never cached: the offline queue lives in the page's IndexedDB.
+
+use super::super::assets;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+/// The worker's script; its cache name carries the assets' version, so a new binary's
+/// worker replaces the old shell.
+fn script() -> String {
+    let shell: Vec<String> = ["resident.js", "resident.css", "resident-icon.svg"]
+        .iter()
+        .map(|name| assets::url(name))
+        .collect();
+    let version = assets::url("resident.js");
+    let version = version.rsplit('=').next().unwrap_or("0");
+    format!(
+        r#"'use strict';
+const CACHE = 'balagh-shell-{version}';
+const SHELL = {shell};
+self.addEventListener('install', (event) => {{
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+}});
+self.addEventListener('activate', (event) => {{
+  event.waitUntil(caches.keys().then((keys) => Promise.all(
+    keys.filter((k) => k.startsWith('balagh-shell-') && k !== CACHE).map((k) => caches.delete(k))
+  )).then(() => self.clients.claim()));
+}});
+self.addEventListener('fetch', (event) => {{
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if ((event.request.mode === 'navigate' && url.pathname === '/') || url.pathname === '/manifest.webmanifest') {{
+    // The page and its manifest: the kept copy at once when there is one, refreshed from
+    // the network in the background (the next visit shows the refreshed one); else the
+    // network.
+    event.respondWith(caches.open(CACHE).then((c) => c.match(event.request, {{ ignoreVary: true }}).then((hit) => {{
+      const refresh = () => fetch(event.request).then((response) => {{
+        if (response.ok) c.put(event.request, response.clone());
+        return response;
+      }});
+      if (hit) {{
+        if (self.navigator.onLine) event.waitUntil(refresh().catch(() => null));
+        return hit;
+      }}
+      return refresh().catch(() => caches.match(url.pathname, {{ ignoreSearch: true, ignoreVary: true }})
+        .then((any) => any || Response.error()));
+    }})));
+    return;
+  }}
+  if (url.pathname.startsWith('/assets/')) {{
+    // Versioned files: the kept copy, else the network (and keep it).
+    event.respondWith(caches.open(CACHE).then((c) => c.match(event.request).then((hit) =>
+      hit || fetch(event.request).then((response) => {{
+        if (response.ok) c.put(event.request, response.clone());
+        return response;
+      }}))));
+  }}
+}});
+"#,
+        shell = serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into()),
+    )
+}
+
+pub async fn service_worker() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            // Browsers check for a new worker on each visit.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'self'"),
+            ),
+        ],
+        script(),
+    )
+        .into_response()
+}
