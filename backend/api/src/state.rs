@@ -42,7 +42,14 @@ pub struct ApiSettings {
     /// New devices and "me too" per client address, and the optional proof of work (off by
     /// default; `balagh serve` turns the limits on).
     pub devices: crate::abuse::DeviceLimits,
+    /// Map tiles of the pages (`{z}`, `{x}`, `{y}` in the URL); the pages' CSP allows its
+    /// host for images.
+    pub map_tile_url: String,
 }
+
+/// OpenStreetMap's public tiles (fine for a commune's few agents; a busy deployment
+/// points `[map] tile_url` at its own tile server).
+pub const DEFAULT_MAP_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 /// How photos are taken in and shown.
 #[derive(Debug, Clone)]
@@ -92,6 +99,7 @@ impl Default for ApiSettings {
             stats: crate::stats::StatsSettings::default(),
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
+            map_tile_url: DEFAULT_MAP_TILE_URL.to_owned(),
         }
     }
 }

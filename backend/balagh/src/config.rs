@@ -122,6 +122,16 @@ pub struct FileConfig {
     pub outbound: OutboundFileConfig,
     #[serde(default)]
     pub devices: DevicesFileConfig,
+    #[serde(default)]
+    pub map: MapFileConfig,
+}
+
+/// `[map]`: the maps of the pages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapFileConfig {
+    /// Tile URL with `{z}`, `{x}` and `{y}` [default: OpenStreetMap's public tiles].
+    pub tile_url: Option<String>,
 }
 
 /// `[devices]`: what keeps device registration from multiplying per-device budgets.
@@ -626,6 +636,20 @@ pub struct Settings {
     pub push: balagh_push::PushSettings,
 }
 
+/// The tile URL: http(s), with the `{z}`, `{x}` and `{y}` placeholders.
+fn resolve_tile_url(configured: Option<&str>) -> Result<String, String> {
+    let Some(url) = configured else {
+        return Ok(balagh_api::state::DEFAULT_MAP_TILE_URL.to_owned());
+    };
+    let valid = (url.starts_with("https://") || url.starts_with("http://"))
+        && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p));
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err("map.tile_url must be an http(s) URL with {z}, {x} and {y}".into())
+    }
+}
+
 pub fn resolve_database_url(args: &DatabaseArgs, file: &FileConfig) -> DatabaseUrl {
     args.database_url
         .clone()
@@ -675,6 +699,7 @@ impl Settings {
             stats: crate::stats_config::resolve(&file.stats)?,
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
+            map_tile_url: resolve_tile_url(file.map.tile_url.as_deref())?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)

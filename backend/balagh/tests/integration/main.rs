@@ -13,6 +13,7 @@ mod authz;
 mod devices;
 mod disclosure;
 mod open311;
+mod operator_pages;
 mod outbound;
 mod pages;
 mod photos;

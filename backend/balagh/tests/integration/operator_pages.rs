@@ -1,0 +1,373 @@
+//! The operator console over HTTP on both databases (paging past 200, filters, the actions
+//! a status allows, languages, people's names), and end to end in headless Chromium at
+//! tablet size in French and Arabic (`tests/browser/operator-console.mjs`, screenshots in
+//! `artifacts/screenshots/operator/`).
+
+use crate::both_databases;
+use crate::harness::*;
+use balagh_domain::account::Role;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// An agent logged in through the form.
+struct Agent {
+    client: reqwest::Client,
+    cookie: String,
+    user: TestUser,
+}
+
+impl Agent {
+    async fn login(app: &TestApp) -> Self {
+        let user = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
+        let client = no_redirects();
+        let response = client
+            .post(app.url("/operator/login?lang=fr"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "email={}&password={}",
+                user.email.replace('@', "%40"),
+                PASSWORD.replace(' ', "+")
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/operator/queue?lang=fr");
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Self {
+            client,
+            cookie,
+            user,
+        }
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let response = self
+            .client
+            .get(app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        // Fluent isolates its arguments (U+2068 … U+2069): compare the words without them.
+        let text = response.text().await.unwrap();
+        (status, headers, text.replace(['\u{2068}', '\u{2069}'], ""))
+    }
+
+    async fn page(&self, app: &TestApp, path: &str) -> String {
+        let (status, _, body) = self.get(app, path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
+    /// Posts a form of the ticket page (CSRF token and version taken from `page`).
+    async fn post(
+        &self,
+        app: &TestApp,
+        page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut body = format!(
+            "csrf_token={}&version={}",
+            attribute_after(page, r#"name="csrf_token" value=""#),
+            attribute_after(page, r#"name="version" value=""#)
+        );
+        for (k, v) in fields {
+            body.push_str(&format!("&{k}={}", encode(v)));
+        }
+        self.client
+            .post(app.url(path))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text after `marker` up to the next `"`.
+fn attribute_after(page: &str, marker: &str) -> String {
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Ticket ids linked from a queue page.
+fn ticket_ids(page: &str) -> Vec<String> {
+    page.split(r#"class="open" href="/operator/tickets/"#)
+        .skip(1)
+        .map(|rest| rest.split('?').next().unwrap().to_owned())
+        .collect()
+}
+
+fn next_page(page: &str) -> Option<String> {
+    page.find(r#"id="next-page""#)?;
+    let link = attribute_after(page, r#"id="next-page" rel="next" href=""#);
+    Some(link.replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+/// Which action forms the ticket page offers.
+fn offered(page: &str) -> Vec<&'static str> {
+    [
+        "acknowledge",
+        "start",
+        "pause",
+        "resume",
+        "resolve",
+        "reject_not_ours",
+    ]
+    .into_iter()
+    .filter(|a| page.contains(&format!(r#"<form id="{a}""#)))
+    .collect()
+}
+
+/// A small JPEG, as a tablet's camera would send (smaller).
+fn jpeg() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
+        .encode_image(&image)
+        .unwrap();
+    bytes
+}
+
+async fn resolve_with_photo(
+    app: &TestApp,
+    agent: &Agent,
+    id: &str,
+    page: &str,
+    version: Option<&str>,
+) -> reqwest::Response {
+    let boundary = "balagh-operator-boundary-51c3";
+    let field = |name: &str, value: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+    };
+    let version = version.map_or_else(
+        || attribute_after(page, r#"name="version" value=""#),
+        str::to_owned,
+    );
+    let mut body = [
+        field("csrf_token", &attribute_after(page, r#"name="csrf_token" value=""#)),
+        field("version", &version),
+        field("note", "Conteneur vidé et nettoyé"),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"camera.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"),
+    ]
+    .concat()
+    .into_bytes();
+    body.extend_from_slice(&jpeg());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    agent
+        .client
+        .post(app.url(&format!("/operator/tickets/{id}/resolve?lang=fr")))
+        .header("cookie", &agent.cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+both_databases! {
+    async fn the_queue_pages_past_200_tickets_and_filters_them(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let resident = app.device().await;
+        const TICKETS: usize = 239;
+        for i in 0..TICKETS {
+            let response = app.post_report(&resident, &format!("queue-{i}"), &report_body("waste_bin_overflow", WEST)).await;
+            assert_eq!(response.status(), 201, "report {i}");
+        }
+        let agent = Agent::login(&app).await;
+        let mut path = Some("/operator/queue?lang=fr".to_owned());
+        let (mut seen, mut pages) = (Vec::new(), 0);
+        while let Some(p) = path.take() {
+            let page = agent.page(&app, &p).await;
+            let ids = ticket_ids(&page);
+            assert!(ids.len() <= 50, "{} rows on one page", ids.len());
+            seen.extend(ids);
+            pages += 1;
+            assert!(pages <= 6, "paging does not end");
+            if pages > 1 {
+                assert!(page.contains(r#"id="first-page""#), "a later page links back to the first");
+            }
+            path = next_page(&page);
+        }
+        assert_eq!(pages, 5, "239 tickets in pages of 50");
+        let unique: std::collections::HashSet<&String> = seen.iter().collect();
+        assert_eq!((seen.len(), unique.len()), (TICKETS, TICKETS), "every ticket once");
+
+        // Filters: one paused ticket; nothing overdue yet; the service filter keeps them all.
+        let first = &seen[0];
+        let ticket = agent.page(&app, &format!("/operator/tickets/{first}?lang=fr")).await;
+        let paused = agent.post(&app, &ticket, &format!("/operator/tickets/{first}/pause?lang=fr"), &[("reason", "third_party")]).await;
+        assert_eq!(paused.status(), 303);
+        let only_paused = agent.page(&app, "/operator/queue?lang=fr&status=paused").await;
+        assert_eq!(ticket_ids(&only_paused), vec![first.clone()]);
+        assert!(only_paused.contains(r#"<option value="paused" selected>"#), "the filter stays chosen");
+        let overdue = agent.page(&app, "/operator/queue?lang=fr&overdue=1").await;
+        assert!(ticket_ids(&overdue).is_empty(), "nothing is overdue yet");
+        let by_service = agent.page(&app, "/operator/queue?lang=fr&service=waste_bin_overflow").await;
+        assert_eq!(ticket_ids(&by_service).len(), 50);
+        let other_service = agent.page(&app, "/operator/queue?lang=fr&service=waste_missed_collection").await;
+        assert!(ticket_ids(&other_service).is_empty());
+        app.stop().await;
+    }
+
+    async fn a_ticket_offers_the_actions_its_status_allows(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let (_, report) = app.reported("waste_bin_overflow", WEST).await;
+        let id = report["id"].as_str().unwrap();
+        let agent = Agent::login(&app).await;
+        let path = format!("/operator/tickets/{id}?lang=fr");
+        let page = agent.page(&app, &path).await;
+        assert_eq!(offered(&page), ["acknowledge", "start", "pause", "resolve", "reject_not_ours"]);
+        assert!(page.contains(r#"data-status="new">Nouveau<"#), "{page}");
+        assert!(page.contains(r#"id="no-photo""#));
+
+        // Pause for the resident: a paused ticket offers resume (and resolve, not ours).
+        let pause = agent.post(&app, &page, &format!("/operator/tickets/{id}/pause?lang=fr"), &[("reason", "awaiting_resident"), ("note", "Accès fermé")]).await;
+        assert_eq!(pause.status(), 303);
+        assert_eq!(pause.headers()["location"], path.as_str());
+        let page = agent.page(&app, &path).await;
+        assert!(page.contains(r#"data-status="paused">En pause<"#), "{page}");
+        assert_eq!(offered(&page), ["resume", "resolve", "reject_not_ours"]);
+        assert!(page.contains("En attente du résident"), "the pause reason in words");
+
+        // A form sent from a stale page: the ticket as it is now, with why.
+        let stale = agent.post(&app, &page.replace(r#"name="version" value=""#, r#"name="version" value="1"#), &format!("/operator/tickets/{id}/resume?lang=fr"), &[]).await;
+        assert_eq!(stale.status(), 409);
+        assert!(stale.text().await.unwrap().contains("Quelqu&#39;un a modifié ce ticket") , "stale message");
+        // An action the status does not allow is refused in words too.
+        let illegal = agent.post(&app, &page, &format!("/operator/tickets/{id}/start?lang=fr"), &[]).await;
+        assert_eq!(illegal.status(), 409);
+        // A pause without a reason is the agent's to fix.
+        let resumed = agent.post(&app, &page, &format!("/operator/tickets/{id}/resume?lang=fr"), &[]).await;
+        assert_eq!(resumed.status(), 303);
+        let page = agent.page(&app, &path).await;
+        assert_eq!(offered(&page), ["pause", "resolve", "reject_not_ours"]);
+        let no_reason = agent.post(&app, &page, &format!("/operator/tickets/{id}/pause?lang=fr"), &[("reason", "")]).await;
+        assert_eq!(no_reason.status(), 422);
+        assert!(no_reason.text().await.unwrap().contains("Indiquez un motif."));
+
+        // Resolve with a photo from the camera: kept as evidence, shown, and nothing left to do.
+        let stale_resolve = resolve_with_photo(&app, &agent, id, &page, Some("1")).await;
+        assert_eq!(stale_resolve.status(), 409);
+        let resolved = resolve_with_photo(&app, &agent, id, &page, None).await;
+        assert_eq!(resolved.status(), 303, "{:?}", resolved.text().await);
+        let (status, headers, page) = agent.get(&app, &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(r#"data-status="resolved">Résolu<"#));
+        assert_eq!(offered(&page), Vec::<&str>::new());
+        assert!(page.contains(r#"id="no-actions""#));
+        assert_eq!(page.matches("Photo 1 de l&#39;intervention").count(), 1, "one evidence photo (not the stale one): {page}");
+        let thumbnail = attribute_after(&page, r#"<img src=""#).replace("&amp;", "&").replace("&#38;", "&");
+        let image = app.client.get(&thumbnail).send().await.unwrap();
+        assert_eq!(image.status(), 200);
+        assert_eq!(image.headers()["content-type"], "image/jpeg");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("img-src 'self' data: https://tile.openstreetmap.org"), "{csp}");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        let api: serde_json::Value = app.get(&agent.user.token, &format!("/api/v1/operator/tickets/{id}")).await.json().await.unwrap();
+        let evidence = api["photos"].as_array().unwrap().iter().filter(|p| p["purpose"] == "evidence").count();
+        assert_eq!(evidence, 1);
+        let resolution = api["history"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "status_changed").unwrap().clone();
+        assert_eq!(resolution["data"]["action"], "resolve", "{resolution}");
+        assert!(resolution["data"]["evidence_photo"].is_string(), "{resolution}");
+        app.stop().await;
+    }
+
+    async fn the_console_speaks_the_agents_language(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let (_, report) = app.reported("waste_bin_overflow", WEST).await;
+        let id = report["id"].as_str().unwrap();
+        let agent = Agent::login(&app).await;
+        let arabic = agent.page(&app, &format!("/operator/tickets/{id}?lang=ar")).await;
+        assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#), "{arabic}");
+        assert!(arabic.contains("جديدة"), "the status in Arabic");
+        assert!(arabic.contains("تأكيد الاطلاع"), "the actions in Arabic");
+        assert!(arabic.contains(&format!(r#"action="/operator/tickets/{id}/acknowledge?lang=ar""#)), "forms keep the language");
+        assert!(arabic.contains(r#"hreflang="fr""#) && arabic.contains(r#"aria-current="page">العربية"#), "a visible language switch");
+        let acknowledged = agent.post(&app, &arabic, &format!("/operator/tickets/{id}/acknowledge?lang=ar"), &[]).await;
+        assert_eq!(acknowledged.headers()["location"], format!("/operator/tickets/{id}?lang=ar").as_str());
+
+        let response = agent.client.get(app.url("/operator/queue")).header("cookie", &agent.cookie).header("accept-language", "ar-MA,ar;q=0.9").send().await.unwrap();
+        let queue = response.text().await.unwrap();
+        assert!(queue.contains(r#"<html lang="ar" dir="rtl">"#));
+        assert!(queue.contains("قائمة التذاكر"));
+        let english = agent.page(&app, "/operator/queue?lang=en").await;
+        assert!(english.contains(r#"<html lang="en" dir="ltr">"#));
+        assert!(english.contains("Acknowledged"), "statuses in English, not codes");
+        let french = agent.page(&app, "/operator/queue").await;
+        assert!(french.contains(r#"<html lang="fr" dir="ltr">"#));
+        assert!(french.contains("Pris en compte"));
+        let login = no_redirects().get(app.url("/operator/login?lang=ar")).send().await.unwrap().text().await.unwrap();
+        assert!(login.contains(r#"<html lang="ar" dir="rtl">"#) && login.contains("دخول المفوَّض إليه"));
+        app.stop().await;
+    }
+
+    async fn the_history_names_people(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let (_, report) = app.reported("waste_bin_overflow", WEST).await;
+        let id = report["id"].as_str().unwrap();
+        let agent = Agent::login(&app).await;
+        let colleague = app.user(Role::OperatorManager, Some("nadafa-demo")).await;
+        let path = format!("/operator/tickets/{id}?lang=fr");
+        let page = agent.page(&app, &path).await;
+        assert!(page.contains(&format!(r#"<option value="{}">Test operator_manager</option>"#, colleague.id)), "colleagues to assign to");
+        let assigned = agent.post(&app, &page, &format!("/operator/tickets/{id}/assign?lang=fr"), &[("agent", &colleague.id.to_string())]).await;
+        assert_eq!(assigned.status(), 303);
+        let page = agent.page(&app, &path).await;
+        let commented = agent.post(&app, &page, &format!("/operator/tickets/{id}/comment?lang=fr"), &[("text", "Camion prévu demain <matin>"), ("public", "1")]).await;
+        assert_eq!(commented.status(), 303);
+        let page = agent.page(&app, &path).await;
+        let history = &page[page.find(r#"<ol id="history">"#).unwrap()..];
+        assert!(history.contains("Attribué à Test operator_manager"), "{history}");
+        assert!(history.contains("(<bdi>Test operator_agent</bdi>)"), "the agent by name: {history}");
+        assert!(history.contains("Camion prévu demain &#60;matin&#62;") || history.contains("Camion prévu demain &lt;matin&gt;"), "{history}");
+        assert!(history.contains("Résident "), "the resident by label: {history}");
+        assert!(!page.contains("user:") && !page.contains("device:"), "no raw actor ids");
+        assert!(page.contains(r#"<dd id="assignee"><bdi>Test operator_manager</bdi></dd>"#));
+        // Someone of another company is not an agent to assign to.
+        let stranger = app.user(Role::OperatorAgent, Some("nour-eclairage-demo")).await;
+        let refused = agent.post(&app, &page, &format!("/operator/tickets/{id}/assign?lang=fr"), &[("agent", &stranger.id.to_string())]).await;
+        assert_eq!(refused.status(), 422);
+        let empty = agent.post(&app, &page, &format!("/operator/tickets/{id}/comment?lang=fr"), &[("text", " ")]).await;
+        assert_eq!(empty.status(), 422);
+        // Another operator's ticket does not exist for this one.
+        let (other, _, _) = agent.get(&app, &format!("/operator/tickets/{}?lang=fr", uuid::Uuid::now_v7())).await;
+        assert_eq!(other, 404);
+        app.stop().await;
+    }
+}
