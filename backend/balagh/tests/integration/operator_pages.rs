@@ -6,6 +6,7 @@
 use crate::both_databases;
 use crate::harness::*;
 use balagh_domain::account::Role;
+use std::path::Path;
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -370,4 +371,136 @@ both_databases! {
         assert_eq!(other, 404);
         app.stop().await;
     }
+}
+
+/// A stand-in for the tile server: one grey PNG tile for any `/tiles/{z}/{x}/{y}.png`,
+/// counting what it serves. Returns its tile URL and the counter.
+async fn tile_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tile = {
+        let image = image::RgbImage::from_fn(256, 256, |x, y| {
+            if x % 64 == 0 || y % 64 == 0 {
+                image::Rgb([200, 200, 200])
+            } else {
+                image::Rgb([236, 238, 232])
+            }
+        });
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        bytes.into_inner()
+    };
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    let router = axum::Router::new().route(
+        "/tiles/{z}/{x}/{y}",
+        axum::routing::get(move || {
+            let (tile, counter) = (tile.clone(), counter.clone());
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                ([("content-type", "image/png")], tile)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (
+        format!("http://{address}/tiles/{{z}}/{{x}}/{{y}}.png"),
+        served,
+    )
+}
+
+/// A report with a resident's photo, for the browser run.
+async fn report_with_photo(app: &TestApp, key: &str) {
+    let resident = app.device().await;
+    let response = app
+        .post_report(&resident, key, &report_body("waste_bin_overflow", WEST))
+        .await;
+    assert_eq!(response.status(), 201);
+    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let boundary = "balagh-resident-boundary-0a1b";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"bin.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&jpeg());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let photo = app
+        .client
+        .post(app.url(&format!("/api/v1/reports/{id}/photos")))
+        .bearer_auth(&resident)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), 201);
+}
+
+/// The console end to end in headless Chromium (Debian's package, driven by Playwright;
+/// `tests/browser/setup.sh` installs both), at tablet size in French and Arabic, with
+/// axe-core on every page. One database is enough here: the pages' behaviour is checked
+/// on both above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_console_works_in_a_real_browser() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let browser = repo.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists()
+            && Path::new("/usr/bin/chromium").exists(),
+        "run tests/browser/setup.sh first (tests/run does)"
+    );
+    let (tiles, served) = tile_stand_in().await;
+    let app = TestApp::spawn_with(
+        Db::Sqlite,
+        balagh_api::ApiSettings {
+            map_tile_url: tiles,
+            ..balagh_api::ApiSettings::default()
+        },
+    )
+    .await;
+    report_with_photo(&app, "browser-1").await;
+    report_with_photo(&app, "browser-2").await;
+    let agent = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
+    let shots = repo.join("artifacts/screenshots/operator");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (script, address, email, dir) = (
+        browser.join("operator-console.mjs"),
+        app.address.clone(),
+        agent.email.clone(),
+        shots.clone(),
+    );
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args([address.as_str(), email.as_str(), PASSWORD])
+            .arg(dir)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "browser run failed:\n{out}\n{err}");
+    assert!(
+        served.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the map asked the configured tile server for nothing"
+    );
+    for lang in ["fr", "ar"] {
+        for page in ["queue", "ticket", "resolved"] {
+            for size in ["phone", "tablet", "desktop"] {
+                let shot = format!("{page}-{lang}-{size}.png");
+                let bytes = std::fs::metadata(shots.join(&shot)).map_or(0, |m| m.len());
+                assert!(bytes > 5_000, "{shot}: {bytes} bytes");
+            }
+        }
+    }
+    app.stop().await;
 }
