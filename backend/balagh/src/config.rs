@@ -747,6 +747,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_map_tile_url_is_checked() {
+        let file: FileConfig =
+            toml::from_str("[map]\ntile_url = \"https://{s}.tiles.example/{z}/{x}/{y}.png\"\n")
+                .unwrap();
+        assert_eq!(
+            resolve_tile_url(file.map.tile_url.as_deref()).unwrap(),
+            "https://{s}.tiles.example/{z}/{x}/{y}.png"
+        );
+        assert_eq!(
+            resolve_tile_url(None).unwrap(),
+            balagh_api::state::DEFAULT_MAP_TILE_URL
+        );
+        for bad in [
+            "https://tiles.example/map.png",
+            "ftp://t.example/{z}/{x}/{y}.png",
+        ] {
+            assert!(resolve_tile_url(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn passwords_never_print() {
         let url: DatabaseUrl = "postgres://balagh:s3cr3t@db:5432/balagh?sslmode=require"
             .parse()
