@@ -311,13 +311,21 @@ both_databases! {
 
     async fn the_console_speaks_the_agents_language(db: Db) {
         let app = TestApp::spawn(db).await;
-        let (_, report) = app.reported("waste_bin_overflow", WEST).await;
+        let resident = app.device().await;
+        let mut body = report_body("waste_bin_overflow", WEST);
+        body["attributes"] = serde_json::json!({"bin_type": "recycling"});
+        let created = app.post_report(&resident, "language-1", &body).await;
+        assert_eq!(created.status(), 201);
+        let report: serde_json::Value = created.json().await.unwrap();
         let id = report["id"].as_str().unwrap();
         let agent = Agent::login(&app).await;
+        let french = agent.page(&app, &format!("/operator/tickets/{id}?lang=fr")).await;
+        assert!(french.contains("<dt>Type de conteneur</dt><dd class=\"answer\"><bdi>Tri sélectif</bdi></dd>"), "the resident's answers in words: {french}");
         let arabic = agent.page(&app, &format!("/operator/tickets/{id}?lang=ar")).await;
         assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#), "{arabic}");
         assert!(arabic.contains("جديدة"), "the status in Arabic");
         assert!(arabic.contains("تأكيد الاطلاع"), "the actions in Arabic");
+        assert!(arabic.contains("نوع الحاوية") && arabic.contains("فرز انتقائي"), "answers in Arabic");
         assert!(arabic.contains(&format!(r#"action="/operator/tickets/{id}/acknowledge?lang=ar""#)), "forms keep the language");
         assert!(arabic.contains(r#"hreflang="fr""#) && arabic.contains(r#"aria-current="page">العربية"#), "a visible language switch");
         let acknowledged = agent.post(&app, &arabic, &format!("/operator/tickets/{id}/acknowledge?lang=ar"), &[]).await;

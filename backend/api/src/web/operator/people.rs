@@ -21,6 +21,44 @@ pub fn service_name(catalog: &Catalog, report: &StoredReport, language: Language
         .unwrap_or_else(|| report.service_code.to_string())
 }
 
+/// The answers to the service's extra questions (pole number, bin, bus line, stop…), as
+/// (question, answer) in the page's language, in the service's order.
+pub fn answers(
+    catalog: &Catalog,
+    report: &StoredReport,
+    language: Language,
+) -> Vec<(String, String)> {
+    let Some(service) = catalog.service(&report.jurisdiction, &report.service_code) else {
+        return Vec::new();
+    };
+    let mut questions: Vec<_> = service.attributes.iter().collect();
+    questions.sort_by_key(|q| q.order);
+    let option = |q: &balagh_domain::AttributeDefinition, key: &str| {
+        q.values
+            .iter()
+            .find(|v| v.key == key)
+            .map_or_else(|| key.to_owned(), |v| v.name.get(language).to_owned())
+    };
+    questions
+        .into_iter()
+        .filter_map(|q| {
+            let answer = match report.attributes.get(&q.code)? {
+                serde_json::Value::String(s) if !q.values.is_empty() => option(q, s),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(keys) => keys
+                    .iter()
+                    .filter_map(|k| k.as_str())
+                    .map(|k| option(q, k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                serde_json::Value::Null => return None,
+                other => other.to_string(),
+            };
+            Some((q.description.get(language).to_owned(), answer))
+        })
+        .collect()
+}
+
 pub fn local_time(catalog: &Catalog, report: &StoredReport, at: Ts) -> String {
     catalog
         .jurisdiction(&report.jurisdiction)

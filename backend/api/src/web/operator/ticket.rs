@@ -2,7 +2,7 @@
 //! and the forms of the actions its status allows.
 
 use super::page::{Chrome, origin, page_assets, respond, tile_origin};
-use super::people::{Names, local_time, service_name, status_label};
+use super::people::{Names, answers, local_time, service_name, status_label};
 use crate::problem::ApiError;
 use crate::pseudonyms::{OperatorActor, actor_for_operator};
 use crate::state::AppState;
@@ -100,6 +100,8 @@ struct TicketPage {
     supporters: i64,
     assignee: String,
     address: Option<String>,
+    /// The service's extra questions and their answers.
+    answers: Vec<(String, String)>,
     photos: Vec<Photo>,
     map: MapView,
     can: Can,
@@ -255,6 +257,7 @@ async fn build(
             .and_then(|a| names.get(a))
             .map_or_else(|| w.t("op-nobody"), str::to_owned),
         address,
+        answers: answers(&catalog, &report, language),
         photos,
         map: map_view(state, &catalog, &report),
         can_any: can.any(),
