@@ -358,7 +358,7 @@ both_databases! {
         let assigned = agent.post(&app, &page, &format!("/operator/tickets/{id}/assign?lang=fr"), &[("agent", &colleague.id.to_string())]).await;
         assert_eq!(assigned.status(), 303);
         let page = agent.page(&app, &path).await;
-        let commented = agent.post(&app, &page, &format!("/operator/tickets/{id}/comment?lang=fr"), &[("text", "Camion prévu demain <matin>"), ("public", "1")]).await;
+        let commented = agent.post(&app, &page, &format!("/operator/tickets/{id}/comment?lang=fr"), &[("text", "Camion prévu demain <matin>\u{202E}"), ("public", "1")]).await;
         assert_eq!(commented.status(), 303);
         let page = agent.page(&app, &path).await;
         let history = &page[page.find(r#"<ol id="history">"#).unwrap()..];
@@ -367,6 +367,7 @@ both_databases! {
         assert!(history.contains("Camion prévu demain &#60;matin&#62;") || history.contains("Camion prévu demain &lt;matin&gt;"), "{history}");
         assert!(history.contains("Résident "), "the resident by label: {history}");
         assert!(!page.contains("user:") && !page.contains("device:"), "no raw actor ids");
+        assert!(!page.contains('\u{202E}'), "a bidi override reached the page");
         assert!(page.contains(r#"<dd id="assignee"><bdi>Test operator_manager</bdi></dd>"#));
         // Someone of another company is not an agent to assign to.
         let stranger = app.user(Role::OperatorAgent, Some("nour-eclairage-demo")).await;

@@ -121,6 +121,6 @@ op-event-dispute_opened = فُتح اعتراض
 op-event-dispute_decided = بُتّ في الاعتراض
 op-event-photo_added = أضيفت صورة
 op-event-photo_moderated = تمت مراجعة صورة
-op-actor-resident = المواطن { $label }
+op-actor-resident = المواطن
 op-actor-system = النظام
 op-actor-unknown = مستخدم غير معروف

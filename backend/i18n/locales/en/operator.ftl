@@ -117,6 +117,6 @@ op-event-dispute_opened = Dispute opened
 op-event-dispute_decided = Dispute decided
 op-event-photo_added = Photo added
 op-event-photo_moderated = Photo moderated
-op-actor-resident = Resident { $label }
+op-actor-resident = Resident
 op-actor-system = System
 op-actor-unknown = Unknown user

@@ -117,6 +117,6 @@ op-event-dispute_opened = Contestation ouverte
 op-event-dispute_decided = Contestation tranchée
 op-event-photo_added = Photo ajoutée
 op-event-photo_moderated = Photo modérée
-op-actor-resident = Résident { $label }
+op-actor-resident = Résident
 op-actor-system = Système
 op-actor-unknown = Utilisateur inconnu

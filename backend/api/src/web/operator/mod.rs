@@ -28,8 +28,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use page::{Chrome, page_assets, respond};
 use serde::Deserialize;
 
-pub async fn home(PageLanguage(language): PageLanguage) -> Redirect {
-    Redirect::to(&format!("/operator/queue?lang={}", language.code()))
+/// `?lang=xx` when the request chose a language (else the next page negotiates it again
+/// from `Accept-Language`).
+fn chosen_language(uri: &Uri) -> String {
+    super::i18n::query_language(uri.query())
+        .map(|l| format!("?lang={}", l.code()))
+        .unwrap_or_default()
+}
+
+pub async fn home(uri: Uri) -> Redirect {
+    Redirect::to(&format!("/operator/queue{}", chosen_language(&uri)))
 }
 
 #[derive(Template)]
@@ -72,7 +80,7 @@ pub async fn login(
     match start_session(&state, &address, &form.email, &form.password).await {
         Ok(session) => match session.cookie(&state) {
             Ok(cookie) => {
-                let to = format!("/operator/queue?lang={}", language.code());
+                let to = format!("/operator/queue{}", chosen_language(&uri));
                 let mut response = Redirect::to(&to).into_response();
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
                 response
@@ -109,7 +117,6 @@ pub struct LogoutForm {
 /// Ends the session (with its CSRF token, like every form that changes something).
 pub async fn logout(
     State(state): State<AppState>,
-    PageLanguage(language): PageLanguage,
     session: OperatorSession,
     parts: Parts,
     WebForm(form): WebForm<LogoutForm>,
@@ -120,7 +127,7 @@ pub async fn logout(
     if let Some(cookie) = session_cookie(&parts) {
         let _ = state.store().delete_session(&secrets::hash(cookie)).await;
     }
-    let to = format!("/operator/login?lang={}", language.code());
+    let to = format!("/operator/login{}", chosen_language(&parts.uri));
     let mut response = Redirect::to(&to).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,

@@ -59,7 +59,7 @@ impl Chrome {
                 })
                 .collect(),
             name: session
-                .map(|s| s.user.display_name.clone())
+                .map(|s| super::people::clean(&s.user.display_name))
                 .unwrap_or_default(),
             csrf_token: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
         }

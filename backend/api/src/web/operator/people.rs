@@ -10,6 +10,15 @@ use balagh_store::{StoredReport, Ts};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// User text without the bidirectional embedding, override and isolate controls
+/// (U+202A–U+202E, U+2066–U+2069): a resident's U+202E would otherwise reverse the page
+/// text after it. Shown inside `<bdi>`, text in either direction still displays right.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
+}
+
 pub fn status_label(w: &Words, status: ReportStatus) -> String {
     w.t(&format!("op-status-{}", status.as_str()))
 }
@@ -54,7 +63,7 @@ pub fn answers(
                 serde_json::Value::Null => return None,
                 other => other.to_string(),
             };
-            Some((q.description.get(language).to_owned(), answer))
+            Some((q.description.get(language).to_owned(), clean(&answer)))
         })
         .collect()
 }
@@ -89,7 +98,7 @@ impl Names {
         let mut agents: Vec<(Uuid, String)> = users
             .iter()
             .filter(|u| u.active)
-            .map(|u| (u.id, u.display_name.clone()))
+            .map(|u| (u.id, clean(&u.display_name)))
             .collect();
         agents.sort_by(|a, b| a.1.cmp(&b.1));
         let mut names: HashMap<Uuid, String> =
@@ -99,7 +108,7 @@ impl Names {
                 continue;
             }
             if let Some(user) = state.store().user(id).await? {
-                names.insert(id, user.display_name);
+                names.insert(id, clean(&user.display_name));
             }
         }
         Ok(Self { names, agents })
@@ -112,5 +121,14 @@ impl Names {
     /// The operator's active agents, by name (for the assignment list).
     pub fn agents(&self) -> &[(Uuid, String)] {
         &self.agents
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_text_loses_bidi_controls_only() {
+        assert_eq!(super::clean("abc\u{202E}fed\u{2066}x\u{2069}"), "abcfedx");
+        assert_eq!(super::clean("حاوية \u{200F}ممتلئة"), "حاوية \u{200F}ممتلئة");
     }
 }

@@ -163,28 +163,7 @@ pub async fn queue(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let catalog = state.catalog();
-    let now = Ts::now();
-    let rows = tickets
-        .iter()
-        .map(|t| Row {
-            id: t.id,
-            reference: t.reference.as_str().to_owned(),
-            service: service_name(&catalog, t, language),
-            status: t.status.as_str(),
-            status_label: status_label(&w, t.status),
-            due: t
-                .due_at
-                .map(|d| local_time(&catalog, t, d))
-                .unwrap_or_default(),
-            overdue: t.due_at.is_some_and(|due| due < now),
-            created: local_time(&catalog, t, t.created_at),
-            assignee: t
-                .assignee
-                .and_then(|a| names.get(a))
-                .unwrap_or_default()
-                .to_owned(),
-        })
-        .collect();
+    let rows = rows(&w, &catalog, &names, &tickets);
     let next = (tickets.len() == PAGE_SIZE as usize)
         .then(|| tickets.last().and_then(encode_cursor))
         .flatten()
@@ -220,6 +199,37 @@ pub async fn queue(
         first,
     };
     respond(StatusCode::OK, &page, &[])
+}
+
+fn rows(
+    w: &Words,
+    catalog: &crate::catalog::Catalog,
+    names: &Names,
+    tickets: &[balagh_store::StoredReport],
+) -> Vec<Row> {
+    let language = w.language;
+    let now = Ts::now();
+    tickets
+        .iter()
+        .map(|t| Row {
+            id: t.id,
+            reference: t.reference.as_str().to_owned(),
+            service: service_name(catalog, t, language),
+            status: t.status.as_str(),
+            status_label: status_label(w, t.status),
+            due: t
+                .due_at
+                .map(|d| local_time(catalog, t, d))
+                .unwrap_or_default(),
+            overdue: t.due_at.is_some_and(|due| due < now),
+            created: local_time(catalog, t, t.created_at),
+            assignee: t
+                .assignee
+                .and_then(|a| names.get(a))
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect()
 }
 
 /// The services of the groups the operator holds contracts for.

@@ -2,7 +2,7 @@
 //! and the forms of the actions its status allows.
 
 use super::page::{Chrome, origin, page_assets, respond, tile_origin};
-use super::people::{Names, answers, local_time, service_name, status_label};
+use super::people::{Names, answers, clean, local_time, service_name, status_label};
 use crate::problem::ApiError;
 use crate::pseudonyms::{OperatorActor, actor_for_operator};
 use crate::state::AppState;
@@ -193,41 +193,11 @@ async fn build(
     let key = state.resident_label_key().await?;
     let views = crate::photos::photo_views(state, headers, &photos, false).await?;
     let mut origins = tile_origin(state);
-    let photos = views
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            origins.extend(origin(&p.thumbnail.url));
-            origins.extend(origin(&p.large.url));
-            let label = if p.purpose == "evidence" {
-                "op-photo-evidence"
-            } else {
-                "op-photo-report"
-            };
-            Photo {
-                thumbnail: p.thumbnail.url.clone(),
-                large: p.large.url.clone(),
-                label: w.t1(label, "n", i + 1),
-                width: p.thumbnail.width,
-                height: p.thumbnail.height,
-            }
-        })
-        .collect();
-    let address = state
-        .store()
-        .open311_addresses(&[report.id])
-        .await?
-        .into_iter()
-        .next()
-        .map(|(_, a)| a);
+    let photos = photo_items(&w, &views, &mut origins);
+    let address = address_of(state, report.id).await?;
     let history = events
         .iter()
-        .map(|e| HistoryItem {
-            at: local_time(&catalog, &report, e.at),
-            what: event_words(&w, e, &names),
-            note: event_note(&w, e),
-            who: actor_name(&w, &names, key, report.id, &e.actor),
-        })
+        .map(|e| history_item(&w, &catalog, &report, &names, key, e))
         .collect();
     let can = Can::of(report.status);
     let (status, error) = match error {
@@ -245,7 +215,7 @@ async fn build(
         status_label: status_label(&w, report.status),
         service: service_name(&catalog, &report, language),
         priority: w.t(&format!("op-priority-{}", report.priority.as_str())),
-        description: (!report.description_hidden).then(|| report.description.clone()),
+        description: (!report.description_hidden).then(|| clean(&report.description)),
         created: local_time(&catalog, &report, report.created_at),
         due: report
             .due_at
@@ -266,19 +236,78 @@ async fn build(
             .into_iter()
             .map(|r| (r.as_str(), w.t(&format!("op-reason-{}", r.as_str()))))
             .collect(),
-        agents: names
-            .agents()
-            .iter()
-            .map(|(id, name)| Agent {
-                id: *id,
-                name: name.clone(),
-                selected: report.assignee == Some(*id),
-            })
-            .collect(),
+        agents: agent_choices(&names, report.assignee),
         history,
         w,
     };
     Ok((status, page, origins))
+}
+
+/// The address an Open311 client gave, if any (this server does not geocode).
+async fn address_of(state: &AppState, id: Uuid) -> Result<Option<String>, ApiError> {
+    Ok(state
+        .store()
+        .open311_addresses(&[id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, a)| clean(&a)))
+}
+
+/// The report's and the evidence photos, noting their hosts for the CSP.
+fn photo_items(
+    w: &Words,
+    views: &[balagh_wire::PhotoView],
+    origins: &mut Vec<String>,
+) -> Vec<Photo> {
+    views
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            origins.extend(origin(&p.thumbnail.url));
+            origins.extend(origin(&p.large.url));
+            let label = if p.purpose == "evidence" {
+                "op-photo-evidence"
+            } else {
+                "op-photo-report"
+            };
+            Photo {
+                thumbnail: p.thumbnail.url.clone(),
+                large: p.large.url.clone(),
+                label: w.t1(label, "n", i + 1),
+                width: p.thumbnail.width,
+                height: p.thumbnail.height,
+            }
+        })
+        .collect()
+}
+
+fn history_item(
+    w: &Words,
+    catalog: &crate::catalog::Catalog,
+    report: &balagh_store::StoredReport,
+    names: &Names,
+    key: &[u8],
+    event: &StoredEvent,
+) -> HistoryItem {
+    HistoryItem {
+        at: local_time(catalog, report, event.at),
+        what: event_words(w, event, names),
+        note: event_note(w, event),
+        who: actor_name(w, names, key, report.id, &event.actor),
+    }
+}
+
+fn agent_choices(names: &Names, assignee: Option<Uuid>) -> Vec<Agent> {
+    names
+        .agents()
+        .iter()
+        .map(|(id, name)| Agent {
+            id: *id,
+            name: name.clone(),
+            selected: assignee == Some(*id),
+        })
+        .collect()
 }
 
 fn map_view(
@@ -368,7 +397,7 @@ fn event_note(w: &Words, event: &StoredEvent) -> Option<String> {
                 .map(str::to_owned),
         )
         .collect();
-    (!texts.is_empty()).then(|| texts.join(" — "))
+    (!texts.is_empty()).then(|| clean(&texts.join(" — ")))
 }
 
 fn actor_name(w: &Words, names: &Names, key: &[u8], report: Uuid, actor: &Actor) -> String {
@@ -378,7 +407,8 @@ fn actor_name(w: &Words, names: &Names, key: &[u8], report: Uuid, actor: &Actor)
             .map_or_else(|| w.t("op-actor-unknown"), str::to_owned),
         Actor::System => w.t("op-actor-system"),
         Actor::Device(_) => match actor_for_operator(key, report, actor) {
-            OperatorActor::Resident(label) => w.t1("op-actor-resident", "label", label),
+            // "Résident A3F9": the label is plain ASCII, no isolation needed.
+            OperatorActor::Resident(label) => format!("{} {label}", w.t("op-actor-resident")),
             OperatorActor::Other(_) => w.t("op-actor-unknown"),
         },
     }
