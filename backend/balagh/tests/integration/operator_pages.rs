@@ -346,6 +346,48 @@ both_databases! {
         app.stop().await;
     }
 
+    async fn an_open311_address_is_shown_with_the_map_links(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let admin = app.user(Role::StaffAdmin, None).await;
+        let key: serde_json::Value = app
+            .post_as(&admin.token, "/api/v1/staff/open311-keys", None, Some(serde_json::json!({"name": "fms"})))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let body = [
+            ("api_key", key["key"].as_str().unwrap()),
+            ("service_code", "waste_bin_overflow"),
+            ("lat", "35.575"),
+            ("long", "-5.4"),
+            ("address_string", "Avenue Mohammed V, Tétouan"),
+            ("description", "Conteneur plein"),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        let created = app
+            .client
+            .post(app.url("/open311/v2/requests.json"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200);
+        let agent = Agent::login(&app).await;
+        let queue = agent.page(&app, "/operator/queue?lang=fr").await;
+        let id = ticket_ids(&queue).pop().expect("the Open311 report in the queue");
+        let page = agent.page(&app, &format!("/operator/tickets/{id}?lang=fr")).await;
+        assert!(page.contains(r#"<dd id="address"><bdi>Avenue Mohammed V, Tétouan</bdi></dd>"#), "{page}");
+        assert!(page.contains(r#"href="geo:35.575000,-5.400000""#));
+        assert!(page.contains(r#"href="https://www.openstreetmap.org/?mlat=35.575000&#38;mlon=-5.400000#map=18/35.575000/-5.400000""#)
+            || page.contains(r#"href="https://www.openstreetmap.org/?mlat=35.575000&amp;mlon=-5.400000#map=18/35.575000/-5.400000""#), "{page}");
+        assert!(page.contains(r#"data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png""#) || page.contains("data-tiles=\"https://tile.openstreetmap.org/&#123;z&#125;"), "the tile URL setting reaches the map");
+        app.stop().await;
+    }
+
     async fn the_history_names_people(db: Db) {
         let app = TestApp::spawn(db).await;
         let (_, report) = app.reported("waste_bin_overflow", WEST).await;
@@ -369,6 +411,10 @@ both_databases! {
         assert!(!page.contains("user:") && !page.contains("device:"), "no raw actor ids");
         assert!(!page.contains('\u{202E}'), "a bidi override reached the page");
         assert!(page.contains(r#"<dd id="assignee"><bdi>Test operator_manager</bdi></dd>"#));
+        let queue = agent.page(&app, "/operator/queue?lang=fr").await;
+        assert!(queue.contains("<bdi>Test operator_manager</bdi>"), "the queue names the assignee");
+        let mine = agent.page(&app, "/operator/queue?lang=fr&mine=1").await;
+        assert!(ticket_ids(&mine).is_empty(), "assigned to a colleague, not to me");
         // Someone of another company is not an agent to assign to.
         let stranger = app.user(Role::OperatorAgent, Some("nour-eclairage-demo")).await;
         let refused = agent.post(&app, &page, &format!("/operator/tickets/{id}/assign?lang=fr"), &[("agent", &stranger.id.to_string())]).await;
