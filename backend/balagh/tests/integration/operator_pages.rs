@@ -257,6 +257,13 @@ both_databases! {
         assert!(page.contains(r#"data-status="new">Nouveau<"#), "{page}");
         assert!(page.contains(r#"id="no-photo""#));
 
+        // A form without the session's CSRF token changes nothing.
+        let forged = page.replace(r#"name="csrf_token" value=""#, r#"name="csrf_token" value="x"#);
+        let refused = agent.post(&app, &forged, &format!("/operator/tickets/{id}/pause?lang=fr"), &[("reason", "third_party")]).await;
+        assert_eq!(refused.status(), 403);
+        let refused = refused.text().await.unwrap();
+        assert!(refused.contains("autre session") && refused.contains(r#"data-status="new""#), "{refused}");
+
         // Pause for the resident: a paused ticket offers resume (and resolve, not ours).
         let pause = agent.post(&app, &page, &format!("/operator/tickets/{id}/pause?lang=fr"), &[("reason", "awaiting_resident"), ("note", "Accès fermé")]).await;
         assert_eq!(pause.status(), 303);

@@ -101,6 +101,7 @@ op-error-stale = غيّر شخص آخر هذه التذكرة في الأثنا�
 op-error-illegal = لم يعد هذا الإجراء ممكناً في هذه الحالة.
 op-error-photo = لم تُقبل هذه الصورة (JPEG أو PNG أو WebP، بحجم محدود): { $why }
 op-error-agent = اختر عوناً نشطاً من شركتكم.
+op-error-csrf = جاء هذا النموذج من جلسة أخرى: لم يتغير شيء. هذه التذكرة كما هي الآن.
 op-error-comment = اكتب تعليقاً.
 op-not-found = التذكرة غير موجودة
 op-event-created = استلام البلاغ

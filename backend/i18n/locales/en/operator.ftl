@@ -97,6 +97,7 @@ op-error-stale = Someone changed this ticket meanwhile: here is how it is now.
 op-error-illegal = This action is no longer possible in this status.
 op-error-photo = This photo was not accepted (JPEG, PNG or WebP, limited size): { $why }
 op-error-agent = Choose an active agent of your company.
+op-error-csrf = This form came from another session: nothing was changed. Here is the ticket as it is now.
 op-error-comment = Write a comment.
 op-not-found = Ticket not found
 op-event-created = Report received

@@ -97,6 +97,7 @@ op-error-stale = Quelqu'un a modifié ce ticket entre-temps : voici son état ac
 op-error-illegal = Cette action n'est plus possible dans ce statut.
 op-error-photo = Cette photo n'a pas été acceptée (JPEG, PNG ou WebP, taille limitée) : { $why }
 op-error-agent = Choisissez un agent actif de votre entreprise.
+op-error-csrf = Ce formulaire venait d'une autre session : rien n'a été changé. Voici le ticket à jour.
 op-error-comment = Écrivez un commentaire.
 op-not-found = Ticket introuvable
 op-event-created = Signalement reçu

@@ -80,6 +80,7 @@ fn message(w: &Words, error: &ApiError) -> Option<(StatusCode, String)> {
     };
     match error {
         ApiError::PreconditionFailed { .. } => Some((StatusCode::CONFLICT, w.t("op-error-stale"))),
+        ApiError::CsrfMismatch => Some((StatusCode::FORBIDDEN, w.t("op-error-csrf"))),
         ApiError::IllegalTransition { .. } => Some((StatusCode::CONFLICT, w.t("op-error-illegal"))),
         ApiError::Validation(errors) => {
             let field = errors.first().map(|e| e.field.as_str()).unwrap_or("");
@@ -118,9 +119,6 @@ pub async fn ticket_action(
     Path((id, action)): Path<(String, String)>,
     WebForm(form): WebForm<ActionForm>,
 ) -> Response {
-    if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
-        return ApiError::CsrfMismatch.into_response();
-    }
     let report = match own(&state, &session, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -132,6 +130,10 @@ pub async fn ticket_action(
         }
         Err(e) => return e.into_response(),
     };
+    if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
+        let error = ApiError::CsrfMismatch;
+        return failed(&state, &session, language, &headers, report.id, error).await;
+    }
     let done = match action.as_str() {
         "assign" => assign_form(&state, &session, &report, &form).await,
         "comment" => {
@@ -266,7 +268,8 @@ pub async fn resolve(
         Err(e) => return failed(&state, &session, language, &headers, report.id, e).await,
     };
     if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
-        return ApiError::CsrfMismatch.into_response();
+        let error = ApiError::CsrfMismatch;
+        return failed(&state, &session, language, &headers, report.id, error).await;
     }
     match resolve_with_photo(&state, &session, report.clone(), form).await {
         Ok(_) => back_to(report.id, language),
