@@ -167,6 +167,17 @@ async fn resolve_with_photo(
     page: &str,
     version: Option<&str>,
 ) -> reqwest::Response {
+    resolve_with(app, agent, id, page, version, &jpeg()).await
+}
+
+async fn resolve_with(
+    app: &TestApp,
+    agent: &Agent,
+    id: &str,
+    page: &str,
+    version: Option<&str>,
+    photo: &[u8],
+) -> reqwest::Response {
     let boundary = "balagh-operator-boundary-51c3";
     let field = |name: &str, value: &str| {
         format!(
@@ -185,7 +196,7 @@ async fn resolve_with_photo(
     ]
     .concat()
     .into_bytes();
-    body.extend_from_slice(&jpeg());
+    body.extend_from_slice(photo);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     agent
         .client
@@ -290,6 +301,10 @@ both_databases! {
         assert!(no_reason.text().await.unwrap().contains("Indiquez un motif."));
 
         // Resolve with a photo from the camera: kept as evidence, shown, and nothing left to do.
+        let not_a_photo = resolve_with(&app, &agent, id, &page, None, b"%PDF-1.4 not a photo").await;
+        assert_eq!(not_a_photo.status(), 415);
+        let not_a_photo = not_a_photo.text().await.unwrap();
+        assert!(not_a_photo.contains("Cette photo n&#39;a pas été acceptée") && not_a_photo.contains(r#"data-status="in_progress""#), "{not_a_photo}");
         let stale_resolve = resolve_with_photo(&app, &agent, id, &page, Some("1")).await;
         assert_eq!(stale_resolve.status(), 409);
         let resolved = resolve_with_photo(&app, &agent, id, &page, None).await;
