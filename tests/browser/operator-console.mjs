@@ -118,6 +118,9 @@ async function workOneTicket(page, lang) {
     if (!loaded) fail('the report photo did not load');
     await page.waitForSelector('#map .leaflet-tile-loaded', { timeout: 15_000 }).catch(() => fail('the map drew no tile'));
     await page.waitForSelector('#map .leaflet-interactive, #map path', { timeout: 5_000 }).catch(() => fail('the map has no marker'));
+    const zoomIn = await page.locator('#map .leaflet-control-zoom-in').getAttribute('aria-label');
+    const wanted = await page.locator('#map').getAttribute('data-zoom-in');
+    if (!zoomIn || zoomIn !== wanted) fail(`the zoom button says ${JSON.stringify(zoomIn)}, expected ${JSON.stringify(wanted)}`);
     const geo = await page.locator('#geo-link').getAttribute('href');
     if (!/^geo:-?\d+\.\d+,-?\d+\.\d+$/.test(geo || '')) fail(`#geo-link is ${geo}`);
     await checkAccessibility(page, `ticket ${lang}`);

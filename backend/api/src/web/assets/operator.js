@@ -9,7 +9,12 @@
     var lat = parseFloat(el.dataset.lat);
     var lon = parseFloat(el.dataset.lon);
     if (!isFinite(lat) || !isFinite(lon)) return;
-    var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], 16);
+    var map = L.map(el, { scrollWheelZoom: false, zoomControl: false }).setView([lat, lon], 16);
+    // The zoom buttons speak the page's language.
+    L.control.zoom({
+      zoomInTitle: el.dataset.zoomIn || 'Zoom in',
+      zoomOutTitle: el.dataset.zoomOut || 'Zoom out',
+    }).addTo(map);
     map.attributionControl.setPrefix(false);
     L.tileLayer(el.dataset.tiles, {
       maxZoom: 19,
