@@ -227,6 +227,7 @@ both_databases! {
         while let Some(p) = path.take() {
             let page = agent.page(&app, &p).await;
             let ids = ticket_ids(&page);
+            assert!(page.contains(r#"<span id="total">239 tickets</span>"#), "the total on every page");
             assert!(ids.len() <= 50, "{} rows on one page", ids.len());
             seen.extend(ids);
             pages += 1;
@@ -247,6 +248,7 @@ both_databases! {
         assert_eq!(paused.status(), 303);
         let only_paused = agent.page(&app, "/operator/queue?lang=fr&status=paused").await;
         assert_eq!(ticket_ids(&only_paused), vec![first.clone()]);
+        assert!(only_paused.contains(r#"<span id="total">1 ticket</span>"#), "the total follows the filters");
         assert!(only_paused.contains(r#"<option value="paused" selected>"#), "the filter stays chosen");
         let overdue = agent.page(&app, "/operator/queue?lang=fr&overdue=1").await;
         assert!(ticket_ids(&overdue).is_empty(), "nothing is overdue yet");

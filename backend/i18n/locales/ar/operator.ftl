@@ -16,6 +16,14 @@ op-queue-shown = { $count ->
     [many] { $count } تذكرةً في هذه الصفحة
    *[other] { $count } تذكرة في هذه الصفحة
 }
+op-queue-total = { $count ->
+    [zero] لا تذكرة
+    [one] تذكرة واحدة
+    [two] تذكرتان
+    [few] { $count } تذاكر
+    [many] { $count } تذكرةً
+   *[other] { $count } تذكرة
+}
 op-queue-empty = لا توجد تذكرة مطابقة.
 op-col-reference = المرجع
 op-col-service = الخدمة

@@ -12,6 +12,10 @@ op-queue-shown = { $count ->
     [one] { $count } ticket on this page
    *[other] { $count } tickets on this page
 }
+op-queue-total = { $count ->
+    [one] { $count } ticket
+   *[other] { $count } tickets
+}
 op-queue-empty = No ticket matches.
 op-col-reference = Reference
 op-col-service = Service

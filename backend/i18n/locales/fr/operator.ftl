@@ -12,6 +12,10 @@ op-queue-shown = { $count ->
     [one] { $count } ticket sur cette page
    *[other] { $count } tickets sur cette page
 }
+op-queue-total = { $count ->
+    [one] { $count } ticket
+   *[other] { $count } tickets
+}
 op-queue-empty = Aucun ticket ne correspond.
 op-col-reference = Référence
 op-col-service = Service

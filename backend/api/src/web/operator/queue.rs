@@ -71,6 +71,8 @@ struct QueuePage {
     assets: Assets,
     chrome: Chrome,
     rows: Vec<Row>,
+    /// Tickets matching the filters, on every page.
+    total: i64,
     statuses: Vec<Choice>,
     services: Vec<Choice>,
     overdue: bool,
@@ -154,9 +156,12 @@ pub async fn queue(
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
-    let tickets = match state.store().ticket_queue(&query).await {
-        Ok(t) => t,
-        Err(e) => return ApiError::from(e).into_response(),
+    let (tickets, total) = match (
+        state.store().ticket_queue(&query).await,
+        state.store().ticket_queue_count(&query).await,
+    ) {
+        (Ok(t), Ok(n)) => (t, n),
+        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let names = match Names::load(&state, session.operator, Vec::new()).await {
         Ok(n) => n,
@@ -187,6 +192,7 @@ pub async fn queue(
         assets: page_assets(false),
         chrome: Chrome::new(&uri, language, Some(&session)),
         rows,
+        total,
         statuses,
         services,
         overdue: checked(params.overdue.as_deref()),
