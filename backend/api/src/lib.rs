@@ -240,7 +240,9 @@ pub fn app(state: AppState) -> Router {
     routes
         .merge(zone_import)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
-        .merge(web::routes())
+        .merge(web::routes(
+            settings.photos.limits.max_bytes + MULTIPART_OVERHEAD_BYTES,
+        ))
         .merge(open311::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -47,8 +47,15 @@ pub struct ApiSettings {
     pub screens: crate::web::screen::ScreensConfig,
     /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
     /// the app offers only the position, the gazetteer and bus stops.
-    pub map_tile_url: Option<String>,
+    pub resident_map_tile_url: Option<String>,
+    /// Map tiles of the pages (`{z}`, `{x}`, `{y}` in the URL); the pages' CSP allows its
+    /// host for images.
+    pub map_tile_url: String,
 }
+
+/// OpenStreetMap's public tiles (fine for a commune's few agents; a busy deployment
+/// points `[map] tile_url` at its own tile server).
+pub const DEFAULT_MAP_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 /// How photos are taken in and shown.
 #[derive(Debug, Clone)]
@@ -99,7 +106,8 @@ impl Default for ApiSettings {
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
-            map_tile_url: None,
+            resident_map_tile_url: None,
+            map_tile_url: DEFAULT_MAP_TILE_URL.to_owned(),
         }
     }
 }

@@ -126,6 +126,8 @@ pub struct FileConfig {
     pub devices: DevicesFileConfig,
     #[serde(default)]
     pub screens: ScreensFileConfig,
+    #[serde(default)]
+    pub map: MapFileConfig,
 }
 
 /// `[screens]`: what the reception-area screens show besides their own data.
@@ -146,6 +148,14 @@ pub struct ScreensFileConfig {
     pub rotate_seconds: Option<u64>,
     /// Notices within this distance of a screen are shown on it, in metres [default: 2000].
     pub notice_radius_m: Option<f64>,
+}
+
+/// `[map]`: the maps of the pages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapFileConfig {
+    /// Tile URL with `{z}`, `{x}` and `{y}` [default: OpenStreetMap's public tiles].
+    pub tile_url: Option<String>,
 }
 
 /// `[devices]`: what keeps device registration from multiplying per-device budgets.
@@ -650,6 +660,20 @@ pub struct Settings {
     pub push: balagh_push::PushSettings,
 }
 
+/// The tile URL: http(s), with the `{z}`, `{x}` and `{y}` placeholders.
+fn resolve_tile_url(configured: Option<&str>) -> Result<String, String> {
+    let Some(url) = configured else {
+        return Ok(balagh_api::state::DEFAULT_MAP_TILE_URL.to_owned());
+    };
+    let valid = (url.starts_with("https://") || url.starts_with("http://"))
+        && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p));
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err("map.tile_url must be an http(s) URL with {z}, {x} and {y}".into())
+    }
+}
+
 pub fn resolve_database_url(args: &DatabaseArgs, file: &FileConfig) -> DatabaseUrl {
     args.database_url
         .clone()
@@ -700,12 +724,13 @@ impl Settings {
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
             screens: crate::screens_config::resolve(&file.screens)?,
-            map_tile_url: match file.map_tile_url.clone() {
+            resident_map_tile_url: match file.map_tile_url.clone() {
                 Some(url) if !url.starts_with("https://") => {
                     return Err("map_tile_url must be an https:// URL".into());
                 }
                 other => other,
             },
+            map_tile_url: resolve_tile_url(file.map.tile_url.as_deref())?,
         };
         if !(api.nearby_radius_m > 0.0
             && api.nearby_radius_m <= balagh_domain::NearbySearch::MAX_RADIUS_M)
@@ -751,6 +776,27 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_map_tile_url_is_checked() {
+        let file: FileConfig =
+            toml::from_str("[map]\ntile_url = \"https://{s}.tiles.example/{z}/{x}/{y}.png\"\n")
+                .unwrap();
+        assert_eq!(
+            resolve_tile_url(file.map.tile_url.as_deref()).unwrap(),
+            "https://{s}.tiles.example/{z}/{x}/{y}.png"
+        );
+        assert_eq!(
+            resolve_tile_url(None).unwrap(),
+            balagh_api::state::DEFAULT_MAP_TILE_URL
+        );
+        for bad in [
+            "https://tiles.example/map.png",
+            "ftp://t.example/{z}/{x}/{y}.png",
+        ] {
+            assert!(resolve_tile_url(Some(bad)).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn passwords_never_print() {

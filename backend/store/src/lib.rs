@@ -228,6 +228,8 @@ pub trait Store:
         original_event: &NewEvent,
     ) -> Result<ChangeOutcome>;
     async fn ticket_queue(&self, query: &QueueQuery) -> Result<Vec<StoredReport>>;
+    /// How many tickets match the queue's filters (its cursor and limit aside).
+    async fn ticket_queue_count(&self, query: &QueueQuery) -> Result<i64>;
     async fn triage_queue(&self, query: &TriageQuery) -> Result<Vec<StoredReport>>;
     /// Resolved reports whose resolution is older than `before` (for auto-closing).
     async fn resolved_before(&self, before: Ts, limit: u32) -> Result<Vec<StoredReport>>;

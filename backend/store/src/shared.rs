@@ -173,6 +173,38 @@ macro_rules! impl_sql_store {
                     .join(", ")
             }
 
+            /// `SELECT {columns} FROM reports WHERE` the queue's filters (not its cursor).
+            fn queue_query(q: &QueueQuery, columns: &str) -> sqlx::QueryBuilder<$db> {
+                let statuses = if q.statuses.is_empty() {
+                    ReportStatus::OPEN.to_vec()
+                } else {
+                    q.statuses.clone()
+                };
+                let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {columns} FROM reports WHERE status IN ({}) AND operator_id = ",
+                    status_list(&statuses)
+                ));
+                sql.push_bind(q.operator.0);
+                if !q.service_codes.is_empty() {
+                    sql.push(" AND service_code IN (");
+                    let mut codes = sql.separated(", ");
+                    for code in &q.service_codes {
+                        codes.push_bind(code.as_str().to_owned());
+                    }
+                    sql.push(")");
+                }
+                if let Some(contract) = q.contract {
+                    sql.push(" AND contract_id = ").push_bind(contract.0);
+                }
+                if let Some(assignee) = q.assignee {
+                    sql.push(" AND assignee_id = ").push_bind(assignee);
+                }
+                if let Some(before) = q.due_before {
+                    sql.push(" AND due_at <= ").push_bind(before);
+                }
+                sql
+            }
+
             async fn user_row(
                 pool: &sqlx::Pool<$db>,
                 sql: String,
@@ -1083,33 +1115,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn ticket_queue(&self, q: &QueueQuery) -> Result<Vec<StoredReport>> {
-                    let statuses = if q.statuses.is_empty() {
-                        ReportStatus::OPEN.to_vec()
-                    } else {
-                        q.statuses.clone()
-                    };
-                    let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {REPORT_COLUMNS} FROM reports WHERE status IN ({}) AND operator_id = ",
-                        status_list(&statuses)
-                    ));
-                    sql.push_bind(q.operator.0);
-                    if !q.service_codes.is_empty() {
-                        sql.push(" AND service_code IN (");
-                        let mut codes = sql.separated(", ");
-                        for code in &q.service_codes {
-                            codes.push_bind(code.as_str().to_owned());
-                        }
-                        sql.push(")");
-                    }
-                    if let Some(contract) = q.contract {
-                        sql.push(" AND contract_id = ").push_bind(contract.0);
-                    }
-                    if let Some(assignee) = q.assignee {
-                        sql.push(" AND assignee_id = ").push_bind(assignee);
-                    }
-                    if let Some(before) = q.due_before {
-                        sql.push(" AND due_at <= ").push_bind(before);
-                    }
+                    let mut sql = queue_query(q, REPORT_COLUMNS);
                     if let Some(after) = &q.after {
                         sql.push(" AND (due_at, id) > (")
                             .push_bind(after.due_at)
@@ -1124,6 +1130,14 @@ macro_rules! impl_sql_store {
                         .await
                         .map_err(<$store>::error)?;
                     convert_all(rows, ReportRow::into_domain)
+                }
+
+                async fn ticket_queue_count(&self, q: &QueueQuery) -> Result<i64> {
+                    queue_query(q, "COUNT(*)")
+                        .build_query_scalar::<i64>()
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err(<$store>::error)
                 }
 
                 async fn triage_queue(&self, q: &TriageQuery) -> Result<Vec<StoredReport>> {

@@ -63,11 +63,11 @@ pub struct QueueParams {
     pub limit: Option<u32>,
 }
 
-fn encode_cursor(report: &StoredReport) -> Option<String> {
+pub(crate) fn encode_cursor(report: &StoredReport) -> Option<String> {
     Some(super::cursor::encode(report.due_at?, report.id))
 }
 
-fn decode_cursor(raw: &str) -> ApiResult<QueueCursor> {
+pub(crate) fn decode_cursor(raw: &str) -> ApiResult<QueueCursor> {
     let (due_at, id) = super::cursor::decode(raw)?;
     Ok(QueueCursor { due_at, id })
 }
@@ -212,6 +212,42 @@ async fn evidence_photo(
     Ok(photo.id.to_string())
 }
 
+/// An operator's action by its name in URLs (`reject_not_ours`, …).
+pub fn operator_action(raw: &str) -> Option<Action> {
+    Action::ALL
+        .into_iter()
+        .find(|a| a.is_operators() && a.as_str() == raw)
+}
+
+/// The note and reason of an operator's action, checked: a resolution needs a note, a
+/// pause one of the pause reasons, a "not ours" a reason.
+pub fn action_texts(
+    action: Action,
+    note: Option<&str>,
+    reason: Option<&str>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let note = actions::text("note", note, action == Action::Resolve)?;
+    let reason = match action {
+        Action::Pause => {
+            let raw = actions::text("reason", reason, true)?.unwrap_or_default();
+            Some(
+                PauseReason::parse(&raw)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "reason",
+                            "must be awaiting_resident, third_party or force_majeure",
+                        )
+                    })?
+                    .as_str()
+                    .to_owned(),
+            )
+        }
+        Action::RejectNotOurs => actions::text("reason", reason, true)?,
+        _ => None,
+    };
+    Ok((note, reason))
+}
+
 /// Works a ticket: `acknowledge`, `start`, `pause` (with `reason`: awaiting_resident,
 /// third_party, force_majeure), `resume`, `resolve` (with `note`, optional `evidence_photo`:
 /// the id of an evidence photo you uploaded to this ticket)
@@ -240,37 +276,11 @@ pub async fn ticket_action(
     headers: HeaderMap,
     MaybeJson(body): MaybeJson<TicketActionRequest>,
 ) -> ApiResult<Response> {
-    let action = match action.as_str() {
-        "acknowledge" => Action::Acknowledge,
-        "start" => Action::Start,
-        "pause" => Action::Pause,
-        "resume" => Action::Resume,
-        "resolve" => Action::Resolve,
-        "reject_not_ours" => Action::RejectNotOurs,
-        _ => return Err(ApiError::NotFound),
-    };
+    let action = operator_action(&action).ok_or(ApiError::NotFound)?;
     let ticket = own_ticket(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
     let body = body.unwrap_or_default();
-    let note = actions::text("note", body.note.as_deref(), action == Action::Resolve)?;
-    let reason = match action {
-        Action::Pause => {
-            let raw = actions::text("reason", body.reason.as_deref(), true)?.unwrap_or_default();
-            Some(
-                PauseReason::parse(&raw)
-                    .ok_or_else(|| {
-                        FieldError::new(
-                            "reason",
-                            "must be awaiting_resident, third_party or force_majeure",
-                        )
-                    })?
-                    .as_str()
-                    .to_owned(),
-            )
-        }
-        Action::RejectNotOurs => actions::text("reason", body.reason.as_deref(), true)?,
-        _ => None,
-    };
+    let (note, reason) = action_texts(action, body.note.as_deref(), body.reason.as_deref())?;
     let evidence_photo = match body.evidence_photo.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(evidence_photo(&state, &caller, &ticket, raw).await?),
@@ -308,7 +318,19 @@ pub async fn assign_ticket(
 ) -> ApiResult<Response> {
     let ticket = own_ticket(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    if let Some(agent) = body.agent_id {
+    let updated = assign(&state, &caller, &ticket, version, body.agent_id).await?;
+    Ok(with_etag(operator_ticket_view(&updated, None)))
+}
+
+/// Assigns `ticket` to `agent` (an active user of the caller's company) or unassigns it.
+pub async fn assign(
+    state: &AppState,
+    caller: &OperatorCaller,
+    ticket: &StoredReport,
+    version: i64,
+    agent: Option<Uuid>,
+) -> ApiResult<StoredReport> {
+    if let Some(agent) = agent {
         let colleague = state.store().user(agent).await?.filter(|u| {
             u.active && u.grant.scope() == &balagh_domain::account::Scope::Operator(caller.operator)
         });
@@ -318,18 +340,17 @@ pub async fn assign_ticket(
             );
         }
     }
-    let mut change = ReportChange::new(&ticket, Ts::now());
+    let mut change = ReportChange::new(ticket, Ts::now());
     change.expected_version = version;
-    change.assignee = Some(body.agent_id);
-    let data = json!({ "from": ticket.assignee, "to": body.agent_id });
+    change.assignee = Some(agent);
+    let data = json!({ "from": ticket.assignee, "to": agent });
     change.events.push(NewEvent {
         kind: EventKind::Assigned,
         actor: Actor::User(caller.user.id),
         public: false,
         data: data.clone(),
     });
-    let updated = actions::commit(&state, &ticket, change, "ticket.updated", &data).await?;
-    Ok(with_etag(operator_ticket_view(&updated, None)))
+    actions::commit(state, ticket, change, "ticket.updated", &data).await
 }
 
 /// Adds a comment: public (residents see it) or internal.
@@ -358,7 +379,17 @@ pub async fn comment(
     actor: Actor,
     body: CommentRequest,
 ) -> ApiResult<StoredReport> {
-    let version = if_match(headers)?;
+    comment_at(state, report, if_match(headers)?, actor, body).await
+}
+
+/// A comment on a report at the version the author read.
+pub async fn comment_at(
+    state: &AppState,
+    report: &StoredReport,
+    version: i64,
+    actor: Actor,
+    body: CommentRequest,
+) -> ApiResult<StoredReport> {
     let text = actions::text("text", Some(&body.text), true)?.unwrap_or_default();
     let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;

@@ -70,6 +70,16 @@ const ASSETS: &[Asset] = &[
         content_type: "image/svg+xml",
         body: include_bytes!("assets/resident-icon.svg"),
     },
+    Asset {
+        name: "operator.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("assets/operator.css"),
+    },
+    Asset {
+        name: "operator.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("assets/operator.js"),
+    },
 ];
 
 /// FNV-1a of every asset: changes whenever one does.

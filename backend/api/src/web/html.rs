@@ -48,7 +48,7 @@ pub fn page(status: StatusCode, title: &str, user: Option<Viewer<'_>>, body: &st
             title,
             header: &header,
             body,
-            stylesheets: &["/operator/static/app.css"],
+            stylesheets: &[&super::assets::url("operator.css")],
             scripts: &[],
             skip_link: None,
         },

@@ -1,8 +1,9 @@
 //! Server-rendered pages.
 //!
-//! - Operator agents (`/operator/…`): log in, the queue sorted by due time, a ticket with
-//!   its map position and history, acknowledge and resolve. No JavaScript; forms carry the
-//!   session's CSRF token; works on a modest laptop and a tablet.
+//! - Operator agents (`/operator/…`): log in, the queue sorted by due time (filters, cursor
+//!   paging), a ticket with its photos, map and history, and every action the API allows an
+//!   agent, in French, Arabic and English. Works without JavaScript except the map; forms
+//!   carry the session's CSRF token; works on a modest laptop and a tablet.
 //! - The public transparency page (`/transparency`) and the staff dashboard
 //!   (`/staff/dashboard`): French, Arabic (right to left) and English; charts and maps drawn
 //!   by one script of ours and vendored uPlot and Leaflet, all served from `/assets` (no
@@ -24,18 +25,18 @@ pub mod templates;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-const STYLESHEET: &str = include_str!("app.css");
-
-/// Operator pages load nothing from elsewhere and run no script.
+/// Operator pages answer with their own CSP (naming the map tiles' and photos' hosts);
+/// this one covers the rest (redirects, problem documents).
 const OPERATOR_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// Public and staff pages run our own scripts only (no inline script, no eval).
 const PAGES_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-fn operator_routes() -> Router<AppState> {
+fn operator_routes(photo_body_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/operator", get(operator::home))
         .route(
@@ -49,17 +50,13 @@ fn operator_routes() -> Router<AppState> {
             "/operator/tickets/{id}/{action}",
             post(operator::ticket_action),
         )
+        // The resolution carries a photo from the tablet's camera.
         .route(
-            "/operator/static/app.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-                    STYLESHEET,
-                )
-            }),
+            "/operator/tickets/{id}/resolve",
+            post(operator::resolve).layer(DefaultBodyLimit::max(photo_body_limit)),
         )
-        // Pages load nothing from elsewhere and run no script; they may not be framed.
-        .layer(SetResponseHeaderLayer::overriding(
+        // Pages load nothing from elsewhere and may not be framed.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(OPERATOR_CSP),
         ))
@@ -84,8 +81,9 @@ fn page_routes() -> Router<AppState> {
         ))
 }
 
-pub fn routes() -> Router<AppState> {
-    let pages = operator_routes()
+/// The pages; `photo_body_limit` bounds a form carrying a photo.
+pub fn routes(photo_body_limit: usize) -> Router<AppState> {
+    let pages = operator_routes(photo_body_limit)
         .merge(page_routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

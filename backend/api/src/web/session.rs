@@ -18,15 +18,6 @@ pub struct OperatorSession {
     pub csrf_token: String,
 }
 
-impl OperatorSession {
-    pub fn viewer(&self) -> super::html::Viewer<'_> {
-        super::html::Viewer {
-            name: &self.user.display_name,
-            csrf_token: &self.csrf_token,
-        }
-    }
-}
-
 impl FromRequestParts<AppState> for OperatorSession {
     type Rejection = Response;
 

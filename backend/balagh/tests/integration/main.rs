@@ -14,6 +14,7 @@ mod devices;
 mod disclosure;
 mod my_reports;
 mod open311;
+mod operator_pages;
 mod outbound;
 mod pages;
 mod photos;

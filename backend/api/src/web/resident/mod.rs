@@ -197,7 +197,7 @@ async fn app(State(state): State<AppState>, PageLanguage(language): PageLanguage
         .iter()
         .flat_map(|g| g.services.iter().cloned())
         .collect();
-    let tile_url = state.settings().map_tile_url.as_deref();
+    let tile_url = state.settings().resident_map_tile_url.as_deref();
     let config = Config {
         lang: language.code(),
         services: &services,
