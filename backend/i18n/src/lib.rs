@@ -24,6 +24,14 @@ pub struct Catalog {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
 }
 
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("languages", &self.bundles.len())
+            .finish()
+    }
+}
+
 impl Catalog {
     /// The catalogue built into the binary.
     pub fn global() -> &'static Catalog {

@@ -16,6 +16,7 @@ mod i18n;
 mod operator;
 mod public;
 mod session;
+mod staff;
 pub mod templates;
 
 use crate::state::AppState;
@@ -73,6 +74,7 @@ fn page_routes() -> Router<AppState> {
         .route("/staff/logout", post(dashboard::logout))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
+        .merge(staff::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGES_CSP),

@@ -20,6 +20,7 @@ mod pseudonyms;
 mod push;
 mod sessions;
 mod sla;
+mod staff_pages;
 mod stats;
 mod store;
 mod tickets;
