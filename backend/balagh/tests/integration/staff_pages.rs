@@ -404,3 +404,96 @@ both_databases! {
         app.stop().await;
     }
 }
+
+/// A staff member's day in headless Chromium (`tests/browser/staff-day.mjs`), French on a
+/// desktop window and Arabic on a tablet: triage, route, merge, moderate, counter intake and
+/// receipt, a notice drawn on the map; axe-core on every page. One database is enough here
+/// (the same actions are checked on both above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_day_in_a_real_browser() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let browser = repo.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists()
+            && std::path::Path::new("/usr/bin/chromium").exists(),
+        "run tests/browser/setup.sh first (tests/run does)"
+    );
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let staff = app.user(Role::StaffAgent, None).await;
+    let nour = app
+        .user(Role::OperatorAgent, Some("nour-eclairage-demo"))
+        .await;
+    let mut day = serde_json::Map::new();
+    for (lang, offset) in [("fr", 0.0), ("ar", -0.01)] {
+        let at = |d: f64| (NORTH_CENTRE.0 + offset + d, NORTH_CENTRE.1);
+        let (_, original) = app.reported("light_out", at(0.0)).await;
+        let (_, duplicate) = app.reported("light_out", at(0.0004)).await;
+        let (_, to_route) = app.reported("light_out", at(0.0008)).await;
+        let id = to_route["id"].as_str().unwrap();
+        let back = app
+            .post_as(
+                &nour.token,
+                &format!("/api/v1/operator/tickets/{id}/actions/reject_not_ours"),
+                Some("\"1\""),
+                Some(json!({"reason": "not a public lamp"})),
+            )
+            .await;
+        assert_eq!(back.status(), 200);
+        day.insert(
+            lang.to_owned(),
+            json!({
+                "route": id,
+                "duplicate": duplicate["id"],
+                "original": original["id"],
+                "original_ref": original["reference"],
+            }),
+        );
+    }
+    let shots = repo.join("artifacts/screenshots/staff");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (script, address, email, dir) = (
+        browser.join("staff-day.mjs"),
+        app.address.clone(),
+        staff.email.clone(),
+        shots.clone(),
+    );
+    let day = Value::Object(day).to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args([address.as_str(), email.as_str(), PASSWORD])
+            .arg(dir)
+            .env("STAFF_DAY", day)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "browser run failed:\n{out}\n{err}");
+    for lang in ["fr", "ar"] {
+        for page in [
+            "triage",
+            "report",
+            "report-moderated",
+            "intake-form",
+            "receipt",
+            "notices-published",
+        ] {
+            let shot = format!("{page}-{lang}.png");
+            let size = std::fs::metadata(shots.join(&shot))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            assert!(size > 5_000, "{shot}: {size} bytes");
+        }
+    }
+    // What the browser did is in the database.
+    let current = app
+        .store
+        .current_notices("tetouan", balagh_store::Ts::now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(current.len(), 2, "one notice per language");
+    app.stop().await;
+}
