@@ -72,6 +72,7 @@ async function checkPage(page, lang, label, fresh = true) {
     log(e.message);
     throw e;
   }
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
   await shot(page, `${label}-${lang}.png`);
 }
 

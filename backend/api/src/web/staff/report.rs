@@ -30,6 +30,8 @@ pub struct Fact {
     label: String,
     value: String,
     id: &'static str,
+    /// Dates, numbers and references read left to right in every language.
+    ltr: bool,
 }
 
 #[derive(Debug)]
@@ -228,6 +230,7 @@ fn facts(state: &AppState, report: &StoredReport, w: Words) -> Vec<Fact> {
         label: w.t(label),
         value,
         id,
+        ltr: matches!(id, "created" | "due" | "place" | "supporters"),
     };
     let operator = report
         .contract
