@@ -7,7 +7,7 @@
 // STAFF_DAY names (`route`: a report sent back by its operator; `duplicate`: another one
 // near `original`, whose reference is `original_ref`): log in, triage the queue, route a
 // report with the keyboard alone, merge the duplicate from the candidates list, hide the
-// original's description, enter a counter report (service, district, hazard answer,
+// original's description and publish its photo, enter a counter report (service, district, hazard answer,
 // resident's contact) and check its receipt prints without the navigation, publish a
 // notice over an area drawn by three clicks on the map, then end it. Every page is checked
 // with axe-core (no serious or critical violation), its lang and dir, a skip link first in
@@ -120,6 +120,13 @@ async function day(page, lang) {
     await page.fill('#moderate-reason', lang === 'ar' ? 'رقم هاتف في النص' : 'Numéro de téléphone dans le texte');
     await submit(page, '#moderate');
     await expectVisible(page, '#hidden-badge');
+    // Its photo is shown to staff (not yet public) and can be published.
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#photos img');
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    await submit(page, '#photos form');
+    await expectVisible(page, '#photos li[data-approved="true"]');
     await checkPage(page, lang, 'report-moderated');
   });
 

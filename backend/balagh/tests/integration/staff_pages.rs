@@ -7,6 +7,11 @@ use balagh_domain::ServiceGroup;
 use balagh_domain::account::Role;
 use serde_json::{Value, json};
 
+// The photo fixtures `photos` uses too (its copy is private to it).
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "../../../media/tests/pipeline/support.rs"]
+mod fixtures;
+
 fn tag(response: &reqwest::Response) -> String {
     response.headers()["etag"].to_str().unwrap().to_owned()
 }
@@ -212,6 +217,34 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// A resident's photo of their report (multipart upload).
+async fn upload_photo(app: &TestApp, resident: &str, id: &str) {
+    let boundary = "balagh-staff-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"bin.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&fixtures::phone_jpeg(&fixtures::photo_like(320, 240), 1));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let uploaded = app
+        .client
+        .post(app.url(&format!("/api/v1/reports/{id}/photos")))
+        .bearer_auth(resident)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success(),
+        "{}",
+        uploaded.text().await.unwrap()
+    );
+}
+
 /// The value of the first `name="…" value="…"` input of a page.
 fn input_value(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
@@ -360,6 +393,32 @@ both_databases! {
         app.stop().await;
     }
 
+    async fn staff_see_every_photo_and_publish_or_withdraw_it_from_the_report_page(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let staff = app.user(Role::StaffAgent, None).await;
+        let (resident, report) = app.reported("waste_bin_overflow", WEST).await;
+        let id = report["id"].as_str().unwrap();
+        upload_photo(&app, &resident, id).await;
+        let photo_id = app.store.report_photos(uuid::Uuid::parse_str(id).unwrap()).await.unwrap()[0].id;
+
+        let browser = Browser::login(&app, &staff.email).await;
+        let path = format!("/staff/reports/{id}?lang=fr");
+        let (_, page) = browser.get(&path).await;
+        assert!(page.contains(r#"data-approved="false""#) && page.contains("<img src="), "{page}");
+        let csrf = input_value(&page, "csrf_token");
+        let photo = photo_id.to_string();
+        let (status, location, _) = browser.post(&format!("/staff/reports/{id}/photo?lang=fr"), &[("csrf_token", &csrf), ("version", "1"), ("photo_id", &photo), ("approved", "true")]).await;
+        assert_eq!((status, location.as_str()), (303, format!("/staff/reports/{id}?lang=fr&done=photo").as_str()));
+        assert!(app.store.photo(photo_id).await.unwrap().unwrap().approved);
+        let (_, page) = browser.get(&path).await;
+        assert!(page.contains(r#"data-approved="true""#));
+        // A photo of another report cannot be moderated through this one.
+        let (_, other) = app.reported("waste_bin_overflow", WEST).await;
+        let (status, _, _) = browser.post(&format!("/staff/reports/{}/photo?lang=fr", other["id"].as_str().unwrap()), &[("csrf_token", &csrf), ("version", "1"), ("photo_id", &photo), ("approved", "false")]).await;
+        assert_eq!(status, 404);
+        app.stop().await;
+    }
+
     async fn staff_publish_and_end_a_notice_over_a_district_or_a_drawn_area(db: Db) {
         let app = TestApp::spawn(db).await;
         let staff = app.user(Role::StaffAgent, None).await;
@@ -426,7 +485,8 @@ async fn a_staff_day_in_a_real_browser() {
     let mut day = serde_json::Map::new();
     for (lang, offset) in [("fr", 0.0), ("ar", -0.01)] {
         let at = |d: f64| (NORTH_CENTRE.0 + offset + d, NORTH_CENTRE.1);
-        let (_, original) = app.reported("light_out", at(0.0)).await;
+        let (resident, original) = app.reported("light_out", at(0.0)).await;
+        upload_photo(&app, &resident, original["id"].as_str().unwrap()).await;
         let (_, duplicate) = app.reported("light_out", at(0.0004)).await;
         let (_, to_route) = app.reported("light_out", at(0.0008)).await;
         let id = to_route["id"].as_str().unwrap();

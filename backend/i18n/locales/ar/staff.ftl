@@ -176,3 +176,15 @@ staff-notice-kind-planned-interruption = انقطاع مبرمج
 staff-notice-kind-collection-delay = تأخر في الجمع
 staff-notice-kind-diversion = تحويل
 staff-notice-kind-other = أخرى
+
+staff-photos = الصور
+staff-photos-none = لا توجد صورة.
+staff-photo-alt = صورة البلاغ
+staff-photo-approved = قابلة للنشر
+staff-photo-pending = غير منشورة (في انتظار المصادقة)
+staff-photo-approve = نشر الصورة
+staff-photo-hide = سحب الصورة
+staff-photo-by-resident = التقطها المواطن
+staff-photo-by-operator = التقطها المفوَّض إليه
+staff-photo-by-staff = التقطتها الجماعة
+staff-done-photo = سُجّل الإشراف على الصورة.

@@ -172,3 +172,15 @@ staff-notice-kind-planned-interruption = Planned interruption
 staff-notice-kind-collection-delay = Collection delay
 staff-notice-kind-diversion = Diversion
 staff-notice-kind-other = Other
+
+staff-photos = Photos
+staff-photos-none = No photo.
+staff-photo-alt = Photo of the report
+staff-photo-approved = public
+staff-photo-pending = not public (to approve)
+staff-photo-approve = Publish photo
+staff-photo-hide = Withdraw photo
+staff-photo-by-resident = Taken by the resident
+staff-photo-by-operator = Taken by the operator
+staff-photo-by-staff = Taken by the commune
+staff-done-photo = The photo's moderation was saved.

@@ -172,3 +172,15 @@ staff-notice-kind-planned-interruption = Coupure prévue
 staff-notice-kind-collection-delay = Retard de collecte
 staff-notice-kind-diversion = Déviation
 staff-notice-kind-other = Autre
+
+staff-photos = Photos
+staff-photos-none = Aucune photo.
+staff-photo-alt = Photo du signalement
+staff-photo-approved = publiable
+staff-photo-pending = non publiée (à valider)
+staff-photo-approve = Publier la photo
+staff-photo-hide = Retirer la photo
+staff-photo-by-resident = Prise par le résident
+staff-photo-by-operator = Prise par l'opérateur
+staff-photo-by-staff = Prise par la commune
+staff-done-photo = La modération de la photo a été enregistrée.

@@ -49,6 +49,17 @@ pub struct HistoryItem {
     note: Option<String>,
 }
 
+#[derive(Debug)]
+pub struct Photo {
+    id: String,
+    thumbnail: String,
+    large: String,
+    width: u32,
+    height: u32,
+    approved: bool,
+    by: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff/report.html")]
 struct ReportPage {
@@ -72,6 +83,7 @@ struct ReportPage {
     other_zones: Vec<Choice>,
     candidates: Vec<Choice>,
     priorities: Vec<Choice>,
+    photos: Vec<Photo>,
     history: Vec<HistoryItem>,
 }
 
@@ -294,8 +306,33 @@ fn contact(report: &StoredReport) -> Option<(String, String)> {
 }
 
 /// The page for `report` as it is now, with an error or a confirmation.
+/// The report's photos as staff see them (every one, approved or not).
+async fn photos(
+    state: &AppState,
+    headers: &HeaderMap,
+    report: &StoredReport,
+    w: Words,
+) -> Result<Vec<Photo>, ApiError> {
+    let stored = state.store().report_photos(report.id).await?;
+    let views = crate::photos::photo_views(state, headers, &stored, true).await?;
+    Ok(views
+        .into_iter()
+        .map(|v| Photo {
+            id: v.id.to_string(),
+            thumbnail: v.thumbnail.url,
+            large: v.large.url,
+            width: v.thumbnail.width,
+            height: v.thumbnail.height,
+            approved: v.approved,
+            by: w.t(&format!("staff-photo-by-{}", v.uploaded_by)),
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
+    headers: &HeaderMap,
     session: &StaffSession,
     language: Language,
     report: &StoredReport,
@@ -309,6 +346,10 @@ async fn render(
     };
     let candidates = match candidates(state, report, w).await {
         Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let photos = match photos(state, headers, report, w).await {
+        Ok(p) => p,
         Err(e) => return e.into_response(),
     };
     let names = names(state, &events, w).await;
@@ -353,6 +394,7 @@ async fn render(
         other_zones,
         candidates,
         priorities,
+        photos,
         history: history(state, report, &events, &names, w),
     };
     respond(status, &page)
@@ -377,6 +419,7 @@ pub async fn page(
     PageLanguage(language): PageLanguage,
     session: StaffSession,
     Path(id): Path<String>,
+    headers: HeaderMap,
     axum::extract::Query(params): axum::extract::Query<PageParams>,
 ) -> Response {
     let report = match own(&state, &session, &id).await {
@@ -388,17 +431,18 @@ pub async fn page(
         .done
         .filter(|d| DONE.contains(&d.as_str()))
         .map(|d| w.t(&format!("staff-done-{d}")));
-    render(&state, &session, language, &report, None, done).await
+    render(&state, &headers, &session, language, &report, None, done).await
 }
 
 /// The actions of the report page (each a form posting here).
-const DONE: [&str; 6] = [
+const DONE: [&str; 7] = [
     "route",
     "duplicate",
     "dismiss",
     "priority",
     "moderate",
     "comment",
+    "photo",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -421,6 +465,10 @@ pub struct ActionForm {
     text: Option<String>,
     #[serde(default)]
     public: Option<String>,
+    #[serde(default)]
+    photo_id: Option<String>,
+    #[serde(default)]
+    approved: Option<String>,
 }
 
 fn uuid_field(raw: Option<&str>) -> Option<Uuid> {
@@ -511,6 +559,16 @@ async fn apply(
             )
             .await
         }
+        "photo" => {
+            let id = uuid_field(form.photo_id.as_deref()).ok_or(ApiError::NotFound)?;
+            let approved = form.approved.as_deref() == Some("true");
+            let photo =
+                crate::routes::photos::moderate_photo_of(state, &caller, id, approved).await?;
+            if photo.report_id != Some(report.id) {
+                return Err(ApiError::NotFound);
+            }
+            Ok(report.clone())
+        }
         _ => Err(ApiError::NotFound),
     }
 }
@@ -533,6 +591,7 @@ pub async fn act(
     PageLanguage(language): PageLanguage,
     session: StaffSession,
     Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
     WebForm(form): WebForm<ActionForm>,
 ) -> Response {
     if let Err(refused) = check_csrf(&session, &form.csrf_token) {
@@ -559,7 +618,16 @@ pub async fn act(
                 Ok(r) => r,
                 Err(response) => return response,
             };
-            let mut page = render(&state, &session, language, &current, Some(message), None).await;
+            let mut page = render(
+                &state,
+                &headers,
+                &session,
+                language,
+                &current,
+                Some(message),
+                None,
+            )
+            .await;
             if !matches!(
                 error,
                 ApiError::PreconditionFailed { .. } | ApiError::IllegalTransition { .. }
