@@ -416,6 +416,7 @@ both_databases! {
         let (_, other) = app.reported("waste_bin_overflow", WEST).await;
         let (status, _, _) = browser.post(&format!("/staff/reports/{}/photo?lang=fr", other["id"].as_str().unwrap()), &[("csrf_token", &csrf), ("version", "1"), ("photo_id", &photo), ("approved", "false")]).await;
         assert_eq!(status, 404);
+        assert!(app.store.photo(photo_id).await.unwrap().unwrap().approved, "left as it was");
         app.stop().await;
     }
 

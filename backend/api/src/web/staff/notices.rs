@@ -93,6 +93,39 @@ fn text_of(texts: &Value, language: Language) -> String {
         .to_owned()
 }
 
+/// The current notices as the table shows them.
+fn notice_rows(
+    current: &[balagh_store::StoredNotice],
+    services: &[balagh_domain::Service],
+    jurisdiction: Option<&balagh_domain::Jurisdiction>,
+    w: Words,
+) -> Vec<NoticeRow> {
+    let language = w.language;
+    current
+        .iter()
+        .map(|n| NoticeRow {
+            id: n.id.to_string(),
+            kind: w.t(&format!("staff-notice-kind-{}", n.kind.replace('_', "-"))),
+            title: text_of(&n.texts, language),
+            services: n
+                .service_codes
+                .iter()
+                .map(|code| {
+                    services
+                        .iter()
+                        .find(|s| s.code.as_str() == code)
+                        .map_or(code.clone(), |s| s.name.get(language).to_owned())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            until: jurisdiction.map_or_else(
+                || n.valid_until.get().to_string(),
+                |j| j.local_time(n.valid_until.get()),
+            ),
+        })
+        .collect()
+}
+
 async fn notices_page(
     state: &AppState,
     session: &StaffSession,
@@ -114,29 +147,7 @@ async fn notices_page(
         .current_notices(session.jurisdiction.as_str(), Ts::now(), 100)
         .await?;
     let zone_of = catalog.jurisdiction(&session.jurisdiction);
-    let notices = current
-        .iter()
-        .map(|n| NoticeRow {
-            id: n.id.to_string(),
-            kind: w.t(&format!("staff-notice-kind-{}", n.kind.replace('_', "-"))),
-            title: text_of(&n.texts, language),
-            services: n
-                .service_codes
-                .iter()
-                .map(|code| {
-                    services
-                        .iter()
-                        .find(|s| s.code.as_str() == code)
-                        .map_or(code.clone(), |s| s.name.get(language).to_owned())
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            until: zone_of.map_or_else(
-                || n.valid_until.get().to_string(),
-                |j| j.local_time(n.valid_until.get()),
-            ),
-        })
-        .collect::<Vec<_>>();
+    let notices = notice_rows(&current, services, zone_of, w);
     let districts = districts(state, session);
     let data = json!({
         "boundary": zone_of.map(|j| multipolygon_json(&j.boundary)),

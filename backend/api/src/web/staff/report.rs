@@ -6,6 +6,7 @@ use super::{
     Area, Shell, StaffSession, check_csrf, local_time, plain_assets, respond, see_other,
     service_name, status_word, writer,
 };
+use crate::auth::principal::StaffCaller;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::web::form::WebForm;
@@ -475,6 +476,70 @@ fn uuid_field(raw: Option<&str>) -> Option<Uuid> {
     raw.and_then(|s| Uuid::parse_str(s.trim()).ok())
 }
 
+/// Route, duplicate or dismiss, through the API's triage action.
+async fn triage(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    action: &str,
+    form: &ActionForm,
+) -> Result<StoredReport, ApiError> {
+    let mut body = TicketActionRequest {
+        note: form.note.clone().filter(|n| !n.trim().is_empty()),
+        ..TicketActionRequest::default()
+    };
+    let action = match action {
+        "route" => {
+            body.contract_id = uuid_field(form.contract_id.as_deref());
+            "route"
+        }
+        "duplicate" => {
+            body.duplicate_of = uuid_field(form.duplicate_of.as_deref());
+            "mark_duplicate"
+        }
+        _ => {
+            body.reason = form.reason.clone();
+            "dismiss"
+        }
+    };
+    crate::routes::staff::triage_action(state, caller, report, form.version, action, body).await
+}
+
+async fn comment(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    form: &ActionForm,
+) -> Result<StoredReport, ApiError> {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&crate::actions::etag(form.version)) {
+        headers.insert(header::IF_MATCH, value);
+    }
+    let body = CommentRequest {
+        text: form.text.clone().unwrap_or_default(),
+        public: form.public.as_deref() == Some("true"),
+    };
+    let actor = Actor::User(caller.user.id);
+    crate::routes::tickets::comment(state, report, &headers, actor, body).await
+}
+
+/// Publishes or withdraws one of this report's photos (only this report's).
+async fn photo(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    form: &ActionForm,
+) -> Result<StoredReport, ApiError> {
+    let id = uuid_field(form.photo_id.as_deref()).ok_or(ApiError::NotFound)?;
+    let photo = state.store().photo(id).await?.ok_or(ApiError::NotFound)?;
+    if photo.report_id != Some(report.id) {
+        return Err(ApiError::NotFound);
+    }
+    let approved = form.approved.as_deref() == Some("true");
+    crate::routes::photos::moderate_photo_of(state, caller, id, approved).await?;
+    Ok(report.clone())
+}
+
 async fn apply(
     state: &AppState,
     session: &StaffSession,
@@ -483,49 +548,15 @@ async fn apply(
     form: ActionForm,
 ) -> Result<StoredReport, ApiError> {
     let caller = writer(session)?;
-    let staff = crate::routes::staff::triage_action;
-    let body = |contract_id, duplicate_of, reason: Option<String>| TicketActionRequest {
-        note: form.note.clone().filter(|n| !n.trim().is_empty()),
-        reason,
-        contract_id,
-        duplicate_of,
-        ..TicketActionRequest::default()
-    };
+    let note = form.note.clone().filter(|n| !n.trim().is_empty());
     match action {
-        "route" => {
-            let contract = uuid_field(form.contract_id.as_deref());
-            staff(
-                state,
-                &caller,
-                report,
-                form.version,
-                "route",
-                body(contract, None, None),
-            )
-            .await
-        }
-        "duplicate" => {
-            let original = uuid_field(form.duplicate_of.as_deref());
-            let body = body(None, original, None);
-            staff(state, &caller, report, form.version, "mark_duplicate", body).await
-        }
-        "dismiss" => {
-            let body = body(None, None, form.reason.clone());
-            staff(state, &caller, report, form.version, "dismiss", body).await
-        }
+        "route" | "duplicate" | "dismiss" => triage(state, &caller, report, action, &form).await,
         "priority" => {
             let priority = Priority::parse(form.priority.as_deref().unwrap_or(""))
                 .ok_or_else(|| balagh_domain::FieldError::new("priority", "unknown"))?;
-            let note = form.note.clone().filter(|n| !n.trim().is_empty());
-            crate::routes::staff::change_priority(
-                state,
-                report,
-                form.version,
-                caller.user.id,
-                priority,
-                note,
-            )
-            .await
+            let by = caller.user.id;
+            crate::routes::staff::change_priority(state, report, form.version, by, priority, note)
+                .await
         }
         "moderate" => {
             let hide = form.hide.as_deref() == Some("true");
@@ -540,35 +571,8 @@ async fn apply(
             )
             .await
         }
-        "comment" => {
-            let mut headers = HeaderMap::new();
-            let etag = crate::actions::etag(form.version);
-            if let Ok(value) = HeaderValue::from_str(&etag) {
-                headers.insert(header::IF_MATCH, value);
-            }
-            let body = CommentRequest {
-                text: form.text.clone().unwrap_or_default(),
-                public: form.public.as_deref() == Some("true"),
-            };
-            crate::routes::tickets::comment(
-                state,
-                report,
-                &headers,
-                Actor::User(caller.user.id),
-                body,
-            )
-            .await
-        }
-        "photo" => {
-            let id = uuid_field(form.photo_id.as_deref()).ok_or(ApiError::NotFound)?;
-            let approved = form.approved.as_deref() == Some("true");
-            let photo =
-                crate::routes::photos::moderate_photo_of(state, &caller, id, approved).await?;
-            if photo.report_id != Some(report.id) {
-                return Err(ApiError::NotFound);
-            }
-            Ok(report.clone())
-        }
+        "comment" => comment(state, &caller, report, &form).await,
+        "photo" => photo(state, &caller, report, &form).await,
         _ => Err(ApiError::NotFound),
     }
 }
