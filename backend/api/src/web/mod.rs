@@ -7,6 +7,9 @@
 //!   (`/staff/dashboard`): French, Arabic (right to left) and English; charts and maps drawn
 //!   by one script of ours and vendored uPlot and Leaflet, all served from `/assets` (no
 //!   CDN, no inline script: `script-src 'self'`).
+//! - The staff back office (`/staff/triage`, `/staff/reports/{id}`, `/staff/intake`,
+//!   `/staff/notices`; see `staff/`): askama templates and Fluent words, same login and CSP
+//!   as the dashboard.
 
 mod assets;
 mod dashboard;
