@@ -97,6 +97,9 @@ async function day(page, lang) {
     await pressEnter(page, `#triage a.open[href^="/staff/reports/${d.route}"]`);
     if (!pathOf(page.url()).endsWith(`/staff/reports/${d.route}`)) fail(`the link led to ${page.url()}`);
     await checkPage(page, lang, 'report');
+  });
+
+  await step(`${lang}: the route form, keyboard only`, async () => {
     await page.focus('#contract');
     await page.keyboard.press('ArrowDown');
     await pressEnter(page, '#route button[type=submit]');
@@ -120,6 +123,9 @@ async function day(page, lang) {
     await page.fill('#moderate-reason', lang === 'ar' ? 'رقم هاتف في النص' : 'Numéro de téléphone dans le texte');
     await submit(page, '#moderate');
     await expectVisible(page, '#hidden-badge');
+  });
+
+  await step(`${lang}: publish the original's photo`, async () => {
     // Its photo is shown to staff (not yet public) and can be published.
     await page.waitForFunction(() => {
       const img = document.querySelector('#photos img');
@@ -133,6 +139,9 @@ async function day(page, lang) {
   await step(`${lang}: a counter report and its receipt`, async () => {
     await page.goto(url(`/staff/intake?lang=${lang}`));
     await checkPage(page, lang, 'intake');
+  });
+
+  await step(`${lang}: fill in the counter form`, async () => {
     await page.selectOption('#service', 'light_damaged_pole');
     await submit(page, '#choose-service');
     await expectVisible(page, '#intake');
@@ -142,6 +151,9 @@ async function day(page, lang) {
     await page.fill('#contact_name', 'Fatima Z.');
     await page.fill('#contact_phone', '+212 600 000 000');
     await checkPage(page, lang, 'intake-form', false);
+  });
+
+  await step(`${lang}: the receipt`, async () => {
     await submit(page, '#intake');
     if (!pathOf(page.url()).endsWith('/receipt')) fail(`the intake led to ${page.url()}`);
     const reference = await text(page, '#reference');
@@ -163,6 +175,9 @@ async function day(page, lang) {
       return m && m.classList.contains('leaflet-container') && m.querySelectorAll('svg path').length > 0;
     });
     await checkPage(page, lang, 'notices');
+  });
+
+  await step(`${lang}: draw and publish the notice`, async () => {
     await page.locator('#notice-map').scrollIntoViewIfNeeded();
     const box = await page.locator('#notice-map').boundingBox();
     const cx = box.x + box.width / 2;
@@ -181,6 +196,9 @@ async function day(page, lang) {
     await page.fill('#body_ar', 'أشغال على الشبكة.');
     await shot(page, `notices-drawn-${lang}.png`);
     await submit(page, '#publish');
+  });
+
+  await step(`${lang}: the published notice`, async () => {
     await expectVisible(page, '#done');
     const rows = await page.locator('#notices tr.notice').count();
     if (rows < 1) fail('the published notice is not listed');
@@ -199,14 +217,14 @@ async function widths(page, lang) {
     ['notices', `/staff/notices?lang=${lang}`],
   ];
   for (const [size, viewport] of [['phone', PHONE], ['tablet', TABLET], ['desktop', DESKTOP]]) {
-    await step(`${lang}: every page at ${size} width`, async () => {
-      await page.setViewportSize(viewport);
-      for (const [label, path] of pages) {
+    for (const [label, path] of pages) {
+      await step(`${lang}: ${label} at ${size} width`, async () => {
+        await page.setViewportSize(viewport);
         await page.goto(url(path));
         await expectLanguage(page, lang);
         await shot(page, `${label}-${lang}-${size}.png`);
-      }
-    });
+      });
+    }
   }
 }
 
