@@ -207,6 +207,15 @@ async function day(page, lang) {
   });
 }
 
+/** The disputes page (its actions are checked over HTTP in staff_pages.rs). */
+async function disputes(page, lang) {
+  await step(`${lang}: the disputes page`, async () => {
+    await page.goto(url(`/staff/disputes?lang=${lang}`));
+    await expectVisible(page, '#disputes');
+    await checkPage(page, lang, 'disputes');
+  });
+}
+
 /** Screenshots of every page at the three widths. */
 async function widths(page, lang) {
   const d = DAY[lang];
@@ -215,6 +224,7 @@ async function widths(page, lang) {
     ['report', `/staff/reports/${d.original}?lang=${lang}`],
     ['intake', `/staff/intake?lang=${lang}&service=light_damaged_pole`],
     ['notices', `/staff/notices?lang=${lang}`],
+    ['disputes', `/staff/disputes?lang=${lang}`],
   ];
   for (const [size, viewport] of [['phone', PHONE], ['tablet', TABLET], ['desktop', DESKTOP]]) {
     for (const [label, path] of pages) {
@@ -239,8 +249,10 @@ await finish(async () => {
   });
   await page.setViewportSize(DESKTOP);
   await day(page, 'fr');
+  await disputes(page, 'fr');
   await page.setViewportSize(TABLET);
   await day(page, 'ar');
+  await disputes(page, 'ar');
   await widths(page, 'fr');
   await widths(page, 'ar');
   log('done');

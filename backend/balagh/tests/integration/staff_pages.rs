@@ -420,6 +420,64 @@ both_databases! {
         app.stop().await;
     }
 
+    async fn staff_accept_or_reject_operators_disputes_from_the_page(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let admin = app.user(Role::StaffAdmin, None).await;
+        let manager = app.user(Role::OperatorManager, Some("nadafa-demo")).await;
+        let operator = app.operator_id("nadafa-demo").await;
+        let contract = app.store.contracts().await.unwrap().into_iter()
+            .find(|c| c.operator == operator && c.group == ServiceGroup::Waste).unwrap().id.0;
+        // Acknowledge within a second: both reports breach it at once.
+        let policy = json!({
+            "effective_from": "2026-01-01T00:00:00Z", "clock": "always",
+            "targets": [
+                {"metric": "acknowledge", "service_code": null, "priority": null, "duration": "PT1S"},
+                {"metric": "resolve", "service_code": null, "priority": null, "duration": "PT10H"}
+            ],
+            "pause_reasons_that_stop_the_clock": ["awaiting_resident"],
+            "penalty": {"per_breach_minor": 10000, "per_started_hour_late_minor": 1000, "cap_per_period_minor": 15000}
+        });
+        let stored = app.post_as(&admin.token, &format!("/api/v1/staff/contracts/{contract}/sla-policies"), None, Some(policy)).await;
+        assert!(stored.status().is_success());
+        let mut disputed = Vec::new();
+        for i in 0..2 {
+            let (_, report) = app.reported("waste_bin_overflow", (WEST.0 + 0.004 * f64::from(i), WEST.1)).await;
+            disputed.push(report);
+        }
+        // Each is disputed once its clock has breached (bounded polling, no fixed sleep).
+        let body = json!({"metric": "acknowledge", "cycle": 1, "reason": "Route barrée par la police"});
+        for report in &disputed {
+            let path = format!("/api/v1/operator/tickets/{}/disputes", report["id"].as_str().unwrap());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let opened = app.post_as(&manager.token, &path, None, Some(body.clone())).await;
+                if opened.status() == 201 {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "never breached: {}", opened.text().await.unwrap());
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        let browser = Browser::login(&app, &admin.email).await;
+        let (status, page) = browser.get("/staff/disputes?lang=fr").await;
+        assert_eq!(status, 200);
+        assert_eq!(page.matches(r#"data-state="open""#).count(), 2, "{page}");
+        assert!(page.contains("Route barrée par la police") && page.contains("Nadafa"), "{page}");
+        let csrf = input_value(&page, "csrf_token");
+        let list = app.store.disputes(&balagh_store::DisputeScope::Operator(operator), None, 10).await.unwrap();
+        let (first, second) = (list[0].id, list[1].id);
+        let (status, location, _) = browser.post(&format!("/staff/disputes/{first}/accept?lang=fr"), &[("csrf_token", &csrf), ("note", "Confirmé")]).await;
+        assert_eq!((status, location.as_str()), (303, "/staff/disputes?lang=fr"));
+        let (status, _, _) = browser.post(&format!("/staff/disputes/{second}/reject?lang=fr"), &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 303);
+        // Decided once only; the page says how.
+        let (status, _, _) = browser.post(&format!("/staff/disputes/{first}/reject?lang=fr"), &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 409);
+        let (_, page) = browser.get("/staff/disputes?lang=ar").await;
+        assert!(page.contains("مقبول") && page.contains("مرفوض") && !page.contains(r#"data-state="open""#), "{page}");
+        app.stop().await;
+    }
+
     async fn staff_publish_and_end_a_notice_over_a_district_or_a_drawn_area(db: Db) {
         let app = TestApp::spawn(db).await;
         let staff = app.user(Role::StaffAgent, None).await;

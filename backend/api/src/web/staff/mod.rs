@@ -5,6 +5,7 @@
 //! the session's CSRF token; the one script (`staff.js`) only draws the notice map and
 //! prints receipts, every action works without it.
 
+mod disputes;
 mod intake;
 mod notices;
 mod report;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/intake", get(intake::form).post(intake::submit))
         .route("/staff/notices", get(notices::page).post(notices::publish))
         .route("/staff/notices/{id}/end", post(notices::end))
+        .route("/staff/disputes", get(disputes::page))
+        .route("/staff/disputes/{id}/{decision}", post(disputes::decide))
 }
 
 /// Which page of the back office is shown (its navigation link is marked current).
@@ -43,6 +46,7 @@ pub enum Area {
     Triage,
     Intake,
     Notices,
+    Disputes,
     Other,
 }
 
@@ -84,6 +88,7 @@ impl Shell {
             link("/staff/triage", "staff-nav-triage", Area::Triage),
             link("/staff/intake", "staff-nav-intake", Area::Intake),
             link("/staff/notices", "staff-nav-notices", Area::Notices),
+            link("/staff/disputes", "staff-nav-disputes", Area::Disputes),
             link("/staff/dashboard", "staff-nav-dashboard", Area::Other),
         ];
         let sep = if path.contains('?') { '&' } else { '?' };
