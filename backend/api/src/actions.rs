@@ -240,6 +240,9 @@ fn after(before: &StoredReport, change: &ReportChange) -> StoredReport {
     if let Some(approved) = change.description_approved {
         report.description_approved = approved;
     }
+    if let Some(priority) = change.priority {
+        report.priority = priority;
+    }
     report.version = change.expected_version + 1;
     report.updated_at = change.at;
     report

@@ -153,6 +153,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(staff::get_report))
         .routes(routes!(staff::report_action))
         .routes(routes!(staff::moderate))
+        .routes(routes!(staff::set_priority))
         .routes(routes!(staff::comment_report))
         .routes(routes!(webhooks::set_endpoint))
         .routes(routes!(webhooks::operator_deliveries))

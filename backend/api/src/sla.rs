@@ -222,6 +222,9 @@ pub async fn recompute_for_change(
         after.operator = routing.map(|(o, _)| o);
         after.contract = routing.map(|(_, c)| c);
     }
+    if let Some(priority) = change.priority {
+        after.priority = priority;
+    }
     let catalog = state.catalog();
     let clocks = clocks_of(&catalog, &after, &history, change.at)?;
     change.due_at = Some(resolve_due(&clocks).or(report.due_at));

@@ -40,10 +40,12 @@ pub enum EventKind {
     PhotoAdded,
     /// Staff approved or hid a photo for the public (data: photo_id, approved).
     PhotoModerated,
+    /// Staff changed the report's priority (data: from, to, note).
+    PriorityChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Created,
         EventKind::Routed,
         EventKind::Unrouted,
@@ -60,6 +62,7 @@ impl EventKind {
         EventKind::DisputeDecided,
         EventKind::PhotoAdded,
         EventKind::PhotoModerated,
+        EventKind::PriorityChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +83,7 @@ impl EventKind {
             EventKind::DisputeDecided => "dispute_decided",
             EventKind::PhotoAdded => "photo_added",
             EventKind::PhotoModerated => "photo_moderated",
+            EventKind::PriorityChanged => "priority_changed",
         }
     }
 

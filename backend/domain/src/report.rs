@@ -70,8 +70,10 @@ impl Channel {
     }
 }
 
-/// Priority used by SLA targets; residents' reports start as `normal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Priority used by SLA targets; residents' reports start as their service's default
+/// (`normal` unless it says otherwise), raised by answers that mark a hazard. Ordered from
+/// `low` to `urgent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,

@@ -1,6 +1,6 @@
 //! Services a resident can report about (Open311 "service"), and their extra attributes.
 
-use crate::{FieldError, LocalizedText};
+use crate::{FieldError, LocalizedText, Priority};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -98,6 +98,10 @@ pub enum AttributeType {
 pub struct AttributeValue {
     pub key: String,
     pub name: LocalizedText,
+    /// Choosing this answer raises the report's priority to at least this (a hazard
+    /// answer → `urgent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
 }
 
 /// An extra question a service asks (bus line, pole number, …).
@@ -218,6 +222,36 @@ pub struct Service {
     /// Sensitive services (e.g. complaints about a driver) get stricter anonymisation.
     #[serde(default)]
     pub sensitive: bool,
+    /// The priority its reports start with (`normal` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_priority: Option<Priority>,
+}
+
+impl Service {
+    /// The priority a new report starts with: the service's default, raised by any answer
+    /// whose value carries a higher one (never lowered).
+    pub fn initial_priority(&self, answers: &AttributeValues) -> Priority {
+        let base = self.default_priority.unwrap_or(Priority::Normal);
+        let chosen = |definition: &AttributeDefinition, key: &str| {
+            definition
+                .values
+                .iter()
+                .find(|v| v.key == key)
+                .and_then(|v| v.priority)
+        };
+        self.attributes
+            .iter()
+            .filter_map(|d| answers.as_map().get(&d.code).map(|answer| (d, answer)))
+            .flat_map(|(d, answer)| {
+                let keys: Vec<&str> = match answer {
+                    Value::String(k) => vec![k.as_str()],
+                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                keys.into_iter().filter_map(move |k| chosen(d, k))
+            })
+            .fold(base, Ord::max)
+    }
 }
 
 /// Attribute values checked against a service's definitions: only known codes, every
@@ -288,6 +322,7 @@ mod tests {
             description: text("Un bus n'est pas passé"),
             keywords: vec![],
             sensitive: false,
+            default_priority: None,
             attributes: vec![
                 AttributeDefinition {
                     code: "bus_line".into(),
@@ -299,6 +334,8 @@ mod tests {
                         .map(|k| AttributeValue {
                             key: (*k).into(),
                             name: text(k),
+                            // Line 5 crosses the market: a missed bus there is urgent.
+                            priority: (*k == "5").then_some(Priority::Urgent),
                         })
                         .collect(),
                     order: 1,
@@ -317,6 +354,20 @@ mod tests {
 
     fn parse(v: serde_json::Value) -> Result<AttributeValues, FieldError> {
         AttributeValues::parse(&bus_service(), v.as_object().unwrap())
+    }
+
+    #[test]
+    fn answers_raise_the_default_priority_never_lower_it() {
+        let mut service = bus_service();
+        let line1 = parse(json!({"bus_line": "1"})).unwrap();
+        let line5 = parse(json!({"bus_line": "5"})).unwrap();
+        assert_eq!(service.initial_priority(&line1), Priority::Normal);
+        assert_eq!(service.initial_priority(&line5), Priority::Urgent);
+        service.default_priority = Some(Priority::High);
+        assert_eq!(service.initial_priority(&line1), Priority::High);
+        service.default_priority = Some(Priority::Low);
+        assert_eq!(service.initial_priority(&line1), Priority::Low);
+        assert_eq!(service.initial_priority(&line5), Priority::Urgent);
     }
 
     #[test]

@@ -138,6 +138,9 @@ macro_rules! impl_sql_store {
                 if let Some(rating) = c.rating {
                     q.push(", rating = ").push_bind(i32::from(rating));
                 }
+                if let Some(priority) = c.priority {
+                    q.push(", priority = ").push_bind(priority.as_str());
+                }
                 q.push(" WHERE id = ")
                     .push_bind(c.report_id)
                     .push(" AND version = ")
@@ -1147,14 +1150,19 @@ macro_rules! impl_sql_store {
                         status_list(&q.statuses)
                     ));
                     sql.push_bind(q.jurisdiction.as_str().to_owned());
+                    let (after, order) = if q.newest_first {
+                        (" AND (created_at, id) < (", " ORDER BY created_at DESC, id DESC LIMIT ")
+                    } else {
+                        (" AND (created_at, id) > (", " ORDER BY created_at, id LIMIT ")
+                    };
                     if let Some((created_at, id)) = &q.after {
-                        sql.push(" AND (created_at, id) > (")
+                        sql.push(after)
                             .push_bind(*created_at)
                             .push(", ")
                             .push_bind(*id)
                             .push(")");
                     }
-                    sql.push(" ORDER BY created_at, id LIMIT ").push_bind(i64::from(q.limit));
+                    sql.push(order).push_bind(i64::from(q.limit));
                     let rows = sql
                         .build_query_as::<ReportRow>()
                         .fetch_all(self.reader())

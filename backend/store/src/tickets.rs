@@ -1,7 +1,7 @@
 //! Changes to reports made by operators, staff, residents and the system.
 
 use crate::{StoredReport, Ts};
-use balagh_domain::{ContractId, NewEvent, OperatorId, ReportStatus, ServiceCode};
+use balagh_domain::{ContractId, NewEvent, OperatorId, Priority, ReportStatus, ServiceCode};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub struct ReportChange {
     pub due_at: Option<Option<Ts>>,
     pub resolved_at: Option<Option<Ts>>,
     pub rating: Option<u8>,
+    pub priority: Option<Priority>,
     /// Appended to the history in the same transaction.
     pub events: Vec<NewEvent>,
     /// Side effects (webhooks…) written in the same transaction.
@@ -45,6 +46,7 @@ impl ReportChange {
             due_at: None,
             resolved_at: None,
             rating: None,
+            priority: None,
             events: Vec::new(),
             outbox: Vec::new(),
             clocks: None,
@@ -88,6 +90,8 @@ pub struct TriageQuery {
     pub statuses: Vec<ReportStatus>,
     pub after: Option<(Ts, Uuid)>,
     pub limit: u32,
+    /// Newest first (the staff pages); oldest first otherwise (the API).
+    pub newest_first: bool,
 }
 
 /// Private contact details of an assisted report, kept as JSON.

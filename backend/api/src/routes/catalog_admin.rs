@@ -46,22 +46,7 @@ pub async fn assisted_report(
         "phone" => Channel::Phone,
         _ => return Err(FieldError::new("channel", "must be counter or phone").into()),
     };
-    let contact_field = |field: &str, value: &Option<String>| -> ApiResult<Option<String>> {
-        match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            Some(v) if v.chars().count() > 200 || v.chars().any(char::is_control) => {
-                Err(FieldError::new(
-                    field,
-                    "must be at most 200 characters, no control characters",
-                )
-                .into())
-            }
-            other => Ok(other.map(str::to_owned)),
-        }
-    };
-    let name = contact_field("contact_name", &body.contact_name)?;
-    let phone = contact_field("contact_phone", &body.contact_phone)?;
-    let contact =
-        (name.is_some() || phone.is_some()).then(|| json!({ "name": name, "phone": phone }));
+    let contact = assisted_contact(body.contact_name.as_deref(), body.contact_phone.as_deref())?;
     let report = NewReportRequest {
         service_code: body.service_code,
         lat: body.lat,
@@ -83,6 +68,29 @@ pub async fn assisted_report(
         },
     )
     .await
+}
+
+/// The private contact of a resident a report is entered for: name and phone, each at most
+/// 200 characters without control characters; `None` when neither is given.
+pub fn assisted_contact(
+    name: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<Option<serde_json::Value>> {
+    let field = |field: &str, value: Option<&str>| -> ApiResult<Option<String>> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) if v.chars().count() > 200 || v.chars().any(char::is_control) => {
+                Err(FieldError::new(
+                    field,
+                    "must be at most 200 characters, no control characters",
+                )
+                .into())
+            }
+            other => Ok(other.map(str::to_owned)),
+        }
+    };
+    let name = field("contact_name", name)?;
+    let phone = field("contact_phone", phone)?;
+    Ok((name.is_some() || phone.is_some()).then(|| json!({ "name": name, "phone": phone })))
 }
 
 /// Creates or updates a service (the body is the service: code, group, names and

@@ -7,7 +7,7 @@
 //! staff approved. The original upload is never served.
 
 use crate::auth::Caller;
-use crate::auth::principal::{STAFF_WRITERS, Staff, StaffWriter};
+use crate::auth::principal::{STAFF_WRITERS, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery, DeviceAuth};
 use crate::photos::{self, file_path, upload_key, upload_path};
 use crate::problem::{ApiError, ApiResult};
@@ -460,6 +460,18 @@ pub async fn moderate_photo(
     ApiJson(body): ApiJson<PhotoModerationRequest>,
 ) -> ApiResult<Json<PhotoView>> {
     let id = parse_id(&id)?;
+    let photo = moderate_photo_of(&state, &caller, id, body.approved).await?;
+    Ok(Json(one_view(&state, &headers, &photo, true).await?))
+}
+
+/// Approves (or hides again) a photo of a report of the caller's commune, with its event;
+/// the API and the staff pages share it.
+pub async fn moderate_photo_of(
+    state: &AppState,
+    caller: &StaffCaller,
+    id: Uuid,
+    approved: bool,
+) -> ApiResult<StoredPhoto> {
     let photo = state.store().photo(id).await?.ok_or(ApiError::NotFound)?;
     let report_id = photo.report_id.ok_or(ApiError::NotFound)?;
     let report = state
@@ -473,14 +485,14 @@ pub async fn moderate_photo(
         .store()
         .moderate_photo(&PhotoModeration {
             photo_id: photo.id,
-            approved: body.approved,
+            approved,
             by: caller.user.id,
             at,
             events: vec![NewEvent {
                 kind: EventKind::PhotoModerated,
                 actor: balagh_domain::event::Actor::User(caller.user.id),
                 public: false,
-                data: json!({ "photo_id": photo.id, "approved": body.approved }),
+                data: json!({ "photo_id": photo.id, "approved": approved }),
             }],
         })
         .await?;
@@ -493,7 +505,7 @@ pub async fn moderate_photo(
         .await?
         .filter(|p| p.report_id == Some(report.id))
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(one_view(&state, &headers, &photo, true).await?))
+    Ok(photo)
 }
 
 /// A rendition from the local photo directory, behind a short-lived signed URL (the S3

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use balagh_domain::event::Actor;
 use balagh_domain::{
     Accuracy, AttributeValues, Channel, Description, FieldError, GeoPoint, IdempotencyKey,
-    NearbySearch, Priority, PublicReference, ReportStatus, RouteOutcome, ServiceCode,
+    NearbySearch, PublicReference, ReportStatus, RouteOutcome, ServiceCode,
 };
 use balagh_store::{
     CreateOutcome, Idempotency, NearbyQuery, NewReport, NewSupport, StoreError, StoredReport,
@@ -280,9 +280,9 @@ pub async fn submit_stored(
 ) -> ApiResult<(StoredReport, bool)> {
     let catalog = state.catalog();
     let (checked, jurisdiction) = check_report(body, &catalog)?;
-    let group = catalog
+    let (group, priority) = catalog
         .service(&jurisdiction.id, &checked.service_code)
-        .map(|s| s.group)
+        .map(|s| (s.group, s.initial_priority(&checked.attributes)))
         .ok_or(ApiError::Internal("service vanished from catalog".into()))?;
     let now = Ts::now();
     let (status, operator, contract) =
@@ -312,7 +312,7 @@ pub async fn submit_stored(
         attributes: checked.attributes,
         channel: by.channel,
         status,
-        priority: Priority::Normal,
+        priority,
         operator,
         contract,
         device: by.device,

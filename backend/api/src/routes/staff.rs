@@ -13,14 +13,20 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::{Action, transition};
-use balagh_domain::{ContractId, EventKind, FieldError, NewEvent, ReportStatus, RouteOutcome};
+use balagh_domain::{
+    ContractId, EventKind, FieldError, NewEvent, OperatorId, Priority, ReportStatus, RouteOutcome,
+};
 use balagh_store::{ChangeOutcome, ReportChange, StoredReport, TriageQuery, Ts};
 use balagh_wire::{CommentRequest, TicketActionRequest, TicketPage};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-async fn own_report(state: &AppState, caller: &StaffCaller, id: &str) -> ApiResult<StoredReport> {
+pub async fn own_report(
+    state: &AppState,
+    caller: &StaffCaller,
+    id: &str,
+) -> ApiResult<StoredReport> {
     let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
     state
         .store()
@@ -76,6 +82,7 @@ pub async fn triage(
             statuses,
             after,
             limit,
+            newest_first: false,
         })
         .await?;
     let next_cursor = (reports.len() == limit as usize)
@@ -115,7 +122,8 @@ pub async fn get_report(
     Ok(with_etag(view))
 }
 
-/// Triage actions: `route` (to `contract_id`, or to the contract covering the point now),
+/// Triage actions: `route` (to `contract_id`, which must cover the report's service group,
+/// or to the contract covering the point now),
 /// `mark_duplicate` (of `duplicate_of`: supporters and followers move to it) or `dismiss`
 /// (with `reason`). `If-Match` required.
 #[utoipa::path(post, path = "/api/v1/staff/reports/{id}/actions/{action}", tag = "staff",
@@ -130,7 +138,7 @@ pub async fn get_report(
         (status = 200, description = "Changed", body = balagh_wire::TicketView),
         (status = 409, description = "Not allowed in this status", body = balagh_wire::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = balagh_wire::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or invalid contract, original or reason", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or invalid contract (another commune's, or another service group's), original or reason", body = balagh_wire::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn report_action(
     State(state): State<AppState>,
@@ -141,48 +149,39 @@ pub async fn report_action(
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    let body = body.unwrap_or_default();
+    let updated = triage_action(
+        &state,
+        &caller,
+        &report,
+        version,
+        &action,
+        body.unwrap_or_default(),
+    )
+    .await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// A triage action (`route`, `dismiss`, `mark_duplicate`) on a report read at `version`: the
+/// API and the staff pages share it.
+pub async fn triage_action(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    version: i64,
+    action: &str,
+    body: TicketActionRequest,
+) -> ApiResult<StoredReport> {
     let actor = Actor::User(caller.user.id);
     let note = actions::text("note", body.note.as_deref(), false)?;
-    let updated = match action.as_str() {
+    let updated = match action {
         "route" => {
-            let catalog = state.catalog();
-            let group = catalog
-                .service(&report.jurisdiction, &report.service_code)
-                .map(|s| s.group)
-                .ok_or(ApiError::Conflict("the report's service no longer exists"))?;
-            let contract = match body.contract_id {
-                Some(id) => catalog
-                    .router()
-                    .contracts()
-                    .iter()
-                    .find(|c| c.id == ContractId(id) && c.jurisdiction == caller.jurisdiction)
-                    .map(|c| (c.operator, c.id))
-                    .ok_or_else(|| {
-                        FieldError::new("contract_id", "no such contract in your commune")
-                    })?,
-                None => match catalog.router().route(
-                    &report.jurisdiction,
-                    group,
-                    &report.point,
-                    Ts::now().get(),
-                ) {
-                    RouteOutcome::Routed { operator, contract } => (operator, contract),
-                    RouteOutcome::Unrouted => {
-                        return Err(FieldError::new(
-                            "contract_id",
-                            "no contract covers this point now: name one",
-                        )
-                        .into());
-                    }
-                },
-            };
+            let contract = route_target(state, caller, report, body.contract_id)?;
             let extras = Extras {
                 note,
                 routing: Some(contract),
                 ..Extras::default()
             };
-            actions::apply(&state, &report, version, actor, Action::Route, extras).await?
+            actions::apply(state, report, version, actor, Action::Route, extras).await?
         }
         "dismiss" => {
             let reason = actions::text("reason", body.reason.as_deref(), true)?;
@@ -191,14 +190,74 @@ pub async fn report_action(
                 reason,
                 ..Extras::default()
             };
-            actions::apply(&state, &report, version, actor, Action::Dismiss, extras).await?
+            actions::apply(state, report, version, actor, Action::Dismiss, extras).await?
         }
         "mark_duplicate" => {
-            mark_duplicate(&state, &caller, &report, version, body.duplicate_of).await?
+            mark_duplicate(state, caller, report, version, body.duplicate_of).await?
         }
         _ => return Err(ApiError::NotFound),
     };
-    Ok(with_etag(ticket_view(&updated, None)))
+    Ok(updated)
+}
+
+/// Where `route` sends a report: the named contract, which must be of the caller's commune
+/// and cover the report's service group, or the contract covering the point now.
+fn route_target(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    contract_id: Option<Uuid>,
+) -> ApiResult<(OperatorId, ContractId)> {
+    let catalog = state.catalog();
+    let group = catalog
+        .service(&report.jurisdiction, &report.service_code)
+        .map(|s| s.group)
+        .ok_or(ApiError::Conflict("the report's service no longer exists"))?;
+    let contract = match contract_id {
+        Some(id) => {
+            let chosen = catalog
+                .router()
+                .contracts()
+                .iter()
+                .find(|c| c.id == ContractId(id) && c.jurisdiction == caller.jurisdiction)
+                .ok_or_else(|| {
+                    FieldError::new("contract_id", "no such contract in your commune")
+                })?;
+            // A lighting report never goes to a waste company: the contract must
+            // cover the report's service group (another zone of it is allowed).
+            if chosen.group != group {
+                return Err(FieldError::new(
+                    "contract_id",
+                    format!(
+                        "contract {} covers the {} service group, but service {} belongs to {}: choose a {} contract",
+                        chosen.reference,
+                        chosen.group.as_str(),
+                        report.service_code,
+                        group.as_str(),
+                        group.as_str(),
+                    ),
+                )
+                .into());
+            }
+            (chosen.operator, chosen.id)
+        }
+        None => match catalog.router().route(
+            &report.jurisdiction,
+            group,
+            &report.point,
+            Ts::now().get(),
+        ) {
+            RouteOutcome::Routed { operator, contract } => (operator, contract),
+            RouteOutcome::Unrouted => {
+                return Err(FieldError::new(
+                    "contract_id",
+                    "no contract covers this point now: name one",
+                )
+                .into());
+            }
+        },
+    };
+    Ok(contract)
 }
 
 async fn mark_duplicate(
@@ -299,22 +358,42 @@ pub async fn moderate(
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    let reason = actions::text("reason", Some(&body.reason), true)?;
-    let mut change = ReportChange::new(&report, Ts::now());
+    let updated = moderate_description(
+        &state,
+        &caller,
+        &report,
+        version,
+        body.hide_description,
+        &body.reason,
+    )
+    .await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// Hides or shows a report's description, with the reason on record.
+pub async fn moderate_description(
+    state: &AppState,
+    caller: &StaffCaller,
+    report: &StoredReport,
+    version: i64,
+    hide: bool,
+    reason: &str,
+) -> ApiResult<StoredReport> {
+    let reason = actions::text("reason", Some(reason), true)?;
+    let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;
-    change.description_hidden = Some(body.hide_description);
+    change.description_hidden = Some(hide);
     // Showing it again is staff's approval for the public, whatever the automatic screen
     // says of it.
-    change.description_approved = Some(!body.hide_description);
-    let data = json!({ "hidden": body.hide_description, "reason": reason });
+    change.description_approved = Some(!hide);
+    let data = json!({ "hidden": hide, "reason": reason });
     change.events.push(NewEvent {
         kind: EventKind::Moderated,
         actor: Actor::User(caller.user.id),
         public: false,
         data: data.clone(),
     });
-    let updated = actions::commit(&state, &report, change, "ticket.updated", &data).await?;
-    Ok(with_etag(ticket_view(&updated, None)))
+    actions::commit(state, report, change, "ticket.updated", &data).await
 }
 
 /// A staff comment, public or internal.
@@ -333,4 +412,69 @@ pub async fn comment_report(
     let report = own_report(&state, &caller, &id).await?;
     let updated = comment(&state, &report, &headers, Actor::User(caller.user.id), body).await?;
     Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// Body of a priority change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRequest {
+    /// `low`, `normal`, `high` or `urgent`: the SLA targets for this priority apply from
+    /// the report's creation on.
+    #[schema(value_type = String, example = "urgent")]
+    pub priority: String,
+    pub note: Option<String>,
+}
+
+/// Sets a report's priority. Its SLA clocks are recomputed at once with the targets of the
+/// new priority (the demo's `urgent` targets, say).
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/priority", tag = "staff",
+    request_body = PriorityRequest,
+    params(("id" = Uuid, Path, description = "Report id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Priority set", body = balagh_wire::TicketView),
+        (status = 412, description = "Changed since you read it", body = balagh_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown priority", body = balagh_wire::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_priority(
+    State(state): State<AppState>,
+    Staff(caller, _): Staff<StaffWriter>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PriorityRequest>,
+) -> ApiResult<Response> {
+    let report = own_report(&state, &caller, &id).await?;
+    let version = if_match(&headers)?;
+    let priority = Priority::parse(&body.priority)
+        .ok_or_else(|| FieldError::new("priority", "must be one of: low, normal, high, urgent"))?;
+    let note = actions::text("note", body.note.as_deref(), false)?;
+    let updated = change_priority(&state, &report, version, caller.user.id, priority, note).await?;
+    Ok(with_etag(ticket_view(&updated, None)))
+}
+
+/// Stores a new priority with its event and the clocks it implies.
+pub async fn change_priority(
+    state: &AppState,
+    report: &StoredReport,
+    version: i64,
+    by: Uuid,
+    priority: Priority,
+    note: Option<String>,
+) -> ApiResult<StoredReport> {
+    let mut change = ReportChange::new(report, Ts::now());
+    change.expected_version = version;
+    change.priority = Some(priority);
+    let data = json!({
+        "from": report.priority.as_str(),
+        "to": priority.as_str(),
+        "note": note,
+    });
+    change.events.push(NewEvent {
+        kind: EventKind::PriorityChanged,
+        actor: Actor::User(by),
+        public: false,
+        data: data.clone(),
+    });
+    // `commit` recomputes the clocks with the new priority's targets.
+    actions::commit(state, report, change, "ticket.updated", &data).await
 }

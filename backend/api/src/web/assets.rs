@@ -80,6 +80,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("assets/operator.js"),
     },
+    Asset {
+        name: "staff.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("assets/staff.js"),
+    },
+    Asset {
+        name: "staff.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("assets/staff.css"),
+    },
 ];
 
 /// FNV-1a of every asset: changes whenever one does.

@@ -788,6 +788,7 @@ async fn map_layers(
             statuses: ReportStatus::OPEN.to_vec(),
             after: None,
             limit: MAX_POINTS,
+            newest_first: false,
         })
         .await?;
     let points = open

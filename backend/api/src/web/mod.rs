@@ -8,6 +8,9 @@
 //!   (`/staff/dashboard`): French, Arabic (right to left) and English; charts and maps drawn
 //!   by one script of ours and vendored uPlot and Leaflet, all served from `/assets` (no
 //!   CDN, no inline script: `script-src 'self'`).
+//! - The staff back office (`/staff/triage`, `/staff/reports/{id}`, `/staff/intake`,
+//!   `/staff/notices`; see `staff/`): askama templates and Fluent words, same login and CSP
+//!   as the dashboard.
 
 mod assets;
 mod dashboard;
@@ -16,9 +19,10 @@ mod html;
 mod i18n;
 mod operator;
 mod public;
-pub mod screen;
 mod resident;
+pub mod screen;
 mod session;
+mod staff;
 // Used by the pages as they move to templates, one area at a time.
 #[allow(dead_code, unused_imports)]
 pub mod templates;
@@ -75,6 +79,7 @@ fn page_routes() -> Router<AppState> {
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/screens/{token}", get(screen::page))
+        .merge(staff::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGES_CSP),
