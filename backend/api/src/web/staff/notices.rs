@@ -266,6 +266,8 @@ fn request(
         valid_until: time::OffsetDateTime::now_utc()
             + time::Duration::hours(hours.clamp(1, 24 * 30)),
         texts,
+        // An urgent notice takes over the reception screens (issue 21); the form's box.
+        urgent: field("urgent").is_some(),
     })
 }
 
