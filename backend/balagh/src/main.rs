@@ -105,6 +105,18 @@ async fn open_store(
         .map_err(|e| format!("{url}: {e}"))
 }
 
+/// Loads (or refreshes) the Tétouan demo data: `seed-demo`, and `generate-reports` on an
+/// empty database.
+async fn seed_demo(
+    store: &dyn balagh_store::Store,
+) -> Result<balagh_store::ZoneImportSummary, String> {
+    DemoData::load()
+        .map_err(|e| e.to_string())?
+        .seed(store)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => {
@@ -132,11 +144,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::SeedDemo(args) => {
             telemetry::init_logging(LogFormat::Text);
             let store = open_store(&args).await?;
-            let summary = DemoData::load()
-                .map_err(|e| e.to_string())?
-                .seed(store.as_ref())
-                .await
-                .map_err(|e| e.to_string())?;
+            let summary = seed_demo(store.as_ref()).await?;
             eprintln!(
                 "demo data loaded: {} operators, {} contracts",
                 summary.operators, summary.contracts
@@ -212,11 +220,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .is_empty()
             {
-                let summary = DemoData::load()
-                    .map_err(|e| e.to_string())?
-                    .seed(store.as_ref())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let summary = seed_demo(store.as_ref()).await?;
                 eprintln!(
                     "empty database: loaded the Tétouan demo data first ({} operators, {} contracts)",
                     summary.operators, summary.contracts

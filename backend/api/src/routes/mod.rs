@@ -16,6 +16,7 @@ pub mod screens;
 pub mod services;
 pub mod sla;
 pub mod staff;
+pub mod statement_csv;
 pub mod stats;
 pub mod tickets;
 pub mod webhooks;
