@@ -9,7 +9,7 @@ use super::*;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 
-const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
+pub(super) const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// One Patroni member: its process, ports and data directory.
 struct Member {
@@ -38,7 +38,7 @@ pub(super) struct MemberState {
 }
 
 /// Free loopback ports (bound, then released for the processes to take).
-fn free_ports(count: usize) -> Vec<u16> {
+pub(super) fn free_ports(count: usize) -> Vec<u16> {
     let listeners: Vec<_> = (0..count)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
@@ -50,7 +50,7 @@ fn free_ports(count: usize) -> Vec<u16> {
 
 /// The user and group ids PostgreSQL runs as: `postgres` when the test runs as root
 /// (PostgreSQL refuses to run as root), else the current user's own.
-fn postgres_ids() -> Option<(u32, u32)> {
+pub(super) fn postgres_ids() -> Option<(u32, u32)> {
     let id = |args: &[&str]| -> u32 {
         let out = Command::new("id").args(args).output().expect("id");
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -62,7 +62,7 @@ fn postgres_ids() -> Option<(u32, u32)> {
 }
 
 /// A folder for one member, owned by the user PostgreSQL runs as, private to it.
-fn member_folder(path: &Path, ids: Option<(u32, u32)>) {
+pub(super) fn member_folder(path: &Path, ids: Option<(u32, u32)>) {
     std::fs::create_dir_all(path).unwrap();
     if let Some((uid, gid)) = ids {
         std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
@@ -71,7 +71,7 @@ fn member_folder(path: &Path, ids: Option<(u32, u32)>) {
 }
 
 /// A process whose output goes to `log` in the cluster's folder.
-fn spawn_logged(command: &mut Command, log: &Path) -> Child {
+pub(super) fn spawn_logged(command: &mut Command, log: &Path) -> Child {
     let out = std::fs::File::create(log).unwrap();
     let err = out.try_clone().unwrap();
     command
@@ -385,7 +385,7 @@ impl HaCluster {
 }
 
 /// Polls `ready` every 100 ms for at most `seconds`.
-fn wait_for(seconds: u64, what: &str, mut ready: impl FnMut() -> bool) {
+pub(super) fn wait_for(seconds: u64, what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while !ready() {
         assert!(Instant::now() < deadline, "{what} did not start");

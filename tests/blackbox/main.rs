@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod failover;
 mod faults;
 mod ha_cluster;
+mod read_replica;
 mod replicas;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_balagh");

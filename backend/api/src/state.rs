@@ -118,6 +118,9 @@ pub struct AppState(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     store: Arc<dyn Store>,
+    /// For reads that tolerate the read replicas' bounded staleness (the primary's store
+    /// when there are none).
+    stale_reads: Arc<dyn Store>,
     catalog: RwLock<Arc<Catalog>>,
     settings: ApiSettings,
     metrics: Option<PrometheusHandle>,
@@ -141,6 +144,7 @@ impl AppState {
             settings.photos.max_concurrent.max(1),
         ));
         Self(Arc::new(Inner {
+            stale_reads: store.clone(),
             store,
             catalog: RwLock::new(Arc::new(catalog)),
             settings,
@@ -175,6 +179,22 @@ impl AppState {
 
     pub fn store(&self) -> &dyn Store {
         self.0.store.as_ref()
+    }
+
+    /// The store for public reads that tolerate `database.max_replica_lag_seconds` of
+    /// staleness: statistics and open data, notices, screens, Open311 reads, dashboards.
+    /// Writes through it still reach the primary; what a client must read back at once
+    /// (its own report, a queue it just changed) uses [`AppState::store`].
+    pub fn stale_reads(&self) -> &dyn Store {
+        self.0.stale_reads.as_ref()
+    }
+
+    /// Routes the stale-tolerant reads to `store` (before the state is shared).
+    pub fn with_stale_reads(mut self, store: Arc<dyn Store>) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("with_stale_reads is called before the state is shared")
+            .stale_reads = store;
+        self
     }
 
     pub fn settings(&self) -> &ApiSettings {

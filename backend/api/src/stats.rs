@@ -474,7 +474,7 @@ pub async fn period_rows(
     last: Date,
 ) -> Result<Vec<StatsRow>, StoreError> {
     state
-        .store()
+        .stale_reads()
         .stats_rows(
             ctx.jurisdiction.id.as_str(),
             first.to_julian_day(),
@@ -587,7 +587,7 @@ pub async fn dashboard(
         .map(|(s, v)| json!({"service": s, "resolve": percentiles(&v.resolve), "acknowledge": percentiles(&v.acknowledge)}))
         .collect();
     let backlog = state
-        .store()
+        .stale_reads()
         .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
         .await?;
     let mut aging = [0i64; 5];
@@ -609,7 +609,7 @@ pub async fn dashboard(
     // Reports still open whose target passed in the period have missed it already: they
     // count against the share, as of now (no roll-up lag).
     let open_late: i64 = state
-        .store()
+        .stale_reads()
         .stats_open_late(
             ctx.jurisdiction.id.as_str(),
             start_of(from, &ctx.tz),

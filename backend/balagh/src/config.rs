@@ -507,6 +507,11 @@ pub struct TicketsFileConfig {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseFileConfig {
     pub max_connections: Option<u32>,
+    /// Streaming replicas for reads that tolerate staleness (`replicas_config.rs`).
+    #[serde(default)]
+    pub replica_urls: Vec<DatabaseUrl>,
+    pub max_replica_lag_seconds: Option<f64>,
+    pub replica_check_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -626,6 +631,14 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "BALAGH_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// PostgreSQL streaming replica for reads that tolerate staleness (repeat the flag, or
+    /// comma-separated in the environment) [default: none; file: database.replica_urls]
+    #[arg(
+        long = "database-replica-url",
+        env = "BALAGH_DATABASE_REPLICA_URLS",
+        value_delimiter = ','
+    )]
+    pub database_replica_urls: Vec<DatabaseUrl>,
     /// Do not load the Tétouan demo data into an empty database.
     #[arg(long, env = "BALAGH_NO_DEMO")]
     pub no_demo: bool,
@@ -644,6 +657,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: DatabaseUrl,
     pub database_max_connections: u32,
+    /// Read replicas and their staleness bound (PostgreSQL only).
+    pub database_replicas: Option<crate::replicas_config::ReplicaConfig>,
     /// Load the demo data when the database has no jurisdiction yet.
     pub demo_data: bool,
     pub log_format: LogFormat,
@@ -744,6 +759,11 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             database_url: resolve_database_url(&args.database, &file),
             database_max_connections: file.database.max_connections.unwrap_or(DEFAULT_POOL_SIZE),
+            database_replicas: crate::replicas_config::resolve(
+                &args.database_replica_urls,
+                &file.database,
+                &resolve_database_url(&args.database, &file),
+            )?,
             demo_data: !args.no_demo && file.demo_data.unwrap_or(true),
             log_format: args
                 .log_format
@@ -830,6 +850,7 @@ mod tests {
                 config: Some(path.clone()),
             },
             listen: Some("127.0.0.1:7000".parse().unwrap()),
+            database_replica_urls: Vec::new(),
             no_demo: false,
             log_format: None,
             photos: PhotoArgs::default(),

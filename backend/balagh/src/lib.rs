@@ -10,6 +10,7 @@ pub mod generate;
 pub mod import;
 pub mod open311_keys;
 pub mod push_delivery;
+pub mod replicas_config;
 pub mod screens_config;
 pub mod security_config;
 pub mod server;

@@ -42,9 +42,13 @@ impl Application {
     /// Opens and migrates the database, loads the demo data into an empty one (unless told
     /// not to), loads the catalog and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let store =
-            database::open_migrated(&settings.database_url, settings.database_max_connections)
-                .await?;
+        let stores = database::open_for_serve(
+            &settings.database_url,
+            settings.database_max_connections,
+            settings.database_replicas.as_ref(),
+        )
+        .await?;
+        let store = stores.primary;
         if settings.demo_data && store.jurisdictions().await?.is_empty() {
             let summary = DemoData::load()?.seed(store.as_ref()).await?;
             tracing::info!(
@@ -71,7 +75,8 @@ impl Application {
             settings.api.clone(),
             Some(crate::telemetry::metrics_handle()),
             balagh_api::photos::PhotoStorage { objects, signer },
-        );
+        )
+        .with_stale_reads(stores.stale_reads);
         // One outbound policy for every sender: the API's (it checked the URLs when they
         // were configured) is the one deliveries check again.
         let push = balagh_push::PushClient::new(balagh_push::PushSettings {

@@ -199,13 +199,23 @@ async fn deliver(
 ) -> DeliveryResult {
     let now = Ts::now();
     let endpoint = match message.operator_id {
-        Some(operator) => state
+        Some(operator) => match state
             .store()
             .webhook_endpoint(balagh_domain::OperatorId(operator))
             .await
-            .ok()
-            .flatten()
-            .filter(|e| e.active),
+        {
+            Ok(endpoint) => endpoint.filter(|e| e.active),
+            // The database did not answer (e.g. during a failover): try again later rather
+            // than take the event for one without an endpoint and drop it.
+            Err(error) => {
+                return retry_or_dead(
+                    &settings.retry,
+                    message,
+                    format!("cannot read the operator's endpoint: {error}"),
+                    None,
+                );
+            }
+        },
         None => None,
     };
     // No endpoint configured: nothing to send (the event stays in the ticket's history).

@@ -4,7 +4,11 @@
 use balagh_store::{Backend, Constraint, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+mod replicas;
+pub use replicas::{ReplicaSet, ReplicaSettings};
 
 /// Tuning for the connection pool.
 #[derive(Debug, Clone)]
@@ -25,6 +29,8 @@ impl Default for PoolSettings {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Replicas for this store's reads (see [`PostgresStore::with_stale_reads`]).
+    replicas: Option<Arc<ReplicaSet>>,
 }
 
 impl PostgresStore {
@@ -52,7 +58,21 @@ impl PostgresStore {
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            replicas: None,
+        })
+    }
+
+    /// The same store whose reads go to a fresh replica when there is one (writes, and
+    /// reads when no replica is fresh, go to the primary). For the read-only traffic that
+    /// tolerates the replicas' bounded staleness; whatever a client must read back at once
+    /// uses the store itself.
+    pub fn with_stale_reads(&self, replicas: Arc<ReplicaSet>) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            replicas: Some(replicas),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -60,7 +80,10 @@ impl PostgresStore {
     }
 
     fn reader(&self) -> &PgPool {
-        &self.pool
+        self.replicas
+            .as_deref()
+            .and_then(ReplicaSet::fresh_pool)
+            .unwrap_or(&self.pool)
     }
 
     fn writer(&self) -> &PgPool {

@@ -154,7 +154,7 @@ async fn year(state: &AppState, ctx: &Context, period: &Period) -> Result<Releas
 /// Stored releases by id, in the order asked (missing ones left out).
 pub async fn read(state: &AppState, ids: &[String]) -> Result<Vec<Release>, StoreError> {
     let mut found: BTreeMap<String, serde_json::Value> = state
-        .store()
+        .stale_reads()
         .stats_releases(ids)
         .await?
         .into_iter()

@@ -581,7 +581,7 @@ pub async fn notices_near(
     });
     let language = Language::negotiate(accept.as_deref(), &languages, fallback);
     let candidates = state
-        .store()
+        .stale_reads()
         .active_notices(&around.bbox(), Ts::now(), 500)
         .await?;
     let mut found: Vec<(f64, NoticeView)> = candidates

@@ -91,7 +91,7 @@ pub(super) async fn selected_releases(
 ) -> Published<(Context, Vec<Release>)> {
     let ctx = context(state, p)?;
     let first_day = state
-        .store()
+        .stale_reads()
         .stats_first_day(ctx.jurisdiction.id.as_str())
         .await
         .map_err(|e| ApiError::from(e).into_response())?
@@ -407,7 +407,7 @@ pub async fn privacy_ledger(
     State(state): State<AppState>,
     Staff(staff, _): Staff<AnyStaff>,
 ) -> Result<Json<Value>, ApiError> {
-    let lines = state.store().epsilon_ledger(&[]).await?;
+    let lines = state.stale_reads().epsilon_ledger(&[]).await?;
     let prefix = format!("{}/", staff.jurisdiction.as_str());
     let lines: Vec<_> = lines
         .into_iter()

@@ -166,7 +166,7 @@ async fn open_counts(
     ctx: &Context,
 ) -> Result<Vec<(String, String, Option<u64>)>, ApiError> {
     let backlog = state
-        .store()
+        .stale_reads()
         .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
         .await?;
     let mut per: BTreeMap<String, i64> = BTreeMap::new();
@@ -228,7 +228,7 @@ async fn current_notices(
 ) -> Result<Vec<Value>, ApiError> {
     let now = Ts::now();
     let notices = state
-        .store()
+        .stale_reads()
         .current_notices(ctx.jurisdiction.id.as_str(), now, 50)
         .await?;
     Ok(notices

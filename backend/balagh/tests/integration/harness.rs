@@ -253,6 +253,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: test_db.database_url(),
             database_max_connections: 16,
+            database_replicas: None,
             demo_data: true,
             log_format: LogFormat::Text,
             api,
@@ -330,6 +331,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: self._db.database_url(),
             database_max_connections: 8,
+            database_replicas: None,
             demo_data: false,
             log_format: LogFormat::Text,
             api: ApiSettings {

@@ -155,6 +155,7 @@ async fn main() {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: args.database_url.clone(),
         database_max_connections: 10,
+        database_replicas: None,
         demo_data: true,
         log_format: LogFormat::Text,
         api: ApiSettings::default(),

@@ -145,7 +145,7 @@ async fn near_notices(
     )
     .map_err(ApiError::InvalidParameter)?;
     let candidates = state
-        .store()
+        .stale_reads()
         .active_notices(&around.bbox(), now, NOTICE_CANDIDATES)
         .await?;
     let mut near: Vec<Near> = candidates
