@@ -180,6 +180,27 @@ mod tests {
     use utoipa::PartialSchema;
 
     #[test]
+    fn the_staff_writes_of_issue_19_have_request_schemas() {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        for (path, method) in [
+            ("/api/v1/staff/zones", "post"),
+            ("/api/v1/staff/services/{code}", "put"),
+            ("/api/v1/staff/sla/calendar", "put"),
+        ] {
+            let body = &doc["paths"][path][method]["requestBody"]["content"]["application/json"];
+            let name = body["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path}: {body}"));
+            let name = name.trim_start_matches("#/components/schemas/");
+            let schema = &doc["components"]["schemas"][name];
+            assert!(
+                schema["required"].as_array().is_some_and(|r| !r.is_empty()),
+                "{name}: {schema}"
+            );
+        }
+    }
+
+    #[test]
     fn the_calendar_example_is_a_calendar() {
         let schema = serde_json::to_value(super::CalendarRequest::schema()).unwrap();
         let example = schema["example"].clone();

@@ -133,24 +133,29 @@ pub async fn create(
     let body = NewOpen311KeyRequest {
         name: form.name.clone(),
     };
-    let (status, issued, error, name) =
-        match create_key(State(state.clone()), Staff(staff, PhantomData), ApiJson(body)).await {
-            Ok((_, axum::Json(created))) => (
-                StatusCode::CREATED,
-                Some(Issued {
-                    name: created.info.name,
-                    secret: created.key,
-                }),
-                None,
-                String::new(),
-            ),
-            Err(e) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(refusal(w, &e)),
-                form.name,
-            ),
-        };
+    let (status, issued, error, name) = match create_key(
+        State(state.clone()),
+        Staff(staff, PhantomData),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok((_, axum::Json(created))) => (
+            StatusCode::CREATED,
+            Some(Issued {
+                name: created.info.name,
+                secret: created.key,
+            }),
+            None,
+            String::new(),
+        ),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(refusal(w, &e)),
+            form.name,
+        ),
+    };
     match render(&state, &session, w, issued, error, name, false).await {
         Ok(page) => {
             let mut response = respond(status, &page);

@@ -109,7 +109,7 @@ impl Shell {
             label: w.t(id),
             current: this == area,
         };
-        let nav = vec![
+        let mut nav = vec![
             link("/staff/triage", "staff-nav-triage", Area::Triage),
             link("/staff/intake", "staff-nav-intake", Area::Intake),
             link("/staff/notices", "staff-nav-notices", Area::Notices),
@@ -117,13 +117,16 @@ impl Shell {
             link("/staff/statement", "staff-nav-statement", Area::Statement),
             link("/staff/sla", "staff-nav-sla", Area::Sla),
         ];
-        let mut nav = nav;
         if session.user.grant.role() == Role::StaffAdmin {
             nav.push(link("/staff/open311-keys", "staff-nav-keys", Area::Keys));
             nav.push(link("/staff/users", "staff-nav-users", Area::Users));
         }
         if writer(session).is_ok() {
-            nav.push(link("/staff/webhooks", "staff-nav-webhooks", Area::Webhooks));
+            nav.push(link(
+                "/staff/webhooks",
+                "staff-nav-webhooks",
+                Area::Webhooks,
+            ));
         }
         nav.push(link("/staff/dashboard", "staff-nav-dashboard", Area::Other));
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -238,7 +241,9 @@ pub fn refusal(w: Words, error: &ApiError) -> String {
             let fields: Vec<String> = errors.iter().map(ToString::to_string).collect();
             w.t1("staff-error-invalid", "detail", fields.join("; "))
         }
-        ApiError::InvalidParameter(error) => w.t1("staff-error-invalid", "detail", error.to_string()),
+        ApiError::InvalidParameter(error) => {
+            w.t1("staff-error-invalid", "detail", error.to_string())
+        }
         ApiError::Conflict(detail) => w.t1("staff-error-invalid", "detail", (*detail).to_owned()),
         _ => w.t("staff-error-other"),
     }

@@ -43,7 +43,8 @@ pub fn csp_with_images<'a>(urls: impl IntoIterator<Item = &'a str>) -> HeaderVal
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src {}; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         images.join(" ")
     );
-    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(super::super::PAGES_CSP))
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static(super::super::PAGES_CSP))
 }
 
 /// Sets the CSP of a rendered page.

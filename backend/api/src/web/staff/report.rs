@@ -3,8 +3,8 @@
 //! and the full history with people's names.
 
 use super::{
-    Area, Shell, StaffSession, check_csrf, local_time, respond, see_other,
-    service_name, status_word, writer,
+    Area, Shell, StaffSession, check_csrf, local_time, respond, see_other, service_name,
+    status_word, writer,
 };
 use crate::auth::principal::StaffCaller;
 use crate::problem::ApiError;
@@ -371,7 +371,11 @@ async fn render(
         StatusCode::OK
     };
     let images: Vec<String> = std::iter::once(state.settings().map_tile_url.clone())
-        .chain(photos.iter().flat_map(|p| [p.thumbnail.clone(), p.large.clone()]))
+        .chain(
+            photos
+                .iter()
+                .flat_map(|p| [p.thumbnail.clone(), p.large.clone()]),
+        )
         .collect();
     let page = ReportPage {
         w,

@@ -2,9 +2,9 @@
 //! staff administrators replace the calendar and add a policy version, through the same
 //! handlers as `PUT /api/v1/staff/sla/calendar` and `POST …/contracts/{id}/sla-policies`.
 
+use super::see_other;
 use super::sla_form::{self, Fields, PAUSE_REASONS, WEEKDAYS};
 use super::{Area, Shell, StaffSession, admin, check_csrf, plain_assets, refusal, respond};
-use super::see_other;
 use crate::auth::principal::Staff;
 use crate::extract::ApiJson;
 use crate::problem::ApiError;
@@ -100,7 +100,10 @@ fn version(w: Words, j: &Jurisdiction, p: &SlaPolicy) -> Version {
                 sla_form::friendly(t["duration"].as_str().unwrap_or_default())
             );
             if let Some(priority) = t["priority"].as_str() {
-                line.push_str(&format!(" — {}", w.t(&format!("staff-priority-{priority}"))));
+                line.push_str(&format!(
+                    " — {}",
+                    w.t(&format!("staff-priority-{priority}"))
+                ));
             }
             if let Some(service) = t["service_code"].as_str() {
                 line.push_str(&format!(" — {service}"));
@@ -112,17 +115,16 @@ fn version(w: Words, j: &Jurisdiction, p: &SlaPolicy) -> Version {
         .map_or_else(|_| p.effective_from.to_string(), |at| j.local_time(at));
     let mad = |minor: i64| super::statement::dirhams(w, minor);
     let penalty = match p.penalty.cap_per_period_minor {
-        Some(cap) => w.t1(
-            "staff-sla-penalty-capped",
-            "cap",
-            mad(cap),
-        ),
+        Some(cap) => w.t1("staff-sla-penalty-capped", "cap", mad(cap)),
         None => w.t("staff-sla-penalty-uncapped"),
     };
     Version {
         number: p.version,
         from,
-        clock: w.t(&format!("staff-sla-clock-{}", p.clock.as_str().replace('_', "-"))),
+        clock: w.t(&format!(
+            "staff-sla-clock-{}",
+            p.clock.as_str().replace('_', "-")
+        )),
         targets,
         penalty: format!(
             "{} {} · {} {} · {penalty}",
@@ -176,7 +178,10 @@ fn render(
                 Typed::Policy(contract, fields, error) if *contract == id => {
                     (fields.clone(), Some(error.clone()))
                 }
-                _ => (sla_form::policy_fields(versions.last().map(|v| &v.policy)), None),
+                _ => (
+                    sla_form::policy_fields(versions.last().map(|v| &v.policy)),
+                    None,
+                ),
             };
             let operator = catalog
                 .operator(c.operator)
@@ -184,7 +189,11 @@ fn render(
                 .unwrap_or_default();
             ContractPolicies {
                 title: format!("{operator} — {} ({})", c.reference, c.zone_name),
-                versions: versions.iter().rev().map(|v| version(w, j, &v.policy)).collect(),
+                versions: versions
+                    .iter()
+                    .rev()
+                    .map(|v| version(w, j, &v.policy))
+                    .collect(),
                 id,
                 form,
                 error,
@@ -251,13 +260,20 @@ pub async fn save_calendar(
     };
     let w = Words::new(language);
     let result = match sla_form::calendar_request(&fields) {
-        Ok(spec) => put_calendar(State(state.clone()), Staff(staff, PhantomData), ApiJson(spec))
-            .await
-            .map(|_| ()),
+        Ok(spec) => put_calendar(
+            State(state.clone()),
+            Staff(staff, PhantomData),
+            ApiJson(spec),
+        )
+        .await
+        .map(|_| ()),
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => see_other(&format!("/staff/sla?lang={}&done=calendar", language.code())),
+        Ok(()) => see_other(&format!(
+            "/staff/sla?lang={}&done=calendar",
+            language.code()
+        )),
         Err(e) => {
             let message = refusal(w, &e);
             refused(&state, &session, w, Typed::Calendar(fields, message))
@@ -271,7 +287,12 @@ fn local_instant(j: &Jurisdiction, raw: &str) -> Result<Option<String>, FieldErr
     if raw.is_empty() {
         return Ok(None);
     }
-    let bad = || FieldError::new("effective_from", "must be a date and time, 2026-12-08T00:00");
+    let bad = || {
+        FieldError::new(
+            "effective_from",
+            "must be a date and time, 2026-12-08T00:00",
+        )
+    };
     let civil: jiff::civil::DateTime = raw.parse().map_err(|_| bad())?;
     let tz = jiff::tz::TimeZone::get(&j.time_zone).map_err(|_| bad())?;
     let zoned = civil.to_zoned(tz).map_err(|_| bad())?;

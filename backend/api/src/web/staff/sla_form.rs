@@ -59,10 +59,7 @@ pub fn calendar_fields(spec: &CalendarSpec) -> Fields {
     let value = serde_json::to_value(spec).unwrap_or(Value::Null);
     let mut fields = Fields::new();
     for day in WEEKDAYS {
-        fields.insert(
-            format!("hours_{day}"),
-            joined(&value["weekly_hours"][day]),
-        );
+        fields.insert(format!("hours_{day}"), joined(&value["weekly_hours"][day]));
     }
     let national = value["national_holidays"].as_str().unwrap_or("morocco");
     fields.insert("national_holidays".into(), national.to_owned());
@@ -75,19 +72,30 @@ pub fn calendar_fields(spec: &CalendarSpec) -> Fields {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     fields.insert(
         "holidays".into(),
-        rows("holidays", &|h| format!("{} {}", text(&h["date"]), text(&h["name"]))),
+        rows("holidays", &|h| {
+            format!("{} {}", text(&h["date"]), text(&h["name"]))
+        }),
     );
     fields.insert(
         "movable_holidays".into(),
         rows("movable_holidays", &|h| {
-            format!("{} {} {}", text(&h["kind"]), text(&h["first_day"]), h["days"])
+            format!(
+                "{} {} {}",
+                text(&h["kind"]),
+                text(&h["first_day"]),
+                h["days"]
+            )
         }),
     );
     fields.insert(
         "overrides".into(),
         rows("overrides", &|o| {
             let hours = joined(&o["intervals"]);
-            let hours = if hours.is_empty() { "closed".to_owned() } else { hours.replace(' ', "") };
+            let hours = if hours.is_empty() {
+                "closed".to_owned()
+            } else {
+                hours.replace(' ', "")
+            };
             format!("{} {} {}", text(&o["date"]), hours, text(&o["note"]))
                 .trim_end()
                 .to_owned()
@@ -138,7 +146,11 @@ pub fn calendar_request(fields: &Fields) -> Result<CalendarSpec, FieldError> {
                 "must be a date, the hours (08:00-12:00,14:00-16:00 or closed) and a note",
             ));
         };
-        let hours = if hours == "closed" { Vec::new() } else { intervals(hours) };
+        let hours = if hours == "closed" {
+            Vec::new()
+        } else {
+            intervals(hours)
+        };
         let note = parts.next().unwrap_or_default().trim();
         overrides.push(json!({"date": date, "intervals": hours, "note": note}));
     }
@@ -165,7 +177,12 @@ fn centimes(field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
     if raw.is_empty() {
         return Ok(None);
     }
-    let bad = || FieldError::new(field.to_owned(), "must be an amount in dirhams, e.g. 150.00");
+    let bad = || {
+        FieldError::new(
+            field.to_owned(),
+            "must be an amount in dirhams, e.g. 150.00",
+        )
+    };
     let (whole, cents) = raw.split_once('.').unwrap_or((&raw, ""));
     if cents.len() > 2 || !cents.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
@@ -216,7 +233,11 @@ pub fn policy_fields(current: Option<&SlaPolicy>) -> Fields {
     let targets = value["targets"].as_array().cloned().unwrap_or_default();
     fields.insert(
         "targets".into(),
-        targets.iter().map(target_line).collect::<Vec<_>>().join("\n"),
+        targets
+            .iter()
+            .map(target_line)
+            .collect::<Vec<_>>()
+            .join("\n"),
     );
     for reason in value["pause_reasons_that_stop_the_clock"]
         .as_array()
@@ -235,7 +256,10 @@ pub fn policy_fields(current: Option<&SlaPolicy>) -> Fields {
     fields.insert("thresholds".into(), thresholds.join(", "));
     let penalty = policy.penalty;
     fields.insert("per_breach".into(), amount(penalty.per_breach_minor));
-    fields.insert("per_hour".into(), amount(penalty.per_started_hour_late_minor));
+    fields.insert(
+        "per_hour".into(),
+        amount(penalty.per_started_hour_late_minor),
+    );
     fields.insert(
         "cap".into(),
         penalty.cap_per_period_minor.map(amount).unwrap_or_default(),
@@ -253,12 +277,22 @@ fn targets(raw: &str) -> Result<Vec<Value>, FieldError> {
             match word.split_once('=') {
                 Some(("priority", p)) => priority = json!(p),
                 Some(("service", s)) => service = json!(s),
-                Some(_) => return Err(line_error("targets", n, "only priority= and service= may follow the duration")),
+                Some(_) => {
+                    return Err(line_error(
+                        "targets",
+                        n,
+                        "only priority= and service= may follow the duration",
+                    ));
+                }
                 None => duration.push(word),
             }
         }
         if duration.is_empty() {
-            return Err(line_error("targets", n, "must be a metric then a duration, e.g. resolve 24h"));
+            return Err(line_error(
+                "targets",
+                n,
+                "must be a metric then a duration, e.g. resolve 24h",
+            ));
         }
         out.push(json!({"metric": metric, "service_code": service, "priority": priority, "duration": duration.join(" ")}));
     }
@@ -267,14 +301,19 @@ fn targets(raw: &str) -> Result<Vec<Value>, FieldError> {
 
 /// The API request a submitted policy form makes; `effective_from` is already an RFC 3339
 /// instant (or empty: now).
-pub fn policy_request(fields: &Fields, effective_from: Option<String>) -> Result<Value, FieldError> {
+pub fn policy_request(
+    fields: &Fields,
+    effective_from: Option<String>,
+) -> Result<Value, FieldError> {
     let field = |name: &str| fields.get(name).map_or("", String::as_str);
     let thresholds: Vec<u8> = field("thresholds")
         .split([',', ' '])
         .filter(|t| !t.trim().is_empty())
         .map(|t| t.trim().parse())
         .collect::<Result<_, _>>()
-        .map_err(|_| FieldError::new("warning_thresholds", "must be percentages, e.g. 50, 75, 90"))?;
+        .map_err(|_| {
+            FieldError::new("warning_thresholds", "must be percentages, e.g. 50, 75, 90")
+        })?;
     let reasons: Vec<&str> = PAUSE_REASONS
         .into_iter()
         .filter(|r| fields.contains_key(&format!("reason_{r}")))
@@ -306,7 +345,10 @@ mod tests {
         fields.insert("hours_saturday".into(), "09:00-12:00".into());
         fields.insert("holidays".into(), "2026-12-24 Moussem local\n\n".into());
         fields.insert("movable_holidays".into(), "eid_al_fitr 2027-03-20 2".into());
-        fields.insert("overrides".into(), "2027-02-18 09:00-15:00 Ramadan hours\n2027-02-19 closed".into());
+        fields.insert(
+            "overrides".into(),
+            "2027-02-18 09:00-15:00 Ramadan hours\n2027-02-19 closed".into(),
+        );
         let back = calendar_request(&fields).unwrap();
         assert_eq!(back.holidays.len(), 1);
         assert_eq!(back.holidays[0].name, "Moussem local");
@@ -314,7 +356,8 @@ mod tests {
         assert_eq!(back.overrides.len(), 2);
         assert!(back.overrides[1].intervals.is_empty());
         assert_eq!(back.overrides[0].note, "Ramadan hours");
-        spec.weekly_hours.insert("saturday".into(), back.weekly_hours["saturday"].clone());
+        spec.weekly_hours
+            .insert("saturday".into(), back.weekly_hours["saturday"].clone());
         assert_eq!(back.weekly_hours, spec.weekly_hours);
         // And what the form shows of it reads back the same.
         assert_eq!(calendar_request(&calendar_fields(&back)).unwrap(), back);
@@ -325,13 +368,19 @@ mod tests {
         let mut fields = calendar_fields(&CalendarSpec::moroccan_administration());
         fields.insert("movable_holidays".into(), "eid_al_fitr\n".into());
         let error = calendar_request(&fields).unwrap_err();
-        assert!(error.to_string().contains("movable_holidays (line 1)"), "{error}");
+        assert!(
+            error.to_string().contains("movable_holidays (line 1)"),
+            "{error}"
+        );
     }
 
     #[test]
     fn policy_forms_read_targets_amounts_and_reasons() {
         let mut fields = policy_fields(None);
-        fields.insert("targets".into(), "acknowledge 4h\nresolve 8h priority=urgent\nresolve 2d 12h".into());
+        fields.insert(
+            "targets".into(),
+            "acknowledge 4h\nresolve 8h priority=urgent\nresolve 2d 12h".into(),
+        );
         fields.insert("per_breach".into(), "150,5".into());
         fields.insert("cap".into(), "".into());
         let body = policy_request(&fields, None).unwrap();
@@ -339,9 +388,19 @@ mod tests {
         assert_eq!(body["targets"][2]["duration"], "2d 12h");
         assert_eq!(body["penalty"]["per_breach_minor"], 15050);
         assert_eq!(body["penalty"]["cap_per_period_minor"], Value::Null);
-        assert_eq!(body["pause_reasons_that_stop_the_clock"], json!(["awaiting_resident"]));
+        assert_eq!(
+            body["pause_reasons_that_stop_the_clock"],
+            json!(["awaiting_resident"])
+        );
         fields.insert("per_hour".into(), "12.345".into());
-        assert_eq!(policy_request(&fields, None).unwrap_err().to_string().split(':').next(), Some("per_hour"));
+        assert_eq!(
+            policy_request(&fields, None)
+                .unwrap_err()
+                .to_string()
+                .split(':')
+                .next(),
+            Some("per_hour")
+        );
         assert_eq!(friendly("PT4H30M"), "4h 30m");
     }
 }

@@ -123,7 +123,10 @@ fn this_month(j: Option<&Jurisdiction>) -> String {
     let now = jiff::Timestamp::now();
     let zoned = j
         .and_then(|j| jiff::tz::TimeZone::get(&j.time_zone).ok())
-        .map_or_else(|| now.to_zoned(jiff::tz::TimeZone::UTC), |tz| now.to_zoned(tz));
+        .map_or_else(
+            || now.to_zoned(jiff::tz::TimeZone::UTC),
+            |tz| now.to_zoned(tz),
+        );
     zoned.strftime("%Y-%m").to_string()
 }
 
@@ -140,7 +143,12 @@ fn show(
         OffsetDateTime::from_unix_timestamp(ts.as_second())
             .map_or_else(|_| ts.to_string(), |at| j.local_time(at))
     };
-    let metric = |m: Metric| w.t(&format!("staff-dispute-metric-{}", m.as_str().replace('_', "-")));
+    let metric = |m: Metric| {
+        w.t(&format!(
+            "staff-dispute-metric-{}",
+            m.as_str().replace('_', "-")
+        ))
+    };
     let service = |code: &str| {
         catalog
             .services(&j.id)
@@ -158,7 +166,9 @@ fn show(
             met: f.met,
             breached: f.breached,
             pending: f.pending,
-            within: f.percent_within_sla.map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %")),
+            within: f
+                .percent_within_sla
+                .map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %")),
             median: hours(f.median_seconds),
             p90: hours(f.p90_seconds),
         })
@@ -171,7 +181,9 @@ fn show(
             service: service(&l.service_code),
             metric: metric(l.metric),
             due: local(l.due_at),
-            done: l.done_at.map_or_else(|| w.t("staff-statement-not-done"), local),
+            done: l
+                .done_at
+                .map_or_else(|| w.t("staff-statement-not-done"), local),
             hours_late: l.hours_late,
             amount: dirhams(w, l.amount_minor),
             dispute: l
@@ -246,7 +258,10 @@ pub async fn page(
             value: c.id.0.to_string(),
             label: format!(
                 "{} — {} ({})",
-                catalog.operator(c.operator).map(|o| o.operator.name.as_str()).unwrap_or_default(),
+                catalog
+                    .operator(c.operator)
+                    .map(|o| o.operator.name.as_str())
+                    .unwrap_or_default(),
                 c.reference,
                 c.zone_name
             ),

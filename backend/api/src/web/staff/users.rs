@@ -2,8 +2,8 @@
 //! (with a first password the person changes) and disable or enable one. The same handlers
 //! as `/api/v1/admin/users`.
 
-use super::{Area, Shell, StaffSession, admin, check_csrf, plain_assets, refusal, respond};
 use super::see_other;
+use super::{Area, Shell, StaffSession, admin, check_csrf, plain_assets, refusal, respond};
 use crate::auth::principal::Staff;
 use crate::extract::ApiJson;
 use crate::problem::ApiError;
@@ -106,7 +106,9 @@ async fn render(
             active: u.active,
         })
         .collect();
-    rows.sort_by(|a, b| (!a.active, &a.organisation, &a.name).cmp(&(!b.active, &b.organisation, &b.name)));
+    rows.sort_by(|a, b| {
+        (!a.active, &a.organisation, &a.name).cmp(&(!b.active, &b.organisation, &b.name))
+    });
     let chosen = |name: &str| values.get(name).cloned().unwrap_or_default();
     let role = chosen("role");
     let roles = ROLES
@@ -191,8 +193,17 @@ pub async fn create(
         },
         role,
     };
-    match create_user(State(state.clone()), Staff(staff, PhantomData), ApiJson(body)).await {
-        Ok(_) => see_other(&format!("/staff/users?lang={}&done=created", language.code())),
+    match create_user(
+        State(state.clone()),
+        Staff(staff, PhantomData),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/staff/users?lang={}&done=created",
+            language.code()
+        )),
         Err(ApiError::Forbidden) => ApiError::Forbidden.into_response(),
         Err(e) => {
             // The password typed is never sent back.
@@ -231,7 +242,14 @@ pub async fn set_active(
         active: Some(active),
         ..UserUpdateRequest::default()
     };
-    match update_user(State(state), Staff(staff, PhantomData), Path(id), ApiJson(body)).await {
+    match update_user(
+        State(state),
+        Staff(staff, PhantomData),
+        Path(id),
+        ApiJson(body),
+    )
+    .await
+    {
         Ok(_) => see_other(&format!(
             "/staff/users?lang={}&done={}",
             language.code(),

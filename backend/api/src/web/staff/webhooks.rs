@@ -78,9 +78,15 @@ async fn health(
 ) -> Result<Health, ApiError> {
     let store = state.store();
     let endpoint = store.webhook_endpoint(operator).await?.filter(|e| e.active);
-    let dead = store.outbox_messages(operator, OutboxState::Dead, LIMIT).await?;
-    let pending = store.outbox_messages(operator, OutboxState::Pending, LIMIT).await?;
-    let delivered = store.outbox_messages(operator, OutboxState::Delivered, 1).await?;
+    let dead = store
+        .outbox_messages(operator, OutboxState::Dead, LIMIT)
+        .await?;
+    let pending = store
+        .outbox_messages(operator, OutboxState::Pending, LIMIT)
+        .await?;
+    let delivered = store
+        .outbox_messages(operator, OutboxState::Delivered, 1)
+        .await?;
     let retrying: Vec<&OutboxMessage> = pending.iter().filter(|m| m.attempts > 0).collect();
     let state = match (&endpoint, dead.is_empty(), retrying.is_empty()) {
         (None, _, _) => "none",
@@ -161,8 +167,17 @@ pub async fn retry(
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
-    match staff_replay(State(state), Staff(caller, PhantomData), Path((operator, id))).await {
-        Ok(_) => see_other(&format!("/staff/webhooks?lang={}&done=retry", language.code())),
+    match staff_replay(
+        State(state),
+        Staff(caller, PhantomData),
+        Path((operator, id)),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/staff/webhooks?lang={}&done=retry",
+            language.code()
+        )),
         Err(e) => e.into_response(),
     }
 }
