@@ -164,3 +164,10 @@ staff-webhooks-attempts = المحاولات
 staff-webhooks-error = آخر خطأ
 staff-webhooks-retry = إعادة الإرسال
 staff-webhooks-none = لا يوجد مشغل له عقد في الجماعة.
+
+## The report page's map
+staff-map-label = الخريطة: موقع البلاغ
+staff-zoom-in = تكبير
+staff-zoom-out = تصغير
+staff-open-maps = فتح في تطبيق الخرائط
+staff-open-osm = عرض على OpenStreetMap

@@ -164,3 +164,10 @@ staff-webhooks-attempts = Attempts
 staff-webhooks-error = Last error
 staff-webhooks-retry = Send again
 staff-webhooks-none = No operator holds a contract in the commune.
+
+## The report page's map
+staff-map-label = Map: where the report is
+staff-zoom-in = Zoom in
+staff-zoom-out = Zoom out
+staff-open-maps = Open in the maps app
+staff-open-osm = View on OpenStreetMap

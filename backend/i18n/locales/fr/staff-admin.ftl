@@ -164,3 +164,10 @@ staff-webhooks-attempts = Tentatives
 staff-webhooks-error = Dernière erreur
 staff-webhooks-retry = Renvoyer
 staff-webhooks-none = Aucun opérateur n'a de contrat dans la commune.
+
+## The report page's map
+staff-map-label = Carte : l'emplacement du signalement
+staff-zoom-in = Zoomer
+staff-zoom-out = Dézoomer
+staff-open-maps = Ouvrir dans l'application de cartes
+staff-open-osm = Voir sur OpenStreetMap

@@ -72,6 +72,8 @@ pub enum Area {
     Keys,
     Users,
     Webhooks,
+    /// The dashboard (its own page, not drawn with this shell).
+    Dashboard,
     Other,
 }
 
@@ -128,7 +130,11 @@ impl Shell {
                 Area::Webhooks,
             ));
         }
-        nav.push(link("/staff/dashboard", "staff-nav-dashboard", Area::Other));
+        nav.push(link(
+            "/staff/dashboard",
+            "staff-nav-dashboard",
+            Area::Dashboard,
+        ));
         let sep = if path.contains('?') { '&' } else { '?' };
         let languages = Language::ALL
             .into_iter()
