@@ -64,6 +64,7 @@ staff-statement-heading = Penalty statement
 staff-statement-operator = Operator
 staff-statement-as-of = As of
 staff-statement-tickets = Reports measured
+staff-statement-metric = Measured target
 staff-statement-figures = Service levels measured
 staff-statement-measured = Measured
 staff-statement-met = Met

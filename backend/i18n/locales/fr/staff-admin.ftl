@@ -64,6 +64,7 @@ staff-statement-heading = Relevé des pénalités
 staff-statement-operator = Opérateur
 staff-statement-as-of = Établi le
 staff-statement-tickets = Signalements mesurés
+staff-statement-metric = Délai mesuré
 staff-statement-figures = Délais mesurés
 staff-statement-measured = Mesurés
 staff-statement-met = Respectés

@@ -189,7 +189,7 @@ fn centimes(field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
     let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
-    if whole < 0 || whole > 100_000_000 {
+    if !(0..=100_000_000).contains(&whole) {
         return Err(bad());
     }
     Ok(Some(whole * 100 + cents))
