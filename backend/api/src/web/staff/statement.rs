@@ -130,6 +130,32 @@ fn this_month(j: Option<&Jurisdiction>) -> String {
     zoned.strftime("%Y-%m").to_string()
 }
 
+fn metric_word(w: Words, m: Metric) -> String {
+    w.t(&format!(
+        "staff-dispute-metric-{}",
+        m.as_str().replace('_', "-")
+    ))
+}
+
+/// The measured figures per metric.
+fn figures(w: Words, s: &Statement) -> Vec<Figures> {
+    s.metrics
+        .iter()
+        .map(|f| Figures {
+            metric: metric_word(w, f.metric),
+            measured: f.measured,
+            met: f.met,
+            breached: f.breached,
+            pending: f.pending,
+            within: f
+                .percent_within_sla
+                .map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %")),
+            median: hours(f.median_seconds),
+            p90: hours(f.p90_seconds),
+        })
+        .collect()
+}
+
 fn show(
     state: &AppState,
     w: Words,
@@ -157,22 +183,7 @@ fn show(
             .map_or_else(|| code.to_owned(), |s| s.name.get(w.language).to_owned())
     };
     let total = s.contracts.iter().find(|t| t.contract_id == contract.id.0);
-    let figures = s
-        .metrics
-        .iter()
-        .map(|f| Figures {
-            metric: metric(f.metric),
-            measured: f.measured,
-            met: f.met,
-            breached: f.breached,
-            pending: f.pending,
-            within: f
-                .percent_within_sla
-                .map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %")),
-            median: hours(f.median_seconds),
-            p90: hours(f.p90_seconds),
-        })
-        .collect();
+    let figures = figures(w, s);
     let lines = s
         .lines
         .iter()
