@@ -9,7 +9,9 @@
 // report with the keyboard alone, merge the duplicate from the candidates list, hide the
 // original's description and publish its photo, enter a counter report (service, district, hazard answer,
 // resident's contact) and check its receipt prints without the navigation, publish a
-// notice over an area drawn by three clicks on the map, then end it. Every page is checked
+// notice over an area drawn by three clicks on the map, then end it; then the administration
+// pages: a contract's statement, the SLA page, an Open311 key issued and shown once, the
+// accounts and the operators' webhooks. Every page is checked
 // with axe-core (no serious or critical violation), its lang and dir, a skip link first in
 // the Tab order; screenshots at phone, tablet and desktop widths go to SCREENSHOT_DIR. Any
 // console error or uncaught page error (a CSP violation included) fails the run.
@@ -38,8 +40,8 @@ const PHONE = { width: 390, height: 844 };
 const TABLET = { width: 820, height: 1180 };
 const DAY = JSON.parse(process.env.STAFF_DAY || '{}');
 for (const l of ['fr', 'ar']) {
-  if (!DAY[l] || !DAY[l].route || !DAY[l].duplicate || !DAY[l].original || !DAY[l].original_ref) {
-    process.stderr.write(`staff-day: FAIL: STAFF_DAY lacks ${l}.route/duplicate/original/original_ref\n`);
+  if (!DAY[l] || !DAY[l].route || !DAY[l].duplicate || !DAY[l].original || !DAY[l].original_ref || !DAY[l].contract) {
+    process.stderr.write(`staff-day: FAIL: STAFF_DAY lacks ${l}.route/duplicate/original/original_ref/contract\n`);
     process.exit(1);
   }
 }
@@ -63,8 +65,8 @@ async function expectSkipLink(page) {
 /** Checks a page: language, skip link, accessibility; saves a screenshot. */
 async function checkPage(page, lang, label, fresh = true) {
   await expectLanguage(page, lang);
-  // Only on a page just loaded: after typing, Tab goes on from the last field.
-  if (fresh) await expectSkipLink(page);
+  // axe-core first, on the page as it shows (the skip link, once focused, overlays the
+  // navigation's first row on purpose: it is a transient layer, not a target to space).
   try {
     await checkAccessibility(page, `${label} (${lang})`);
   } catch (e) {
@@ -72,6 +74,8 @@ async function checkPage(page, lang, label, fresh = true) {
     log(e.message);
     throw e;
   }
+  // Only on a page just loaded: after typing, Tab goes on from the last field.
+  if (fresh) await expectSkipLink(page);
   await page.evaluate(() => document.activeElement && document.activeElement.blur());
   await shot(page, `${label}-${lang}.png`);
 }
@@ -96,6 +100,8 @@ async function day(page, lang) {
   await step(`${lang}: route a report with the keyboard alone`, async () => {
     await pressEnter(page, `#triage a.open[href^="/staff/reports/${d.route}"]`);
     if (!pathOf(page.url()).endsWith(`/staff/reports/${d.route}`)) fail(`the link led to ${page.url()}`);
+    // The report's place on the map, tiles from the configured (local stand-in) server.
+    await page.waitForFunction(() => document.querySelector('#report-map.drawn img.leaflet-tile-loaded'));
     await checkPage(page, lang, 'report');
   });
 
@@ -216,6 +222,42 @@ async function disputes(page, lang) {
   });
 }
 
+/** The administration pages: a statement to print, the SLA page, an Open311 key issued
+ * and shown once, the accounts and the operators' webhooks. */
+async function administration(page, lang) {
+  await step(`${lang}: a contract's statement`, async () => {
+    await page.goto(url(`/staff/statement?lang=${lang}`));
+    await submit(page, '#choose');
+    await expectVisible(page, '#statement');
+    await expectVisible(page, '#csv');
+    await checkPage(page, lang, 'statement');
+  });
+  await step(`${lang}: the SLA calendar and policies`, async () => {
+    await page.goto(url(`/staff/sla?lang=${lang}`));
+    await expectVisible(page, '#weekly-hours');
+    await checkPage(page, lang, 'sla');
+  });
+  await step(`${lang}: issue an Open311 key`, async () => {
+    await page.goto(url(`/staff/open311-keys?lang=${lang}`));
+    await page.fill('#name', lang === 'ar' ? 'تطبيق شريك' : 'Application partenaire');
+    await submit(page, '#new-key');
+    await expectVisible(page, '#issued');
+    const key = await page.inputValue('#secret');
+    if (!key.startsWith('o311_')) fail(`the issued key looks wrong: ${key.slice(0, 8)}…`);
+    await checkPage(page, lang, 'keys-issued', false);
+  });
+  await step(`${lang}: the accounts`, async () => {
+    await page.goto(url(`/staff/users?lang=${lang}`));
+    await expectVisible(page, '#users');
+    await checkPage(page, lang, 'users');
+  });
+  await step(`${lang}: the operators' webhooks`, async () => {
+    await page.goto(url(`/staff/webhooks?lang=${lang}`));
+    await expectVisible(page, '.operator-health');
+    await checkPage(page, lang, 'webhooks');
+  });
+}
+
 /** Screenshots of every page at the three widths. */
 async function widths(page, lang) {
   const d = DAY[lang];
@@ -225,6 +267,11 @@ async function widths(page, lang) {
     ['intake', `/staff/intake?lang=${lang}&service=light_damaged_pole`],
     ['notices', `/staff/notices?lang=${lang}`],
     ['disputes', `/staff/disputes?lang=${lang}`],
+    ['statement', `/staff/statement?lang=${lang}&contract=${d.contract}`],
+    ['sla', `/staff/sla?lang=${lang}`],
+    ['keys', `/staff/open311-keys?lang=${lang}`],
+    ['users', `/staff/users?lang=${lang}`],
+    ['webhooks', `/staff/webhooks?lang=${lang}`],
   ];
   for (const [size, viewport] of [['phone', PHONE], ['tablet', TABLET], ['desktop', DESKTOP]]) {
     for (const [label, path] of pages) {
@@ -250,9 +297,11 @@ await finish(async () => {
   await page.setViewportSize(DESKTOP);
   await day(page, 'fr');
   await disputes(page, 'fr');
+  await administration(page, 'fr');
   await page.setViewportSize(TABLET);
   await day(page, 'ar');
   await disputes(page, 'ar');
+  await administration(page, 'ar');
   await widths(page, 'fr');
   await widths(page, 'ar');
   log('done');

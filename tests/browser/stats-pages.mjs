@@ -376,6 +376,15 @@ async function main() {
     await expectLangDir(page, 'ar', 'rtl');
     await expectChart(page, '#chart-sla');
     await expectMap(page, '#staff-map', 1);
+    // Week labels ("2026-W37") read left to right in Arabic too: the table isolates them,
+    // the charts run left to right.
+    const weeks = await page.evaluate(() => Array.from(document.querySelectorAll('#sla-table tbody th'))
+      .map((th) => { const b = th.querySelector('bdi'); return b ? b.getAttribute('dir') : null; }));
+    if (weeks.some((d) => d !== 'ltr')) fail(`week labels not isolated left to right: ${JSON.stringify(weeks)}`);
+    for (const id of ['#chart-sla', '#chart-resolution']) {
+      const dir = await page.getAttribute(id, 'dir');
+      if (dir !== 'ltr') fail(`${id} is drawn ${dir}, expected ltr`);
+    }
     const label = await page.locator('label[for=service]').boundingBox();
     const select = await page.locator('#from').boundingBox();
     const width = await page.evaluate(() => window.innerWidth);

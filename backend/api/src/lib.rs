@@ -109,8 +109,13 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
             routes::photos::upload_multipart
         ))
         .layer(DefaultBodyLimit::max(photo_body_limit));
+    // Zone files are larger than any other body: the import route gets its own limit.
+    let zone_import = OpenApiRouter::new()
+        .routes(routes!(routes::catalog_admin::import_zones))
+        .layer(DefaultBodyLimit::max(ZONE_IMPORT_MAX_BYTES));
     let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(photo_uploads)
+        .merge(zone_import)
         .routes(routes!(routes::photos::create_report_upload))
         .routes(routes!(routes::photos::create_draft_upload))
         .routes(routes!(routes::photos::put_upload))
@@ -231,15 +236,7 @@ const MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
 pub fn app(state: AppState) -> Router {
     let settings = state.settings().clone();
     let (routes, openapi) = api_routes(settings.photos.limits.max_bytes + MULTIPART_OVERHEAD_BYTES);
-    // Zone files are larger than any other body: the import route gets its own limit.
-    let zone_import = Router::new()
-        .route(
-            "/api/v1/staff/zones",
-            axum::routing::post(routes::catalog_admin::import_zones),
-        )
-        .layer(DefaultBodyLimit::max(ZONE_IMPORT_MAX_BYTES));
     routes
-        .merge(zone_import)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi))
         .merge(web::routes(
             settings.photos.limits.max_bytes + MULTIPART_OVERHEAD_BYTES,

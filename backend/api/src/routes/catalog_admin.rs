@@ -96,6 +96,7 @@ pub fn assisted_contact(
 /// Creates or updates a service (the body is the service: code, group, names and
 /// descriptions in fr/ar/en, keywords, typed attributes, sensitive).
 #[utoipa::path(put, path = "/api/v1/staff/services/{code}", tag = "staff",
+    request_body = super::request_schemas::ServiceRequest,
     params(("code" = String, Path, description = "Service code")),
     security(("api_token" = []), ("session" = [])),
     responses(
@@ -139,6 +140,7 @@ pub async fn put_service(
 /// feature is checked first, and only a wholly valid collection is stored, in one
 /// transaction. Up to 10 MB.
 #[utoipa::path(post, path = "/api/v1/staff/zones", tag = "staff",
+    request_body = super::request_schemas::ZoneCollectionRequest,
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "Imported", body = ZoneImportResult),

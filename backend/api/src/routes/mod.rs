@@ -12,6 +12,7 @@ pub mod photos;
 pub mod places;
 pub mod push;
 pub mod reports;
+pub mod request_schemas;
 pub mod screens;
 pub mod services;
 pub mod sla;

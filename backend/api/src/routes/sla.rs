@@ -73,7 +73,7 @@ pub async fn get_calendar(
 /// Replaces your commune's business calendar. Clocks of existing reports keep their stored
 /// figures until replayed (`POST /api/v1/staff/sla/recompute`).
 #[utoipa::path(put, path = "/api/v1/staff/sla/calendar", tag = "sla",
-    request_body(content = Object, description = "weekly_hours, national_holidays (morocco|none), holidays, movable_holidays, overrides"),
+    request_body = super::request_schemas::CalendarRequest,
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "Stored", body = CalendarView),

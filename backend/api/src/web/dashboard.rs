@@ -578,7 +578,7 @@ pub async fn dashboard(
         for (op, (new, resolved, breached)) in per {
             let _ = write!(
                 week_rows,
-                r#"<tr><th scope="row">{}</th><td>{}</td><td class="num">{new}</td><td class="num">{resolved}</td><td class="num">{breached}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
+                r#"<tr><th scope="row"><bdi dir="ltr">{}</bdi></th><td>{}</td><td class="num">{new}</td><td class="num">{resolved}</td><td class="num">{breached}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
                 esc(week),
                 esc(&operator_name(&ctx, op)),
                 within(*resolved, *breached)

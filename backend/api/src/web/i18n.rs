@@ -88,6 +88,7 @@ pub const NO_NOTICES: Tr = Tr(
     "No current notices.",
 );
 pub const UNTIL: Tr = Tr("Jusqu'au", "إلى غاية", "Until");
+pub const WHERE: Tr = Tr("Secteur :", "المنطقة:", "Area:");
 pub const OPEN_NOW: Tr = Tr(
     "Signalements en cours par service",
     "البلاغات الجارية حسب الخدمة",

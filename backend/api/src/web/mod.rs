@@ -80,7 +80,8 @@ fn page_routes() -> Router<AppState> {
         .route("/staff/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/screens/{token}", get(screen::page))
         .merge(staff::routes())
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page showing photos or map tiles sets its own policy naming their origins.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGES_CSP),
         ))

@@ -205,9 +205,17 @@ fn notices_html(ctx: &Context, language: Language, list: &[Value]) -> String {
             .map(|c| service_name(ctx, c, language))
             .collect();
         let until = n["until"].as_str().unwrap_or_default();
+        let place = match n["place"].as_str().filter(|p| !p.is_empty()) {
+            Some(p) => format!(
+                r#"<span class="where">{} <bdi>{}</bdi></span> · "#,
+                esc(i18n::WHERE.get(language)),
+                esc(p)
+            ),
+            None => String::new(),
+        };
         let _ = write!(
             items,
-            r#"<li class="notice"><span class="kind">{}</span><h3 lang="{}">{}</h3><p lang="{}">{}</p><p class="note">{} · {} {}</p></li>"#,
+            r#"<li class="notice"><span class="kind">{}</span><h3 lang="{}">{}</h3><p lang="{}">{}</p><p class="note">{place}{} · {} {}</p></li>"#,
             esc(i18n::notice_kind(n["kind"].as_str().unwrap_or_default()).get(language)),
             esc(n["language"].as_str().unwrap_or("fr")),
             esc(n["title"].as_str().unwrap_or_default()),
@@ -244,9 +252,29 @@ async fn current_notices(
                 "body": view.body,
                 "language": view.language,
                 "until": ctx.jurisdiction.local_time(n.valid_until.get()),
+                "place": notice_place(state, n),
             })
         })
         .collect())
+}
+
+/// Where a notice applies, in words: the districts (contract zones) its area's centre
+/// lies in, once each.
+fn notice_place(state: &AppState, notice: &balagh_store::StoredNotice) -> String {
+    use geo::Contains;
+    let b = &notice.bbox;
+    let centre = geo::Point::new((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0);
+    let catalog = state.catalog();
+    let mut names: Vec<&str> = catalog
+        .router()
+        .contracts()
+        .iter()
+        .filter(|c| c.jurisdiction.as_str() == notice.jurisdiction_id && c.zone.contains(&centre))
+        .map(|c| c.zone_name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 pub async fn transparency(

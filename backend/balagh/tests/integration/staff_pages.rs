@@ -152,14 +152,14 @@ fn form(fields: &[(&str, &str)]) -> String {
 }
 
 /// A logged-in browser of the staff pages (session cookie, no redirects followed).
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
-    client: reqwest::Client,
-    cookie: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cookie: String,
 }
 
 impl<'a> Browser<'a> {
-    async fn login(app: &'a TestApp, email: &str) -> Self {
+    pub(crate) async fn login(app: &'a TestApp, email: &str) -> Self {
         let client = no_redirects();
         let response = client
             .post(app.url("/staff/login?lang=fr"))
@@ -183,7 +183,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .client
             .get(self.app.url(path))
@@ -196,7 +196,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form; returns the status, the `Location` and the body.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
         let response = self
             .client
             .post(self.app.url(path))
@@ -246,7 +246,7 @@ async fn upload_photo(app: &TestApp, resident: &str, id: &str) {
 }
 
 /// The value of the first `name="…" value="…"` input of a page.
-fn input_value(html: &str, name: &str) -> String {
+pub(crate) fn input_value(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = html
         .find(&marker)
@@ -536,11 +536,22 @@ async fn a_staff_day_in_a_real_browser() {
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "run tests/browser/setup.sh first (tests/run does)"
     );
-    let app = TestApp::spawn(Db::Sqlite).await;
-    let staff = app.user(Role::StaffAgent, None).await;
+    // The report page's map loads its tiles from a local stand-in.
+    let (tiles, served) = crate::operator_pages::tile_stand_in().await;
+    let app = TestApp::spawn_with(
+        Db::Sqlite,
+        balagh_api::ApiSettings {
+            map_tile_url: tiles,
+            ..balagh_api::ApiSettings::default()
+        },
+    )
+    .await;
+    // An administrator: the day ends on the administration pages (keys, accounts).
+    let staff = app.user(Role::StaffAdmin, None).await;
     let nour = app
         .user(Role::OperatorAgent, Some("nour-eclairage-demo"))
         .await;
+    let contract = app.store.contracts().await.unwrap()[0].id.0.to_string();
     let mut day = serde_json::Map::new();
     for (lang, offset) in [("fr", 0.0), ("ar", -0.01)] {
         let at = |d: f64| (NORTH_CENTRE.0 + offset + d, NORTH_CENTRE.1);
@@ -565,6 +576,7 @@ async fn a_staff_day_in_a_real_browser() {
                 "duplicate": duplicate["id"],
                 "original": original["id"],
                 "original_ref": original["reference"],
+                "contract": contract,
             }),
         );
     }
@@ -599,6 +611,11 @@ async fn a_staff_day_in_a_real_browser() {
             "intake-form",
             "receipt",
             "notices-published",
+            "statement",
+            "sla",
+            "keys-issued",
+            "users",
+            "webhooks",
         ] {
             let shot = format!("{page}-{lang}.png");
             let size = std::fs::metadata(shots.join(&shot))
@@ -614,5 +631,11 @@ async fn a_staff_day_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(current.len(), 2, "one notice per language");
+    assert!(
+        served.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the report map drew tiles from the stand-in"
+    );
+    let keys = app.store.open311_keys(None).await.unwrap();
+    assert_eq!(keys.len(), 2, "one key issued per language");
     app.stop().await;
 }

@@ -26,8 +26,15 @@
   function drawChart(box, spec) {
     if (!window.uPlot || !spec || !spec.labels || !spec.labels.length) return null;
     var labels = spec.labels;
+    // Time runs left to right in every language: in a right-to-left page the canvas would
+    // otherwise reorder "2026-W37" into "W37-2026" and mirror the axis.
+    box.setAttribute('dir', 'ltr');
+    // Room for the longest label (about 7 px a character at the axis font), so that
+    // neighbouring labels never overlap: uPlot skips ticks to keep this space.
+    var longest = labels.reduce(function (m, l) { return Math.max(m, String(l).length); }, 0);
     var xs = labels.map(function (_, i) { return i; });
     var bars = spec.kind === 'bars';
+    var space = bars ? 1 : Math.max(40, longest * 7 + 16);
     var n = spec.series.length;
     var series = [{
       label: spec.x_label || '',
@@ -63,10 +70,18 @@
       },
       axes: [
         {
-          space: 40,
+          space: space,
           incrs: [1, 2, 3, 4, 6, 12, 24, 52],
           values: function (u, splits) {
-            return splits.map(function (i) { return Number.isInteger(i) && labels[i] !== undefined ? labels[i] : ''; });
+            // Categories (bars) keep every label, shortened to the width of their slot (the
+            // legend shows the whole name); points in time skip labels instead (space).
+            var slot = u.bbox.width / (window.devicePixelRatio || 1) / labels.length;
+            var fits = Math.max(3, Math.floor((slot - 8) / 7));
+            return splits.map(function (i) {
+              if (!Number.isInteger(i) || labels[i] === undefined) return '';
+              var l = String(labels[i]);
+              return bars && l.length > fits ? l.slice(0, fits - 1) + '…' : l;
+            });
           },
         },
         { size: 50 },

@@ -8,6 +8,29 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // A report's place on the configured tiles (the report page).
+  var spot = document.getElementById("report-map");
+  if (spot && typeof L !== "undefined") {
+    var lat = parseFloat(spot.getAttribute("data-lat"));
+    var lon = parseFloat(spot.getAttribute("data-lon"));
+    if (isFinite(lat) && isFinite(lon)) {
+      var where = L.map(spot, { scrollWheelZoom: false, zoomControl: false }).setView([lat, lon], 16);
+      L.control.zoom({
+        zoomInTitle: spot.getAttribute("data-zoom-in") || "Zoom in",
+        zoomOutTitle: spot.getAttribute("data-zoom-out") || "Zoom out"
+      }).addTo(where);
+      where.attributionControl.setPrefix(false);
+      L.tileLayer(spot.getAttribute("data-tiles"), {
+        maxZoom: 19,
+        attribution: "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>"
+      }).addTo(where);
+      L.circleMarker([lat, lon], {
+        radius: 9, color: "#ffffff", weight: 3, fillColor: "#b42318", fillOpacity: 1, interactive: false
+      }).addTo(where);
+      spot.classList.add("drawn");
+    }
+  }
+
   var box = document.getElementById("notice-map");
   var dataNode = document.getElementById("page-data");
   if (!box || !dataNode || typeof L === "undefined") { return; }

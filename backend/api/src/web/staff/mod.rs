@@ -7,9 +7,16 @@
 
 mod disputes;
 mod intake;
+mod keys;
 mod notices;
+mod place;
 mod report;
+mod sla;
+mod sla_form;
+mod statement;
 mod triage;
+mod users;
+mod webhooks;
 
 use super::assets;
 use super::dashboard::StaffSession;
@@ -38,6 +45,19 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/notices/{id}/end", post(notices::end))
         .route("/staff/disputes", get(disputes::page))
         .route("/staff/disputes/{id}/{decision}", post(disputes::decide))
+        .route("/staff/statement", get(statement::page))
+        .route("/staff/sla", get(sla::page))
+        .route("/staff/sla/calendar", post(sla::save_calendar))
+        .route("/staff/sla/contracts/{id}/policies", post(sla::add_policy))
+        .route("/staff/open311-keys", get(keys::page).post(keys::create))
+        .route("/staff/open311-keys/{id}/revoke", post(keys::revoke))
+        .route("/staff/users", get(users::page).post(users::create))
+        .route("/staff/users/{id}/active", post(users::set_active))
+        .route("/staff/webhooks", get(webhooks::page))
+        .route(
+            "/staff/webhooks/{operator}/{id}/retry",
+            post(webhooks::retry),
+        )
 }
 
 /// Which page of the back office is shown (its navigation link is marked current).
@@ -47,6 +67,13 @@ pub enum Area {
     Intake,
     Notices,
     Disputes,
+    Statement,
+    Sla,
+    Keys,
+    Users,
+    Webhooks,
+    /// The dashboard (its own page, not drawn with this shell).
+    Dashboard,
     Other,
 }
 
@@ -84,13 +111,30 @@ impl Shell {
             label: w.t(id),
             current: this == area,
         };
-        let nav = vec![
+        let mut nav = vec![
             link("/staff/triage", "staff-nav-triage", Area::Triage),
             link("/staff/intake", "staff-nav-intake", Area::Intake),
             link("/staff/notices", "staff-nav-notices", Area::Notices),
             link("/staff/disputes", "staff-nav-disputes", Area::Disputes),
-            link("/staff/dashboard", "staff-nav-dashboard", Area::Other),
+            link("/staff/statement", "staff-nav-statement", Area::Statement),
+            link("/staff/sla", "staff-nav-sla", Area::Sla),
         ];
+        if session.user.grant.role() == Role::StaffAdmin {
+            nav.push(link("/staff/open311-keys", "staff-nav-keys", Area::Keys));
+            nav.push(link("/staff/users", "staff-nav-users", Area::Users));
+        }
+        if writer(session).is_ok() {
+            nav.push(link(
+                "/staff/webhooks",
+                "staff-nav-webhooks",
+                Area::Webhooks,
+            ));
+        }
+        nav.push(link(
+            "/staff/dashboard",
+            "staff-nav-dashboard",
+            Area::Dashboard,
+        ));
         let sep = if path.contains('?') { '&' } else { '?' };
         let languages = Language::ALL
             .into_iter()
@@ -181,6 +225,33 @@ pub fn writer(session: &StaffSession) -> Result<StaffCaller, ApiError> {
         })
     } else {
         Err(ApiError::Forbidden)
+    }
+}
+
+/// Staff administrators only (keys, users, the SLA calendar and policies).
+pub fn admin(session: &StaffSession) -> Result<StaffCaller, ApiError> {
+    if session.user.grant.role() == Role::StaffAdmin {
+        Ok(StaffCaller {
+            user: session.user.clone(),
+            jurisdiction: session.jurisdiction.clone(),
+        })
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The message shown above a form the API refused.
+pub fn refusal(w: Words, error: &ApiError) -> String {
+    match error {
+        ApiError::Validation(errors) => {
+            let fields: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            w.t1("staff-error-invalid", "detail", fields.join("; "))
+        }
+        ApiError::InvalidParameter(error) => {
+            w.t1("staff-error-invalid", "detail", error.to_string())
+        }
+        ApiError::Conflict(detail) => w.t1("staff-error-invalid", "detail", (*detail).to_owned()),
+        _ => w.t("staff-error-other"),
     }
 }
 

@@ -3,8 +3,8 @@
 //! and the full history with people's names.
 
 use super::{
-    Area, Shell, StaffSession, check_csrf, local_time, plain_assets, respond, see_other,
-    service_name, status_word, writer,
+    Area, Shell, StaffSession, check_csrf, local_time, respond, see_other, service_name,
+    status_word, writer,
 };
 use crate::auth::principal::StaffCaller;
 use crate::problem::ApiError;
@@ -86,6 +86,7 @@ struct ReportPage {
     priorities: Vec<Choice>,
     photos: Vec<Photo>,
     history: Vec<HistoryItem>,
+    map: super::place::MapView,
 }
 
 /// The contracts a report may go to: its service group's, those whose zone contains its
@@ -369,9 +370,16 @@ async fn render(
     } else {
         StatusCode::OK
     };
+    let images: Vec<String> = std::iter::once(state.settings().map_tile_url.clone())
+        .chain(
+            photos
+                .iter()
+                .flat_map(|p| [p.thumbnail.clone(), p.large.clone()]),
+        )
+        .collect();
     let page = ReportPage {
         w,
-        assets: plain_assets(),
+        assets: super::script_assets(),
         shell: Shell::new(
             session,
             w,
@@ -397,8 +405,10 @@ async fn render(
         priorities,
         photos,
         history: history(state, report, &events, &names, w),
+        map: super::place::map_view(state, report),
     };
-    respond(status, &page)
+    let csp = super::place::csp_with_images(images.iter().map(String::as_str));
+    super::place::with_csp(respond(status, &page), csp)
 }
 
 async fn own(state: &AppState, session: &StaffSession, id: &str) -> Result<StoredReport, Response> {

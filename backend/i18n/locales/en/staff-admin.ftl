@@ -1,0 +1,174 @@
+# The staff back office's administration pages: statement, SLA, Open311 keys, users and
+# operators' webhooks.
+
+staff-nav-statement = Statements
+staff-nav-sla = Service levels
+staff-nav-keys = Open311 keys
+staff-nav-users = Accounts
+staff-nav-webhooks = Webhooks
+
+## Open311 keys
+staff-keys-title = Open311 API keys
+staff-keys-lead = Outside systems (FixMyStreet, partner apps) send reports with a key. A key is shown once; once revoked it stops working at once.
+staff-keys-done-revoked = The key was revoked.
+staff-keys-issued = Key issued for { $name }
+staff-keys-once = Copy it now and hand it to the client: it will never be shown again.
+staff-keys-secret = Key
+staff-keys-list = Keys
+staff-keys-name = Client system
+staff-keys-name-help = For example "FixMyStreet": the name you will know this client by.
+staff-keys-created = Issued
+staff-keys-revoked = Revoked
+staff-keys-active = Active
+staff-keys-revoke = Revoke
+staff-keys-none = No keys yet.
+staff-keys-new = New key
+staff-keys-issue = Issue the key
+
+## Users
+staff-users-title = Accounts
+staff-users-lead = Accounts of the commune's staff and of its operators. A disabled account cannot log in; its sessions end at once.
+staff-users-list = Accounts
+staff-users-name = Name
+staff-users-email = E-mail address
+staff-users-role = Role
+staff-users-organisation = Organisation
+staff-users-active = Active
+staff-users-disabled = Disabled
+staff-users-disable = Disable
+staff-users-enable = Enable
+staff-users-new = New account
+staff-users-operator = Operator
+staff-users-operator-none = — (commune staff)
+staff-users-operator-help = Only for operator roles.
+staff-users-password = Temporary password
+staff-users-password-help = At least 12 characters. Give it to the person, who will change it.
+staff-users-create = Create the account
+staff-users-done-created = The account was created.
+staff-users-done-disabled = The account was disabled.
+staff-users-done-enabled = The account was enabled again.
+staff-role-staff-agent = Commune agent
+staff-role-staff-analyst = Analyst (read only)
+staff-role-staff-admin = Commune administrator
+staff-role-operator-agent = Operator agent
+staff-role-operator-manager = Operator manager
+
+## Statement
+staff-statement-title = Penalty statement
+staff-statement-lead = One contract, one month: what was measured, each breach and its amount in dirhams, after disputes and the cap.
+staff-statement-choose = Choose the contract and the month
+staff-statement-contract = Contract
+staff-statement-month = Month
+staff-statement-show = Show the statement
+staff-statement-heading = Penalty statement
+staff-statement-operator = Operator
+staff-statement-as-of = As of
+staff-statement-tickets = Reports measured
+staff-statement-metric = Measured target
+staff-statement-figures = Service levels measured
+staff-statement-measured = Measured
+staff-statement-met = Met
+staff-statement-breached = Breached
+staff-statement-pending = Running
+staff-statement-within = Within target
+staff-statement-median = Median time
+staff-statement-p90 = 9 in 10 within
+staff-statement-nothing = No report of this contract this month.
+staff-statement-lines = Breaches and penalties
+staff-statement-due = Due
+staff-statement-done = Done
+staff-statement-not-done = Not yet
+staff-statement-hours-late = Hours late
+staff-statement-penalty = Penalty
+staff-statement-dispute = Dispute
+staff-statement-waived = waived
+staff-statement-no-lines = No breach.
+staff-statement-uncapped = Penalties before the cap
+staff-statement-waived-total = Waived after disputes
+staff-statement-cap = Monthly cap
+staff-statement-no-cap = None
+staff-statement-total = Amount due
+staff-statement-amount = { $amount } MAD
+staff-statement-print = Print
+staff-statement-csv = Download as CSV
+
+## SLA
+staff-sla-title = Service levels (SLA)
+staff-sla-lead = The commune's working calendar and, for each contract, the targets and penalties in force. A change makes a new version: reports already received keep theirs.
+staff-sla-calendar = Working calendar
+staff-sla-day = Day
+staff-sla-hours = Working hours
+staff-sla-closed = Closed
+staff-sla-day-monday = Monday
+staff-sla-day-tuesday = Tuesday
+staff-sla-day-wednesday = Wednesday
+staff-sla-day-thursday = Thursday
+staff-sla-day-friday = Friday
+staff-sla-day-saturday = Saturday
+staff-sla-day-sunday = Sunday
+staff-sla-calendar-edit = Change the calendar
+staff-sla-hours-help = For example 08:30-16:30, or 08:00-12:00, 14:00-18:00; empty: closed.
+staff-sla-national = National holidays
+staff-sla-national-morocco = Morocco's holidays
+staff-sla-national-none = None
+staff-sla-holidays = Other holidays
+staff-sla-holidays-help = One per line: the date then the name, for example 2026-12-24 Moussem.
+staff-sla-movable = Announced religious holidays
+staff-sla-movable-help = One per line: eid_al_fitr, eid_al_adha, islamic_new_year or mawlid, the first day and the number of days, for example eid_al_fitr 2027-03-20 2.
+staff-sla-overrides = Special days
+staff-sla-overrides-help = One per line: the date, the hours (or closed) and a note, for example 2027-02-18 09:00-15:00 Ramadan hours.
+staff-sla-calendar-save = Save the calendar
+staff-sla-fallback = No policy for this contract: acknowledge within 24 h and resolve within 72 h, around the clock, no penalty.
+staff-sla-version = Version { $number }
+staff-sla-from = In force from
+staff-sla-from-help = Empty: from now.
+staff-sla-clock = Clock
+staff-sla-clock-always = Around the clock
+staff-sla-clock-business-hours = Working hours only
+staff-sla-targets = Targets
+staff-sla-targets-help = One per line: acknowledge, on_site or resolve then the duration, optionally priority=urgent or service=light_out; for example resolve 8h priority=urgent.
+staff-sla-penalty = Penalties
+staff-sla-per-breach = per breach
+staff-sla-per-hour = per started hour late
+staff-sla-penalty-capped = capped at { $cap } a month
+staff-sla-penalty-uncapped = no cap
+staff-sla-new-version = New version of the policy
+staff-sla-reasons = Pauses that stop the clock
+staff-sla-reason-awaiting-resident = Awaiting the resident
+staff-sla-reason-third-party = Awaiting a third party
+staff-sla-reason-force-majeure = Force majeure
+staff-sla-per-breach-label = Penalty per breach (MAD)
+staff-sla-per-hour-label = Per hour late (MAD)
+staff-sla-cap-label = Monthly cap (MAD, empty: none)
+staff-sla-thresholds = Warnings at (% of the target)
+staff-sla-add-version = Add the version
+staff-sla-done-calendar = The calendar was saved.
+staff-sla-done-policy = The new version was added.
+
+## Operators' webhooks
+staff-webhooks-title = Operators' webhooks
+staff-webhooks-lead = Each operator receives its tickets by webhook. Here: the last delivery, deliveries failing now and messages given up on, which you can send again.
+staff-webhooks-done-retry = The message is being sent again.
+staff-webhooks-state-ok = Working
+staff-webhooks-state-failing = Failing now
+staff-webhooks-state-dead = Messages given up
+staff-webhooks-state-none = No webhook
+staff-webhooks-endpoint = Address
+staff-webhooks-no-endpoint = None: the operator works in the console.
+staff-webhooks-last = Last delivery
+staff-webhooks-never = Never
+staff-webhooks-retrying = Being retried
+staff-webhooks-dead = Given up
+staff-webhooks-event = Message
+staff-webhooks-created = Created
+staff-webhooks-attempts = Attempts
+staff-webhooks-error = Last error
+staff-webhooks-retry = Send again
+staff-webhooks-none = No operator holds a contract in the commune.
+
+## The report page's map
+staff-map-label = Map: where the report is
+staff-zoom-in = Zoom in
+staff-zoom-out = Zoom out
+staff-open-maps = Open in the maps app
+staff-open-osm = View on OpenStreetMap

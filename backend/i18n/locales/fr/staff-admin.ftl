@@ -1,0 +1,174 @@
+# The staff back office's administration pages: statement, SLA, Open311 keys, users and
+# operators' webhooks.
+
+staff-nav-statement = Relevés
+staff-nav-sla = Délais (SLA)
+staff-nav-keys = Clés Open311
+staff-nav-users = Comptes
+staff-nav-webhooks = Webhooks
+
+## Open311 keys
+staff-keys-title = Clés d'API Open311
+staff-keys-lead = Les systèmes extérieurs (FixMyStreet, applications partenaires) envoient des signalements avec une clé. Une clé est montrée une seule fois ; révoquée, elle cesse de fonctionner aussitôt.
+staff-keys-done-revoked = La clé a été révoquée.
+staff-keys-issued = Clé créée pour { $name }
+staff-keys-once = Copiez-la maintenant et transmettez-la au client : elle ne sera plus jamais affichée.
+staff-keys-secret = Clé
+staff-keys-list = Clés existantes
+staff-keys-name = Système client
+staff-keys-name-help = Par exemple « FixMyStreet » : le nom sous lequel vous reconnaîtrez ce client.
+staff-keys-created = Créée le
+staff-keys-revoked = Révoquée le
+staff-keys-active = Active
+staff-keys-revoke = Révoquer
+staff-keys-none = Aucune clé pour l'instant.
+staff-keys-new = Nouvelle clé
+staff-keys-issue = Créer la clé
+
+## Users
+staff-users-title = Comptes
+staff-users-lead = Les comptes du personnel de la commune et des opérateurs. Un compte désactivé ne peut plus se connecter ; ses sessions s'arrêtent aussitôt.
+staff-users-list = Comptes existants
+staff-users-name = Nom
+staff-users-email = Adresse e-mail
+staff-users-role = Rôle
+staff-users-organisation = Organisme
+staff-users-active = Actif
+staff-users-disabled = Désactivé
+staff-users-disable = Désactiver
+staff-users-enable = Réactiver
+staff-users-new = Nouveau compte
+staff-users-operator = Opérateur
+staff-users-operator-none = — (personnel de la commune)
+staff-users-operator-help = Seulement pour les rôles d'opérateur.
+staff-users-password = Mot de passe provisoire
+staff-users-password-help = Au moins 12 caractères. Transmettez-le à la personne, qui le changera.
+staff-users-create = Créer le compte
+staff-users-done-created = Le compte a été créé.
+staff-users-done-disabled = Le compte a été désactivé.
+staff-users-done-enabled = Le compte a été réactivé.
+staff-role-staff-agent = Agent de la commune
+staff-role-staff-analyst = Analyste (lecture seule)
+staff-role-staff-admin = Administrateur de la commune
+staff-role-operator-agent = Agent d'opérateur
+staff-role-operator-manager = Responsable d'opérateur
+
+## Statement
+staff-statement-title = Relevé des pénalités
+staff-statement-lead = Un contrat, un mois : ce qui a été mesuré, chaque dépassement et son montant en dirhams, après contestations et plafond.
+staff-statement-choose = Choisir le contrat et le mois
+staff-statement-contract = Contrat
+staff-statement-month = Mois
+staff-statement-show = Afficher le relevé
+staff-statement-heading = Relevé des pénalités
+staff-statement-operator = Opérateur
+staff-statement-as-of = Établi le
+staff-statement-tickets = Signalements mesurés
+staff-statement-metric = Délai mesuré
+staff-statement-figures = Délais mesurés
+staff-statement-measured = Mesurés
+staff-statement-met = Respectés
+staff-statement-breached = Dépassés
+staff-statement-pending = En cours
+staff-statement-within = Dans les délais
+staff-statement-median = Durée médiane
+staff-statement-p90 = 9 sur 10 en moins de
+staff-statement-nothing = Aucun signalement de ce contrat ce mois-ci.
+staff-statement-lines = Dépassements et pénalités
+staff-statement-due = Échéance
+staff-statement-done = Fait le
+staff-statement-not-done = Pas encore
+staff-statement-hours-late = Heures de retard
+staff-statement-penalty = Pénalité
+staff-statement-dispute = Contestation
+staff-statement-waived = levée
+staff-statement-no-lines = Aucun dépassement.
+staff-statement-uncapped = Total des pénalités avant plafond
+staff-statement-waived-total = Levées après contestation
+staff-statement-cap = Plafond du mois
+staff-statement-no-cap = Aucun
+staff-statement-total = Montant dû
+staff-statement-amount = { $amount } MAD
+staff-statement-print = Imprimer
+staff-statement-csv = Télécharger en CSV
+
+## SLA
+staff-sla-title = Délais de service (SLA)
+staff-sla-lead = Le calendrier de travail de la commune et, pour chaque contrat, les délais et pénalités en vigueur. Une modification crée une nouvelle version : les signalements déjà reçus gardent la leur.
+staff-sla-calendar = Calendrier de travail
+staff-sla-day = Jour
+staff-sla-hours = Heures de travail
+staff-sla-closed = Fermé
+staff-sla-day-monday = Lundi
+staff-sla-day-tuesday = Mardi
+staff-sla-day-wednesday = Mercredi
+staff-sla-day-thursday = Jeudi
+staff-sla-day-friday = Vendredi
+staff-sla-day-saturday = Samedi
+staff-sla-day-sunday = Dimanche
+staff-sla-calendar-edit = Modifier le calendrier
+staff-sla-hours-help = Par exemple 08:30-16:30, ou 08:00-12:00, 14:00-18:00 ; vide : fermé.
+staff-sla-national = Jours fériés nationaux
+staff-sla-national-morocco = Jours fériés du Maroc
+staff-sla-national-none = Aucun
+staff-sla-holidays = Autres jours fériés
+staff-sla-holidays-help = Un par ligne : la date puis le nom, par exemple 2026-12-24 Moussem.
+staff-sla-movable = Fêtes religieuses annoncées
+staff-sla-movable-help = Une par ligne : eid_al_fitr, eid_al_adha, islamic_new_year ou mawlid, le premier jour et le nombre de jours, par exemple eid_al_fitr 2027-03-20 2.
+staff-sla-overrides = Journées particulières
+staff-sla-overrides-help = Une par ligne : la date, les heures (ou closed) et une note, par exemple 2027-02-18 09:00-15:00 horaires de Ramadan.
+staff-sla-calendar-save = Enregistrer le calendrier
+staff-sla-fallback = Pas de politique pour ce contrat : prise en compte en 24 h et résolution en 72 h, 24 h sur 24, sans pénalité.
+staff-sla-version = Version { $number }
+staff-sla-from = En vigueur à partir du
+staff-sla-from-help = Vide : dès maintenant.
+staff-sla-clock = Décompte du temps
+staff-sla-clock-always = 24 h sur 24
+staff-sla-clock-business-hours = Heures de travail seulement
+staff-sla-targets = Délais
+staff-sla-targets-help = Un par ligne : acknowledge, on_site ou resolve puis la durée, éventuellement priority=urgent ou service=light_out ; par exemple resolve 8h priority=urgent.
+staff-sla-penalty = Pénalités
+staff-sla-per-breach = par dépassement
+staff-sla-per-hour = par heure de retard commencée
+staff-sla-penalty-capped = plafond { $cap } par mois
+staff-sla-penalty-uncapped = sans plafond
+staff-sla-new-version = Nouvelle version de la politique
+staff-sla-reasons = Pauses qui arrêtent le décompte
+staff-sla-reason-awaiting-resident = En attente de l'habitant
+staff-sla-reason-third-party = En attente d'un tiers
+staff-sla-reason-force-majeure = Force majeure
+staff-sla-per-breach-label = Pénalité par dépassement (MAD)
+staff-sla-per-hour-label = Par heure de retard (MAD)
+staff-sla-cap-label = Plafond mensuel (MAD, vide : aucun)
+staff-sla-thresholds = Alertes à (% du délai)
+staff-sla-add-version = Ajouter la version
+staff-sla-done-calendar = Le calendrier a été enregistré.
+staff-sla-done-policy = La nouvelle version a été ajoutée.
+
+## Operators' webhooks
+staff-webhooks-title = Webhooks des opérateurs
+staff-webhooks-lead = Chaque opérateur reçoit ses tickets par webhook. Ici : la dernière livraison, les envois qui échouent et les messages abandonnés, que vous pouvez renvoyer.
+staff-webhooks-done-retry = Le message est renvoyé.
+staff-webhooks-state-ok = Fonctionne
+staff-webhooks-state-failing = Échecs en cours
+staff-webhooks-state-dead = Messages abandonnés
+staff-webhooks-state-none = Pas de webhook
+staff-webhooks-endpoint = Adresse
+staff-webhooks-no-endpoint = Aucune : l'opérateur travaille dans la console.
+staff-webhooks-last = Dernière livraison
+staff-webhooks-never = Jamais
+staff-webhooks-retrying = Nouvelles tentatives en cours
+staff-webhooks-dead = Abandonnés
+staff-webhooks-event = Message
+staff-webhooks-created = Créé le
+staff-webhooks-attempts = Tentatives
+staff-webhooks-error = Dernière erreur
+staff-webhooks-retry = Renvoyer
+staff-webhooks-none = Aucun opérateur n'a de contrat dans la commune.
+
+## The report page's map
+staff-map-label = Carte : l'emplacement du signalement
+staff-zoom-in = Zoomer
+staff-zoom-out = Dézoomer
+staff-open-maps = Ouvrir dans l'application de cartes
+staff-open-osm = Voir sur OpenStreetMap
