@@ -5,8 +5,9 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::{HeaderMap, header};
 use balagh_domain::event::Actor;
+use balagh_domain::event_data::{EventData, Routed, StatusChanged};
 use balagh_domain::lifecycle::{Action, allowed_actions, transition};
-use balagh_domain::{EventKind, NewEvent, ReportStatus};
+use balagh_domain::{EventKind, ReportStatus};
 use balagh_store::{
     ChangeOutcome, NewOutboxMessage, ReportChange, StoredEvent, StoredReport, Ts, WEBHOOK_TOPIC,
 };
@@ -149,31 +150,18 @@ pub async fn apply(
         }
         _ => {}
     }
-    let mut data = json!({
-        "action": action.as_str(),
-        "from": report.status.as_str(),
-        "to": to.as_str(),
+    let mut changed = StatusChanged::new(action, report.status, to);
+    changed.note = extras.note;
+    changed.reason = extras.reason;
+    changed.evidence_photo = extras.evidence_photo;
+    changed.routing = extras.routing.map(|(operator_id, contract_id)| Routed {
+        operator_id,
+        contract_id,
     });
-    for (key, value) in [
-        ("note", &extras.note),
-        ("reason", &extras.reason),
-        ("evidence_photo", &extras.evidence_photo),
-    ] {
-        if let Some(value) = value {
-            data[key] = json!(value);
-        }
-    }
-    if let Some((operator, contract)) = extras.routing {
-        data["operator_id"] = json!(operator.0);
-        data["contract_id"] = json!(contract.0);
-    }
-    change.events.push(NewEvent {
-        kind: EventKind::StatusChanged,
-        actor,
-        // Why an operator gave a ticket back is between the operator and the commune.
-        public: action != Action::RejectNotOurs,
-        data: data.clone(),
-    });
+    // Why an operator gave a ticket back is between the operator and the commune.
+    let event = EventData::StatusChanged(changed).event(actor, action != Action::RejectNotOurs);
+    let data = event.data.clone();
+    change.events.push(event);
     let event_type = match action {
         Action::Reopen => "ticket.reopened",
         Action::Route => "ticket.created",
@@ -248,22 +236,11 @@ fn after(before: &StoredReport, change: &ReportChange) -> StoredReport {
     report
 }
 
-/// Checks a free-text field (note, reason, comment).
+/// Checks a free-text field (note, reason, comment): the domain's [`free_text`] rule.
+///
+/// [`free_text`]: balagh_domain::report::free_text
 pub fn text(field: &str, value: Option<&str>, required: bool) -> ApiResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None if required => Err(balagh_domain::FieldError::new(field, "is required").into()),
-        None => Ok(None),
-        Some(v) if v.chars().count() > 4000 => {
-            Err(balagh_domain::FieldError::new(field, "must be at most 4000 characters").into())
-        }
-        Some(v)
-            if v.chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-        {
-            Err(balagh_domain::FieldError::new(field, "must not contain control characters").into())
-        }
-        Some(v) => Ok(Some(v.to_owned())),
-    }
+    Ok(balagh_domain::report::free_text(field, value, required)?)
 }
 
 /// A comma-separated `status` parameter (empty: no filter).

@@ -6,7 +6,8 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::{HeaderMap, header};
 use balagh_domain::event::Actor;
-use balagh_domain::{EventKind, FieldError, GeoPoint, NewEvent};
+use balagh_domain::event_data::{EventData, PhotoAdded};
+use balagh_domain::{FieldError, GeoPoint, NewEvent};
 use balagh_media::{GpsPosition, ProcessedPhoto, RenditionKind};
 use balagh_objects::{Objects, ObjectsError, UrlSigner};
 use balagh_store::{
@@ -15,7 +16,6 @@ use balagh_store::{
 };
 use balagh_wire::{PhotoView, RenditionView, UploadSlotView};
 use bytes::Bytes;
-use serde_json::json;
 use uuid::Uuid;
 
 /// Where this server takes uploads for the local directory: `PUT {UPLOADS_PATH}/{slot}`.
@@ -181,16 +181,12 @@ pub fn gps_distance(gps: GpsPosition, pin: &GeoPoint) -> (f64, bool) {
 }
 
 fn photo_added(photo: &StoredPhoto, actor: Actor) -> NewEvent {
-    NewEvent {
-        kind: EventKind::PhotoAdded,
-        actor,
-        public: true,
-        data: json!({
-            "photo_id": photo.id,
-            "purpose": photo.purpose.as_str(),
-            "uploader": photo.uploader.kind(),
-        }),
-    }
+    EventData::PhotoAdded(PhotoAdded {
+        photo_id: photo.id,
+        purpose: photo.purpose.as_str().to_owned(),
+        uploader: photo.uploader.kind().to_owned(),
+    })
+    .event(actor, true)
 }
 
 pub fn actor_of(uploader: Uploader) -> Actor {

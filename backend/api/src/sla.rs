@@ -5,12 +5,13 @@
 use crate::catalog::Catalog;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
+use balagh_domain::EventKind;
 use balagh_domain::event::Actor;
+use balagh_domain::event_data::{EventData, SlaAlarm};
 use balagh_domain::sla::{
     Alarm, BusinessCalendar, ClockState, Metric, Milestone, TicketClock, ticket_clocks,
     to_offset_date_time, to_timestamp,
 };
-use balagh_domain::{EventKind, NewEvent};
 use balagh_store::{
     ClockRecord, ESCALATION_TOPIC, NewAlarm, NewOutboxMessage, NewReport, ReportChange, SlaCheck,
     SlaCheckOutcome, StoredEvent, StoredReport, Ts,
@@ -40,11 +41,11 @@ fn raised_alarms(events: &[StoredEvent]) -> HashSet<(Metric, u32, u8)> {
     events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::SlaWarning | EventKind::SlaBreached))
-        .filter_map(|e| {
-            let metric = Metric::parse(e.data.get("metric")?.as_str()?)?;
-            let cycle = u32::try_from(e.data.get("cycle")?.as_u64()?).ok()?;
-            let percent = u8::try_from(e.data.get("percent")?.as_u64()?).ok()?;
-            Some((metric, cycle, percent))
+        .filter_map(|e| match EventData::from_stored(e.kind, &e.data).ok()? {
+            EventData::SlaWarning(a) | EventData::SlaBreached(a) => {
+                Some((a.metric, a.cycle, a.percent))
+            }
+            _ => None,
         })
         .collect()
 }
@@ -169,15 +170,9 @@ fn clocks_of_new(catalog: &Catalog, report: &mut NewReport, now: Ts) -> ApiResul
     for clock in &clocks {
         for alarm in &clock.alarms {
             raised.insert((clock.metric, clock.snapshot.cycle, alarm.percent));
-            let (kind, _) = alarm_kind(alarm);
             report.later_events.push((
                 ts(alarm.at),
-                NewEvent {
-                    kind,
-                    actor: Actor::System,
-                    public: false,
-                    data: alarm_data(clock, alarm),
-                },
+                alarm_data(clock, alarm).event(Actor::System, false),
             ));
         }
     }
@@ -186,24 +181,31 @@ fn clocks_of_new(catalog: &Catalog, report: &mut NewReport, now: Ts) -> ApiResul
     Ok(())
 }
 
-fn alarm_kind(alarm: &Alarm) -> (EventKind, &'static str) {
+/// The webhook event type of an alarm.
+fn alarm_event_type(alarm: &Alarm) -> &'static str {
     if alarm.percent == Alarm::BREACH {
-        (EventKind::SlaBreached, "ticket.sla_breached")
+        "ticket.sla_breached"
     } else {
-        (EventKind::SlaWarning, "ticket.sla_warning")
+        "ticket.sla_warning"
     }
 }
 
-fn alarm_data(clock: &TicketClock, alarm: &Alarm) -> Value {
+/// The history event of an alarm: a warning, or the breach.
+fn alarm_data(clock: &TicketClock, alarm: &Alarm) -> EventData {
     let s = &clock.snapshot;
-    json!({
-        "metric": clock.metric.as_str(),
-        "cycle": s.cycle,
-        "percent": alarm.percent,
-        "crossed_at": alarm.at.to_string(),
-        "due_at": s.due_at.to_string(),
-        "policy_version": clock.policy_version,
-    })
+    let data = SlaAlarm {
+        metric: clock.metric,
+        cycle: s.cycle,
+        percent: alarm.percent,
+        crossed_at: alarm.at,
+        due_at: s.due_at,
+        policy_version: clock.policy_version,
+    };
+    if alarm.percent == Alarm::BREACH {
+        EventData::SlaBreached(data)
+    } else {
+        EventData::SlaWarning(data)
+    }
 }
 
 /// Recomputes the report's clocks with the change's events, into the change.
@@ -351,9 +353,10 @@ async fn check(
 }
 
 fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts) -> NewAlarm {
-    let (kind, event_type) = alarm_kind(alarm);
+    let event_type = alarm_event_type(alarm);
     let s = &clock.snapshot;
-    let data = alarm_data(clock, alarm);
+    let event = alarm_data(clock, alarm).event(Actor::System, false);
+    let data = event.data.clone();
     let mut outbox: Vec<NewOutboxMessage> = Vec::new();
     if let Some(message) = crate::actions::webhook(report, event_type, &data, now) {
         outbox.push(message);
@@ -376,12 +379,7 @@ fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts)
         metric: clock.metric.as_str().to_owned(),
         cycle: s.cycle as i32,
         percent: i32::from(alarm.percent),
-        event: NewEvent {
-            kind,
-            actor: Actor::System,
-            public: false,
-            data,
-        },
+        event,
         outbox,
     }
 }

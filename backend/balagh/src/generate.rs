@@ -4,14 +4,16 @@
 
 use balagh_api::Catalog;
 use balagh_domain::event::Actor;
+use balagh_domain::event_data::{EventData, StatusChanged};
 use balagh_domain::lifecycle::Action;
+use balagh_domain::sla::PauseReason;
 use balagh_domain::stats::{RollupKey, RollupValue};
 use balagh_domain::{
     AttributeType, AttributeValues, Channel, Description, EventKind, GeoPoint, Jurisdiction,
     NewEvent, Priority, PublicReference, ReportStatus, RouteOutcome, Service,
 };
 use balagh_store::stats::StoredFacts;
-use balagh_store::{Constraint, NewReport, Store, StoreError, StoredReport, Ts};
+use balagh_store::{Constraint, NewReport, Store, StoreError, Ts};
 use geo::{BoundingRect, Intersects};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -117,21 +119,12 @@ fn history_for(
         };
         at = (at + time::Duration::minutes(minutes)).min(now);
         let to = balagh_domain::lifecycle::transition(from, *action).unwrap_or(from);
-        let mut data = serde_json::json!({
-            "action": action.as_str(), "from": from.as_str(), "to": to.as_str(),
-        });
+        let mut changed = StatusChanged::new(*action, from, to);
         if *action == Action::Pause {
-            data["reason"] = "third_party".into();
+            changed.reason = Some(PauseReason::ThirdParty.as_str().to_owned());
         }
-        events.push((
-            Ts::new(at),
-            NewEvent {
-                kind: EventKind::StatusChanged,
-                actor: Actor::System,
-                public: true,
-                data,
-            },
-        ));
+        let event = EventData::StatusChanged(changed).event(Actor::System, true);
+        events.push((Ts::new(at), event));
         from = to;
     }
     events
@@ -223,7 +216,12 @@ pub fn report_at(
         contact: None,
         created_by: None,
         outbox: Vec::new(),
-        events: StoredReport::creation_events(Actor::System, operator, contract, channel),
+        events: balagh_domain::event_data::creation_events(
+            Actor::System,
+            operator,
+            contract,
+            channel,
+        ),
         clocks: Vec::new(),
         later_events: if operator.is_some() {
             history_for(status, created_at, now, rng)

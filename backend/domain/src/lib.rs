@@ -8,6 +8,7 @@ pub mod account;
 pub mod bus;
 pub mod contract;
 pub mod event;
+pub mod event_data;
 pub mod geo_point;
 pub mod jurisdiction;
 pub mod language;
@@ -26,6 +27,7 @@ pub mod zones;
 
 pub use contract::{Contract, ContractId};
 pub use event::{EventKind, NewEvent};
+pub use event_data::EventData;
 pub use geo_point::{Accuracy, GeoPoint};
 pub use jurisdiction::{Jurisdiction, JurisdictionId};
 pub use language::{Language, LocalizedText};

@@ -4,30 +4,59 @@ use crate::FieldError;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// The resident's own words: 1–4000 characters after trimming, no control characters other
-/// than line breaks and tabs.
+/// The free-text rule of every field a person types (a description, note, reason, comment):
+/// trimmed, at most [`MAX_TEXT_CHARS`] characters, no control characters other than line
+/// breaks and tabs. `None` when the trimmed text is empty; an error names `field`.
+pub fn free_text(
+    field: &str,
+    raw: Option<&str>,
+    required: bool,
+) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None if required => Err(FieldError::new(field, "is required")),
+        None => Ok(None),
+        Some(text) => match text_fault(text) {
+            Some(fault) => Err(FieldError::new(field, fault)),
+            None => Ok(Some(text.to_owned())),
+        },
+    }
+}
+
+/// The longest free text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// What is wrong with a trimmed, non-empty free text, if anything.
+fn text_fault(text: &str) -> Option<&'static str> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Some("must be at most 4000 characters");
+    }
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .then_some("must not contain control characters")
+}
+
+/// A short single-line text (a contact, a device id, an address): at most `max` characters
+/// and no control characters at all, line breaks included.
+pub fn is_short_line(text: &str, max: usize) -> bool {
+    text.chars().count() <= max && !text.chars().any(char::is_control)
+}
+
+/// The resident's own words: the [`free_text`] rule, and required.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description(String);
 
 impl Description {
-    pub const MAX_CHARS: usize = 4000;
+    pub const MAX_CHARS: usize = MAX_TEXT_CHARS;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let field = |m: &str| FieldError::new("description", m);
         let text = raw.trim();
         if text.is_empty() {
-            return Err(field("must not be empty"));
+            return Err(FieldError::new("description", "must not be empty"));
         }
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(field("must be at most 4000 characters"));
+        match text_fault(text) {
+            Some(fault) => Err(FieldError::new("description", fault)),
+            None => Ok(Self(text.to_owned())),
         }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(field("must not contain control characters"));
-        }
-        Ok(Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -6,6 +6,8 @@
 //! written per database. Every integration test runs against both.
 
 mod accounts;
+#[cfg(feature = "contract-tests")]
+pub mod contract;
 mod error;
 mod open311;
 mod outbox;

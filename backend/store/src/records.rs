@@ -192,34 +192,4 @@ impl StoredReport {
             created_by: r.created_by,
         }
     }
-
-    /// Events of a new report, for [`NewReport::events`].
-    pub fn creation_events(
-        actor: Actor,
-        operator: Option<OperatorId>,
-        contract: Option<ContractId>,
-        channel: Channel,
-    ) -> Vec<NewEvent> {
-        let created = NewEvent {
-            kind: EventKind::Created,
-            actor,
-            public: true,
-            data: serde_json::json!({ "channel": channel.as_str() }),
-        };
-        let routing = match (operator, contract) {
-            (Some(operator), Some(contract)) => NewEvent {
-                kind: EventKind::Routed,
-                actor: Actor::System,
-                public: true,
-                data: serde_json::json!({ "operator_id": operator.0, "contract_id": contract.0 }),
-            },
-            _ => NewEvent {
-                kind: EventKind::Unrouted,
-                actor: Actor::System,
-                public: false,
-                data: serde_json::json!({ "reason": "no contract covers this point" }),
-            },
-        };
-        vec![created, routing]
-    }
 }

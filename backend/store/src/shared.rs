@@ -673,12 +673,10 @@ macro_rules! impl_sql_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;
-                    let event = NewEvent {
-                        kind: balagh_domain::EventKind::Supported,
-                        actor: balagh_domain::event::Actor::Device(s.device),
-                        public: true,
-                        data: serde_json::json!({ "supporters": supporters }),
-                    };
+                    let event = balagh_domain::EventData::Supported(
+                        balagh_domain::event_data::Supported { supporters },
+                    )
+                    .event(balagh_domain::event::Actor::Device(s.device), true);
                     insert_events(&mut tx, s.report_id, s.at, std::slice::from_ref(&event)).await?;
                     tx.commit().await.map_err(<$store>::error)?;
                     Ok(SupportOutcome::Added { supporters })

@@ -3,7 +3,8 @@
 //! [`impl_sla_store!`].
 
 use crate::{NewOutboxMessage, Result, Ts};
-use balagh_domain::sla::{CalendarSpec, SlaPolicy};
+pub use balagh_domain::sla::DisputeState;
+use balagh_domain::sla::{CalendarSpec, Metric, SlaPolicy};
 use balagh_domain::{ContractId, JurisdictionId, NewEvent, OperatorId};
 use serde_json::Value;
 use uuid::Uuid;
@@ -79,34 +80,11 @@ pub struct StoredPolicy {
     pub created_by: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisputeState {
-    Open,
-    Accepted,
-    Rejected,
-}
-
-impl DisputeState {
-    pub const ALL: [DisputeState; 3] = [Self::Open, Self::Accepted, Self::Rejected];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct NewDispute {
     pub id: Uuid,
     pub report_id: Uuid,
-    pub metric: String,
+    pub metric: Metric,
     pub cycle: i32,
     pub operator: OperatorId,
     pub reason: String,
@@ -119,13 +97,15 @@ pub struct NewDispute {
 pub struct Dispute {
     pub id: Uuid,
     pub report_id: Uuid,
-    pub metric: String,
+    #[sqlx(try_from = "String")]
+    pub metric: Metric,
     pub cycle: i32,
     pub operator_id: Uuid,
     pub reason: String,
     pub opened_by: Uuid,
     pub opened_at: Ts,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: DisputeState,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<Ts>,
     pub decision_note: Option<String>,
@@ -545,7 +525,7 @@ macro_rules! impl_sla_store {
                     )
                     .bind(d.id)
                     .bind(d.report_id)
-                    .bind(&d.metric)
+                    .bind(d.metric.as_str())
                     .bind(d.cycle)
                     .bind(d.operator.0)
                     .bind(&d.reason)

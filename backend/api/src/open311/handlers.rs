@@ -1,27 +1,18 @@
 //! The Open311 endpoints. Each answers in the format of its path's extension, errors
 //! included; an unknown extension is a 404 in JSON.
 
-use super::form::{AttributeInput, Params};
+use super::form::Params;
 use super::format::{self, Format, Out};
 use super::mapping::{self, Context};
 use super::{BASE_PATH, Open311Error};
-use crate::auth::secrets;
 use crate::catalog::Catalog;
 use crate::extract::AcceptLanguage;
-use crate::routes::reports::{Submitter, nearby_open, submit_stored};
 use crate::state::AppState;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use balagh_domain::{
-    AttributeType, Channel, FieldError, GeoPoint, IdempotencyKey, Jurisdiction, Language, Service,
-    ServiceCode,
-};
-use balagh_store::{
-    Open311Key, Open311Query, Open311Submission, Open311UpdatesQuery, StoredReport, Ts,
-};
-use balagh_wire::NewReportRequest;
-use serde_json::{Map, Value};
+use balagh_domain::{FieldError, Jurisdiction, Language, ServiceCode};
+use balagh_store::{Open311Query, Open311UpdatesQuery, StoredReport, Ts};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
@@ -31,19 +22,14 @@ type Result<T> = std::result::Result<T, Open311Error>;
 const MAX_RESULTS: u32 = 1000;
 /// Longest `start_date`–`end_date` range, and the default window.
 const MAX_RANGE_DAYS: i64 = 90;
-/// External `media_url`s kept per request.
-const MAX_MEDIA_URLS: usize = 10;
-const MAX_MEDIA_URL_CHARS: usize = 2048;
-/// Contact fields, `device_id`, `address_string`.
-const MAX_FIELD_CHARS: usize = 200;
 /// The date this implementation of the spec last changed (discovery's `changeset`).
 const CHANGESET: &str = "2026-11-22T00:00:00Z";
 
-fn unknown_format() -> Response {
+pub(super) fn unknown_format() -> Response {
     Open311Error::not_found("unknown format: use .json or .xml").respond(Format::Json)
 }
 
-fn params(query: Option<String>) -> Params {
+pub(super) fn params(query: Option<String>) -> Params {
     Params::parse(query.unwrap_or_default().as_bytes())
 }
 
@@ -66,7 +52,7 @@ fn language(jurisdiction: &Jurisdiction, accept: Option<&str>) -> Language {
     )
 }
 
-fn ok(format: Format, root: &str, body: &Out) -> Response {
+pub(super) fn ok(format: Format, root: &str, body: &Out) -> Response {
     format::respond(format, StatusCode::OK, root, body)
 }
 
@@ -598,371 +584,4 @@ pub async fn media(
         }
         Err(e) => e.respond(Format::Json),
     }
-}
-
-/// `POST requests.{fmt}`.
-pub async fn post_file(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-    request: Request,
-) -> Response {
-    let Some((name, format)) = Format::split(&file) else {
-        return unknown_format();
-    };
-    if name != "requests" {
-        return Open311Error::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("{name} does not take POST; requests does"),
-        )
-        .respond(format);
-    }
-    match create_request(&state, params(query), request).await {
-        Ok(body) => ok(format, "service_requests", &body),
-        Err(e) => e.respond(format),
-    }
-}
-
-fn is_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// The client's key, from the body (as FixMyStreet sends it) or the query string: 403
-/// when missing, unknown or revoked.
-async fn authenticate(state: &AppState, body: &Params, query: &Params) -> Result<Open311Key> {
-    let key = match body.one("api_key")? {
-        Some(key) => Some(key),
-        None => query.one("api_key")?,
-    }
-    .ok_or_else(|| Open311Error::forbidden("api_key is required to submit a request"))?;
-    if key.len() > 256 {
-        return Err(Open311Error::forbidden("invalid api_key"));
-    }
-    state
-        .store()
-        .open311_key_by_hash(&secrets::hash(key))
-        .await?
-        .ok_or_else(|| Open311Error::forbidden("invalid api_key"))
-}
-
-/// A short free-text field (contact, device id, address): trimmed, at most 200 characters,
-/// no control characters.
-fn short_text<'a>(
-    params: &'a Params,
-    names: &[&str],
-    errors: &mut Vec<FieldError>,
-) -> Result<Option<&'a str>> {
-    let value = params.one_of(names)?;
-    if let Some(v) = value
-        && (v.chars().count() > MAX_FIELD_CHARS || v.chars().any(char::is_control))
-    {
-        errors.push(FieldError::new(
-            names[0],
-            format!("must be at most {MAX_FIELD_CHARS} characters, no control characters"),
-        ));
-        return Ok(None);
-    }
-    Ok(value)
-}
-
-fn coordinate(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Result<Option<f64>> {
-    let Some(raw) = params.one(name)? else {
-        return Ok(None);
-    };
-    match raw.parse::<f64>() {
-        Ok(value) if value.is_finite() => Ok(Some(value)),
-        _ => {
-            errors.push(FieldError::new(name, "must be a number (WGS84 degrees)"));
-            Ok(None)
-        }
-    }
-}
-
-/// The attributes as the pipeline takes them: lists for `multivaluelist`, one value for
-/// the others. Codes the service does not define are left out and named in the answer's
-/// `service_notice` (clients such as FixMyStreet add their own).
-fn attributes(
-    service: Option<&Service>,
-    given: std::collections::BTreeMap<String, AttributeInput>,
-) -> (Map<String, Value>, Vec<String>) {
-    let mut values = Map::new();
-    let mut ignored = Vec::new();
-    for (code, input) in given {
-        let datatype = match service {
-            Some(service) => match service.attributes.iter().find(|d| d.code == code) {
-                Some(definition) => Some(definition.datatype),
-                None => {
-                    ignored.push(code);
-                    continue;
-                }
-            },
-            // The pipeline reports the unknown service; keep what was sent.
-            None => None,
-        };
-        let list =
-            |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
-        let value = match (datatype, input) {
-            (Some(AttributeType::Multivaluelist), AttributeInput::One(v)) => list(vec![v]),
-            (_, AttributeInput::One(v)) => Value::String(v),
-            (Some(AttributeType::Multivaluelist), AttributeInput::Many(vs)) => list(vs),
-            (_, AttributeInput::Many(mut vs)) if vs.len() == 1 => Value::String(vs.remove(0)),
-            (_, AttributeInput::Many(vs)) => list(vs),
-        };
-        values.insert(code, value);
-    }
-    (values, ignored)
-}
-
-/// Checks the form, then hands the report to the app's intake pipeline.
-async fn create_request(state: &AppState, query: Params, request: Request) -> Result<Out> {
-    if !is_form(&request) {
-        return Err(Open311Error::bad_request(
-            "send the request as application/x-www-form-urlencoded",
-        ));
-    }
-    let limit = state.settings().max_body_bytes;
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| {
-            Open311Error::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body is larger than {limit} bytes"),
-            )
-        })?;
-    let body = Params::parse(&bytes);
-    let key = authenticate(state, &body, &query).await?;
-    let catalog = state.catalog();
-    let jurisdiction = catalog
-        .jurisdiction(&key.jurisdiction)
-        .ok_or_else(|| Open311Error::forbidden("this api_key's jurisdiction is not served here"))?;
-    let jurisdiction_param = match body.one("jurisdiction_id")? {
-        Some(j) => Some(j),
-        None => query.one("jurisdiction_id")?,
-    };
-    if let Some(j) = jurisdiction_param {
-        if catalog.jurisdiction_or_default(Some(j)).is_none() {
-            return Err(Open311Error::not_found(format!(
-                "jurisdiction_id: '{j}' is not served here"
-            )));
-        }
-        if j != jurisdiction.id.as_str() {
-            return Err(Open311Error::forbidden(format!(
-                "this api_key is not valid for jurisdiction_id '{j}'"
-            )));
-        }
-    }
-
-    let mut errors = Vec::new();
-    let service_code = body.one("service_code")?;
-    if service_code.is_none() {
-        errors.push(FieldError::new("service_code", "is required"));
-    }
-    let lat = coordinate(&body, "lat", &mut errors)?;
-    let long = coordinate(&body, "long", &mut errors)?;
-    let address = short_text(&body, &["address_string"], &mut errors)?;
-    match (body.one("lat")?, body.one("long")?) {
-        (Some(_), Some(_)) => {}
-        (None, None) if address.is_some() => errors.push(FieldError::new(
-            "lat",
-            "lat and long are required: this server does not geocode address_string",
-        )),
-        (None, None) => errors.push(FieldError::new("lat", "lat and long are required")),
-        (Some(_), None) => errors.push(FieldError::new("long", "is required with lat")),
-        (None, Some(_)) => errors.push(FieldError::new("lat", "is required with long")),
-    }
-    let mut contact = Map::new();
-    for field in ["email", "first_name", "last_name", "phone"] {
-        if let Some(value) = short_text(&body, &[field], &mut errors)? {
-            contact.insert(field.to_owned(), Value::String(value.to_owned()));
-        }
-    }
-    let device_id = short_text(&body, &["device_id", "deviceid"], &mut errors)?;
-    let media_urls: Vec<String> = body
-        .many("media_url")
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    if media_urls.len() > MAX_MEDIA_URLS {
-        errors.push(FieldError::new(
-            "media_url",
-            format!("at most {MAX_MEDIA_URLS} are accepted"),
-        ));
-    }
-    if media_urls.iter().any(|u| {
-        u.chars().count() > MAX_MEDIA_URL_CHARS
-            || !(u.starts_with("http://") || u.starts_with("https://"))
-            || u.chars().any(|c| c.is_control() || c.is_whitespace())
-    }) {
-        errors.push(FieldError::new(
-            "media_url",
-            format!("must be http(s) URLs of at most {MAX_MEDIA_URL_CHARS} characters"),
-        ));
-    }
-    let code = service_code.and_then(|c| ServiceCode::parse(c).ok());
-    let service = code
-        .as_ref()
-        .and_then(|c| catalog.service(&jurisdiction.id, c));
-    let (attributes, ignored) = attributes(service, body.attributes()?);
-    let point = lat
-        .zip(long)
-        .and_then(|(lat, lon)| GeoPoint::parse(lat, lon).ok());
-    if let Some(point) = &point
-        && let Some(at) = catalog.router().jurisdiction_at(point)
-        && at != &jurisdiction.id
-    {
-        errors.push(FieldError::new(
-            "lat",
-            "the point is outside the jurisdiction of this api_key",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(Open311Error::from(crate::problem::ApiError::Validation(
-            errors,
-        )));
-    }
-    let (Some(lat), Some(lon)) = (lat, long) else {
-        return Err(Open311Error::bad_request("lat and long are required"));
-    };
-    let report = NewReportRequest {
-        service_code: service_code.unwrap_or_default().to_owned(),
-        lat,
-        lon,
-        // Empty: the pipeline says it is required.
-        description: body.one("description")?.unwrap_or_default().to_owned(),
-        attributes: (!attributes.is_empty()).then_some(attributes),
-        accuracy_m: None,
-        photos: None,
-    };
-
-    // "Already reported?", as the app asks before submitting.
-    let nearby = match (point, code.clone(), service) {
-        (Some(point), Some(code), Some(_)) => nearby_open(state, &jurisdiction.id, point, code)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "open311: nearby look-up failed");
-                Vec::new()
-            }),
-        _ => Vec::new(),
-    };
-    // Open311 has no idempotency key: every POST is a new submission.
-    let idempotency = IdempotencyKey::parse(&format!("open311-{}", Uuid::now_v7()))
-        .map_err(|e| Open311Error::from(crate::problem::ApiError::Internal(e.to_string())))?;
-    let (stored, _) = submit_stored(
-        state,
-        &report,
-        idempotency,
-        Submitter {
-            channel: Channel::Open311,
-            device: None,
-            staff: None,
-            contact: (!contact.is_empty()).then_some(Value::Object(contact)),
-        },
-    )
-    .await?;
-    let submission = Open311Submission {
-        report_id: stored.id,
-        key_id: key.id,
-        address: address.map(str::to_owned),
-        device_id: device_id.map(str::to_owned),
-        jurisdiction_param: jurisdiction_param.map(str::to_owned),
-        media_urls,
-        received_at: stored.created_at,
-    };
-    // The report is stored: a failure here loses the client's attribution and media links,
-    // not the report, and must not make the client send it again.
-    if let Err(error) = state.store().record_open311_submission(&submission).await {
-        tracing::error!(report = %stored.id, %error, "open311: submission details not stored");
-    }
-    let notice = service_notice(&catalog, jurisdiction, &stored, &nearby, &ignored);
-    Ok(Out::List(
-        "request",
-        vec![Out::Obj(vec![
-            ("service_request_id", Out::str(stored.reference.as_str())),
-            ("token", Out::Str(stored.id.to_string())),
-            ("service_notice", Out::Str(notice)),
-            ("account_id", Out::Null),
-        ])],
-    ))
-}
-
-fn service_notice(
-    catalog: &Catalog,
-    jurisdiction: &Jurisdiction,
-    report: &StoredReport,
-    nearby: &[balagh_wire::NearbyReport],
-    ignored: &[String],
-) -> String {
-    let mut notice = format!("Received as {}.", report.reference.as_str());
-    match report
-        .operator
-        .and_then(|o| catalog.operator(o))
-        .map(|r| r.operator.name.as_str())
-    {
-        Some(operator) => {
-            notice.push_str(&format!(" Sent to {operator}"));
-            if let Some(due) = report.due_at {
-                notice.push_str(&format!(
-                    ", to be resolved by {}",
-                    mapping::local_time(due, &mapping::time_zone(jurisdiction))
-                ));
-            }
-            notice.push('.');
-        }
-        None => notice.push_str(" The commune will assign it to an operator."),
-    }
-    if !nearby.is_empty() {
-        let references: Vec<&str> = nearby
-            .iter()
-            .take(5)
-            .map(|r| r.reference.as_str())
-            .collect();
-        notice.push_str(&format!(
-            " Open reports of this service nearby: {}.",
-            references.join(", ")
-        ));
-    }
-    if !ignored.is_empty() {
-        notice.push_str(&ignored_notice(ignored));
-    }
-    notice
-}
-
-/// Names the ignored attribute codes that look like codes (letters, digits, `_`, `-`, `.`,
-/// up to 64); the others (markup, control characters, anything a client's user typed) are
-/// only counted, never echoed back.
-fn ignored_notice(ignored: &[String]) -> String {
-    let printable = |code: &&String| {
-        !code.is_empty()
-            && code.len() <= 64
-            && code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    };
-    let named: Vec<&str> = ignored
-        .iter()
-        .filter(printable)
-        .map(String::as_str)
-        .collect();
-    let unnamed = ignored.len() - named.len();
-    let mut text = String::from(" Attributes this service does not define were ignored:");
-    if !named.is_empty() {
-        text.push(' ');
-        text.push_str(&named.join(", "));
-    }
-    if unnamed > 0 {
-        text.push_str(&format!(
-            "{}{unnamed} with a code that is not letters, digits, '_', '-' or '.'",
-            if named.is_empty() { " " } else { " and " }
-        ));
-    }
-    text.push('.');
-    text
 }

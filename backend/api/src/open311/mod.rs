@@ -18,6 +18,7 @@
 //! duplicate). Errors are the spec's `<errors><error><code/><description/></error></errors>`
 //! (or the JSON array) with 400, 403 (missing or bad `api_key`), 404, 413 or 5xx.
 
+mod create;
 /// Public for the fuzz targets in `tests/fuzz/cargo-fuzz`.
 pub mod form;
 mod format;
@@ -42,7 +43,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/open311/v2/{file}",
-            get(handlers::get_file).post(handlers::post_file),
+            get(handlers::get_file).post(create::post_file),
         )
         .route(
             "/open311/v2/services/{file}",

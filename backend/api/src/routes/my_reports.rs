@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::{Action, PauseReason};
-use balagh_domain::{EventKind, FieldError, ReportStatus};
+use balagh_domain::{EventData, EventKind, FieldError, ReportStatus};
 use balagh_store::{ReportDetails, StoredEvent};
 use balagh_wire::{EventView, MyReportsPage, ReplyRequest, ReportView};
 use serde::Deserialize;
@@ -166,7 +166,12 @@ fn pause_reason(events: &[StoredEvent]) -> Option<PauseReason> {
         .iter()
         .rev()
         .filter(|e| e.kind == EventKind::StatusChanged)
-        .find(|e| e.data.get("action").and_then(Value::as_str) == Some(Action::Pause.as_str()))
-        .and_then(|e| e.data.get("reason").and_then(Value::as_str))
+        .filter_map(|e| match EventData::from_stored(e.kind, &e.data) {
+            Ok(EventData::StatusChanged(c)) if c.action == Action::Pause => Some(c.reason),
+            _ => None,
+        })
+        .next()
+        .flatten()
+        .as_deref()
         .and_then(PauseReason::parse)
 }

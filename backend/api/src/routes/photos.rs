@@ -19,13 +19,12 @@ use axum::extract::{Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::account::Scope;
-use balagh_domain::{EventKind, NewEvent};
+use balagh_domain::event_data::{EventData, PhotoModerated};
 use balagh_store::{PhotoModeration, PhotoPurpose, StoredPhoto, StoredReport, Ts, Uploader};
 use balagh_wire::{
     AttachPhotosRequest, PhotoList, PhotoModerationRequest, PhotoView, UploadSlotView,
 };
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 /// What a caller may do with one report's photos.
@@ -488,12 +487,13 @@ pub async fn moderate_photo_of(
             approved,
             by: caller.user.id,
             at,
-            events: vec![NewEvent {
-                kind: EventKind::PhotoModerated,
-                actor: balagh_domain::event::Actor::User(caller.user.id),
-                public: false,
-                data: json!({ "photo_id": photo.id, "approved": approved }),
-            }],
+            events: vec![
+                EventData::PhotoModerated(PhotoModerated {
+                    photo_id: photo.id,
+                    approved,
+                })
+                .event(balagh_domain::event::Actor::User(caller.user.id), false),
+            ],
         })
         .await?;
     if !moderated {

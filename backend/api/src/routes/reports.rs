@@ -325,7 +325,7 @@ pub async fn submit_stored(
         due_at: None,
         contact: by.contact,
         created_by: by.staff,
-        events: StoredReport::creation_events(actor, operator, contract, by.channel),
+        events: balagh_domain::event_data::creation_events(actor, operator, contract, by.channel),
         outbox: Vec::new(),
         clocks: Vec::new(),
         later_events: Vec::new(),
@@ -716,13 +716,13 @@ pub async fn rate_report(
     }
     let mut change = balagh_store::ReportChange::new(&report, Ts::now());
     change.rating = Some(body.stars);
-    let data = serde_json::json!({ "stars": body.stars, "comment": comment });
-    change.events.push(balagh_domain::NewEvent {
-        kind: balagh_domain::EventKind::Rated,
-        actor: Actor::Device(device),
-        public: false,
-        data: data.clone(),
-    });
+    let rated = balagh_domain::event_data::Rated {
+        stars: body.stars,
+        comment,
+    };
+    let event = balagh_domain::EventData::Rated(rated).event(Actor::Device(device), false);
+    let data = event.data.clone();
+    change.events.push(event);
     let updated = crate::actions::commit(&state, &report, change, "ticket.updated", &data).await?;
     Ok(Json(report_view(&updated, &state.catalog())))
 }

@@ -14,17 +14,20 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::event::Actor;
+use balagh_domain::event_data::{
+    DisputeDecided, DisputeDecision as DisputeVerdict, DisputeOpened, EventData,
+};
 use balagh_domain::sla::{
     CalendarSpec, ClockKind, MeasuredClock, Metric, PauseReason, PenaltyRule, SlaPolicy,
     SlaPolicyId, Statement, Target, WarningThresholds, build_statement, to_timestamp,
 };
-use balagh_domain::{ContractId, EventKind, FieldError, NewEvent, OperatorId};
+use balagh_domain::{ContractId, FieldError, OperatorId};
 use balagh_store::{
     Constraint, Dispute, DisputeDecision, DisputeScope, DisputeState, NewDispute, StatementScope,
     StoreError, Ts,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -317,13 +320,13 @@ impl From<Dispute> for DisputeView {
         Self {
             id: d.id,
             report_id: d.report_id,
-            metric: d.metric,
+            metric: d.metric.as_str().to_owned(),
             cycle: d.cycle,
             operator_id: d.operator_id,
             reason: d.reason,
             opened_by: d.opened_by,
             opened_at: d.opened_at.get(),
-            state: d.state,
+            state: d.state.as_str().to_owned(),
             decided_by: d.decided_by,
             decided_at: d.decided_at.map(Ts::get),
             decision_note: d.decision_note,
@@ -384,18 +387,19 @@ pub async fn open_dispute(
     let dispute = NewDispute {
         id: dispute_id,
         report_id: id,
-        metric: metric.as_str().to_owned(),
+        metric,
         cycle: clock.snapshot.cycle as i32,
         operator: caller.operator,
         reason: reason.clone(),
         opened_by: caller.user.id,
         at: now,
-        event: NewEvent {
-            kind: EventKind::DisputeOpened,
-            actor: Actor::User(caller.user.id),
-            public: false,
-            data: json!({"dispute_id": dispute_id, "metric": metric.as_str(), "cycle": body.cycle, "reason": reason}),
-        },
+        event: EventData::DisputeOpened(DisputeOpened {
+            dispute_id,
+            metric,
+            cycle: body.cycle,
+            reason: reason.clone(),
+        })
+        .event(Actor::User(caller.user.id), false),
     };
     match state.store().open_dispute(&dispute).await {
         Err(StoreError::Conflict(Constraint::SlaDispute)) => {
@@ -503,11 +507,10 @@ pub async fn decide_dispute(
     if operator.as_ref() != Some(&staff.jurisdiction) {
         return Err(ApiError::NotFound);
     }
-    let accept = match body.decision.as_str() {
-        "accept" => true,
-        "reject" => false,
-        _ => return Err(FieldError::new("decision", "must be accept or reject").into()),
+    let Some(verdict) = DisputeVerdict::parse(&body.decision) else {
+        return Err(FieldError::new("decision", "must be accept or reject").into());
     };
+    let accept = verdict.accepted();
     let note = crate::actions::text("note", body.note.as_deref(), false)?;
     let decision = DisputeDecision {
         id,
@@ -515,15 +518,14 @@ pub async fn decide_dispute(
         note: note.clone(),
         decided_by: staff.user.id,
         at: Ts::now(),
-        event: NewEvent {
-            kind: EventKind::DisputeDecided,
-            actor: Actor::User(staff.user.id),
-            public: false,
-            data: json!({
-                "dispute_id": id, "decision": body.decision, "note": note,
-                "metric": dispute.metric, "cycle": dispute.cycle,
-            }),
-        },
+        event: EventData::DisputeDecided(DisputeDecided {
+            dispute_id: id,
+            decision: verdict,
+            note: note.clone(),
+            metric: dispute.metric,
+            cycle: dispute.cycle,
+        })
+        .event(Actor::User(staff.user.id), false),
     };
     let decided = state
         .store()

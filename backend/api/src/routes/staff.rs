@@ -12,14 +12,14 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use balagh_domain::event::Actor;
-use balagh_domain::lifecycle::{Action, transition};
-use balagh_domain::{
-    ContractId, EventKind, FieldError, NewEvent, OperatorId, Priority, ReportStatus, RouteOutcome,
+use balagh_domain::event_data::{
+    DuplicateMerged, EventData, Moderated, PriorityChanged, StatusChanged,
 };
+use balagh_domain::lifecycle::{Action, transition};
+use balagh_domain::{ContractId, FieldError, OperatorId, Priority, ReportStatus, RouteOutcome};
 use balagh_store::{ChangeOutcome, ReportChange, StoredReport, TriageQuery, Ts};
 use balagh_wire::{CommentRequest, TicketActionRequest, TicketPage};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 pub async fn own_report(
@@ -289,19 +289,12 @@ async fn mark_duplicate(
     change.expected_version = version;
     change.status = Some(to);
     change.duplicate_of = Some(Some(original.id));
-    let data = json!({
-        "action": Action::MarkDuplicate.as_str(),
-        "from": report.status.as_str(),
-        "to": to.as_str(),
-        "duplicate_of": original.id,
-        "original_reference": original.reference.as_str(),
-    });
-    change.events.push(NewEvent {
-        kind: EventKind::StatusChanged,
-        actor: Actor::User(caller.user.id),
-        public: true,
-        data: data.clone(),
-    });
+    let mut marked = StatusChanged::new(Action::MarkDuplicate, report.status, to);
+    marked.duplicate_of = Some(original.id);
+    marked.original_reference = Some(original.reference.as_str().to_owned());
+    let event = EventData::StatusChanged(marked).event(Actor::User(caller.user.id), true);
+    let data = event.data.clone();
+    change.events.push(event);
     if let Some(message) = actions::webhook(report, "ticket.updated", &data, now) {
         change.outbox.push(message);
     }
@@ -313,12 +306,11 @@ async fn mark_duplicate(
         .push(crate::push::status_fanout(&as_duplicate, now));
     // A duplicate leaves its operator: clocks still running end here.
     crate::sla::recompute_for_change(state, report, &mut change).await?;
-    let merged = NewEvent {
-        kind: EventKind::DuplicateMerged,
-        actor: Actor::User(caller.user.id),
-        public: true,
-        data: json!({ "duplicate": report.id, "duplicate_reference": report.reference.as_str() }),
-    };
+    let merged = EventData::DuplicateMerged(DuplicateMerged {
+        duplicate: report.id,
+        duplicate_reference: report.reference.as_str().to_owned(),
+    })
+    .event(Actor::User(caller.user.id), true);
     match state
         .store()
         .merge_duplicate(&change, original.id, &merged)
@@ -386,13 +378,13 @@ pub async fn moderate_description(
     // Showing it again is staff's approval for the public, whatever the automatic screen
     // says of it.
     change.description_approved = Some(!hide);
-    let data = json!({ "hidden": hide, "reason": reason });
-    change.events.push(NewEvent {
-        kind: EventKind::Moderated,
-        actor: Actor::User(caller.user.id),
-        public: false,
-        data: data.clone(),
-    });
+    let moderated = Moderated {
+        hidden: hide,
+        reason,
+    };
+    let event = EventData::Moderated(moderated).event(Actor::User(caller.user.id), false);
+    let data = event.data.clone();
+    change.events.push(event);
     actions::commit(state, report, change, "ticket.updated", &data).await
 }
 
@@ -464,17 +456,14 @@ pub async fn change_priority(
     let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;
     change.priority = Some(priority);
-    let data = json!({
-        "from": report.priority.as_str(),
-        "to": priority.as_str(),
-        "note": note,
-    });
-    change.events.push(NewEvent {
-        kind: EventKind::PriorityChanged,
-        actor: Actor::User(by),
-        public: false,
-        data: data.clone(),
-    });
+    let changed = PriorityChanged {
+        from: report.priority,
+        to: priority,
+        note,
+    };
+    let event = EventData::PriorityChanged(changed).event(Actor::User(by), false);
+    let data = event.data.clone();
+    change.events.push(event);
     // `commit` recomputes the clocks with the new priority's targets.
     actions::commit(state, report, change, "ticket.updated", &data).await
 }

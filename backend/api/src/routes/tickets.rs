@@ -11,12 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::event::Actor;
+use balagh_domain::event_data::{Assigned, Comment, EventData};
 use balagh_domain::lifecycle::{Action, PauseReason};
-use balagh_domain::{EventKind, FieldError, NewEvent, ServiceCode};
+use balagh_domain::{FieldError, ServiceCode};
 use balagh_store::{QueueCursor, QueueQuery, ReportChange, StoredReport, Ts};
 use balagh_wire::{AssignRequest, CommentRequest, TicketActionRequest, TicketPage, TicketView};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 /// A ticket as JSON with its ETag.
@@ -343,13 +343,13 @@ pub async fn assign(
     let mut change = ReportChange::new(ticket, Ts::now());
     change.expected_version = version;
     change.assignee = Some(agent);
-    let data = json!({ "from": ticket.assignee, "to": agent });
-    change.events.push(NewEvent {
-        kind: EventKind::Assigned,
-        actor: Actor::User(caller.user.id),
-        public: false,
-        data: data.clone(),
-    });
+    let assigned = Assigned {
+        from: ticket.assignee,
+        to: agent,
+    };
+    let event = EventData::Assigned(assigned).event(Actor::User(caller.user.id), false);
+    let data = event.data.clone();
+    change.events.push(event);
     actions::commit(state, ticket, change, "ticket.updated", &data).await
 }
 
@@ -393,12 +393,12 @@ pub async fn comment_at(
     let text = actions::text("text", Some(&body.text), true)?.unwrap_or_default();
     let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;
-    let data = json!({ "text": text, "public": body.public });
-    change.events.push(NewEvent {
-        kind: EventKind::Comment,
-        actor,
+    let comment = Comment {
+        text,
         public: body.public,
-        data: data.clone(),
-    });
+    };
+    let event = EventData::Comment(comment).event(actor, body.public);
+    let data = event.data.clone();
+    change.events.push(event);
     actions::commit(state, report, change, "ticket.updated", &data).await
 }

@@ -10,7 +10,7 @@
 //! cycle, [`compute_clock`] the current one; [`ClockSnapshot::cycle`] numbers them from 1.
 
 use super::calendar::{BusinessCalendar, CalendarError, ClockKind};
-use super::policy::{PauseReason, WarningThresholds};
+use super::terms::{PauseReason, WarningThresholds};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 

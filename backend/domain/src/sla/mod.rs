@@ -16,6 +16,7 @@ pub mod penalty;
 pub mod policy;
 pub mod spec;
 pub mod statement;
+pub mod terms;
 pub mod ticket;
 
 pub use calendar::{
@@ -35,6 +36,7 @@ pub use spec::{CalendarSpec, DayOverride, MovableHolidaySpec};
 pub use statement::{
     ContractTotal, MeasuredClock, MetricFigures, PenaltyLine, Statement, build_statement,
 };
+pub use terms::DisputeState;
 pub use ticket::{Alarm, Milestone, TicketClock, ticket_clocks};
 
 use jiff::Timestamp;

@@ -12,12 +12,12 @@
 use super::calendar::{BusinessCalendar, CalendarError};
 use super::clock::{ClockEvent, ClockSnapshot, ClockState, compute_cycles};
 use super::policy::{Metric, PauseReason, SlaPolicy};
+use crate::event_data::{EventData, Routed};
 use crate::lifecycle::Action;
 use crate::{ContractId, EventKind, OperatorId, Priority, ServiceCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// What in a report's history matters to its clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,35 +38,34 @@ pub enum Milestone {
 }
 
 impl Milestone {
-    /// Reads a stored event (`routed`, or a `status_changed` with its action).
+    /// Reads a stored event (`routed`, or a `status_changed` with its action). Data that
+    /// does not read as its kind's (see [`EventData`]) is no milestone.
     pub fn from_event(kind: EventKind, data: &Value) -> Option<Self> {
-        let routing = || {
-            let id = |key: &str| data.get(key)?.as_str()?.parse::<Uuid>().ok();
-            Some(Milestone::Routed {
-                operator: OperatorId(id("operator_id")?),
-                contract: ContractId(id("contract_id")?),
-            })
+        let routing = |r: Routed| Milestone::Routed {
+            operator: r.operator_id,
+            contract: r.contract_id,
         };
         match kind {
-            EventKind::Routed => routing(),
-            EventKind::StatusChanged => {
-                let action = serde_json::from_value::<Action>(data.get("action")?.clone()).ok()?;
-                match action {
-                    Action::Route => routing(),
-                    Action::Acknowledge => Some(Milestone::Acknowledged),
-                    Action::Start => Some(Milestone::WorkStarted),
-                    Action::Pause => data
-                        .get("reason")
-                        .and_then(Value::as_str)
-                        .and_then(PauseReason::parse)
-                        .map(Milestone::Paused),
-                    Action::Resume => Some(Milestone::Resumed),
-                    Action::Resolve => Some(Milestone::Resolved),
-                    Action::Reopen => Some(Milestone::Reopened),
-                    Action::MarkDuplicate | Action::Dismiss => Some(Milestone::Withdrawn),
-                    Action::RejectNotOurs | Action::Confirm | Action::AutoClose => None,
-                }
-            }
+            EventKind::Routed | EventKind::StatusChanged => {}
+            _ => return None,
+        }
+        match EventData::from_stored(kind, data).ok()? {
+            EventData::Routed(r) => Some(routing(r)),
+            EventData::StatusChanged(change) => match change.action {
+                Action::Route => change.routing.map(routing),
+                Action::Acknowledge => Some(Milestone::Acknowledged),
+                Action::Start => Some(Milestone::WorkStarted),
+                Action::Pause => change
+                    .reason
+                    .as_deref()
+                    .and_then(PauseReason::parse)
+                    .map(Milestone::Paused),
+                Action::Resume => Some(Milestone::Resumed),
+                Action::Resolve => Some(Milestone::Resolved),
+                Action::Reopen => Some(Milestone::Reopened),
+                Action::MarkDuplicate | Action::Dismiss => Some(Milestone::Withdrawn),
+                Action::RejectNotOurs | Action::Confirm | Action::AutoClose => None,
+            },
             _ => None,
         }
     }
@@ -257,6 +256,7 @@ mod tests {
     use super::*;
     use crate::sla::policy::tests::{code, target, waste_policy};
     use crate::sla::{ClockKind, SlaPolicyId};
+    use uuid::Uuid;
 
     fn ts(raw: &str) -> Timestamp {
         raw.parse().unwrap()
@@ -323,14 +323,22 @@ mod tests {
                 contract: ContractId(contract)
             })
         );
-        let pause = serde_json::json!({"action": "pause", "reason": "third_party"});
+        let pause = serde_json::json!({"action": "pause", "from": "in_progress", "to": "paused",
+            "reason": "third_party"});
         assert_eq!(
             Milestone::from_event(EventKind::StatusChanged, &pause),
             Some(Milestone::Paused(PauseReason::ThirdParty))
         );
+        let misspelt = serde_json::json!({"action": "pause", "from": "in_progress",
+            "to": "paused", "raison": "third_party"});
+        assert_eq!(
+            Milestone::from_event(EventKind::StatusChanged, &misspelt),
+            None
+        );
         let comment = serde_json::json!({"text": "hello"});
         assert_eq!(Milestone::from_event(EventKind::Comment, &comment), None);
-        let reject = serde_json::json!({"action": "reject_not_ours", "reason": "not ours"});
+        let reject = serde_json::json!({"action": "reject_not_ours", "from": "new",
+            "to": "rejected", "reason": "not ours"});
         assert_eq!(
             Milestone::from_event(EventKind::StatusChanged, &reject),
             None
