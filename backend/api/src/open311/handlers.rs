@@ -382,7 +382,14 @@ async fn list_requests(
         query.offset = (page - 1) * page_size;
     }
     let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
-    let mut reports = state.store().open311_requests(&query).await?;
+    // A list tolerates the read replicas' staleness; one request asked for by id (perhaps
+    // just created by this client) is read from the primary.
+    let store = if one.is_some() {
+        state.store()
+    } else {
+        state.stale_reads()
+    };
+    let mut reports = store.open311_requests(&query).await?;
     reports.retain(|r| gate.lists_report(r));
     if one.is_some() && reports.is_empty() {
         return Err(Open311Error::not_found(
@@ -479,8 +486,9 @@ async fn updates(
     let catalog = state.catalog();
     let jurisdiction = jurisdiction(&catalog, params)?;
     let (from, until) = window(params)?;
-    let events = state
-        .store()
+    // Updates, their reports and histories from one store that tolerates staleness.
+    let store = state.stale_reads();
+    let events = store
         .open311_updates(&Open311UpdatesQuery {
             jurisdiction: jurisdiction.id.clone(),
             from,
@@ -495,8 +503,7 @@ async fn updates(
         .into_iter()
         .collect();
     let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
-    let reports: HashMap<Uuid, StoredReport> = state
-        .store()
+    let reports: HashMap<Uuid, StoredReport> = store
         .reports_by_ids(&ids)
         .await?
         .into_iter()
@@ -507,7 +514,7 @@ async fn updates(
     // history (one query for all of them).
     let listed: Vec<Uuid> = reports.keys().copied().collect();
     let mut history: HashMap<Uuid, Vec<_>> = HashMap::new();
-    for event in state.store().open311_notes(&listed).await? {
+    for event in store.open311_notes(&listed).await? {
         history.entry(event.report_id).or_default().push(event);
     }
     let ctx = Context {

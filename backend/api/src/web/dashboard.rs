@@ -751,7 +751,7 @@ async fn map_layers(
     filters: &Filters,
 ) -> Result<(Vec<Value>, Vec<Value>), ApiError> {
     let counts = state
-        .store()
+        .stale_reads()
         .stats_cell_counts(
             ctx.jurisdiction.id.as_str(),
             filters.from.to_julian_day(),
@@ -782,7 +782,7 @@ async fn map_layers(
         })
         .collect();
     let open = state
-        .store()
+        .stale_reads()
         .triage_queue(&TriageQuery {
             jurisdiction: ctx.jurisdiction.id.clone(),
             statuses: ReportStatus::OPEN.to_vec(),
