@@ -13,6 +13,7 @@ pub mod places;
 pub mod push;
 pub mod reports;
 pub mod screens;
+pub mod service_media;
 pub mod services;
 pub mod sla;
 pub mod staff;

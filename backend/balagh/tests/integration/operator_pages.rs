@@ -454,7 +454,7 @@ both_databases! {
 
 /// A stand-in for the tile server: one grey PNG tile for any `/tiles/{z}/{x}/{y}.png`,
 /// counting what it serves. Returns its tile URL and the counter.
-async fn tile_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+pub async fn tile_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let tile = {
         let image = image::RgbImage::from_fn(256, 256, |x, y| {
