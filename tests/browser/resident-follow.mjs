@@ -130,6 +130,7 @@ export async function mapPin(page) {
   for (let i = 0; i < 5 && !(await page.evaluate(() => document.activeElement.id === 'res-map')); i++) await page.keyboard.press('Tab');
   if (!(await page.evaluate(() => document.activeElement.id === 'res-map'))) fail('Tab never reached the map');
   for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowUp']) await page.keyboard.press(key);
+  await waitFor(page, () => document.getElementById('res-map').dataset.moving === 'no');
   await page.keyboard.press('Enter');
   await waitFor(page, (before) => {
     const now = document.getElementById('res-place-chosen').textContent;

@@ -59,6 +59,7 @@
       r = await api('/api/v1/devices/me/push', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).catch(() => null);
     }
     if (!r || !r.ok) { pushStatus(W('res-push-failed', { detail: r ? r.status : W('res-offline') })); return; }
+    localStorage.setItem('balagh-push', 'web_push');
     showPush(await r.json());
   }
   function showPush(view) {
@@ -83,14 +84,19 @@
       const sub = await registration.pushManager.getSubscription();
       if (sub) await sub.unsubscribe();
     } catch (e) { /* the server no longer sends anything anyway */ }
+    localStorage.removeItem('balagh-push');
     showPush(null);
     pushStatus(W('res-push-stopped'));
     $('res-push-on').focus();
   }
   $('res-push-on').addEventListener('click', notifyOn);
   $('res-push-off').addEventListener('click', notifyOff);
-  if (localStorage.getItem('balagh-device') && navigator.onLine) {
-    api('/api/v1/devices/me/push').then((r) => (r.ok ? r.json() : null)).then(showPush).catch(() => {});
+  // Only a device that registered asks (a 404 would be an error in the console otherwise).
+  if (localStorage.getItem('balagh-push') && navigator.onLine) {
+    api('/api/v1/devices/me/push').then((r) => {
+      if (r.status === 404) localStorage.removeItem('balagh-push');
+      return r.ok ? r.json() : null;
+    }).then(showPush).catch(() => {});
   }
 
   // --- service notices near the chosen place -------------------------------------------------------

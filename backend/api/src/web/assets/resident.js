@@ -396,6 +396,8 @@
     map.getContainer().addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && e.target === map.getContainer()) { e.preventDefault(); place(map.getCenter()); }
     });
+    map.on('movestart', () => { box.dataset.moving = 'yes'; });
+    map.on('moveend', () => { box.dataset.moving = 'no'; });
     box.dataset.ready = 'yes';
   }
 
