@@ -172,20 +172,7 @@ async fn browser_run(db: Db) {
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "run tests/browser/setup.sh first (tests/run does)"
     );
-    // Map tiles from a local stand-in; Web Push through the local push service.
-    let (tiles, tiles_served) = crate::operator_pages::tile_stand_in().await;
-    let push_service = balagh_push::stand_in::WebPushStandIn::start().await;
-    let app = TestApp::spawn_configured(
-        db,
-        balagh_api::ApiSettings {
-            resident_map_tile_url: Some(tiles),
-            ..balagh_api::ApiSettings::default()
-        },
-        fast_workers(),
-        None,
-        crate::resident_follow::web_push_settings(),
-    )
-    .await;
+    let (app, tiles_served, push_service) = spawn_for_browser(db).await;
     // A report a few metres from where the browser stands: "me too" must be offered.
     app.reported("waste_bin_overflow", (35.5723, -5.3716)).await;
     let subscription = seed_follow_up(&app, &push_service).await;
@@ -248,22 +235,53 @@ async fn browser_run(db: Db) {
     // The map drew its tiles from the configured server.
     assert!(tiles_served.load(std::sync::atomic::Ordering::SeqCst) > 0);
     // The subscription the app registered got the French report's resolution.
-    let mut resolved = false;
+    resolution_pushed(&push_service, &endpoint, &result["french_id"]).await;
+    app.stop().await;
+}
+
+type TileCounter = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+
+/// The app with map tiles from a local stand-in (counting what it serves) and Web Push
+/// through the local push service.
+async fn spawn_for_browser(
+    db: Db,
+) -> (TestApp, TileCounter, balagh_push::stand_in::WebPushStandIn) {
+    let (tiles, tiles_served) = crate::operator_pages::tile_stand_in().await;
+    let push_service = balagh_push::stand_in::WebPushStandIn::start().await;
+    let app = TestApp::spawn_configured(
+        db,
+        balagh_api::ApiSettings {
+            resident_map_tile_url: Some(tiles),
+            ..balagh_api::ApiSettings::default()
+        },
+        fast_workers(),
+        None,
+        crate::resident_follow::web_push_settings(),
+    )
+    .await;
+    (app, tiles_served, push_service)
+}
+
+/// Waits (at most 10 s) for the push of `report`'s resolution at the subscription `endpoint`.
+async fn resolution_pushed(
+    push_service: &balagh_push::stand_in::WebPushStandIn,
+    endpoint: &str,
+    report: &Value,
+) {
     for _ in 0..200 {
-        resolved = push_service.received(&endpoint).iter().any(|p| {
-            p["data"]["status"] == "resolved" && p["data"]["report_id"] == result["french_id"]
-        });
-        if resolved {
-            break;
+        let pushes = push_service.received(endpoint);
+        if pushes
+            .iter()
+            .any(|p| p["data"]["status"] == "resolved" && &p["data"]["report_id"] == report)
+        {
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(
-        resolved,
-        "no push of the resolution: {:?}",
-        push_service.received(&endpoint)
+    panic!(
+        "no push of the resolution of {report}: {:?}",
+        push_service.received(endpoint)
     );
-    app.stop().await;
 }
 
 /// What the browser run follows up on: a notice of the commune around where the resident
