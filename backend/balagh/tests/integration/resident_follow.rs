@@ -107,10 +107,14 @@ both_databases! {
         assert_eq!(push["data"]["status"], "acknowledged");
         assert!(push["body"].as_str().unwrap().contains(report["reference"].as_str().unwrap()), "{push}");
         assert!(push["title"].as_str().unwrap().chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c)), "Arabic: {push}");
-        // The sleeping supporter's push waits in the outbox, due when the quiet hours end.
-        let pending = app.store.push_messages(OutboxState::Pending, 50).await.unwrap();
-        let waiting: Vec<_> = pending.iter().filter(|m| m.payload.0["data"]["report_id"] == id).collect();
-        assert_eq!(waiting.len(), 1, "{pending:?}");
+        // The sleeping supporter's push waits in the outbox, due when the quiet hours end (the
+        // awake one leaves the pending ones once its delivery is recorded).
+        let pending_for_report = async || {
+            let pending = app.store.push_messages(OutboxState::Pending, 50).await.unwrap();
+            pending.into_iter().filter(|m| m.payload.0["data"]["report_id"] == id).collect::<Vec<_>>()
+        };
+        eventually("one push left pending", async || pending_for_report().await.len() == 1).await;
+        let waiting = pending_for_report().await;
         let resume = waiting[0].next_attempt_at.get() - time::OffsetDateTime::now_utc();
         assert!(resume > time::Duration::minutes(50) && resume <= time::Duration::minutes(61), "{resume}");
         assert!(browser.received(&asleep).is_empty());
