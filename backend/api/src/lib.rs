@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod actions;
 pub mod auth;
 pub mod catalog;
+pub mod compression;
 pub mod extract;
 pub mod limits;
 pub mod open311;
@@ -153,6 +154,7 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(staff::triage, catalog_admin::assisted_report))
         .routes(routes!(catalog_admin::put_service))
+        .routes(routes!(routes::service_media::put_media))
         .routes(routes!(catalog_admin::list_operators))
         .routes(routes!(catalog_admin::list_contracts))
         .routes(routes!(staff::get_report))
@@ -245,6 +247,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        // Textual bodies gzipped for clients that accept it (assets come compressed already).
+        .layer(axum::middleware::from_fn(compression::compress))
         // Limits before anything reads the body or the database; their 429s are counted.
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(limits::Limiter::new(&settings.rate_limits)),

@@ -112,3 +112,4 @@ balagh_store::impl_open311_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_screen_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_stats_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_place_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_service_media_store!(PostgresStore, sqlx::Postgres);

@@ -92,3 +92,4 @@ balagh_store::impl_open311_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_screen_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_place_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_service_media_store!(SqliteStore, sqlx::Sqlite);

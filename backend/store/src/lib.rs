@@ -18,6 +18,7 @@ mod records;
 mod report_details;
 mod rows;
 mod screens;
+pub mod service_media;
 #[doc(hidden)]
 pub mod shared;
 pub mod sla;
@@ -43,6 +44,9 @@ pub use records::*;
 pub use report_details::*;
 pub use rows::*;
 pub use screens::*;
+#[doc(hidden)]
+pub use service_media::ServiceMediaRow;
+pub use service_media::{ServiceMedia, ServiceMediaStore, ServiceVideo};
 pub use sla::{
     CLOCK_COLUMNS, ClockRecord, DISPUTE_COLUMNS, Dispute, DisputeDecision, DisputeScope,
     DisputeState, ESCALATION_TOPIC, Escalation, NewAlarm, NewDispute, Notification, SlaCheck,
@@ -105,6 +109,7 @@ pub trait Store:
     + StatsStore
     + ScreenStore
     + PlaceStore
+    + ServiceMediaStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 
 mod push;
 pub use push::*;
+mod service_media;
+pub use service_media::*;
 
 /// Answer to `POST /api/v1/devices`: keep the token secret; it is shown only once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +58,12 @@ pub struct ServiceView {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub attributes: Vec<AttributeView>,
+    /// Short videos explaining the service, per language (sign language included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<ServiceVideoView>,
+    /// An easy-to-read explanation in the language of the answer, when staff wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub easy_read: Option<String>,
 }
 
 /// Answer to `GET /api/v1/services`.

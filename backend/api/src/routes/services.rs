@@ -46,13 +46,18 @@ pub async fn list_services(
         &jurisdiction.languages,
         jurisdiction.default_language,
     );
+    let media = super::service_media::media_by_service(&state, &jurisdiction.id).await?;
     let list = ServiceList {
         jurisdiction_id: jurisdiction.id.to_string(),
         language: language.code().to_owned(),
         services: catalog
             .services(&jurisdiction.id)
             .iter()
-            .map(|s| service_view(s, language))
+            .map(|s| {
+                let mut view = service_view(s, language);
+                super::service_media::decorate(&mut view, &media, language);
+                view
+            })
             .collect(),
     };
     let body = serde_json::to_vec(&list)
@@ -121,5 +126,7 @@ pub fn service_view(service: &Service, language: Language) -> ServiceView {
         description: service.description.get(language).to_owned(),
         keywords: service.keywords.clone(),
         attributes,
+        videos: Vec::new(),
+        easy_read: None,
     }
 }

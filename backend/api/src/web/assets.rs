@@ -4,7 +4,7 @@
 //! can be cached for a year and a new binary's files are fetched anew.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
 
@@ -61,6 +61,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("assets/resident.js"),
     },
     Asset {
+        name: "resident-follow.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("assets/resident-follow.js"),
+    },
+    Asset {
         name: "resident.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("assets/resident.css"),
@@ -113,28 +118,58 @@ pub fn url(name: &str) -> String {
     format!("/assets/{name}?v={}", version())
 }
 
-pub async fn serve(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
-        Some(asset) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(asset.content_type),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=31536000, immutable"),
-                ),
-                (
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ),
-            ],
-            asset.body,
-        )
-            .into_response(),
-        None => crate::problem::ApiError::NotFound.into_response(),
+/// The gzip of each compressible asset, made on first use and kept for the process's life.
+fn gzipped(index: usize) -> Option<&'static [u8]> {
+    static PACKED: OnceLock<Vec<Option<Vec<u8>>>> = OnceLock::new();
+    PACKED
+        .get_or_init(|| {
+            ASSETS
+                .iter()
+                .map(|a| {
+                    crate::compression::compressible(a.content_type)
+                        .then(|| crate::compression::gzip(a.body))
+                        .filter(|packed| packed.len() < a.body.len())
+                })
+                .collect()
+        })
+        .get(index)?
+        .as_deref()
+}
+
+pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|a| a.name == name) else {
+        return crate::problem::ApiError::NotFound.into_response();
+    };
+    let asset = &ASSETS[index];
+    let packed = gzipped(index);
+    let gzip = packed.filter(|_| crate::compression::accepts_gzip(&headers));
+    let mut response = (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        gzip.unwrap_or(asset.body),
+    )
+        .into_response();
+    if packed.is_some() {
+        crate::compression::vary_on_encoding(response.headers_mut());
     }
+    if gzip.is_some() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 #[cfg(test)]

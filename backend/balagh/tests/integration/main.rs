@@ -21,6 +21,7 @@ mod photos;
 mod pseudonyms;
 mod push;
 mod resident_app;
+mod resident_follow;
 mod screens;
 mod sessions;
 mod sla;

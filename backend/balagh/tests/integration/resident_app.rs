@@ -172,9 +172,12 @@ async fn browser_run(db: Db) {
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "run tests/browser/setup.sh first (tests/run does)"
     );
-    let app = TestApp::spawn(db).await;
+    let (app, tiles_served, push_service) = spawn_for_browser(db).await;
     // A report a few metres from where the browser stands: "me too" must be offered.
     app.reported("waste_bin_overflow", (35.5723, -5.3716)).await;
+    let subscription = seed_follow_up(&app, &push_service).await;
+    let endpoint = subscription["endpoint"].as_str().unwrap().to_owned();
+    let subscription = subscription.to_string();
     let before = app.report_count().await;
     // The operator of the commune's west for waste, who resolves the French report.
     let agent = app
@@ -196,6 +199,7 @@ async fn browser_run(db: Db) {
     );
     let run = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
+            .env("BALAGH_TEST_PUSH_SUBSCRIPTION", subscription)
             .arg(script)
             .args([address.as_str(), "-", token.as_str()])
             .arg(shots)
@@ -228,7 +232,115 @@ async fn browser_run(db: Db) {
         4,
         "each report exactly once"
     );
+    // The map drew its tiles from the configured server.
+    assert!(tiles_served.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    // The subscription the app registered got the French report's resolution.
+    resolution_pushed(&push_service, &endpoint, &result["french_id"]).await;
     app.stop().await;
+}
+
+type TileCounter = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+
+/// The app with map tiles from a local stand-in (counting what it serves) and Web Push
+/// through the local push service.
+async fn spawn_for_browser(
+    db: Db,
+) -> (TestApp, TileCounter, balagh_push::stand_in::WebPushStandIn) {
+    let (tiles, tiles_served) = crate::operator_pages::tile_stand_in().await;
+    let push_service = balagh_push::stand_in::WebPushStandIn::start().await;
+    let app = TestApp::spawn_configured(
+        db,
+        balagh_api::ApiSettings {
+            resident_map_tile_url: Some(tiles),
+            ..balagh_api::ApiSettings::default()
+        },
+        fast_workers(),
+        None,
+        crate::resident_follow::web_push_settings(),
+    )
+    .await;
+    (app, tiles_served, push_service)
+}
+
+/// Waits (at most 10 s) for the push of `report`'s resolution at the subscription `endpoint`.
+async fn resolution_pushed(
+    push_service: &balagh_push::stand_in::WebPushStandIn,
+    endpoint: &str,
+    report: &Value,
+) {
+    for _ in 0..200 {
+        let pushes = push_service.received(endpoint);
+        if pushes
+            .iter()
+            .any(|p| p["data"]["status"] == "resolved" && &p["data"]["report_id"] == report)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no push of the resolution of {report}: {:?}",
+        push_service.received(endpoint)
+    );
+}
+
+/// What the browser run follows up on: a notice of the commune around where the resident
+/// stands, a video (French, Moroccan Sign Language) and easy-to-read text for the overflowing
+/// bin, and a subscription of the local push service (returned as `PushSubscription.toJSON()`)
+/// for the app to register, since headless Chromium has no push service of its own.
+async fn seed_follow_up(
+    app: &TestApp,
+    push_service: &balagh_push::stand_in::WebPushStandIn,
+) -> Value {
+    let staff = app
+        .user(balagh_domain::account::Role::StaffAdmin, None)
+        .await;
+    let until = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let notice = serde_json::json!({
+        "kind": "collection_delay",
+        "service_codes": ["waste_bin_overflow"],
+        "area": {"type": "Point", "coordinates": [-5.3717, 35.5722]},
+        "radius_m": 400.0,
+        "valid_until": until.format(&time::format_description::well_known::Rfc3339).unwrap(),
+        "texts": {
+            "fr": {"title": "Collecte retardée", "body": "La collecte passera cet après-midi."},
+            "ar": {"title": "تأخير جمع النفايات", "body": "سيمر الجمع بعد الظهر."}
+        }
+    });
+    let published = app
+        .post_as(&staff.token, "/api/v1/notices", None, Some(notice))
+        .await;
+    assert_eq!(published.status(), 201);
+    let media = serde_json::json!({
+        "videos": [
+            {"language": "fr", "url": "https://videos.balagh.test/bac-fr.mp4"},
+            {"language": "xms", "url": "https://videos.balagh.test/bac-xms.mp4", "title": "Bac plein"}
+        ],
+        "easy_read": {
+            "fr": "Le bac est plein ? Dites où il est. Une équipe viendra le vider.",
+            "ar": "الحاوية ممتلئة؟ قولوا لنا أين هي. سيأتي فريق لإفراغها."
+        }
+    });
+    let stored = app
+        .client
+        .put(app.url("/api/v1/staff/services/waste_bin_overflow/media"))
+        .bearer_auth(&staff.token)
+        .json(&media)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+    let key: Value = app
+        .client
+        .get(app.url("/api/v1/push/web-push-key"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let s = push_service.subscribe_restricted(key["public_key"].as_str().unwrap());
+    serde_json::json!({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

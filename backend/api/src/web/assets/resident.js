@@ -130,14 +130,27 @@
       ref.textContent = r.reference;
       li.append(ref);
       li.dataset.id = r.id;
+      li.id = 'report-' + r.id;
+      li.tabIndex = -1;
       return li;
     }));
+    focusLinked();
     if (!navigator.onLine) return;
     for (const li of list.children) {
       api('/api/v1/reports/' + li.dataset.id).then((r) => (r.ok ? r.json() : null))
         .then((report) => { if (report) showReport(li, report); }).catch(() => {});
     }
   }
+  // A notification opens `/#report-{id}`: that report gets the focus (once per link).
+  let linked = null;
+  function focusLinked() {
+    const target = /^#report-/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
+    if (!target || linked === location.hash) return;
+    linked = location.hash;
+    target.scrollIntoView({ block: 'center' });
+    target.focus();
+  }
+  window.addEventListener('hashchange', focusLinked);
   // One of my reports: status, the operator's words, and what I can do now.
   function showReport(li, report) {
     const ref = document.createElement('bdi');
@@ -248,7 +261,9 @@
     if (state.group === 'transport') loadLines();
     renderAttributes();
     checkNearby();
+    serviceListeners.forEach((fn) => fn(service()));
   });
+  const serviceListeners = [];
 
   // --- where -------------------------------------------------------------------------------
   function setPoint(lat, lon, accuracy, label) {
@@ -257,7 +272,9 @@
     $('res-place-error').textContent = '';
     $('res-place-chosen').textContent = label ? W('res-place-chosen', { name: label }) : '';
     checkNearby();
+    pointListeners.forEach((fn) => fn(state.point, label));
   }
+  const pointListeners = [];
   $('res-locate').addEventListener('click', () => {
     const note = $('res-position');
     if (!navigator.geolocation) { note.textContent = W('res-position-denied'); $('res-q').focus(); return; }
@@ -362,13 +379,26 @@
       await load('link', { rel: 'stylesheet', href: config.leaflet_css });
       await load('script', { src: config.leaflet_js });
     }
-    const map = L.map(box).setView([35.5785, -5.3684], 15);
+    const map = L.map(box, { keyboard: true }).setView([35.5785, -5.3684], 15);
     L.tileLayer(config.tile_url, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(map);
+    map.getContainer().setAttribute('role', 'region');
+    map.getContainer().setAttribute('aria-label', W('res-map-label'));
     let marker = null;
-    map.on('click', (e) => {
-      if (marker) marker.setLatLng(e.latlng); else marker = L.circleMarker(e.latlng, { radius: 10 }).addTo(map);
-      setPoint(e.latlng.lat, e.latlng.lng, null, null);
+    const place = (latlng) => {
+      if (marker) marker.setLatLng(latlng); else marker = L.circleMarker(latlng, { radius: 10 }).addTo(map);
+      setPoint(latlng.lat, latlng.lng, null, W('res-map-pin', { lat: latlng.lat.toFixed(5), lon: latlng.lng.toFixed(5) }));
+    };
+    map.on('click', (e) => place(e.latlng));
+    // Without a pointer: the arrow keys move the map under the cross at its centre, and
+    // this button (or Enter on the map) puts the pin there. No drag is ever needed.
+    $('res-map-centre').hidden = false;
+    $('res-map-centre').addEventListener('click', () => place(map.getCenter()));
+    map.getContainer().addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target === map.getContainer()) { e.preventDefault(); place(map.getCenter()); }
     });
+    map.on('movestart', () => { box.dataset.moving = 'yes'; });
+    map.on('moveend', () => { box.dataset.moving = 'no'; });
+    box.dataset.ready = 'yes';
   }
 
   // --- photo: shrunk and re-encoded (no metadata) in the browser -------------------------------
@@ -463,7 +493,14 @@
     $('res-attributes').replaceChildren();
     $('res-nearby').hidden = true;
     $('res-bus').hidden = true;
+    serviceListeners.forEach((fn) => fn(null));
   }
+
+  // For resident-follow.js (notifications, notices near me, service videos).
+  window.BalaghResident = {
+    config: config, W: W, api: api, $: $, state: state, onPoint: (fn) => pointListeners.push(fn),
+    onService: (fn) => serviceListeners.push(fn),
+  };
 
   // --- start ----------------------------------------------------------------------------------
   window.addEventListener('online', () => { showNetwork(); flush(); });

@@ -2,7 +2,7 @@
 //! (photos, map, history with people's names) and every action the API allows an agent,
 //! in French, Arabic and English. Works without JavaScript except the map.
 
-pub(super) mod page;
+pub(crate) mod page;
 mod people;
 mod queue;
 mod ticket;

@@ -10,6 +10,7 @@ mod worker;
 use super::assets;
 use super::i18n::{PageLanguage, own_name};
 use super::templates::{Assets, Words, render};
+use crate::routes::service_media::{decorate, media_by_service, video_origins};
 use crate::routes::services::service_view;
 use crate::state::AppState;
 use askama::Template;
@@ -19,8 +20,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use balagh_domain::Language;
+use balagh_store::ServiceMedia;
 use balagh_wire::ServiceView;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One group of services on the first screen.
 struct Group {
@@ -91,29 +94,57 @@ const SCRIPT_WORDS: &[&str] = &[
     "res-reopen",
     "res-reopen-why",
     "res-reopen-send",
+    "res-map-label",
+    "res-quiet-invalid",
+    "res-push-unsupported",
+    "res-push-denied",
+    "res-push-waiting",
+    "res-push-off-server",
+    "res-push-on",
+    "res-push-save",
+    "res-push-is-on",
+    "res-push-stopped",
+    "res-notices-unavailable",
+    "res-notices-here-place",
+    "res-notices-denied",
+];
+
+/// Words with placeholders: (id, its variables), filled in by the script.
+const SCRIPT_PATTERNS: &[(&str, &[&str])] = &[
+    ("res-position-accuracy", &["m"]),
+    ("res-place-chosen", &["name"]),
+    ("res-photo-ready", &["kb"]),
+    ("res-sent", &["reference"]),
+    ("res-waiting", &["count"]),
+    ("res-error-send", &["detail"]),
+    ("res-distance", &["m"]),
+    ("res-answer", &["text"]),
+    ("res-supporters", &["count"]),
+    ("res-map-pin", &["lat", "lon"]),
+    ("res-push-failed", &["detail"]),
+    ("res-push-on-quiet", &["start", "end"]),
+    ("res-notices-count", &["count", "place"]),
+    ("res-notices-none", &["place"]),
+    ("res-notices-until", &["date"]),
+    ("res-info-title", &["service"]),
+    ("res-video", &["language"]),
 ];
 
 fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {
     let mut words: std::collections::BTreeMap<_, _> =
         SCRIPT_WORDS.iter().map(|id| (*id, w.t(id))).collect();
-    words.insert(
-        "res-position-accuracy",
-        w.t1("res-position-accuracy", "m", "{m}"),
-    );
-    words.insert(
-        "res-place-chosen",
-        w.t1("res-place-chosen", "name", "{name}"),
-    );
-    words.insert("res-photo-ready", w.t1("res-photo-ready", "kb", "{kb}"));
-    words.insert("res-sent", w.t1("res-sent", "reference", "{reference}"));
-    words.insert("res-waiting", w.t1("res-waiting", "count", "{count}"));
-    words.insert(
-        "res-error-send",
-        w.t1("res-error-send", "detail", "{detail}"),
-    );
-    words.insert("res-distance", w.t1("res-distance", "m", "{m}"));
-    words.insert("res-answer", w.t1("res-answer", "text", "{text}"));
-    words.insert("res-supporters", w.t1("res-supporters", "count", "{count}"));
+    for (id, vars) in SCRIPT_PATTERNS {
+        let text = match vars {
+            [a] => w.t1(id, a, format!("{{{a}}}")),
+            [a, b] => w.t2(
+                id,
+                (a, format!("{{{a}}}").into()),
+                (b, format!("{{{b}}}").into()),
+            ),
+            _ => w.t(id),
+        };
+        words.insert(*id, text);
+    }
     words
 }
 
@@ -140,15 +171,22 @@ fn group_rank(group: &str) -> usize {
         .unwrap_or(3)
 }
 
-/// The services of the default jurisdiction in `language`, grouped in catalogue order.
-fn groups(state: &AppState, language: Language, w: &Words) -> Vec<Group> {
+/// The services of the default jurisdiction in `language`, grouped in catalogue order, with
+/// their videos and easy-to-read text.
+fn groups(
+    state: &AppState,
+    language: Language,
+    w: &Words,
+    media: &BTreeMap<String, ServiceMedia>,
+) -> Vec<Group> {
     let catalog = state.catalog();
     let Some(jurisdiction) = catalog.jurisdiction_or_default(None) else {
         return Vec::new();
     };
     let mut groups: Vec<Group> = Vec::new();
     for service in catalog.services(&jurisdiction.id) {
-        let view = service_view(service, language);
+        let mut view = service_view(service, language);
+        decorate(&mut view, media, language);
         match groups.iter_mut().find(|g| g.code == view.group) {
             Some(group) => group.services.push(view),
             None => {
@@ -167,32 +205,39 @@ fn groups(state: &AppState, language: Language, w: &Words) -> Vec<Group> {
     groups
 }
 
-/// The scheme and host of a tile URL template, for the CSP's `img-src`.
-fn tile_origin(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://")?;
-    let host_end = rest.find('/').unwrap_or(rest.len());
-    let host = &rest[..host_end];
-    let safe = host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '{' | '}'));
-    safe.then(|| &url[..8 + host_end])
-}
-
-fn csp(tile_url: Option<&str>) -> String {
+/// The app's CSP: everything from this server, map tiles from the tile server's origin
+/// (`https`, or `http` on a loopback address for tests), and `<video>` from the origins of
+/// the services' stored videos (`https` only) and nowhere else.
+fn csp(tile_url: Option<&str>, video_origins: &[String]) -> String {
     let tiles = tile_url
-        .and_then(tile_origin)
-        .map(|o| format!(" {}", o.replace("{s}", "*")))
+        .and_then(super::operator::page::origin)
+        .filter(|o| o.starts_with("https://") || o.starts_with("http://127.0.0.1:"))
+        .map(|o| format!(" {o}"))
         .unwrap_or_default();
+    let media = if video_origins.is_empty() {
+        "'none'".to_owned()
+    } else {
+        video_origins.join(" ")
+    };
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{tiles}; \
-         connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'"
+         media-src {media}; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
 async fn app(State(state): State<AppState>, PageLanguage(language): PageLanguage) -> Response {
     let w = Words::new(language);
-    let groups = groups(&state, language, &w);
+    let jurisdiction = state
+        .catalog()
+        .jurisdiction_or_default(None)
+        .map(|j| j.id.clone());
+    // Without the media (a database hiccup) the app still works: no videos then.
+    let media = match jurisdiction {
+        Some(j) => media_by_service(&state, &j).await.unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    let groups = groups(&state, language, &w, &media);
     let services: Vec<ServiceView> = groups
         .iter()
         .flat_map(|g| g.services.iter().cloned())
@@ -224,7 +269,7 @@ async fn app(State(state): State<AppState>, PageLanguage(language): PageLanguage
         w,
     };
     let mut response = render(StatusCode::OK, &page);
-    if let Ok(value) = HeaderValue::from_str(&csp(tile_url)) {
+    if let Ok(value) = HeaderValue::from_str(&csp(tile_url, &video_origins(&media))) {
         response
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, value);
@@ -247,7 +292,10 @@ fn page_assets() -> Assets {
         std::sync::OnceLock::new();
     let (css, js) = URLS.get_or_init(|| {
         let leak = |name: &str| -> &'static str { Box::leak(assets::url(name).into_boxed_str()) };
-        (vec![leak("resident.css")], vec![leak("resident.js")])
+        (
+            vec![leak("resident.css")],
+            vec![leak("resident.js"), leak("resident-follow.js")],
+        )
     });
     Assets {
         stylesheets: css.as_slice(),
@@ -292,13 +340,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_csp_allows_only_the_tile_server_besides_this_one() {
-        assert!(!csp(None).contains("https:"));
-        let with_tiles = csp(Some("https://{s}.tile.example.org/{z}/{x}/{y}.png"));
+    fn the_csp_allows_only_the_tile_and_video_servers_besides_this_one() {
+        assert!(!csp(None, &[]).contains("https:"));
+        assert!(csp(None, &[]).contains("media-src 'none';"));
+        let with_tiles = csp(Some("https://{s}.tile.example.org/{z}/{x}/{y}.png"), &[]);
         assert!(with_tiles.contains("img-src 'self' data: blob: https://*.tile.example.org;"));
-        // A tile URL that is not plain https is not allowed in.
-        assert!(!csp(Some("http://tiles.example.org/{z}/{x}/{y}.png")).contains("example"));
-        assert!(!csp(Some("https://a.org; script-src *")).contains("script-src *"));
+        // A tile URL that is not plain https is not allowed in (but a local stand-in is).
+        assert!(!csp(Some("http://tiles.example.org/{z}/{x}/{y}.png"), &[]).contains("example"));
+        assert!(!csp(Some("https://a.org; script-src *"), &[]).contains("script-src *"));
+        let local = csp(Some("http://127.0.0.1:9000/t/{z}/{x}/{y}.png"), &[]);
+        assert!(local.contains("blob: http://127.0.0.1:9000;"), "{local}");
+        let videos = [
+            "https://v.example.org".to_owned(),
+            "https://w.example".to_owned(),
+        ];
+        let with_videos = csp(None, &videos);
+        assert!(with_videos.contains("media-src https://v.example.org https://w.example;"));
     }
 
     #[test]

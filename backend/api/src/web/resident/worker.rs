@@ -9,10 +9,15 @@ use axum::response::{IntoResponse, Response};
 /// The worker's script; its cache name carries the assets' version, so a new binary's
 /// worker replaces the old shell.
 fn script() -> String {
-    let shell: Vec<String> = ["resident.js", "resident.css", "resident-icon.svg"]
-        .iter()
-        .map(|name| assets::url(name))
-        .collect();
+    let shell: Vec<String> = [
+        "resident.js",
+        "resident-follow.js",
+        "resident.css",
+        "resident-icon.svg",
+    ]
+    .iter()
+    .map(|name| assets::url(name))
+    .collect();
     let version = assets::url("resident.js");
     let version = version.rsplit('=').next().unwrap_or("0");
     format!(
@@ -57,7 +62,31 @@ self.addEventListener('fetch', (event) => {{
       }}))));
   }}
 }});
+// A push (Web Push, encrypted by the server, decrypted by the browser): the title and body
+// are already in the resident's language; the data says which report or notice it is about.
+self.addEventListener('push', (event) => {{
+  let message = {{}};
+  try {{ message = event.data ? event.data.json() : {{}}; }} catch (e) {{ message = {{ body: event.data.text() }}; }}
+  const data = message.data || {{}};
+  const tag = data.report_id ? 'report-' + data.report_id : data.notice_id ? 'notice-' + data.notice_id : 'balagh';
+  event.waitUntil(self.registration.showNotification(message.title || 'Balagh', {{
+    body: message.body || '', tag: tag, data: data, icon: {icon},
+  }}));
+}});
+// A tap on the notification opens the report (or the notice) in the app, reusing its window.
+self.addEventListener('notificationclick', (event) => {{
+  event.notification.close();
+  const data = event.notification.data || {{}};
+  const target = data.report_id ? '/#report-' + data.report_id : data.notice_id ? '/#notice-' + data.notice_id : '/';
+  event.waitUntil(self.clients.matchAll({{ type: 'window', includeUncontrolled: true }}).then((windows) => {{
+    const open = windows.find((w) => new URL(w.url).pathname === '/');
+    if (open) return open.navigate(target).then((w) => (w || open).focus()).catch(() => self.clients.openWindow(target));
+    return self.clients.openWindow(target);
+  }}));
+}});
 "#,
+        icon = serde_json::to_string(&assets::url("resident-icon.svg"))
+            .unwrap_or_else(|_| "''".into()),
         shell = serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into()),
     )
 }

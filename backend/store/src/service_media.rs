@@ -1,0 +1,143 @@
+//! Per-service videos (short clips per language, Moroccan Sign Language included) and an
+//! easy-to-read explanation per page language, set by staff and shown beside the service in
+//! the resident app (issue 20). [`ServiceMediaStore`] is a supertrait of
+//! [`Store`](crate::Store); both backends share its SQL through
+//! [`impl_service_media_store!`](crate::impl_service_media_store).
+
+use crate::Result;
+use balagh_domain::JurisdictionId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One video of a service: its language (a BCP 47 tag such as `fr`, `ary` or `xms`), an
+/// `https` URL (checked by the API) and an optional title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceVideo {
+    pub language: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// What a service carries besides its definition.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServiceMedia {
+    pub service_code: String,
+    pub videos: Vec<ServiceVideo>,
+    /// Easy-to-read text by page language (`fr`, `ar`, `en`).
+    pub easy_read: BTreeMap<String, String>,
+}
+
+impl ServiceMedia {
+    pub fn is_empty(&self) -> bool {
+        self.videos.is_empty() && self.easy_read.is_empty()
+    }
+}
+
+#[async_trait::async_trait]
+pub trait ServiceMediaStore: Send + Sync {
+    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes).
+    async fn set_service_media(
+        &self,
+        jurisdiction: &JurisdictionId,
+        media: &ServiceMedia,
+    ) -> Result<()>;
+    /// Every service of the jurisdiction that carries any, by service code.
+    async fn service_media(&self, jurisdiction: &JurisdictionId) -> Result<Vec<ServiceMedia>>;
+}
+
+#[doc(hidden)]
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServiceMediaRow {
+    pub service_code: String,
+    pub videos: String,
+    pub easy_read: String,
+}
+
+impl ServiceMediaRow {
+    /// The JSON columns `videos` and `easy_read` of `media`.
+    pub fn columns(media: &ServiceMedia) -> Result<(String, String)> {
+        let encode =
+            |e: serde_json::Error| crate::StoreError::Corrupt(format!("service media: {e}"));
+        Ok((
+            serde_json::to_string(&media.videos).map_err(encode)?,
+            serde_json::to_string(&media.easy_read).map_err(encode)?,
+        ))
+    }
+
+    pub fn into_media(self) -> Result<ServiceMedia> {
+        let corrupt = |e: serde_json::Error| {
+            crate::StoreError::Corrupt(format!("service media of {}: {e}", self.service_code))
+        };
+        Ok(ServiceMedia {
+            videos: serde_json::from_str(&self.videos).map_err(corrupt)?,
+            easy_read: serde_json::from_str(&self.easy_read).map_err(corrupt)?,
+            service_code: self.service_code,
+        })
+    }
+}
+
+/// `impl ServiceMediaStore for $store` over `sqlx::Pool<$db>`, with the same inherent items
+/// as [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+#[macro_export]
+macro_rules! impl_service_media_store {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use balagh_domain::JurisdictionId;
+            use $crate::sqlx;
+            use $crate::*;
+
+            #[$crate::async_trait]
+            impl ServiceMediaStore for $store {
+                async fn set_service_media(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                    media: &ServiceMedia,
+                ) -> Result<()> {
+                    if media.is_empty() {
+                        sqlx::query(
+                            "DELETE FROM service_media WHERE jurisdiction_id = $1 \
+                             AND service_code = $2",
+                        )
+                        .bind(jurisdiction.as_str())
+                        .bind(&media.service_code)
+                        .execute(self.writer())
+                        .await
+                        .map_err(<$store>::error)?;
+                        return Ok(());
+                    }
+                    let (videos, easy_read) = ServiceMediaRow::columns(media)?;
+                    sqlx::query(
+                        "INSERT INTO service_media (jurisdiction_id, service_code, videos, \
+                         easy_read) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (jurisdiction_id, service_code) DO UPDATE SET \
+                         videos = excluded.videos, easy_read = excluded.easy_read",
+                    )
+                    .bind(jurisdiction.as_str())
+                    .bind(&media.service_code)
+                    .bind(videos)
+                    .bind(easy_read)
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
+                }
+
+                async fn service_media(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                ) -> Result<Vec<ServiceMedia>> {
+                    let rows: Vec<ServiceMediaRow> = sqlx::query_as(
+                        "SELECT service_code, videos, easy_read FROM service_media \
+                         WHERE jurisdiction_id = $1 ORDER BY service_code",
+                    )
+                    .bind(jurisdiction.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    rows.into_iter().map(ServiceMediaRow::into_media).collect()
+                }
+            }
+        };
+    };
+}

@@ -1,0 +1,148 @@
+// The resident app's follow-up steps (issue 20), used by resident-app.mjs: notifications,
+// the service's easy-to-read text and videos, and the map pin without dragging.
+
+import { checkAccessibility, expectConsoleErrors, fail, shot, url } from './harness.mjs';
+
+const waitFor = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 15_000, polling: 100 });
+
+/**
+ * Headless Chromium has no push service: every page's PushManager gets a subscribe() that
+ * records the applicationServerKey it is given and returns `subscriptionJson` (the local
+ * push service's subscription, as PushSubscription.toJSON()).
+ */
+export async function pushStandIn(context, subscriptionJson) {
+  if (!subscriptionJson) fail('BALAGH_TEST_PUSH_SUBSCRIPTION is not set');
+  await context.addInitScript((json) => {
+    if (!window.PushManager) return;
+    const subscription = JSON.parse(json);
+    let current = null;
+    PushManager.prototype.getSubscription = async function getSubscription() { return current; };
+    PushManager.prototype.subscribe = async function subscribe(options) {
+      const key = new Uint8Array(options.applicationServerKey);
+      sessionStorage.setItem('test-push-key', btoa(String.fromCharCode(...key)));
+      sessionStorage.setItem('test-push-visible', String(options.userVisibleOnly));
+      current = {
+        endpoint: subscription.endpoint,
+        toJSON: () => subscription,
+        unsubscribe: async () => { current = null; return true; },
+      };
+      return current;
+    };
+  }, subscriptionJson);
+}
+
+const hhmm = (d) => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+
+/** The push the service worker got, shown as a notification tagged with the report. */
+async function pushShown(page, context, reportId) {
+  const cdp = await context.newCDPSession(page);
+  const registrations = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+  for (let i = 0; i < 100 && !registrations.some((r) => !r.isDeleted); i++) await new Promise((r) => setTimeout(r, 100));
+  const registration = registrations.find((r) => !r.isDeleted);
+  if (!registration) fail('no service worker registration to push to');
+  // What the push service hands the browser (the server's payload, decrypted).
+  const data = JSON.stringify({
+    title: 'Balagh', body: 'Le signalement est résolu.',
+    data: { type: 'report_status', report_id: reportId, status: 'resolved' },
+  });
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: url(''), registrationId: registration.registrationId, data });
+  await waitFor(page, async (tag) => {
+    const shown = await (await navigator.serviceWorker.ready).getNotifications({ tag });
+    return shown.length === 1 && shown[0].body === 'Le signalement est résolu.' && shown[0].data.report_id === tag.slice(7);
+  }, `report-${reportId}`);
+  await cdp.detach();
+}
+
+/** Notify me: permission, the subscription registered with quiet hours, a push shown. */
+export async function notifications(page, context, reportId) {
+  await context.grantPermissions(['geolocation', 'notifications'], { origin: url('') });
+  await page.goto(url('/?lang=fr'));
+  await waitFor(page, () => document.documentElement.dataset.ready === 'yes' && !!navigator.serviceWorker.controller);
+  // Quiet hours that do not cover now (the resolution's push must come at once).
+  const now = Date.now();
+  const start = hhmm(new Date(now + 2 * 3600_000));
+  const end = hhmm(new Date(now + 3 * 3600_000));
+  await page.fill('#res-quiet-start', start);
+  await page.fill('#res-quiet-end', end);
+  await page.click('#res-push-on');
+  await waitFor(page, () => document.getElementById('res-push').dataset.on === 'yes');
+  const status = await page.locator('#res-push-status').textContent();
+  if (!status.includes(start) || !status.includes(end)) fail(`the quiet hours are not confirmed: ${status}`);
+  const check = await page.evaluate(async () => {
+    const token = localStorage.getItem('balagh-device');
+    const registration = await (await fetch('/api/v1/devices/me/push', { headers: { Authorization: `Bearer ${token}` } })).json();
+    const key = (await (await fetch('/api/v1/push/web-push-key')).json()).public_key;
+    return { registration, key, asked: sessionStorage.getItem('test-push-key'), visible: sessionStorage.getItem('test-push-visible') };
+  });
+  const { registration } = check;
+  if (registration.channel !== 'web_push' || registration.language !== 'fr' || !registration.active) {
+    fail(`registration: ${JSON.stringify(registration)}`);
+  }
+  if (registration.quiet_hours?.start !== start || registration.quiet_hours?.end !== end) {
+    fail(`quiet hours stored: ${JSON.stringify(registration.quiet_hours)}, expected ${start}–${end}`);
+  }
+  const standard = check.key.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (check.asked?.replace(/=+$/, '') !== standard || check.visible !== 'true') {
+    fail(`subscribed with key ${check.asked} (userVisibleOnly ${check.visible}), the server's is ${check.key}`);
+  }
+  await checkAccessibility(page, 'resident-fr-notifications');
+  await page.locator('#res-push').scrollIntoViewIfNeeded();
+  await shot(page, 'phone-fr-notifications.png');
+  await pushShown(page, context, reportId);
+}
+
+/** The chosen service's easy-to-read text and its videos, each naming its language. */
+export async function serviceInfo(page, lang) {
+  const want = lang === 'ar'
+    ? { text: 'الحاوية ممتلئة', sign: 'لغة الإشارة المغربية' }
+    : { text: 'Le bac est plein', sign: 'langue des signes marocaine' };
+  await waitFor(page, (text) => document.getElementById('res-service-info').textContent.includes(text), want.text);
+  const buttons = await page.$$eval('#res-service-info button.res-video', (bs) => bs.map((b) => b.textContent));
+  if (buttons.length !== 2 || !buttons[1].includes(want.sign)) fail(`video buttons: ${JSON.stringify(buttons)}`);
+  // The video host is not reachable from the test: an empty answer stands in for it.
+  expectConsoleErrors(/videos\.balagh\.test/);
+  await page.route('https://videos.balagh.test/**', (route) => route.fulfill({ status: 200, contentType: 'video/mp4', body: '' }));
+  await page.click('#res-service-info button.res-video >> nth=1');
+  await waitFor(page, () => document.activeElement && document.activeElement.tagName === 'VIDEO');
+  const video = await page.$eval('#res-service-info video', (v) => ({ src: v.src, label: v.getAttribute('aria-label'), lang: v.lang }));
+  if (video.src !== 'https://videos.balagh.test/bac-xms.mp4' || !video.label.includes(want.sign) || video.lang !== 'xms') {
+    fail(`video: ${JSON.stringify(video)}`);
+  }
+  await checkAccessibility(page, `resident-${lang}-service-info`);
+  await page.locator('#res-service-info').scrollIntoViewIfNeeded();
+  await shot(page, `phone-${lang}-service-info.png`);
+}
+
+/** The pin by a click on the map, then with the keyboard alone (arrows move, Enter places). */
+export async function mapPin(page) {
+  await page.goto(url('/?lang=fr'));
+  await waitFor(page, () => document.documentElement.dataset.ready === 'yes');
+  await page.click('#res-map-open');
+  await waitFor(page, () => document.getElementById('res-map').dataset.ready === 'yes' && !!document.querySelector('#res-map .leaflet-tile-loaded'));
+  const box = await page.locator('#res-map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2 + 60, box.y + box.height / 2 - 40);
+  await waitFor(page, () => /carte/.test(document.getElementById('res-place-chosen').textContent));
+  const clicked = await page.locator('#res-place-chosen').textContent();
+  // Keyboard: from the map button, Tab reaches the map; the arrows move it under the cross.
+  await page.focus('#res-map-open');
+  for (let i = 0; i < 5 && !(await page.evaluate(() => document.activeElement.id === 'res-map')); i++) await page.keyboard.press('Tab');
+  if (!(await page.evaluate(() => document.activeElement.id === 'res-map'))) fail('Tab never reached the map');
+  for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowUp']) await page.keyboard.press(key);
+  await waitFor(page, () => document.getElementById('res-map').dataset.moving === 'no');
+  await page.keyboard.press('Enter');
+  await waitFor(page, (before) => {
+    const now = document.getElementById('res-place-chosen').textContent;
+    return /carte/.test(now) && now !== before;
+  }, clicked);
+  const entered = await page.locator('#res-place-chosen').textContent();
+  // The button does the same from the map's centre (it has not moved since).
+  for (let i = 0; i < 8 && !(await page.evaluate(() => document.activeElement.id === 'res-map-centre')); i++) await page.keyboard.press('Tab');
+  if (!(await page.evaluate(() => document.activeElement.id === 'res-map-centre'))) fail('Tab never reached the map-centre button');
+  await page.keyboard.press('Enter');
+  await waitFor(page, (want) => document.getElementById('res-place-chosen').textContent === want, entered);
+  await checkAccessibility(page, 'resident-fr-map');
+  await page.locator('#res-map').scrollIntoViewIfNeeded();
+  await shot(page, 'phone-fr-map.png');
+}
