@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
-    println!("cargo:rerun-if-changed={}", root.display());
+    // Read when the script runs, not baked in when it is compiled: a build folder copied
+    // from another checkout must still read this checkout's catalogues.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("locales");
+    println!("cargo:rerun-if-changed=locales");
     let mut code = String::from(
         "/// (language code, file name, Fluent source)\npub static SOURCES: &[(&str, &str, &str)] = &[\n",
     );
@@ -17,7 +20,7 @@ fn main() {
         .collect();
     languages.sort();
     for dir in languages {
-        println!("cargo:rerun-if-changed={}", dir.display());
+        println!("cargo:rerun-if-changed={}", relative(&dir, &manifest_dir));
         let language = dir.file_name().unwrap().to_string_lossy().into_owned();
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .expect("locale folder")
@@ -26,7 +29,7 @@ fn main() {
             .collect();
         files.sort();
         for file in files {
-            println!("cargo:rerun-if-changed={}", file.display());
+            println!("cargo:rerun-if-changed={}", relative(&file, &manifest_dir));
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             writeln!(
                 code,
@@ -39,4 +42,12 @@ fn main() {
     code.push_str("];\n");
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("sources.rs");
     std::fs::write(out, code).unwrap();
+}
+
+/// A path under the package, relative to it (what cargo compares on the next build).
+fn relative(path: &Path, manifest_dir: &str) -> String {
+    path.strip_prefix(manifest_dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
