@@ -44,15 +44,18 @@ pub enum Channel {
     Open311,
     Phone,
     Counter,
+    /// A conversation with an SMS gateway of the commune.
+    Sms,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [
+    pub const ALL: [Channel; 6] = [
         Channel::App,
         Channel::Web,
         Channel::Open311,
         Channel::Phone,
         Channel::Counter,
+        Channel::Sms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Channel {
             Channel::Open311 => "open311",
             Channel::Phone => "phone",
             Channel::Counter => "counter",
+            Channel::Sms => "sms",
         }
     }
 

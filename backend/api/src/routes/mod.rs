@@ -15,6 +15,7 @@ pub mod reports;
 pub mod screens;
 pub mod services;
 pub mod sla;
+pub mod sms_gateways;
 pub mod staff;
 pub mod statement_csv;
 pub mod stats;

@@ -24,6 +24,7 @@ mod resident_app;
 mod screens;
 mod sessions;
 mod sla;
+mod sms;
 mod staff_pages;
 mod stats;
 mod store;
