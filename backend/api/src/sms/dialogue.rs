@@ -6,7 +6,7 @@ use crate::routes::reports::{Submitter, submit_stored};
 use crate::state::AppState;
 use balagh_domain::places::fold;
 use balagh_domain::sms::{
-    ChosenPlace, Conversation, Draft, Menu, MenuGroup, Msg, Outcome, PlaceQuery, SmsLanguage,
+    ChosenPlace, Conversation, Draft, Menu, Msg, Outcome, PlaceQuery, SmsLanguage,
 };
 use balagh_domain::{Channel, IdempotencyKey, Jurisdiction, ReportStatus};
 use balagh_i18n::FluentValue;
@@ -37,28 +37,24 @@ pub struct Incoming {
     pub dedupe_key: Vec<u8>,
 }
 
-/// The menu of the commune's services: one entry per service group, in catalogue order;
-/// only services whose required attributes an SMS cannot give are left out.
+/// The menu of the commune's services (see [`Menu::build`]); services whose required
+/// attributes an SMS cannot give are left out.
 pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
     let catalog = state.catalog();
-    let mut groups: Vec<MenuGroup> = Vec::new();
-    for service in catalog.services(&jurisdiction.id) {
-        if service.attributes.iter().any(|a| a.required) {
-            continue;
-        }
-        let code = service.code.as_str().to_owned();
-        let group = service.group.as_str().to_owned();
-        let keywords = service.keywords.clone();
-        match groups.iter_mut().find(|g| g.group == group) {
-            Some(g) => g.services.push((code, keywords)),
-            None => groups.push(MenuGroup {
-                group,
-                default_service: code.clone(),
-                services: vec![(code, keywords)],
-            }),
-        }
-    }
-    Menu { groups }
+    Menu::build(
+        catalog
+            .services(&jurisdiction.id)
+            .iter()
+            .filter(|s| !s.attributes.iter().any(|a| a.required))
+            .map(|s| {
+                (
+                    s.code.as_str().to_owned(),
+                    s.group.as_str().to_owned(),
+                    s.keywords.clone(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Logs, limits, and acts on one inbound SMS; its answers go to the outbox.
@@ -123,19 +119,7 @@ pub async fn handle(
             texts::text(language, "error", &[])
         }
     };
-    let reply = NewOutboxMessage {
-        id: Uuid::now_v7(),
-        topic: SMS_TOPIC,
-        operator: None,
-        event_type: "sms.reply".into(),
-        payload: json!({
-            "kind": "reply",
-            "gateway_id": gateway.id,
-            "phone": incoming.phone,
-            "text": answer,
-        }),
-        created_at: now,
-    };
+    let reply = reply_message(gateway, &incoming.phone, &answer, now);
     let saved = StoredConversation {
         state: serde_json::to_value(&conversation)
             .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -146,6 +130,23 @@ pub async fn handle(
         .save_sms_conversation(gateway.id, &incoming.phone, &saved, now, &[reply])
         .await?;
     Ok(Handled::Answered(vec![answer]))
+}
+
+/// The outbox message of an answer.
+fn reply_message(gateway: &SmsGateway, phone: &str, text: &str, at: Ts) -> NewOutboxMessage {
+    NewOutboxMessage {
+        id: Uuid::now_v7(),
+        topic: SMS_TOPIC,
+        operator: None,
+        event_type: "sms.reply".into(),
+        payload: json!({
+            "kind": "reply",
+            "gateway_id": gateway.id,
+            "phone": phone,
+            "text": text,
+        }),
+        created_at: at,
+    }
 }
 
 /// Carries out what the conversation decided; returns the answer.
@@ -252,7 +253,7 @@ async fn find_place(
                 .await?
                 .unwrap_or_default();
             Ok(pick_stop(&stops, stop).map(|s| ChosenPlace {
-                label: format!("{} {} – {}", found.short_name, s.id, s.name),
+                label: format!("{} {} - {}", found.short_name, s.id, s.name),
                 lat: s.point.lat(),
                 lon: s.point.lon(),
             }))

@@ -196,6 +196,52 @@ const BUS_WORDS: &[&str] = &[
 ];
 
 impl Menu {
+    /// The menu of `(code, group, keywords)` services a resident may pick by SMS: the
+    /// groups residents know best first (waste, lighting, transport), then the others in
+    /// catalogue order; each group's default is the service whose keywords name the group
+    /// most (a street light that is out, an overflowing bin), else its first.
+    pub fn build(services: Vec<(String, String, Vec<String>)>) -> Menu {
+        let mut groups: Vec<MenuGroup> = Vec::new();
+        for (code, group, keywords) in services {
+            match groups.iter_mut().find(|g| g.group == group) {
+                Some(g) => g.services.push((code, keywords)),
+                None => groups.push(MenuGroup {
+                    group,
+                    default_service: code.clone(),
+                    services: vec![(code, keywords)],
+                }),
+            }
+        }
+        let rank = |group: &str| {
+            GROUP_WORDS
+                .iter()
+                .position(|(g, _)| *g == group)
+                .unwrap_or(GROUP_WORDS.len())
+        };
+        groups.sort_by_key(|g| rank(&g.group));
+        for group in &mut groups {
+            let words: &[&str] = GROUP_WORDS
+                .iter()
+                .find(|(g, _)| *g == group.group)
+                .map_or(&[], |(_, w)| w);
+            let score = |keywords: &[String]| {
+                keywords
+                    .iter()
+                    .filter(|k| words.contains(&crate::places::fold(k).as_str()))
+                    .count()
+            };
+            let mut best = (0, group.default_service.clone());
+            for (code, keywords) in &group.services {
+                let s = score(keywords);
+                if s > best.0 {
+                    best = (s, code.clone());
+                }
+            }
+            group.default_service = best.1;
+        }
+        Menu { groups }
+    }
+
     /// The service a message names: a service's own keyword first, then a group's words,
     /// then a menu number.
     pub fn service_in(&self, text: &str) -> Option<String> {
@@ -367,6 +413,39 @@ mod tests {
             lat: 35.57,
             lon: -5.37,
         }
+    }
+
+    #[test]
+    fn the_menu_puts_known_groups_first_with_their_usual_service() {
+        let s = |code: &str, group: &str, keywords: &[&str]| {
+            (
+                code.to_owned(),
+                group.to_owned(),
+                keywords.iter().map(|k| (*k).to_owned()).collect(),
+            )
+        };
+        let menu = Menu::build(vec![
+            s("bus_stop_damaged", "transport", &["abri"]),
+            s("light_flickering", "lighting", &["clignote"]),
+            s("light_out", "lighting", &["lampe", "éclairage", "إنارة"]),
+            s("parks", "green", &[]),
+            s("waste_missed", "waste", &["collecte"]),
+            s("waste_bin_overflow", "waste", &["poubelle", "حاوية"]),
+        ]);
+        let groups: Vec<(&str, &str)> = menu
+            .groups
+            .iter()
+            .map(|g| (g.group.as_str(), g.default_service.as_str()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("waste", "waste_bin_overflow"),
+                ("lighting", "light_out"),
+                ("transport", "bus_stop_damaged"),
+                ("green", "parks")
+            ]
+        );
     }
 
     #[test]
