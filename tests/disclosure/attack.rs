@@ -507,7 +507,7 @@ fn attack_channels(
     months: &[(String, time::Date, time::Date)],
     out: &mut Outcome,
 ) {
-    let channels = ["app", "web", "open311", "phone", "counter"];
+    let channels = ["app", "web", "open311", "phone", "counter", "sms"];
     let mut month_totals: HashMap<String, u64> = HashMap::new();
     for r in records["records"].as_array().into_iter().flatten() {
         *month_totals

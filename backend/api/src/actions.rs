@@ -193,6 +193,14 @@ pub async fn commit(
         change
             .outbox
             .push(crate::push::status_fanout(&after, change.at));
+        // Residents who reported by SMS hear of it by SMS, through the same gateway.
+        if after.channel == balagh_domain::Channel::Sms {
+            change.outbox.push(crate::sms::dialogue::status_sms(
+                after.id,
+                after.status,
+                change.at,
+            ));
+        }
     }
     match state.store().change_report(&change).await? {
         ChangeOutcome::Applied(report) => Ok(report),

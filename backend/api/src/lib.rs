@@ -17,6 +17,7 @@ pub mod publish;
 pub mod push;
 pub mod routes;
 pub mod sla;
+pub mod sms;
 pub mod state;
 pub mod stats;
 mod telemetry;
@@ -74,6 +75,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "statistics", description = "Public statistics (anonymised, no login) and the staff dashboard's data"),
         (name = "open-data", description = "Open data: DCAT-AP catalogue, data dictionary, CSV / JSON / GeoJSON files"),
         (name = "open311", description = "API keys of Open311 GeoReport v2 clients (the endpoints themselves are under /open311/v2)"),
+        (name = "sms", description = "SMS gateways of the commune (residents report and follow up by SMS)"),
         (name = "screens", description = "Screens in the commune's reception areas: registration by staff, the content each screen polls"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -202,6 +204,11 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
             routes::screens::update_screen,
             routes::screens::revoke_screen
         ))
+        .routes(routes!(
+            routes::sms_gateways::list_gateways,
+            routes::sms_gateways::create_gateway
+        ))
+        .routes(routes!(routes::sms_gateways::disable_gateway))
         .routes(routes!(routes::screens::clear_urgency))
         .routes(routes!(routes::screens::screen_content))
         .routes(routes!(routes::push::staff_push_deliveries))
@@ -244,6 +251,7 @@ pub fn app(state: AppState) -> Router {
             settings.photos.limits.max_bytes + MULTIPART_OVERHEAD_BYTES,
         ))
         .merge(open311::routes())
+        .merge(sms::inbound::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

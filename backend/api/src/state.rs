@@ -45,6 +45,8 @@ pub struct ApiSettings {
     /// `[screens]`: what reception-area screens show besides their own data, and how often
     /// they poll.
     pub screens: crate::web::screen::ScreensConfig,
+    /// `[sms]`: the SMS conversation's limits and the defaults of new gateways.
+    pub sms: crate::sms::SmsSettings,
     /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
     /// the app offers only the position, the gazetteer and bus stops.
     pub resident_map_tile_url: Option<String>,
@@ -106,6 +108,7 @@ impl Default for ApiSettings {
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
+            sms: crate::sms::SmsSettings::default(),
             resident_map_tile_url: None,
             map_tile_url: DEFAULT_MAP_TILE_URL.to_owned(),
         }

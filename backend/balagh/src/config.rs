@@ -128,6 +128,18 @@ pub struct FileConfig {
     pub screens: ScreensFileConfig,
     #[serde(default)]
     pub map: MapFileConfig,
+    #[serde(default)]
+    pub sms: SmsFileConfig,
+}
+
+/// `[sms]`: the SMS conversation's limits and the defaults of new gateways.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsFileConfig {
+    pub max_message_chars: Option<u32>,
+    pub per_number_per_hour: Option<u32>,
+    pub per_gateway_per_hour: Option<u32>,
+    pub signature_tolerance_seconds: Option<u32>,
 }
 
 /// `[screens]`: what the reception-area screens show besides their own data.
@@ -739,6 +751,7 @@ impl Settings {
             outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
             screens: crate::screens_config::resolve(&file.screens)?,
+            sms: crate::sms_config::resolve(&file.sms)?,
             resident_map_tile_url: match file.map_tile_url.clone() {
                 Some(url) if !url.starts_with("https://") => {
                     return Err("map_tile_url must be an https:// URL".into());

@@ -14,6 +14,8 @@ pub mod replicas_config;
 pub mod screens_config;
 pub mod security_config;
 pub mod server;
+pub mod sms_config;
+pub mod sms_delivery;
 pub mod stats_config;
 pub mod telemetry;
 pub mod workers;

@@ -126,6 +126,11 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
         let settings = settings.clone();
         tokio::spawn(async move { retention_loop(state, settings).await })
     };
+    let sms = {
+        let state = state.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { crate::sms_delivery::sms_loop(state, settings).await })
+    };
     let auto_close = tokio::spawn(async move { auto_close_loop(state, settings).await });
     Workers {
         handles: vec![
@@ -138,6 +143,7 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
             push_delivery,
             stats,
             retention,
+            sms,
         ],
     }
 }
@@ -416,6 +422,12 @@ async fn retention_loop(state: AppState, settings: WorkerSettings) {
                     break;
                 }
             }
+        }
+        // Phone numbers of SMS conversations go with the reports' other contacts.
+        match state.store().erase_sms_contacts(before).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "erased SMS numbers past retention"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "SMS retention round failed"),
         }
         if erased > 0 {
             tracing::info!(

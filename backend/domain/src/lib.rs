@@ -22,6 +22,7 @@ pub mod report;
 pub mod routing;
 pub mod service;
 pub mod sla;
+pub mod sms;
 pub mod stats;
 pub mod zones;
 

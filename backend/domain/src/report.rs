@@ -73,15 +73,18 @@ pub enum Channel {
     Open311,
     Phone,
     Counter,
+    /// A conversation with an SMS gateway of the commune.
+    Sms,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [
+    pub const ALL: [Channel; 6] = [
         Channel::App,
         Channel::Web,
         Channel::Open311,
         Channel::Phone,
         Channel::Counter,
+        Channel::Sms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +94,7 @@ impl Channel {
             Channel::Open311 => "open311",
             Channel::Phone => "phone",
             Channel::Counter => "counter",
+            Channel::Sms => "sms",
         }
     }
 

@@ -22,6 +22,7 @@ pub mod service_media;
 #[doc(hidden)]
 pub mod shared;
 pub mod sla;
+pub mod sms;
 pub mod stats;
 mod tickets;
 mod timestamp;
@@ -51,6 +52,10 @@ pub use sla::{
     CLOCK_COLUMNS, ClockRecord, DISPUTE_COLUMNS, Dispute, DisputeDecision, DisputeScope,
     DisputeState, ESCALATION_TOPIC, Escalation, NewAlarm, NewDispute, Notification, SlaCheck,
     SlaCheckOutcome, SlaStore, StatementClock, StatementScope, StoredPolicy,
+};
+pub use sms::{
+    InboundOutcome, InboundSms, PendingSms, SMS_GATEWAY_COLUMNS, SMS_TOPIC, SmsGateway, SmsStore,
+    StoredConversation,
 };
 pub use stats::StatsStore;
 pub use tickets::*;
@@ -108,6 +113,7 @@ pub trait Store:
     + Open311Store
     + StatsStore
     + ScreenStore
+    + SmsStore
     + PlaceStore
     + ServiceMediaStore
     + Send

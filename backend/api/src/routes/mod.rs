@@ -17,6 +17,7 @@ pub mod screens;
 pub mod service_media;
 pub mod services;
 pub mod sla;
+pub mod sms_gateways;
 pub mod staff;
 pub mod statement_csv;
 pub mod stats;

@@ -25,6 +25,7 @@ mod resident_follow;
 mod screens;
 mod sessions;
 mod sla;
+mod sms;
 mod staff_admin_pages;
 mod staff_pages;
 mod stats;

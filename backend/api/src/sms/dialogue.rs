@@ -1,0 +1,332 @@
+//! One inbound SMS, from the gateway's adapter to the answers queued in the outbox.
+
+use super::texts;
+use crate::problem::{ApiError, ApiResult};
+use crate::routes::reports::{Submitter, submit_stored};
+use crate::state::AppState;
+use balagh_domain::places::fold;
+use balagh_domain::sms::{
+    ChosenPlace, Conversation, Draft, Menu, Msg, Outcome, PlaceQuery, SmsLanguage,
+};
+use balagh_domain::{Channel, IdempotencyKey, Jurisdiction, ReportStatus};
+use balagh_i18n::FluentValue;
+use balagh_store::{
+    InboundOutcome, InboundSms, NewOutboxMessage, SMS_TOPIC, SmsGateway, StoredConversation, Ts,
+};
+use balagh_wire::NewReportRequest;
+use serde_json::json;
+use uuid::Uuid;
+
+/// What became of an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// Acted on; these answers were queued.
+    Answered(Vec<String>),
+    /// A repeat of a message already handled.
+    Duplicate,
+    /// Over a limit: logged, not acted on, not answered.
+    Limited,
+}
+
+/// An SMS as a gateway delivered it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub phone: String,
+    pub text: String,
+    /// Our own dedupe key (see each adapter for what goes in it).
+    pub dedupe_key: Vec<u8>,
+}
+
+/// The menu of the commune's services (see [`Menu::build`]); services whose required
+/// attributes an SMS cannot give are left out.
+pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
+    let catalog = state.catalog();
+    Menu::build(
+        catalog
+            .services(&jurisdiction.id)
+            .iter()
+            .filter(|s| !s.attributes.iter().any(|a| a.required))
+            .map(|s| {
+                (
+                    s.code.as_str().to_owned(),
+                    s.group.as_str().to_owned(),
+                    s.keywords.clone(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Logs, limits, and acts on one inbound SMS; its answers go to the outbox.
+pub async fn handle(
+    state: &AppState,
+    gateway: &SmsGateway,
+    incoming: Incoming,
+) -> ApiResult<Handled> {
+    let now = Ts::now();
+    let logged = InboundSms {
+        id: Uuid::now_v7(),
+        gateway_id: gateway.id,
+        dedupe_key: incoming.dedupe_key.clone(),
+        phone: incoming.phone.clone(),
+        received_at: now,
+    };
+    match state.store().record_inbound_sms(&logged).await? {
+        InboundOutcome::Accepted => {}
+        InboundOutcome::Duplicate => {
+            metrics::counter!("balagh_sms_inbound_total", "result" => "duplicate").increment(1);
+            return Ok(Handled::Duplicate);
+        }
+        limited @ (InboundOutcome::NumberLimited | InboundOutcome::GatewayLimited) => {
+            tracing::warn!(gateway = %gateway.id, outcome = ?limited, "inbound SMS over its limit, not acted on");
+            metrics::counter!("balagh_sms_inbound_total", "result" => "limited").increment(1);
+            return Ok(Handled::Limited);
+        }
+    }
+    metrics::counter!("balagh_sms_inbound_total", "result" => "accepted").increment(1);
+    let catalog = state.catalog();
+    let jurisdiction = catalog
+        .jurisdiction_or_default(Some(&gateway.jurisdiction_id))
+        .cloned()
+        .ok_or(ApiError::NotFound)?;
+    let stored = state
+        .store()
+        .sms_conversation(gateway.id, &incoming.phone)
+        .await?;
+    let mut conversation: Conversation = stored
+        .as_ref()
+        .and_then(|s| serde_json::from_value(s.state.clone()).ok())
+        .unwrap_or_default();
+    let menu = menu(state, &jurisdiction);
+    let max = state.settings().sms.max_message_chars;
+    let outcome = conversation.handle(&incoming.text, &menu, max);
+    let stopped = matches!(outcome, Outcome::Stop);
+    let answer = act(
+        state,
+        gateway,
+        &jurisdiction,
+        &incoming,
+        &mut conversation,
+        &menu,
+        outcome,
+    )
+    .await;
+    let language = conversation.language.unwrap_or(SmsLanguage::Fr);
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(%error, gateway = %gateway.id, "SMS conversation failed");
+            texts::text(language, "error", &[])
+        }
+    };
+    let reply = reply_message(gateway, &incoming.phone, &answer, now);
+    let saved = StoredConversation {
+        state: serde_json::to_value(&conversation)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        stopped,
+    };
+    state
+        .store()
+        .save_sms_conversation(gateway.id, &incoming.phone, &saved, now, &[reply])
+        .await?;
+    Ok(Handled::Answered(vec![answer]))
+}
+
+/// The outbox message of an answer.
+fn reply_message(gateway: &SmsGateway, phone: &str, text: &str, at: Ts) -> NewOutboxMessage {
+    NewOutboxMessage {
+        id: Uuid::now_v7(),
+        topic: SMS_TOPIC,
+        operator: None,
+        event_type: "sms.reply".into(),
+        payload: json!({
+            "kind": "reply",
+            "gateway_id": gateway.id,
+            "phone": phone,
+            "text": text,
+        }),
+        created_at: at,
+    }
+}
+
+/// Carries out what the conversation decided; returns the answer.
+async fn act(
+    state: &AppState,
+    gateway: &SmsGateway,
+    jurisdiction: &Jurisdiction,
+    incoming: &Incoming,
+    conversation: &mut Conversation,
+    menu: &Menu,
+    outcome: Outcome,
+) -> ApiResult<String> {
+    let language = conversation.language.unwrap_or(SmsLanguage::Fr);
+    let max = state.settings().sms.max_message_chars;
+    let say = |msg: &Msg, c: &Conversation| {
+        texts::render(
+            c.language.unwrap_or(SmsLanguage::Fr),
+            msg,
+            menu,
+            max,
+            c.place.as_ref().map(|p| p.label.as_str()),
+        )
+    };
+    Ok(match outcome {
+        Outcome::Say(msg) => say(&msg, conversation),
+        Outcome::Stop => say(&Msg::Stopped, conversation),
+        Outcome::FindPlace(query) => {
+            let place = find_place(state, jurisdiction, &query, language).await?;
+            let msg = conversation.place_found(place);
+            say(&msg, conversation)
+        }
+        Outcome::Status(reference) => status_answer(state, language, &reference).await?,
+        Outcome::Submit(draft) => {
+            let reference = submit(state, gateway, &incoming.phone, language, &draft).await?;
+            conversation.submitted(&reference);
+            texts::text(
+                language,
+                "created",
+                &[("reference", FluentValue::from(reference))],
+            )
+        }
+    })
+}
+
+/// The public status of a reference, in words.
+async fn status_answer(
+    state: &AppState,
+    language: SmsLanguage,
+    reference: &str,
+) -> ApiResult<String> {
+    let arg = || ("reference", FluentValue::from(reference.to_owned()));
+    let report = match state.store().report_id_by_reference(reference).await? {
+        Some(id) => state.store().report(id).await?,
+        None => None,
+    };
+    Ok(match report {
+        Some(report) => texts::text(
+            language,
+            "status",
+            &[
+                arg(),
+                ("status", texts::status(language, report.status).into()),
+            ],
+        ),
+        None => texts::text(language, "status-unknown", &[arg()]),
+    })
+}
+
+/// Looks a place up: a bus line and stop in the network, or a name in the gazetteer.
+async fn find_place(
+    state: &AppState,
+    jurisdiction: &Jurisdiction,
+    query: &PlaceQuery,
+    language: SmsLanguage,
+) -> ApiResult<Option<ChosenPlace>> {
+    let store = state.store();
+    match query {
+        PlaceQuery::Named(name) => {
+            let folded = fold(name);
+            if folded.chars().count() < 3 {
+                return Ok(None);
+            }
+            let places = store.search_places(&jurisdiction.id, &folded, 1).await?;
+            let lang = if language == SmsLanguage::Ar {
+                "ar"
+            } else {
+                "fr"
+            };
+            Ok(places.first().map(|p| ChosenPlace {
+                label: p.name_in(lang).to_owned(),
+                lat: p.point.lat(),
+                lon: p.point.lon(),
+            }))
+        }
+        PlaceQuery::Bus { line, stop } => {
+            let lines = store.bus_lines(&jurisdiction.id).await?;
+            let Some(found) = lines.iter().find(|l| {
+                l.short_name.eq_ignore_ascii_case(line) || l.id.eq_ignore_ascii_case(line)
+            }) else {
+                return Ok(None);
+            };
+            let stops = store
+                .bus_line_stops(&jurisdiction.id, &found.id)
+                .await?
+                .unwrap_or_default();
+            Ok(pick_stop(&stops, stop).map(|s| ChosenPlace {
+                label: format!("{} {} - {}", found.short_name, s.id, s.name),
+                lat: s.point.lat(),
+                lon: s.point.lon(),
+            }))
+        }
+    }
+}
+
+/// A stop of a line by its code (`S03`), the number in its code (`3`), or else its
+/// position along the line (1 = the first stop).
+fn pick_stop<'a>(
+    stops: &'a [balagh_domain::bus::BusStop],
+    wanted: &str,
+) -> Option<&'a balagh_domain::bus::BusStop> {
+    let number = |s: &str| -> Option<u32> {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    stops
+        .iter()
+        .find(|s| s.id.eq_ignore_ascii_case(wanted))
+        .or_else(|| {
+            let n = number(wanted)?;
+            stops.iter().find(|s| number(&s.id) == Some(n))
+        })
+        .or_else(|| {
+            let n = usize::try_from(number(wanted)?).ok()?;
+            stops.get(n.checked_sub(1)?)
+        })
+}
+
+/// Makes the report through the app's intake, channel `sms`, the number as its private
+/// contact.
+async fn submit(
+    state: &AppState,
+    gateway: &SmsGateway,
+    phone: &str,
+    language: SmsLanguage,
+    draft: &Draft,
+) -> ApiResult<String> {
+    let body = NewReportRequest {
+        service_code: draft.service.clone(),
+        lat: draft.place.lat,
+        lon: draft.place.lon,
+        description: draft.description.as_str().to_owned(),
+        attributes: None,
+        accuracy_m: None,
+        photos: None,
+    };
+    let key = IdempotencyKey::parse(&Uuid::now_v7().to_string())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let by = Submitter {
+        channel: Channel::Sms,
+        device: None,
+        staff: None,
+        contact: Some(super::contact(phone, gateway.id, language.as_str())),
+    };
+    let (report, _) = submit_stored(state, &body, key, by).await?;
+    Ok(report.reference.as_str().to_owned())
+}
+
+/// The outbox message of a public status change of a report made by SMS, written with the
+/// change (the SMS worker finds the number and the gateway in the report's contact).
+pub fn status_sms(report_id: Uuid, status: ReportStatus, at: Ts) -> NewOutboxMessage {
+    NewOutboxMessage {
+        id: Uuid::now_v7(),
+        topic: SMS_TOPIC,
+        operator: None,
+        event_type: "sms.report_status".into(),
+        payload: json!({
+            "kind": "report_status",
+            "report_id": report_id,
+            "status": status.as_str(),
+        }),
+        created_at: at,
+    }
+}

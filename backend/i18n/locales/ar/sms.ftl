@@ -1,0 +1,61 @@
+# The SMS conversation (issue 21). An SMS in Arabic script holds 70 characters: keep
+# messages short.
+sms-group-waste = النفايات
+sms-group-lighting = الإنارة
+sms-group-transport = الحافلات
+sms-ask-service = بلاغ: ما المشكل؟ { $menu }. أجيبوا بالرقم. مساعدة للمساعدة.
+sms-service-not-understood = لم نفهم. أجيبوا برقم: { $menu }
+sms-ask-place = أين؟ مكان معروف أو شارع أو حي، أو «خط 7 محطة 3» للحافلة.
+sms-place-not-found = لم نجد المكان. جربوا مكانا معروفا أو شارعا أو حيا، أو «خط 7 محطة 3».
+sms-ask-description = المكان: { $place }. صفوا المشكل في كلمات.
+sms-created = شكرا. سُجّل البلاغ { $reference }. للتتبع: حالة { $reference }. STOP لإيقاف الرسائل.
+sms-help = بلاغ: اكتبوا المشكل (نفايات، إنارة، حافلة) ثم المكان. حالة <المرجع> للتتبع، STOP للإيقاف.
+sms-unknown-language = بلاغ: اكتبوا بالعربية أو بالفرنسية، مثلا «ضو طفا». مساعدة للمساعدة.
+sms-too-long = الرسالة طويلة ({ $max } حرفا على الأكثر). أرسلوا رسالة أقصر.
+sms-stopped = لن تتلقوا رسائل من بلاغ بعد الآن. راسلونا للاستئناف.
+sms-status-usage = اكتبوا «حالة» ثم المرجع، مثلا حالة TET-7K2M9Q4X.
+sms-status = البلاغ { $reference }: { $status }.
+sms-status-unknown = لا يوجد بلاغ { $reference }.
+sms-status-change = بلاغكم { $reference }: { $status }.
+sms-error = عذرا، وقع خطأ. أعيدوا المحاولة لاحقا.
+sms-status-new = توصلنا به
+sms-status-unrouted = توصلنا به، قيد التوجيه
+sms-status-acknowledged = تم التكفل به
+sms-status-in_progress = قيد المعالجة
+sms-status-paused = في الانتظار
+sms-status-resolved = تمت معالجته
+sms-status-closed = أُغلق
+sms-status-rejected = لم يُقبل
+sms-status-duplicate = دُمج مع بلاغ سابق
+sms-status-reopened = أُعيد فتحه
+
+# Darija written in Latin letters (arabizi), for residents who write that way: answers in
+# the same letters stay in the GSM-7 alphabet (160 characters per SMS).
+sms-ary-group-waste = Zbel
+sms-ary-group-lighting = Daw
+sms-ary-group-transport = Tobis
+sms-ary-ask-service = Balagh: chno lmochkil? { $menu }. Jawb b raqm. 3AWNI ila bghiti l3awn.
+sms-ary-service-not-understood = Mafhamtch. Jawb b raqm: { $menu }
+sms-ary-ask-place = Fin? Blasa m3rofa, zan9a, 7ouma, wla "tobis 7 mahatta 3".
+sms-ary-place-not-found = Mal9inach had lblasa. Jarreb blasa m3rofa, zan9a, 7ouma, wla "tobis 7 mahatta 3".
+sms-ary-ask-description = Lblasa: { $place }. Goul lina chno lmochkil f chi klmat.
+sms-ary-created = Choukran. Lbalagh { $reference } tsejjel. Bach tetba3: STATUS { $reference }. STOP bach twe99ef l-SMS.
+sms-ary-help = Balagh: kteb lmochkil (zbel, daw, tobis), men b3d lblasa. STATUS <reference> bach tetba3, STOP bach twe99ef.
+sms-ary-unknown-language = Balagh: kteb b darija, l3arabiya wla lfransawiya. 3AWNI ila bghiti l3awn.
+sms-ary-too-long = Lmessage twil bzaf ({ $max } 7arf max). Sift message sghir.
+sms-ary-stopped = Ma ghadich twsslek SMS men Balagh. Kteb lina ila bghiti terje3.
+sms-ary-status-usage = Kteb STATUS w reference, b7al STATUS TET-7K2M9Q4X.
+sms-ary-status = Lbalagh { $reference }: { $status }.
+sms-ary-status-unknown = Makaynch chi balagh { $reference }.
+sms-ary-status-change = Lbalagh dyalek { $reference }: { $status }.
+sms-ary-error = Sme7 lina, w9e3 mochkil. 3awd men b3d.
+sms-ary-status-new = wsslna
+sms-ary-status-unrouted = wsslna, kaytwejjeh
+sms-ary-status-acknowledged = tkellfo bih
+sms-ary-status-in_progress = kaytsayab daba
+sms-ary-status-paused = f lintidar
+sms-ary-status-resolved = tsayeb
+sms-ary-status-closed = tsedd
+sms-ary-status-rejected = ma tqbelch
+sms-ary-status-duplicate = tzad m3a balagh qdim
+sms-ary-status-reopened = t7al men jdid

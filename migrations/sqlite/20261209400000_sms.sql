@@ -1,0 +1,60 @@
+-- SQLite twin of migrations/postgres/20261209400000_sms.sql.
+-- The SMS channel (issue 21): gateways the commune already runs (an Android phone with
+-- capcom6's SMS Gateway, a RapidPro/TextIt External channel, SMSSync), one conversation per
+-- (gateway, phone number), and the log of inbound messages with our own dedupe key.
+-- Phone numbers are residents' private contact details: never shown to operators, erased
+-- with the reports' other contacts under the retention period.
+CREATE TABLE sms_gateways (
+    id BLOB PRIMARY KEY,
+    jurisdiction_id TEXT NOT NULL REFERENCES jurisdictions (id),
+    kind TEXT NOT NULL CHECK (kind IN ('android_sms_gateway', 'rapidpro_external', 'smssync')),
+    name TEXT NOT NULL,
+    -- Verifies inbound requests (HMAC key, URL secret or shared secret); kept in clear
+    -- because an HMAC cannot be checked against a hash. Never returned by the API.
+    secret TEXT NOT NULL,
+    -- The URL-safe token of the gateway's inbound URL (/sms/{kind}/{inbound_token}).
+    inbound_token TEXT NOT NULL,
+    send_url TEXT,
+    send_username TEXT,
+    send_password TEXT,
+    public_number TEXT,
+    per_number_per_hour INTEGER NOT NULL,
+    per_gateway_per_hour INTEGER NOT NULL,
+    created_by BLOB REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER,
+    CONSTRAINT sms_gateways_inbound_token_key UNIQUE (inbound_token)
+);
+CREATE INDEX sms_gateways_jurisdiction_idx ON sms_gateways (jurisdiction_id, created_at);
+
+CREATE TABLE sms_conversations (
+    gateway_id BLOB NOT NULL REFERENCES sms_gateways (id),
+    phone TEXT NOT NULL,
+    state TEXT NOT NULL, -- the conversation's step, language and draft (domain sms::Conversation)
+    stopped INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (gateway_id, phone)
+);
+CREATE INDEX sms_conversations_updated_idx ON sms_conversations (updated_at);
+
+CREATE TABLE sms_messages (
+    id BLOB PRIMARY KEY,
+    gateway_id BLOB NOT NULL REFERENCES sms_gateways (id),
+    dedupe_key BLOB NOT NULL,
+    phone TEXT, -- NULL once erased under retention
+    received_at INTEGER NOT NULL,
+    CONSTRAINT sms_messages_dedupe_key UNIQUE (gateway_id, dedupe_key)
+);
+CREATE INDEX sms_messages_phone_idx ON sms_messages (gateway_id, phone, received_at);
+CREATE INDEX sms_messages_received_idx ON sms_messages (gateway_id, received_at);
+
+-- Messages for gateways that poll for them (SMSSync's task=send), queued by the SMS worker.
+CREATE TABLE sms_pending (
+    id BLOB PRIMARY KEY,
+    gateway_id BLOB NOT NULL REFERENCES sms_gateways (id),
+    phone TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    taken_at INTEGER
+);
+CREATE INDEX sms_pending_gateway_idx ON sms_pending (gateway_id, taken_at, created_at);
