@@ -111,7 +111,7 @@ pass() {  # name token filter...
 pass device "$device" --exclude-tag staff --exclude-tag accounts --exclude-tag sla \
   --exclude-tag open311 --exclude-tag operator
 pass staff "$staff" --include-tag staff --include-tag accounts --include-tag sla \
-  --include-tag open311 --include-tag notices
+  --include-tag open311 --include-tag notices --include-tag sms
 pass operator "$operator" --include-tag operator --include-tag sla
 
 if grep -q '"level":"ERROR"' "$report/server.log"; then
