@@ -353,8 +353,8 @@ pub async fn attack(k: &Knowledge) -> Outcome {
     attack_channels(&tables, &records, &month_labels, &mut out);
     check_record_file(k, &tables, &records, &mut out);
     check_record_file(k, &tables, &week_records, &mut out);
-    open311(k, &mut c, &mut out).await;
-    nearby(k, &mut c, &mut out).await;
+    let open_points = open311(k, &mut c, &mut out).await;
+    nearby(k, &mut c, &mut out, &open_points).await;
 
     // Every byte downloaded: no seeded secret.
     for text in &c.texts {
@@ -615,8 +615,13 @@ fn snapped(grid_m: f64, lat: f64, lon: f64) -> bool {
     balagh_domain::GeoPoint::parse(lat, lon).is_ok_and(|p| policy.is_snapped(&p))
 }
 
-/// Open311: every request and update, page by page, over the last 360 days.
-async fn open311(k: &Knowledge, c: &mut Client, out: &mut Outcome) {
+/// Where an open report of a service was listed, and when (RFC 3339).
+type OpenPoint = (f64, f64, String, String);
+
+/// Open311: every request and update, page by page, over the last 360 days. Returns where
+/// open reports were listed, for the nearby look-ups.
+async fn open311(k: &Knowledge, c: &mut Client, out: &mut Outcome) -> Vec<OpenPoint> {
+    let mut open_points = Vec::new();
     let now = time::OffsetDateTime::now_utc();
     let format = time::format_description::well_known::Rfc3339;
     for window in 0..4 {
@@ -640,6 +645,16 @@ async fn open311(k: &Knowledge, c: &mut Client, out: &mut Outcome) {
             for r in &items {
                 out.open311_records += 1;
                 check_record(k, r, "open311", out);
+                if r["status"] == "open"
+                    && let (Some(lat), Some(lon), Some(service), Some(at)) = (
+                        r["lat"].as_f64(),
+                        r["long"].as_f64(),
+                        r["service_code"].as_str(),
+                        r["requested_datetime"].as_str(),
+                    )
+                {
+                    open_points.push((lat, lon, service.to_owned(), at.to_owned()));
+                }
             }
             if items.len() < 1000 {
                 break;
@@ -656,6 +671,7 @@ async fn open311(k: &Knowledge, c: &mut Client, out: &mut Outcome) {
             }
         }
     }
+    open_points
 }
 
 fn check_record(k: &Knowledge, r: &Value, source: &str, out: &mut Outcome) {
@@ -690,25 +706,48 @@ fn check_record(k: &Knowledge, r: &Value, source: &str, out: &mut Outcome) {
     }
 }
 
-/// A grid sweep of nearby for every service.
-async fn nearby(k: &Knowledge, c: &mut Client, out: &mut Outcome) {
+/// Most look-ups aimed at where Open311 listed open reports (the newest first).
+const AIMED_LOOKUPS: usize = 40;
+
+/// A grid sweep of nearby for every service, then look-ups aimed at the points where
+/// Open311 listed open reports (a sparse commune's few open reports can all fall between
+/// the sweep's points; the attacker knows where they are).
+async fn nearby(k: &Knowledge, c: &mut Client, out: &mut Outcome, open_points: &[OpenPoint]) {
     let (s, w, n, e) = k.bbox;
     for i in 0..k.sweep {
         for j in 0..k.sweep {
             let lat = s + (n - s) * (i as f64 + 0.5) / k.sweep as f64;
             let lon = w + (e - w) * (j as f64 + 0.5) / k.sweep as f64;
             for service in &k.services {
-                let list = c
-                    .json(&format!("/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code={service}&page_size=50"))
-                    .await;
-                for r in list["reports"].as_array().into_iter().flatten() {
-                    out.nearby_records += 1;
-                    check_record(k, r, "nearby", out);
-                    if r["distance_m"].as_f64().is_some_and(|d| d % 50.0 != 0.0) {
-                        out.leaks.push("nearby distance not rounded to 50 m".into());
-                    }
-                }
+                nearby_at(k, c, out, lat, lon, service).await;
             }
+        }
+    }
+    let mut newest: Vec<&OpenPoint> = open_points.iter().collect();
+    newest.sort_by(|a, b| b.3.cmp(&a.3));
+    for (lat, lon, service, _) in newest.into_iter().take(AIMED_LOOKUPS) {
+        nearby_at(k, c, out, *lat, *lon, service).await;
+    }
+}
+
+async fn nearby_at(
+    k: &Knowledge,
+    c: &mut Client,
+    out: &mut Outcome,
+    lat: f64,
+    lon: f64,
+    service: &str,
+) {
+    let list = c
+        .json(&format!(
+            "/api/v1/reports/nearby?lat={lat}&lon={lon}&service_code={service}&page_size=50"
+        ))
+        .await;
+    for r in list["reports"].as_array().into_iter().flatten() {
+        out.nearby_records += 1;
+        check_record(k, r, "nearby", out);
+        if r["distance_m"].as_f64().is_some_and(|d| d % 50.0 != 0.0) {
+            out.leaks.push("nearby distance not rounded to 50 m".into());
         }
     }
 }

@@ -336,7 +336,7 @@ both_databases! {
         assert_eq!(report.channel, balagh_domain::Channel::Sms);
         assert_eq!(report.service_code.as_str(), "light_out");
         assert_eq!(report.description, "had daw tafi men lbarh f lil");
-        assert_eq!(report.contact.unwrap()["sms_language"], "ary");
+        assert_eq!(report.contact.clone().unwrap()["sms_language"], "ary");
 
         // Arabic script: Darija keywords, answered from the Arabic catalogue.
         let form = balagh_api::sms::form(&[("from", "+212600000003"), ("text", "ضو طفا"), ("date", "x")]);
@@ -345,6 +345,12 @@ both_databases! {
         let all = sent_at_least(&sent, 4).await;
         assert_eq!(all[3].0, "+212600000003");
         assert!(all[3].1.starts_with("أين؟"), "{}", all[3].1);
+
+        // The operator acknowledges: the status SMS goes out through RapidPro's send URL.
+        operator_does(&app, &report, "acknowledge", json!({})).await;
+        let all = sent_at_least(&sent, 5).await;
+        assert_eq!(all[4].0, phone);
+        assert!(all[4].1.contains(&reference), "{}", all[4].1);
 
         // A wrong token is a 404 (the path is the secret).
         let response = app.client.post(app.url("/sms/rapidpro_external/nope/receive")).body("from=%2B1&text=x").send().await.unwrap();
