@@ -208,18 +208,50 @@ async function followUp(page) {
   const auth = { Authorization: `Bearer ${operatorToken}` };
   const read = await fetch(ticket, { headers: auth });
   if (!read.ok) fail(`the operator cannot read the ticket: ${read.status}`);
+  // The operator asks the resident a question (the ticket waits for the answer).
+  const item = `#res-mine li[data-id="${frenchId}"]`;
+  let etag = read.headers.get('etag');
+  for (const [action, body] of [
+    ['acknowledge', {}],
+    ['start', {}],
+    ['pause', { reason: 'awaiting_resident', note: 'Quel conteneur exactement ?' }],
+  ]) {
+    const r = await fetch(`${ticket}/actions/${action}`, {
+      method: 'POST',
+      headers: { ...auth, 'If-Match': etag, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) fail(`${action}: ${r.status} ${await r.text()}`);
+    etag = r.headers.get('etag');
+  }
+  await page.reload();
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'paused', item);
+  const question = await page.locator(`${item} .res-question`).textContent();
+  if (!question.includes('Quel conteneur exactement ?')) fail(`the operator's question is not shown: ${question}`);
+  await checkAccessibility(page, 'resident-fr-question');
+  await page.fill(`#res-reply-${frenchId}`, 'Le vert, derrière la mosquée');
+  await page.click(`${item} .res-reply-send`);
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'in_progress', item);
+  const after = await fetch(ticket, { headers: auth });
+  const history = (await after.json()).history || [];
+  const answered = history[history.length - 1];
+  if (!answered || answered.data.note !== 'Le vert, derrière la mosquée') fail(`the operator does not read the answer: ${JSON.stringify(answered)}`);
   const resolved = await fetch(`${ticket}/actions/resolve`, {
     method: 'POST',
-    headers: { ...auth, 'If-Match': read.headers.get('etag'), 'Content-Type': 'application/json' },
+    headers: { ...auth, 'If-Match': after.headers.get('etag'), 'Content-Type': 'application/json' },
     body: JSON.stringify({ note: 'Conteneur vidé ce matin' }),
   });
   if (!resolved.ok) fail(`resolve: ${resolved.status} ${await resolved.text()}`);
   await page.reload();
-  const item = `#res-mine li[data-id="${frenchId}"]`;
   await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'resolved', item);
   const answer = await page.locator(`${item} .res-answer`).textContent();
   if (!answer.includes('Conteneur vidé ce matin')) fail(`the operator's answer is not shown: ${answer}`);
   await checkAccessibility(page, 'resident-fr-resolved');
+  // A rating, by keyboard-usable radio buttons.
+  await page.check(`#res-rate-${frenchId}-4`);
+  await page.click(`${item} .res-rate-send`);
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.rated === '4', item);
+  await shot(page, 'phone-fr-rated.png');
   await page.click(`${item} .res-actions button >> nth=1`);
   await page.fill(`#res-reopen-${frenchId}`, 'Le conteneur déborde encore');
   await page.click(`${item} > button`);

@@ -160,6 +160,11 @@
     head.append(ref, ' · ', W('res-status-' + report.status.replace(/_/g, '-')));
     li.replaceChildren(head);
     li.dataset.status = report.status;
+    const question = askedOfMe(report);
+    if (question !== null) {
+      showQuestion(li, report, question);
+      return;
+    }
     const words = (report.history || []).map((e) => (e.data && (e.data.note || e.data.comment)) || '').filter(Boolean);
     if (words.length) {
       const answer = document.createElement('p');
@@ -167,6 +172,7 @@
       answer.textContent = W('res-answer', { text: words[words.length - 1] });
       li.append(answer);
     }
+    if (report.status === 'resolved' || report.status === 'closed') li.append(rating(li, report));
     if (report.status !== 'resolved') return;
     const confirm = button(W('res-confirm'), async () => {
       const r = await api('/api/v1/reports/' + report.id + '/confirm', { method: 'POST' }).catch(() => null);
@@ -197,6 +203,76 @@
     actions.append(confirm, reopen);
     li.append(actions);
     head.tabIndex = -1;
+  }
+  // The operator paused the ticket to ask me something: the question, or null.
+  function askedOfMe(report) {
+    if (report.status !== 'paused') return null;
+    const pauses = (report.history || []).filter((e) => e.kind === 'status_changed' && e.data && e.data.action === 'pause');
+    const last = pauses[pauses.length - 1];
+    return last && last.data.reason === 'awaiting_resident' ? (last.data.note || '') : null;
+  }
+  function showQuestion(li, report, question) {
+    const asked = document.createElement('p');
+    asked.className = 'res-question';
+    asked.textContent = W('res-question', { text: question });
+    const id = 'res-reply-' + report.id;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.className = 'res-label';
+    label.textContent = W('res-reply-label');
+    const text = document.createElement('textarea');
+    text.id = id;
+    text.rows = 2;
+    const send = button(W('res-reply-send'), async () => {
+      if (!text.value.trim()) { text.setAttribute('aria-invalid', 'true'); text.focus(); return; }
+      const r = await api('/api/v1/reports/' + report.id + '/reply', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: text.value.trim() }),
+      }).catch(() => null);
+      if (r && r.ok) { showReport(li, await r.json()); li.querySelector('.res-mine-head').focus(); }
+    });
+    send.classList.add('res-reply-send');
+    li.append(asked, label, text, send);
+    li.querySelector('.res-mine-head').tabIndex = -1;
+  }
+  // Stars from 1 to 5, as radio buttons (a keyboard and a screen reader use them as they are).
+  function rating(li, report) {
+    const box = document.createElement('fieldset');
+    box.className = 'res-rating';
+    const legend = document.createElement('legend');
+    legend.textContent = W('res-rate-legend');
+    box.append(legend);
+    for (let n = 1; n <= 5; n++) {
+      const id = 'res-rate-' + report.id + '-' + n;
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'res-rate-' + report.id;
+      input.id = id;
+      input.value = String(n);
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = W('res-rate-star', { n });
+      const option = document.createElement('span');
+      option.className = 'res-rate-option';
+      option.append(input, label);
+      box.append(option);
+    }
+    const send = button(W('res-rate-send'), async () => {
+      const chosen = box.querySelector('input:checked');
+      if (!chosen) { box.querySelector('input').focus(); return; }
+      const r = await api('/api/v1/reports/' + report.id + '/rating', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ stars: Number(chosen.value) }),
+      }).catch(() => null);
+      if (!(r && r.ok)) return;
+      const thanks = document.createElement('p');
+      thanks.className = 'res-rated';
+      thanks.setAttribute('role', 'status');
+      thanks.textContent = W('res-rate-thanks');
+      box.replaceWith(thanks);
+      li.dataset.rated = chosen.value;
+    });
+    send.classList.add('res-rate-send');
+    box.append(send);
+    return box;
   }
   function button(text, onClick) {
     const b = document.createElement('button');
