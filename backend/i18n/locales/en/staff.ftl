@@ -135,6 +135,7 @@ staff-receipt-title = Report receipt
 staff-receipt-reference = Your reference
 staff-receipt-by = Recorded by
 staff-receipt-next = Keep this reference: it lets you follow the report at the counter or by phone. The commune will call you back on the number given.
+staff-receipt-sms = The reference was sent by SMS to { $phone }, and so will each step of the follow-up (the resident can reply STOP).
 staff-receipt-print = Print the receipt
 staff-receipt-open = Open the report
 staff-receipt-another = New report
