@@ -330,7 +330,7 @@ both_databases! {
         assert_eq!(status, 303);
         let (_, receipt) = browser.get(&location).await;
         let said = receipt.split(r#"<p id="receipt-sms">"#).nth(1).expect("the receipt says an SMS was sent");
-        assert!(said.starts_with("La référence a été envoyée par SMS au \u{2068}+212600000031\u{2069}"), "{said}");
+        assert!(said.starts_with("La référence et chaque étape du suivi sont envoyées par SMS") && said.contains(r#"<bdi dir="ltr">+212600000031</bdi>"#), "{said}");
         let id = location.trim_start_matches("/staff/reports/").split('/').next().unwrap();
         let report = app.store.report(uuid::Uuid::parse_str(id).unwrap()).await.unwrap().unwrap();
         let reference = report.reference.as_str().to_owned();
