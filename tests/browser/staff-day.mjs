@@ -164,6 +164,9 @@ async function day(page, lang) {
     if (!pathOf(page.url()).endsWith('/receipt')) fail(`the intake led to ${page.url()}`);
     const reference = await text(page, '#reference');
     if (!/^[A-Z]{2,5}-/.test(reference)) fail(`receipt reference: ${reference}`);
+    // A gateway is connected: the receipt says the reference went to the number by SMS.
+    const sms = await text(page, '#receipt-sms');
+    if (!sms.includes('+212600000000')) fail(`receipt SMS line: ${sms}`);
     await checkPage(page, lang, 'receipt');
     await page.emulateMedia({ media: 'print' });
     const printed = await page.evaluate(() => ({

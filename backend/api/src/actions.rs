@@ -190,17 +190,7 @@ pub async fn commit(
         .iter()
         .any(|e| e.kind == EventKind::StatusChanged && e.public);
     if public_status_change && after.status != before.status {
-        change
-            .outbox
-            .push(crate::push::status_fanout(&after, change.at));
-        // Residents who reported by SMS hear of it by SMS, through the same gateway.
-        if after.channel == balagh_domain::Channel::Sms {
-            change.outbox.push(crate::sms::dialogue::status_sms(
-                after.id,
-                after.status,
-                change.at,
-            ));
-        }
+        change.outbox.extend(status_messages(&after, change.at));
     }
     match state.store().change_report(&change).await? {
         ChangeOutcome::Applied(report) => Ok(report),
@@ -209,6 +199,16 @@ pub async fn commit(
         }),
         ChangeOutcome::NotFound => Err(ApiError::NotFound),
     }
+}
+
+/// Who is told of a report's public status change, written with the change: its followers
+/// by push, and its resident by SMS when the report's contact names a gateway.
+pub fn status_messages(after: &StoredReport, at: Ts) -> Vec<NewOutboxMessage> {
+    let mut messages = vec![crate::push::status_fanout(after, at)];
+    if crate::sms::told_by_sms(after.contact.as_ref()) {
+        messages.push(crate::sms::dialogue::status_sms(after.id, after.status, at));
+    }
+    messages
 }
 
 /// The report as it will be after `change` (if the change applies at all).

@@ -9,8 +9,9 @@
 //!   (basic authentication when a username is configured);
 //! - SMSSync: queued for the phone's next `task=send` poll.
 //!
-//! A status SMS finds the number, the gateway and the language in the report's private
-//! contact; none is sent once the contact is erased or the resident sent STOP.
+//! A status SMS (or the receipt of a report entered at the counter) finds the number, the
+//! gateway and the language in the report's private contact; none is sent once the contact
+//! is erased or the resident sent STOP.
 
 use crate::workers::{WorkerSettings, claim_batch, retry_or_dead};
 use balagh_api::AppState;
@@ -109,6 +110,7 @@ async fn outgoing(state: &AppState, payload: &Value) -> Result<Option<Outgoing>,
             }
         }
         Some("report_status") => status_change(state, payload).await,
+        Some("receipt") => receipt(state, payload).await,
         // Erased under retention, or written by a later version: nothing to send.
         _ => Ok(None),
     }
@@ -117,13 +119,41 @@ async fn outgoing(state: &AppState, payload: &Value) -> Result<Option<Outgoing>,
 /// The SMS of a report's public status change, unless its contact is gone or the resident
 /// sent STOP.
 async fn status_change(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, String> {
-    let (Some(report_id), Some(status)) = (
-        payload["report_id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok()),
-        payload["status"].as_str().and_then(ReportStatus::parse),
-    ) else {
+    let Some(status) = payload["status"].as_str().and_then(ReportStatus::parse) else {
         return Err("unreadable SMS status change".into());
+    };
+    to_resident(state, payload, |language, reference| {
+        texts::status_change(language, reference, status)
+    })
+    .await
+}
+
+/// The receipt of a report entered at the counter for a resident reachable by SMS: its
+/// reference, as a report made by SMS is answered.
+async fn receipt(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, String> {
+    to_resident(state, payload, |language, reference| {
+        texts::text(
+            language,
+            "created",
+            &[("reference", reference.to_owned().into())],
+        )
+    })
+    .await
+}
+
+/// An SMS about the payload's report to its resident, found in the report's private
+/// contact (the number, the gateway, the language); none once the contact is erased or
+/// the resident sent STOP.
+async fn to_resident(
+    state: &AppState,
+    payload: &Value,
+    words: impl FnOnce(SmsLanguage, &str) -> String,
+) -> Result<Option<Outgoing>, String> {
+    let Some(report_id) = payload["report_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+    else {
+        return Err("unreadable SMS about a report".into());
     };
     let store = state.store();
     let Some(report) = store.report(report_id).await.map_err(|e| e.to_string())? else {
@@ -132,8 +162,10 @@ async fn status_change(state: &AppState, payload: &Value) -> Result<Option<Outgo
     let Some(contact) = report.contact.as_ref() else {
         return Ok(None);
     };
+    // A counter contact keeps the number as typed in `phone`, the gateway's in `sms_phone`.
+    let phone = contact["sms_phone"].as_str().or(contact["phone"].as_str());
     let (Some(phone), Some(gateway_id)) = (
-        contact["phone"].as_str(),
+        phone,
         contact["sms_gateway"]
             .as_str()
             .and_then(|s| Uuid::parse_str(s).ok()),
@@ -152,11 +184,10 @@ async fn status_change(state: &AppState, payload: &Value) -> Result<Option<Outgo
         Some("ary") => SmsLanguage::Darija,
         _ => SmsLanguage::Fr,
     };
-    let text = texts::status_change(language, report.reference.as_str(), status);
     Ok(Some(Outgoing {
         gateway_id,
         phone: phone.to_owned(),
-        text,
+        text: words(language, report.reference.as_str()),
     }))
 }
 

@@ -54,8 +54,8 @@ pub use sla::{
     SlaCheckOutcome, SlaStore, StatementClock, StatementScope, StoredPolicy,
 };
 pub use sms::{
-    InboundOutcome, InboundSms, PendingSms, SMS_GATEWAY_COLUMNS, SMS_TOPIC, SmsGateway, SmsStore,
-    StoredConversation,
+    ConversationClaim, InboundOutcome, InboundSms, PendingSms, SMS_GATEWAY_COLUMNS, SMS_TOPIC,
+    SmsGateway, SmsStore, StoredConversation,
 };
 pub use stats::StatsStore;
 pub use tickets::*;

@@ -562,14 +562,18 @@ macro_rules! impl_sql_store {
                     let Some(idempotency) = report.idempotency.as_ref() else {
                         return Err(StoreError::Conflict(Constraint::ReportReference));
                     };
+                    // Reports made by SMS have neither device nor author: their key is the
+                    // message's, unique among SMS reports (reports_sms_idempotency_key).
                     let sql = format!(
-                        "SELECT {REPORT_COLUMNS} FROM reports \
-                         WHERE (device_id = $1 OR created_by = $2) AND idempotency_key = $3"
+                        "SELECT {REPORT_COLUMNS} FROM reports WHERE idempotency_key = $3 \
+                         AND (device_id = $1 OR created_by = $2 \
+                         OR (channel = 'sms' AND channel = $4))"
                     );
                     let existing = sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql))
                         .bind(report.device)
                         .bind(report.created_by)
                         .bind(idempotency.key.as_str())
+                        .bind(report.channel.as_str())
                         .fetch_optional(self.writer())
                         .await
                         .map_err(<$store>::error)?;

@@ -65,9 +65,21 @@ pub enum InboundOutcome {
 /// A conversation's saved state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredConversation {
+    /// `null` for a conversation claimed for its first message.
     pub state: Value,
     /// The resident sent STOP: no status SMS until they write again.
     pub stopped: bool,
+}
+
+/// What claiming a conversation for one inbound message found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConversationClaim {
+    /// Claimed until saved (or until the lease ends): act on the message.
+    Claimed(StoredConversation),
+    /// Another message of the number is being handled: try again shortly.
+    Busy,
+    /// The message was handled meanwhile (a concurrent retry of it): nothing to do.
+    Handled,
 }
 
 /// A message waiting for a polling gateway.
@@ -90,22 +102,40 @@ pub trait SmsStore: Send + Sync {
     /// Disables a gateway: its inbound URL answers 404, nothing more is sent through it.
     async fn disable_sms_gateway(&self, jurisdiction: &str, id: Uuid, at: Ts) -> Result<bool>;
     /// Logs an inbound message unless its key was seen, counting it against the number's
-    /// and the gateway's limits over the hour before it.
+    /// and the gateway's limits over the hour before it. A message logged before but not
+    /// handled yet (its handling failed) is `Accepted` again, not counted twice.
     async fn record_inbound_sms(&self, message: &InboundSms) -> Result<InboundOutcome>;
+    /// Claims the conversation of (gateway, phone) to act on the message `dedupe_key`, so
+    /// that one number's messages are handled one at a time across replicas; the claim
+    /// ends with [`save_sms_conversation`](Self::save_sms_conversation),
+    /// [`release_sms_conversation`](Self::release_sms_conversation) or at `until`.
+    async fn claim_sms_conversation(
+        &self,
+        gateway: Uuid,
+        phone: &str,
+        dedupe_key: &[u8],
+        at: Ts,
+        until: Ts,
+    ) -> Result<ConversationClaim>;
+    /// Ends a claim without saving (the handling failed).
+    async fn release_sms_conversation(&self, gateway: Uuid, phone: &str) -> Result<()>;
     async fn sms_conversation(
         &self,
         gateway: Uuid,
         phone: &str,
     ) -> Result<Option<StoredConversation>>;
-    /// Saves a conversation and queues its outgoing messages, in one transaction.
+    /// Saves a conversation, marks the message `dedupe_key` handled, queues the outgoing
+    /// messages and ends the claim, in one transaction. False (nothing saved) when the
+    /// message was handled already.
     async fn save_sms_conversation(
         &self,
         gateway: Uuid,
         phone: &str,
+        dedupe_key: &[u8],
         conversation: &StoredConversation,
         at: Ts,
         outbox: &[NewOutboxMessage],
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// Queues a message for a gateway that polls (SMSSync).
     async fn queue_pending_sms(
         &self,
@@ -255,7 +285,20 @@ macro_rules! impl_sms_store {
                     .await
                     .map_err(<$store>::error)?;
                     if inserted.rows_affected() == 0 {
-                        return Ok(InboundOutcome::Duplicate);
+                        // Seen: a repeat, unless its handling never finished.
+                        let handled: Option<Option<Ts>> = sqlx::query_scalar(
+                            "SELECT handled_at FROM sms_messages \
+                             WHERE gateway_id = $1 AND dedupe_key = $2",
+                        )
+                        .bind(m.gateway_id)
+                        .bind(m.dedupe_key.clone())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                        return Ok(match handled {
+                            Some(None) => InboundOutcome::Accepted,
+                            _ => InboundOutcome::Duplicate,
+                        });
                     }
                     // Counted after the insert, in its transaction: this message included.
                     let since = Ts::new(m.received_at.get() - time::Duration::hours(1));
@@ -269,14 +312,105 @@ macro_rules! impl_sms_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(if number > i64::from(per_number) {
+                    let outcome = if number > i64::from(per_number) {
                         InboundOutcome::NumberLimited
                     } else if gateway > i64::from(per_gateway) {
                         InboundOutcome::GatewayLimited
                     } else {
                         InboundOutcome::Accepted
-                    })
+                    };
+                    if outcome != InboundOutcome::Accepted {
+                        // Logged, not acted on: done with (its retries are repeats).
+                        sqlx::query("UPDATE sms_messages SET handled_at = $2 WHERE id = $1")
+                            .bind(m.id)
+                            .bind(m.received_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(<$store>::error)?;
+                    }
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(outcome)
+                }
+
+                async fn claim_sms_conversation(
+                    &self,
+                    gateway: Uuid,
+                    phone: &str,
+                    dedupe_key: &[u8],
+                    at: Ts,
+                    until: Ts,
+                ) -> Result<ConversationClaim> {
+                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    sqlx::query(
+                        "INSERT INTO sms_conversations (gateway_id, phone, state, stopped, \
+                         updated_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (gateway_id, phone) DO NOTHING",
+                    )
+                    .bind(gateway)
+                    .bind(phone.to_owned())
+                    .bind(Json(serde_json::Value::Null))
+                    .bind(false)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    // The row lock (PostgreSQL) or the single writer (SQLite) makes this a
+                    // test-and-set.
+                    let claimed = sqlx::query(
+                        "UPDATE sms_conversations SET claimed_until = $4 \
+                         WHERE gateway_id = $1 AND phone = $2 \
+                         AND (claimed_until IS NULL OR claimed_until <= $3)",
+                    )
+                    .bind(gateway)
+                    .bind(phone.to_owned())
+                    .bind(at)
+                    .bind(until)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    if claimed.rows_affected() == 0 {
+                        return Ok(ConversationClaim::Busy);
+                    }
+                    let handled: Option<Option<Ts>> = sqlx::query_scalar(
+                        "SELECT handled_at FROM sms_messages \
+                         WHERE gateway_id = $1 AND dedupe_key = $2",
+                    )
+                    .bind(gateway)
+                    .bind(dedupe_key.to_vec())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    if matches!(handled, Some(Some(_))) {
+                        // Rolled back: the claim is not taken.
+                        return Ok(ConversationClaim::Handled);
+                    }
+                    let (state, stopped): (Json<serde_json::Value>, bool) = sqlx::query_as(
+                        "SELECT state, stopped FROM sms_conversations \
+                         WHERE gateway_id = $1 AND phone = $2",
+                    )
+                    .bind(gateway)
+                    .bind(phone.to_owned())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(ConversationClaim::Claimed(StoredConversation {
+                        state: state.0,
+                        stopped,
+                    }))
+                }
+
+                async fn release_sms_conversation(&self, gateway: Uuid, phone: &str) -> Result<()> {
+                    sqlx::query(
+                        "UPDATE sms_conversations SET claimed_until = NULL \
+                         WHERE gateway_id = $1 AND phone = $2",
+                    )
+                    .bind(gateway)
+                    .bind(phone.to_owned())
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(())
                 }
 
                 async fn sms_conversation(
@@ -303,16 +437,42 @@ macro_rules! impl_sms_store {
                     &self,
                     gateway: Uuid,
                     phone: &str,
+                    dedupe_key: &[u8],
                     c: &StoredConversation,
                     at: Ts,
                     outbox: &[NewOutboxMessage],
-                ) -> Result<()> {
+                ) -> Result<bool> {
                     let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
+                    let marked = sqlx::query(
+                        "UPDATE sms_messages SET handled_at = $3 \
+                         WHERE gateway_id = $1 AND dedupe_key = $2 AND handled_at IS NULL",
+                    )
+                    .bind(gateway)
+                    .bind(dedupe_key.to_vec())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    if marked.rows_affected() == 0 {
+                        // Handled meanwhile: only the claim ends.
+                        sqlx::query(
+                            "UPDATE sms_conversations SET claimed_until = NULL \
+                             WHERE gateway_id = $1 AND phone = $2",
+                        )
+                        .bind(gateway)
+                        .bind(phone.to_owned())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                        tx.commit().await.map_err(<$store>::error)?;
+                        return Ok(false);
+                    }
                     sqlx::query(
                         "INSERT INTO sms_conversations (gateway_id, phone, state, stopped, \
                          updated_at) VALUES ($1, $2, $3, $4, $5) \
                          ON CONFLICT (gateway_id, phone) DO UPDATE SET state = excluded.state, \
-                         stopped = excluded.stopped, updated_at = excluded.updated_at",
+                         stopped = excluded.stopped, updated_at = excluded.updated_at, \
+                         claimed_until = NULL",
                     )
                     .bind(gateway)
                     .bind(phone.to_owned())
@@ -337,7 +497,8 @@ macro_rules! impl_sms_store {
                         .await
                         .map_err(<$store>::error)?;
                     }
-                    tx.commit().await.map_err(<$store>::error)
+                    tx.commit().await.map_err(<$store>::error)?;
+                    Ok(true)
                 }
 
                 async fn queue_pending_sms(

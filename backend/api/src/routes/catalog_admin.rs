@@ -47,6 +47,13 @@ pub async fn assisted_report(
         _ => return Err(FieldError::new("channel", "must be counter or phone").into()),
     };
     let contact = assisted_contact(body.contact_name.as_deref(), body.contact_phone.as_deref())?;
+    let contact = crate::sms::assisted_contact(
+        &state,
+        staff.jurisdiction.as_str(),
+        contact,
+        balagh_domain::Language::Fr,
+    )
+    .await?;
     let report = NewReportRequest {
         service_code: body.service_code,
         lat: body.lat,

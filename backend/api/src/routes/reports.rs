@@ -341,6 +341,7 @@ pub async fn submit_stored(
             now,
         )
         .into_iter()
+        .chain(crate::sms::receipt_sms(&report))
         .collect();
         match state.store().create_report(&report).await {
             Ok(CreateOutcome::Created(stored)) => {

@@ -298,12 +298,13 @@ async fn mark_duplicate(
     if let Some(message) = actions::webhook(report, "ticket.updated", &data, now) {
         change.outbox.push(message);
     }
-    // Its followers learn where to look now (they follow the original from here on).
+    // Its followers (and its resident, by SMS) learn where to look now (they follow the
+    // original from here on).
     let mut as_duplicate = report.clone();
     as_duplicate.status = balagh_domain::ReportStatus::Duplicate;
     change
         .outbox
-        .push(crate::push::status_fanout(&as_duplicate, now));
+        .extend(actions::status_messages(&as_duplicate, now));
     // A duplicate leaves its operator: clocks still running end here.
     crate::sla::recompute_for_change(state, report, &mut change).await?;
     let merged = EventData::DuplicateMerged(DuplicateMerged {

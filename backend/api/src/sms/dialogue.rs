@@ -11,7 +11,8 @@ use balagh_domain::sms::{
 use balagh_domain::{Channel, IdempotencyKey, Jurisdiction, ReportStatus};
 use balagh_i18n::FluentValue;
 use balagh_store::{
-    InboundOutcome, InboundSms, NewOutboxMessage, SMS_TOPIC, SmsGateway, StoredConversation, Ts,
+    ConversationClaim, InboundOutcome, InboundSms, NewOutboxMessage, SMS_TOPIC, SmsGateway,
+    StoredConversation, Ts,
 };
 use balagh_wire::NewReportRequest;
 use serde_json::json;
@@ -89,23 +90,84 @@ pub async fn handle(
         .jurisdiction_or_default(Some(&gateway.jurisdiction_id))
         .cloned()
         .ok_or(ApiError::NotFound)?;
-    let stored = state
-        .store()
-        .sms_conversation(gateway.id, &incoming.phone)
-        .await?;
-    let mut conversation: Conversation = stored
-        .as_ref()
-        .and_then(|s| serde_json::from_value(s.state.clone()).ok())
-        .unwrap_or_default();
-    let menu = menu(state, &jurisdiction);
+    let Some(stored) = claim(state, gateway, &incoming).await? else {
+        return Ok(Handled::Duplicate);
+    };
+    let handled = converse(state, gateway, &jurisdiction, &incoming, stored).await;
+    if handled.is_err() {
+        // Not marked handled: the gateway's retry of this message is acted on again.
+        let released = state
+            .store()
+            .release_sms_conversation(gateway.id, &incoming.phone)
+            .await;
+        if let Err(error) = released {
+            tracing::warn!(%error, gateway = %gateway.id, "cannot release an SMS conversation");
+        }
+    }
+    handled
+}
+
+/// How long a replica may hold a number's conversation while acting on one message.
+const CLAIM_LEASE: time::Duration = time::Duration::seconds(30);
+/// How long a message waits for the number's previous one before the gateway is asked
+/// to try again later.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Claims the number's conversation (its messages are handled one at a time, in every
+/// replica); `None` when this message was handled meanwhile by a concurrent retry.
+async fn claim(
+    state: &AppState,
+    gateway: &SmsGateway,
+    incoming: &Incoming,
+) -> ApiResult<Option<StoredConversation>> {
+    let started = std::time::Instant::now();
+    loop {
+        let now = Ts::now();
+        let until = Ts::new(now.get() + CLAIM_LEASE);
+        match state
+            .store()
+            .claim_sms_conversation(
+                gateway.id,
+                &incoming.phone,
+                &incoming.dedupe_key,
+                now,
+                until,
+            )
+            .await?
+        {
+            ConversationClaim::Claimed(stored) => return Ok(Some(stored)),
+            ConversationClaim::Handled => return Ok(None),
+            ConversationClaim::Busy if started.elapsed() < CLAIM_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            ConversationClaim::Busy => {
+                return Err(ApiError::Unavailable(
+                    "another message of this number is being handled".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// Runs the conversation on one claimed message and saves it with its answer.
+async fn converse(
+    state: &AppState,
+    gateway: &SmsGateway,
+    jurisdiction: &Jurisdiction,
+    incoming: &Incoming,
+    stored: StoredConversation,
+) -> ApiResult<Handled> {
+    let now = Ts::now();
+    let mut conversation: Conversation = serde_json::from_value(stored.state).unwrap_or_default();
+    let menu = menu(state, jurisdiction);
     let max = state.settings().sms.max_message_chars;
     let outcome = conversation.handle(&incoming.text, &menu, max);
     let stopped = matches!(outcome, Outcome::Stop);
     let answer = act(
         state,
         gateway,
-        &jurisdiction,
-        &incoming,
+        jurisdiction,
+        incoming,
         &mut conversation,
         &menu,
         outcome,
@@ -125,11 +187,22 @@ pub async fn handle(
             .map_err(|e| ApiError::Internal(e.to_string()))?,
         stopped,
     };
-    state
+    let saved = state
         .store()
-        .save_sms_conversation(gateway.id, &incoming.phone, &saved, now, &[reply])
+        .save_sms_conversation(
+            gateway.id,
+            &incoming.phone,
+            &incoming.dedupe_key,
+            &saved,
+            now,
+            &[reply],
+        )
         .await?;
-    Ok(Handled::Answered(vec![answer]))
+    Ok(if saved {
+        Handled::Answered(vec![answer])
+    } else {
+        Handled::Duplicate
+    })
 }
 
 /// The outbox message of an answer.
@@ -180,7 +253,7 @@ async fn act(
         }
         Outcome::Status(reference) => status_answer(state, language, &reference).await?,
         Outcome::Submit(draft) => {
-            let reference = submit(state, gateway, &incoming.phone, language, &draft).await?;
+            let reference = submit(state, gateway, incoming, language, &draft).await?;
             conversation.submitted(&reference);
             texts::text(
                 language,
@@ -289,10 +362,11 @@ fn pick_stop<'a>(
 async fn submit(
     state: &AppState,
     gateway: &SmsGateway,
-    phone: &str,
+    incoming: &Incoming,
     language: SmsLanguage,
     draft: &Draft,
 ) -> ApiResult<String> {
+    let (phone, dedupe_key) = (incoming.phone.as_str(), incoming.dedupe_key.as_slice());
     let body = NewReportRequest {
         service_code: draft.service.clone(),
         lat: draft.place.lat,
@@ -302,8 +376,7 @@ async fn submit(
         accuracy_m: None,
         photos: None,
     };
-    let key = IdempotencyKey::parse(&Uuid::now_v7().to_string())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = message_key(gateway.id, dedupe_key)?;
     let by = Submitter {
         channel: Channel::Sms,
         device: None,
@@ -312,6 +385,18 @@ async fn submit(
     };
     let (report, _) = submit_stored(state, &body, key, by).await?;
     Ok(report.reference.as_str().to_owned())
+}
+
+/// The idempotency key of the report a message makes: acting on the message again (after
+/// a failed save) finds that report instead of making another.
+fn message_key(gateway: Uuid, dedupe_key: &[u8]) -> ApiResult<IdempotencyKey> {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(gateway.as_bytes())
+        .chain_update(dedupe_key)
+        .finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    IdempotencyKey::parse(&format!("sms-{hex}")).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The outbox message of a public status change of a report made by SMS, written with the

@@ -63,3 +63,103 @@ pub fn form(fields: &[(&str, &str)]) -> String {
 pub fn contact(phone: &str, gateway: uuid::Uuid, language: &str) -> serde_json::Value {
     serde_json::json!({ "phone": phone, "sms_gateway": gateway, "sms_language": language })
 }
+
+/// Whether a report's resident hears of it by SMS: its private contact names a gateway
+/// (reports made by SMS, and those entered at the counter with a phone number while a
+/// gateway is connected).
+pub fn told_by_sms(contact: Option<&serde_json::Value>) -> bool {
+    contact.is_some_and(|c| c["sms_gateway"].is_string())
+}
+
+/// A number as typed at the counter (`+212 600-00.00.00`), for a gateway: digits with an
+/// optional leading `+` (`00` read as `+`), or `None` when it is not a phone number.
+fn sms_number(typed: &str) -> Option<String> {
+    let compact: String = typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let compact = match compact.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => compact,
+    };
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    (digits.len() >= 6 && digits.len() <= 20 && digits.chars().all(|c| c.is_ascii_digit()))
+        .then_some(compact)
+}
+
+/// The contact of a report entered for a resident (counter, phone), made reachable by SMS
+/// when it holds a phone number and the commune has a gateway that can send: the receipt
+/// and the status changes then go to that number, like a report made by SMS (STOP too).
+pub async fn assisted_contact(
+    state: &crate::state::AppState,
+    jurisdiction: &str,
+    contact: Option<serde_json::Value>,
+    language: balagh_domain::Language,
+) -> crate::problem::ApiResult<Option<serde_json::Value>> {
+    let Some(mut contact) = contact else {
+        return Ok(None);
+    };
+    let Some(number) = contact["phone"].as_str().and_then(sms_number) else {
+        return Ok(Some(contact));
+    };
+    let gateways = state.store().sms_gateways(jurisdiction).await?;
+    let Some(gateway) = gateways
+        .iter()
+        .find(|g| g.disabled_at.is_none() && (g.kind == SMSSYNC || g.send_url.is_some()))
+    else {
+        return Ok(Some(contact));
+    };
+    let language = match language {
+        balagh_domain::Language::Ar => "ar",
+        _ => "fr",
+    };
+    if let Some(fields) = contact.as_object_mut() {
+        fields.insert("sms_phone".into(), number.into());
+        fields.insert("sms_gateway".into(), gateway.id.to_string().into());
+        fields.insert("sms_language".into(), language.into());
+    }
+    Ok(Some(contact))
+}
+
+/// The receipt SMS (the reference) of a report entered for a resident reachable by SMS,
+/// written with the report. Reports made by SMS get theirs as the conversation's answer.
+pub fn receipt_sms(report: &balagh_store::NewReport) -> Option<balagh_store::NewOutboxMessage> {
+    (report.channel != balagh_domain::Channel::Sms && told_by_sms(report.contact.as_ref())).then(
+        || balagh_store::NewOutboxMessage {
+            id: uuid::Uuid::now_v7(),
+            topic: balagh_store::SMS_TOPIC,
+            operator: None,
+            event_type: "sms.receipt".into(),
+            payload: serde_json::json!({ "kind": "receipt", "report_id": report.id }),
+            created_at: report.created_at,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_numbers_are_read_as_typed_or_refused() {
+        assert_eq!(
+            sms_number("+212 600-00.00.31").as_deref(),
+            Some("+212600000031")
+        );
+        assert_eq!(
+            sms_number("00212 600 000 031").as_deref(),
+            Some("+212600000031")
+        );
+        assert_eq!(sms_number("06 00 00 00 31").as_deref(), Some("0600000031"));
+        assert_eq!(sms_number("fatima@example.org"), None);
+        assert_eq!(sms_number("12"), None);
+    }
+
+    #[test]
+    fn only_contacts_naming_a_gateway_are_told_by_sms() {
+        let gateway = serde_json::json!({ "phone": "+2126", "sms_gateway": uuid::Uuid::nil() });
+        assert!(told_by_sms(Some(&gateway)));
+        assert!(!told_by_sms(Some(&serde_json::json!({ "phone": "+2126" }))));
+        assert!(!told_by_sms(None));
+    }
+}

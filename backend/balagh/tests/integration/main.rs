@@ -26,6 +26,7 @@ mod screens;
 mod sessions;
 mod sla;
 mod sms;
+mod sms_followup;
 mod staff_admin_pages;
 mod staff_pages;
 mod stats;

@@ -358,7 +358,12 @@ both_databases! {
         let agent = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
         acknowledge(&app, &agent, &id).await;
         eventually("the push after two refusals", async || fcm.message_count() == 1).await;
-        let delivered = app.store.push_messages(OutboxState::Delivered, 50).await.unwrap();
+        // The stand-in counts the push before the worker records its delivery: wait for both.
+        let mut delivered = Vec::new();
+        eventually("the push recorded as delivered", async || {
+            delivered = app.store.push_messages(OutboxState::Delivered, 50).await.unwrap();
+            delivered.iter().any(|m| m.topic == "push")
+        }).await;
         let push = delivered.iter().find(|m| m.topic == "push").unwrap();
         assert_eq!(push.attempts, 3);
 

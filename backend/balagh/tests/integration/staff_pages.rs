@@ -552,6 +552,17 @@ async fn a_staff_day_in_a_real_browser() {
         .user(Role::OperatorAgent, Some("nour-eclairage-demo"))
         .await;
     let contract = app.store.contracts().await.unwrap()[0].id.0.to_string();
+    // An SMS gateway: the counter's receipt also goes to the resident's phone.
+    let gateway = json!({"kind": "smssync", "name": "SMSSync", "secret": "sixteen chars secret"});
+    let connected = app
+        .post_as(
+            &staff.token,
+            "/api/v1/staff/sms-gateways",
+            None,
+            Some(gateway),
+        )
+        .await;
+    assert_eq!(connected.status(), 201);
     let mut day = serde_json::Map::new();
     for (lang, offset) in [("fr", 0.0), ("ar", -0.01)] {
         let at = |d: f64| (NORTH_CENTRE.0 + offset + d, NORTH_CENTRE.1);

@@ -135,6 +135,7 @@ staff-receipt-title = وصل بلاغ
 staff-receipt-reference = مرجعك
 staff-receipt-by = سجّله
 staff-receipt-next = احتفظ بهذا المرجع: يتيح لك تتبع البلاغ في الشباك أو عبر الهاتف. ستعاود الجماعة الاتصال بك على الرقم المقدَّم.
+staff-receipt-sms = يُرسل المرجع وكل مرحلة من المتابعة برسالة قصيرة (يمكن للمواطن الرد بـ STOP) إلى الرقم:
 staff-receipt-print = طباعة الوصل
 staff-receipt-open = فتح البلاغ
 staff-receipt-another = بلاغ جديد

@@ -135,6 +135,7 @@ staff-receipt-title = Report receipt
 staff-receipt-reference = Your reference
 staff-receipt-by = Recorded by
 staff-receipt-next = Keep this reference: it lets you follow the report at the counter or by phone. The commune will call you back on the number given.
+staff-receipt-sms = The reference and each step of the follow-up go by SMS (the resident can reply STOP) to:
 staff-receipt-print = Print the receipt
 staff-receipt-open = Open the report
 staff-receipt-another = New report

@@ -135,6 +135,7 @@ staff-receipt-title = Reçu de signalement
 staff-receipt-reference = Votre référence
 staff-receipt-by = Enregistré par
 staff-receipt-next = Conservez cette référence : elle permet de suivre le signalement au guichet ou par téléphone. La commune vous rappellera au numéro donné.
+staff-receipt-sms = La référence et chaque étape du suivi sont envoyées par SMS (le résident peut répondre STOP) au :
 staff-receipt-print = Imprimer le reçu
 staff-receipt-open = Ouvrir le signalement
 staff-receipt-another = Nouveau signalement

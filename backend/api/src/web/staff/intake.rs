@@ -270,6 +270,18 @@ pub async fn submit(
         (Err(e), _) => return again(explain(w, &e), values),
         (_, None) => return again(w.t("staff-error-other"), values),
     };
+    // A phone number gets the receipt and the status changes by SMS when a gateway is set.
+    let contact = match crate::sms::assisted_contact(
+        &state,
+        session.jurisdiction.as_str(),
+        contact,
+        language,
+    )
+    .await
+    {
+        Ok(contact) => contact,
+        Err(e) => return e.into_response(),
+    };
     let by = Submitter {
         channel,
         device: None,
@@ -316,6 +328,8 @@ struct ReceiptPage {
     channel: String,
     commune: String,
     staff_name: String,
+    /// The number the receipt was sent to by SMS, if it was.
+    sms_to: Option<String>,
 }
 
 /// The receipt handed or read to the resident: the reference to quote, what was recorded.
@@ -357,6 +371,13 @@ pub async fn receipt(
             .map(|j| j.name.clone())
             .unwrap_or_default(),
         staff_name: session.user.display_name.clone(),
+        sms_to: crate::sms::told_by_sms(report.contact.as_ref())
+            .then(|| {
+                report.contact.as_ref()?["sms_phone"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .flatten(),
     };
     respond(StatusCode::OK, &page)
 }
