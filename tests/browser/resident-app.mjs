@@ -18,7 +18,9 @@
 //    registered with quiet hours, a push shown by the service worker), the commune's notice
 //    near the chosen place, the service's easy-to-read text and videos (sign language named),
 //    and the map pin placed by a click and by the keyboard alone (tiles from the Rust
-//    driver's local tile server).
+//    driver's local tile server); a tap on the notification (notificationclick in the
+//    service worker) opens the report; following a report another device made (found
+//    nearby), its status after the operator acknowledges it, stopping.
 // axe-core (serious/critical) in each language; screenshots at phone and tablet widths.
 //
 // Headless Chromium has no push service ("Registration failed - permission denied"), so the
@@ -27,7 +29,7 @@
 // checking it was asked with the server's VAPID key; the driver then checks that the
 // operator's resolution reached that push service for this subscription.
 
-import { mapPin, notifications, pushStandIn, serviceInfo } from './resident-follow.mjs';
+import { following, mapPin, notifications, pushStandIn, serviceInfo } from './resident-follow.mjs';
 import {
   checkAccessibility,
   browserContext,
@@ -116,9 +118,12 @@ async function french(page, context) {
   // The commune's notice around here, in French.
   await waitFor(page, () => /Collecte retardée/.test(document.getElementById('res-notices').textContent));
   // The similar report seeded nearby is offered, with "me too".
-  await expectVisible(page, '#res-nearby-list button');
-  await page.click('#res-nearby-list button');
+  await expectVisible(page, '#res-nearby-list button:not(.res-follow)');
+  await page.click('#res-nearby-list button:not(.res-follow)');
   await waitFor(page, () => document.getElementById('res-nearby-status').textContent.length > 0);
+  // A supporter follows the report: the toggle beside it is pressed, and it is listed.
+  await waitFor(page, () => document.querySelector('#res-nearby-list .res-follow')?.getAttribute('aria-pressed') === 'true'
+    && document.querySelectorAll('#res-followed li').length === 1);
   await page.setInputFiles('#res-photo', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: await photo(page) });
   await waitFor(page, () => document.getElementById('res-photo-status').textContent.length > 0);
   await page.fill('#res-description', 'Conteneur plein depuis trois jours');
@@ -274,6 +279,9 @@ async function main() {
     await page.check('input[name=service][value=waste_bin_overflow]');
     await serviceInfo(page, 'ar');
   });
+  await step('follow a report another device made, the operator acknowledges it, stop following', () => following(page, context, {
+    reportId: process.env.BALAGH_TEST_FOLLOW_REPORT, service: 'waste_damaged_bin', here: HERE, operatorToken,
+  }));
   await step('map: the pin placed by a click, then by the keyboard alone', () => mapPin(page));
   await step('tablet screenshots', () => tablets(page));
   await step('offline: two reports queued', async () => {
