@@ -91,7 +91,6 @@ export async function notifications(page, context, reportId) {
   await page.locator('#res-push').scrollIntoViewIfNeeded();
   await shot(page, 'phone-fr-notifications.png');
   await pushShown(page, context, reportId);
-  await notificationOpens(page, context, reportId);
 }
 
 /**
@@ -100,25 +99,36 @@ export async function notifications(page, context, reportId) {
  * (untrusted, so its waitUntil is collected instead of throwing). The worker's handler must
  * bring the open window to `/#report-{id}`, where the app focuses that report.
  */
-async function notificationOpens(page, context, reportId) {
+export async function notificationOpens(page, context, reportId) {
   await page.goto(url('/?lang=fr'));
   await waitFor(page, () => document.documentElement.dataset.ready === 'yes' && !!navigator.serviceWorker.controller);
   if (/^#report-/.test(await page.evaluate(() => location.hash))) fail('the page is at a report before the tap');
   const worker = context.serviceWorkers().find((w) => w.url().endsWith('/sw.js')) ??
     (await context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/sw.js') }));
   const tapped = await worker.evaluate(async (tag) => {
+    // Headless Chromium may have dropped the pushed one already: shown again as the push
+    // handler shows it (that handler is tested by the push step).
+    if (!(await self.registration.getNotifications({ tag })).length) {
+      await self.registration.showNotification('Balagh', { tag, body: 'Le signalement est résolu.', data: { report_id: tag.slice(7) } });
+    }
     const [notification] = await self.registration.getNotifications({ tag });
     if (!notification) return 'no notification';
     const event = new NotificationEvent('notificationclick', { notification });
     const waits = [];
     Object.defineProperty(event, 'waitUntil', { value: (p) => waits.push(p) });
     self.dispatchEvent(event);
-    await Promise.allSettled(waits);
+    // Bounded: what counts is where the page ends (checked below), not the promise.
+    await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
     return `${waits.length} wait`;
   }, `report-${reportId}`);
   if (tapped !== '1 wait') fail(`notificationclick: ${tapped}`);
-  await waitFor(page, (id) => location.pathname === '/' && location.hash === `#report-${id}`
-    && document.documentElement.dataset.ready === 'yes' && document.activeElement?.id === `report-${id}`, reportId);
+  const opened = await page.waitForFunction((id) => location.pathname === '/' && location.hash === `#report-${id}`
+    && document.documentElement.dataset.ready === 'yes' && document.activeElement?.id === `report-${id}`,
+  reportId, { timeout: 10_000, polling: 100 }).catch(() => null);
+  if (!opened) {
+    const where = await page.evaluate(() => `${location.pathname}${location.hash}, focus on "${document.activeElement?.id}"`);
+    fail(`the tap did not open report-${reportId}: the page is at ${where}`);
+  }
   // The handler closed the notification it opened.
   const left = await page.evaluate(async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag })).length, `report-${reportId}`);
   if (left !== 0) fail(`the notification is still shown after the tap (${left})`);
@@ -129,7 +139,7 @@ async function notificationOpens(page, context, reportId) {
  * listed with its status, the operator's change reaches it; offline the toggle says it needs
  * the network; stop following → gone (and the server no longer shows it to this device).
  */
-export async function following(page, context, { reportId, service, here, operatorToken }) {
+export async function following(page, context, { reportId, service, here }) {
   await context.grantPermissions(['geolocation'], { origin: url('') });
   await context.setGeolocation(here);
   await page.goto(url('/?lang=fr'));
@@ -144,14 +154,20 @@ export async function following(page, context, { reportId, service, here, operat
   await waitFor(page, (sel) => document.querySelector(sel)?.getAttribute('aria-pressed') === 'true', toggle);
   const item = `#followed-${reportId}`;
   await waitFor(page, (sel) => !!document.querySelector(sel)?.dataset.status, item);
+  // Listed with the report this device supported ("me too" follows it too).
+  const listed = await page.$$eval('#res-followed li', (lis) => lis.length);
+  if (listed !== 2) fail(`${listed} followed reports listed, expected the supported one and this one`);
   const asFollower = await page.evaluate(async (id) => {
     const token = localStorage.getItem('balagh-device');
     const r = await fetch(`/api/v1/reports/${id}`, { headers: { Authorization: `Bearer ${token}` } });
     return r.ok ? (await r.json()).viewer : r.status;
   }, reportId);
   if (asFollower !== 'follower') fail(`the server does not show the followed report to this device: ${asFollower}`);
+}
 
-  // The operator acknowledges it: the follower sees the new status.
+/** The operator acknowledges the followed report: the follower sees it, in French and Arabic. */
+export async function followedStatus(page, { reportId, operatorToken }) {
+  const item = `#followed-${reportId}`;
   const ticket = url(`/api/v1/operator/tickets/${reportId}`);
   const auth = { Authorization: `Bearer ${operatorToken}` };
   const read = await fetch(ticket, { headers: auth });
@@ -174,8 +190,12 @@ export async function following(page, context, { reportId, service, here, operat
   await checkAccessibility(page, 'resident-ar-following');
   await page.locator(item).scrollIntoViewIfNeeded();
   await shot(page, 'phone-ar-following.png');
+}
 
-  // Offline: nothing changes and the app says why.
+/** Offline the app says stopping needs the network; online, stop following → gone. */
+export async function stopFollowing(page, context, { reportId }) {
+  const item = `#followed-${reportId}`;
+  // Offline (on the Arabic page): nothing changes and the app says why.
   await context.setOffline(true);
   await waitFor(page, () => !navigator.onLine);
   await page.click(`${item} .res-unfollow`);
@@ -189,10 +209,9 @@ export async function following(page, context, { reportId, service, here, operat
   await waitFor(page, (sel) => !!document.querySelector(sel)?.dataset.status, item);
   await page.click(`${item} .res-unfollow`);
   await waitFor(page, (sel) => !document.querySelector(sel) && document.activeElement?.id === 'res-following-title', item);
-  const after = await page.evaluate(async (id) => {
-    const token = localStorage.getItem('balagh-device');
-    return (await fetch(`/api/v1/reports/${id}`, { headers: { Authorization: `Bearer ${token}` } })).status;
-  }, reportId);
+  // Asked from here, not the page (Chromium would log the 404 as an error).
+  const token = await page.evaluate(() => localStorage.getItem('balagh-device'));
+  const after = (await fetch(url(`/api/v1/reports/${reportId}`), { headers: { Authorization: `Bearer ${token}` } })).status;
   if (after !== 404) fail(`after stopping, the device still reads the report: ${after}`);
   await page.reload();
   await waitFor(page, () => document.documentElement.dataset.ready === 'yes');

@@ -236,6 +236,7 @@
   async function showFollowed() {
     const items = (await app.all('followed')).sort((a, b) => b.at - a.at);
     const list = $('res-followed');
+    const focused = list.contains(document.activeElement) ? document.activeElement.id : null;
     $('res-following-none').hidden = items.length > 0;
     list.replaceChildren(...items.map((item) => {
       const li = document.createElement('li');
@@ -265,6 +266,7 @@
       li.append(head, stop);
       return li;
     }));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     app.focusLinked();
     if (!navigator.onLine) return;
     await Promise.all(Array.from(list.children).map((li) => refreshFollowed(li, items.find((i) => i.id === li.dataset.id))));

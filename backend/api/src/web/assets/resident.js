@@ -126,6 +126,7 @@
   async function showMine() {
     const mine = (await all('mine')).sort((a, b) => b.at - a.at).slice(0, 10);
     const list = $('res-mine');
+    const focused = list.contains(document.activeElement) ? document.activeElement.id : null;
     list.replaceChildren(...mine.map((r) => {
       const li = document.createElement('li');
       const ref = document.createElement('bdi');
@@ -136,6 +137,8 @@
       li.tabIndex = -1;
       return li;
     }));
+    // Redrawn (a second call after the queue was sent): the focus stays on the same report.
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     focusLinked();
     if (!navigator.onLine) return;
     for (const li of list.children) {

@@ -289,7 +289,7 @@ fn sla_section(l: Language, ctx: &Context, data: &Value, csv: &str) -> (String, 
         .iter()
         .map(|o| {
             json!({
-                "label": operator_name(&ctx, o),
+                "label": operator_name(ctx, o),
                 "values": week_labels.iter().map(|w| {
                     weeks[w].get(o).and_then(|(_, r, b)| within(*r, *b)).map(|s| (s * 1000.0).round() / 10.0)
                 }).collect::<Vec<_>>(),
@@ -303,7 +303,7 @@ fn sla_section(l: Language, ctx: &Context, data: &Value, csv: &str) -> (String, 
                 week_rows,
                 r#"<tr><th scope="row"><bdi dir="ltr">{}</bdi></th><td>{}</td><td class="num">{new}</td><td class="num">{resolved}</td><td class="num">{breached}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
                 esc(week),
-                esc(&operator_name(&ctx, op)),
+                esc(&operator_name(ctx, op)),
                 within(*resolved, *breached)
                     .map(i18n::percent)
                     .unwrap_or_else(|| "–".into()),
@@ -351,7 +351,7 @@ fn resolution_section(l: Language, ctx: &Context, data: &Value, csv: &str) -> (S
         let _ = write!(
             resolution_rows,
             r#"<tr><th scope="row">{}</th><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
-            esc(&service_name(&ctx, code, l)),
+            esc(&service_name(ctx, code, l)),
             r["resolve"]["count"].as_u64().unwrap_or(0),
             esc(&minutes(l, &r["resolve"]["p50_minutes"])),
             esc(&minutes(l, &r["resolve"]["p90_minutes"])),
@@ -369,7 +369,7 @@ fn resolution_section(l: Language, ctx: &Context, data: &Value, csv: &str) -> (S
         "kind": "bars",
         "x_label": i18n::SERVICE.get(l),
         "unit": format!(" {}", i18n::HOURS.get(l)),
-        "labels": resolution.iter().map(|r| service_name(&ctx, r["service"].as_str().unwrap_or_default(), l)).collect::<Vec<_>>(),
+        "labels": resolution.iter().map(|r| service_name(ctx, r["service"].as_str().unwrap_or_default(), l)).collect::<Vec<_>>(),
         "series": [
             {"label": i18n::P50.get(l), "values": resolution.iter().map(|r| hours(&r["resolve"]["p50_minutes"])).collect::<Vec<_>>()},
             {"label": i18n::P90.get(l), "values": resolution.iter().map(|r| hours(&r["resolve"]["p90_minutes"])).collect::<Vec<_>>()},
