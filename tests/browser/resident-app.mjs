@@ -18,7 +18,9 @@
 //    registered with quiet hours, a push shown by the service worker), the commune's notice
 //    near the chosen place, the service's easy-to-read text and videos (sign language named),
 //    and the map pin placed by a click and by the keyboard alone (tiles from the Rust
-//    driver's local tile server).
+//    driver's local tile server); a tap on the notification (notificationclick in the
+//    service worker) opens the report; following a report another device made (found
+//    nearby), its status after the operator acknowledges it, stopping.
 // axe-core (serious/critical) in each language; screenshots at phone and tablet widths.
 //
 // Headless Chromium has no push service ("Registration failed - permission denied"), so the
@@ -27,7 +29,7 @@
 // checking it was asked with the server's VAPID key; the driver then checks that the
 // operator's resolution reached that push service for this subscription.
 
-import { mapPin, notifications, pushStandIn, serviceInfo } from './resident-follow.mjs';
+import { followedStatus, following, mapPin, notificationOpens, notifications, pushStandIn, serviceInfo, stopFollowing } from './resident-follow.mjs';
 import {
   checkAccessibility,
   browserContext,
@@ -116,14 +118,18 @@ async function french(page, context) {
   // The commune's notice around here, in French.
   await waitFor(page, () => /Collecte retardée/.test(document.getElementById('res-notices').textContent));
   // The similar report seeded nearby is offered, with "me too".
-  await expectVisible(page, '#res-nearby-list button');
-  await page.click('#res-nearby-list button');
+  await expectVisible(page, '#res-nearby-list button:not(.res-follow)');
+  await page.click('#res-nearby-list button:not(.res-follow)');
   await waitFor(page, () => document.getElementById('res-nearby-status').textContent.length > 0);
   await page.setInputFiles('#res-photo', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: await photo(page) });
   await waitFor(page, () => document.getElementById('res-photo-status').textContent.length > 0);
   await page.fill('#res-description', 'Conteneur plein depuis trois jours');
   await checkAccessibility(page, 'resident-fr-filled');
   await shot(page, 'phone-fr-filled.png');
+}
+
+// Sent apart from the filling: the server's photo processing takes seconds on a busy machine.
+async function frenchSend(page) {
   await page.click('#res-submit');
   const ref = await reference(page);
   // The photo reached the server, at most 2048 px wide.
@@ -265,15 +271,21 @@ async function main() {
   await pushStandIn(context, process.env.BALAGH_TEST_PUSH_SUBSCRIPTION);
   await step('first load on slow 3G', () => firstLoad(page));
   const references = [];
-  await step('French: position, me too, photo, reference', async () => references.push(await french(page, context)));
+  await step('French: position, me too, photo', () => french(page, context));
+  await step('French: sent with its photo, reference', async () => references.push(await frenchSend(page)));
   await step('Arabic by keyboard: position denied, gazetteer, reference', async () => references.push(await arabicByKeyboard(page, context)));
   await step('notifications: permission, subscription with quiet hours, a push shown', () => notifications(page, context, frenchId));
+  await step('a tap on the notification opens the report', () => notificationOpens(page, context, frenchId));
   await step('Arabic: the service explained (easy-to-read text, videos)', async () => {
     await page.goto(url('/?lang=ar'));
     await waitFor(page, () => document.documentElement.dataset.ready === 'yes');
     await page.check('input[name=service][value=waste_bin_overflow]');
     await serviceInfo(page, 'ar');
   });
+  const followed = { reportId: process.env.BALAGH_TEST_FOLLOW_REPORT, service: 'waste_damaged_bin', here: HERE, operatorToken };
+  await step('follow a report another device made, found nearby', () => following(page, context, followed));
+  await step('the operator acknowledges it: the follower sees it (French, Arabic)', () => followedStatus(page, followed));
+  await step('stop following: offline says why, online it is gone', () => stopFollowing(page, context, followed));
   await step('map: the pin placed by a click, then by the keyboard alone', () => mapPin(page));
   await step('tablet screenshots', () => tablets(page));
   await step('offline: two reports queued', async () => {

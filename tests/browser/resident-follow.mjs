@@ -93,6 +93,131 @@ export async function notifications(page, context, reportId) {
   await pushShown(page, context, reportId);
 }
 
+/**
+ * A tap on the notification: headless Chromium shows notifications nowhere to tap, so the
+ * test dispatches `notificationclick` in the service worker with the notification it shows
+ * (untrusted, so its waitUntil is collected instead of throwing). The worker's handler must
+ * bring the open window to `/#report-{id}`, where the app focuses that report.
+ */
+export async function notificationOpens(page, context, reportId) {
+  await page.goto(url('/?lang=fr'));
+  await waitFor(page, () => document.documentElement.dataset.ready === 'yes' && !!navigator.serviceWorker.controller);
+  if (/^#report-/.test(await page.evaluate(() => location.hash))) fail('the page is at a report before the tap');
+  const worker = context.serviceWorkers().find((w) => w.url().endsWith('/sw.js')) ??
+    (await context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/sw.js') }));
+  const tapped = await worker.evaluate(async (tag) => {
+    // Headless Chromium may have dropped the pushed one already: shown again as the push
+    // handler shows it (that handler is tested by the push step).
+    if (!(await self.registration.getNotifications({ tag })).length) {
+      await self.registration.showNotification('Balagh', { tag, body: 'Le signalement est résolu.', data: { report_id: tag.slice(7) } });
+    }
+    const [notification] = await self.registration.getNotifications({ tag });
+    if (!notification) return 'no notification';
+    const event = new NotificationEvent('notificationclick', { notification });
+    const waits = [];
+    Object.defineProperty(event, 'waitUntil', { value: (p) => waits.push(p) });
+    self.dispatchEvent(event);
+    // Bounded: what counts is where the page ends (checked below), not the promise.
+    await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
+    return `${waits.length} wait`;
+  }, `report-${reportId}`);
+  if (tapped !== '1 wait') fail(`notificationclick: ${tapped}`);
+  const opened = await page.waitForFunction((id) => location.pathname === '/' && location.hash === `#report-${id}`
+    && document.documentElement.dataset.ready === 'yes' && document.activeElement?.id === `report-${id}`,
+  reportId, { timeout: 10_000, polling: 100 }).catch(() => null);
+  if (!opened) {
+    const where = await page.evaluate(() => `${location.pathname}${location.hash}, focus on "${document.activeElement?.id}"`);
+    fail(`the tap did not open report-${reportId}: the page is at ${where}`);
+  }
+  // The handler closed the notification it opened.
+  const left = await page.evaluate(async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag })).length, `report-${reportId}`);
+  if (left !== 0) fail(`the notification is still shown after the tap (${left})`);
+}
+
+/**
+ * Follow a report another device made, found nearby: the toggle is pressed, the report is
+ * listed with its status, the operator's change reaches it; offline the toggle says it needs
+ * the network; stop following → gone (and the server no longer shows it to this device).
+ */
+export async function following(page, context, { reportId, service, here }) {
+  await context.grantPermissions(['geolocation'], { origin: url('') });
+  await context.setGeolocation(here);
+  await page.goto(url('/?lang=fr'));
+  await waitFor(page, () => document.documentElement.dataset.ready === 'yes');
+  await page.check(`input[name=service][value=${service}]`);
+  await page.click('#res-locate');
+  const toggle = `#res-nearby-list li[data-id="${reportId}"] .res-follow`;
+  await waitFor(page, (sel) => document.querySelector(sel)?.getAttribute('aria-pressed') === 'false', toggle);
+  const label = await page.locator(toggle).textContent();
+  if (label !== 'Suivre') fail(`the toggle says "${label}"`);
+  await page.click(toggle);
+  await waitFor(page, (sel) => document.querySelector(sel)?.getAttribute('aria-pressed') === 'true', toggle);
+  const item = `#followed-${reportId}`;
+  await waitFor(page, (sel) => !!document.querySelector(sel)?.dataset.status, item);
+  // Listed with the report this device supported ("me too" follows it too).
+  const listed = await page.$$eval('#res-followed li', (lis) => lis.length);
+  if (listed !== 2) fail(`${listed} followed reports listed, expected the supported one and this one`);
+  const asFollower = await page.evaluate(async (id) => {
+    const token = localStorage.getItem('balagh-device');
+    const r = await fetch(`/api/v1/reports/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+    return r.ok ? (await r.json()).viewer : r.status;
+  }, reportId);
+  if (asFollower !== 'follower') fail(`the server does not show the followed report to this device: ${asFollower}`);
+}
+
+/** The operator acknowledges the followed report: the follower sees it, in French and Arabic. */
+export async function followedStatus(page, { reportId, operatorToken }) {
+  const item = `#followed-${reportId}`;
+  const ticket = url(`/api/v1/operator/tickets/${reportId}`);
+  const auth = { Authorization: `Bearer ${operatorToken}` };
+  const read = await fetch(ticket, { headers: auth });
+  if (!read.ok) fail(`the operator cannot read the followed report: ${read.status}`);
+  const acked = await fetch(`${ticket}/actions/acknowledge`, {
+    method: 'POST', headers: { ...auth, 'If-Match': read.headers.get('etag'), 'Content-Type': 'application/json' }, body: '{}',
+  });
+  if (!acked.ok) fail(`acknowledge: ${acked.status} ${await acked.text()}`);
+  await page.reload();
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'acknowledged', item);
+  const shown = await page.locator(`${item} .res-followed-status`).textContent();
+  if (shown !== 'pris en compte') fail(`status shown: "${shown}"`);
+  await checkAccessibility(page, 'resident-fr-following');
+  await page.locator(item).scrollIntoViewIfNeeded();
+  await shot(page, 'phone-fr-following.png');
+  await page.goto(url('/?lang=ar'));
+  await waitFor(page, (sel) => document.querySelector(sel)?.dataset.status === 'acknowledged', item);
+  const arabic = await page.locator(`${item} .res-followed-status`).textContent();
+  if (arabic !== 'تم التكفل') fail(`status shown in Arabic: "${arabic}"`);
+  await checkAccessibility(page, 'resident-ar-following');
+  await page.locator(item).scrollIntoViewIfNeeded();
+  await shot(page, 'phone-ar-following.png');
+}
+
+/** Offline the app says stopping needs the network; online, stop following → gone. */
+export async function stopFollowing(page, context, { reportId }) {
+  const item = `#followed-${reportId}`;
+  // Offline (on the Arabic page): nothing changes and the app says why.
+  await context.setOffline(true);
+  await waitFor(page, () => !navigator.onLine);
+  await page.click(`${item} .res-unfollow`);
+  await waitFor(page, () => /الشبكة/.test(document.getElementById('res-following-status').textContent));
+  if (!(await page.$(item))) fail('stopping offline removed the report');
+  await context.setOffline(false);
+  await waitFor(page, () => navigator.onLine);
+
+  // Stop following: gone from the list, focus on the section's title, unknown to the device.
+  await page.goto(url('/?lang=fr'));
+  await waitFor(page, (sel) => !!document.querySelector(sel)?.dataset.status, item);
+  await page.click(`${item} .res-unfollow`);
+  await waitFor(page, (sel) => !document.querySelector(sel) && document.activeElement?.id === 'res-following-title', item);
+  // Asked from here, not the page (Chromium would log the 404 as an error).
+  const token = await page.evaluate(() => localStorage.getItem('balagh-device'));
+  const after = (await fetch(url(`/api/v1/reports/${reportId}`), { headers: { Authorization: `Bearer ${token}` } })).status;
+  if (after !== 404) fail(`after stopping, the device still reads the report: ${after}`);
+  await page.reload();
+  await waitFor(page, () => document.documentElement.dataset.ready === 'yes');
+  if (await page.$(item)) fail('the report is listed again after a reload');
+}
+
 /** The chosen service's easy-to-read text and its videos, each naming its language. */
 export async function serviceInfo(page, lang) {
   const want = lang === 'ar'

@@ -249,6 +249,14 @@ pub struct OpenLate {
     pub reports: i64,
 }
 
+/// Reports created in a period, per service and operator (read live, not from roll-ups).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedCount {
+    pub service: String,
+    pub operator_id: Option<Uuid>,
+    pub reports: i64,
+}
+
 /// An open report's age, service and operator, for backlog ageing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BacklogCount {
@@ -341,6 +349,14 @@ pub trait StatsStore {
         until: Ts,
         now: Ts,
     ) -> Result<Vec<OpenLate>>;
+    /// Reports created in `[from, until)` per service and operator, from the reports
+    /// themselves (the staff dashboard's exact figure, without the roll-up's lag).
+    async fn stats_created(
+        &self,
+        jurisdiction: &str,
+        from: Ts,
+        until: Ts,
+    ) -> Result<Vec<CreatedCount>>;
     /// Public comments and ratings received in `[from, until)`: (comments, rating events'
     /// data).
     async fn stats_feedback(
@@ -1069,6 +1085,33 @@ macro_rules! impl_stats_store {
                     Ok(rows
                         .into_iter()
                         .map(|(service, operator_id, reports)| $crate::stats::OpenLate {
+                            service,
+                            operator_id,
+                            reports,
+                        })
+                        .collect())
+                }
+
+                async fn stats_created(
+                    &self,
+                    jurisdiction: &str,
+                    from: Ts,
+                    until: Ts,
+                ) -> Result<Vec<$crate::stats::CreatedCount>> {
+                    let rows: Vec<(String, Option<Uuid>, i64)> = sqlx::query_as(
+                        "SELECT service_code, operator_id, CAST(COUNT(*) AS BIGINT) FROM reports \
+                         WHERE jurisdiction_id = $1 AND created_at >= $2 AND created_at < $3 \
+                         GROUP BY service_code, operator_id",
+                    )
+                    .bind(jurisdiction)
+                    .bind(from)
+                    .bind(until)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(service, operator_id, reports)| $crate::stats::CreatedCount {
                             service,
                             operator_id,
                             reports,

@@ -108,9 +108,15 @@ pub const MONTHLY: Tr = Tr(
     "Monthly indicators",
 );
 pub const MONTHLY_NOTE: Tr = Tr(
-    "Mois complets publiés (avec un délai de deux jours). Un tiret : non publié (un service sensible trop peu signalé ce mois-là).",
-    "الأشهر الكاملة المنشورة (بتأخير يومين). الشرطة: غير منشور (خدمة حساسة بعدد قليل في ذلك الشهر).",
-    "Complete months published (two days' delay). A dash: not published (a sensitive service with too few reports that month).",
+    "Mois complets publiés (avec un délai de deux jours). Un service sensible trop peu signalé dans le mois n'est pas chiffré, pour que personne ne puisse être reconnu.",
+    "الأشهر الكاملة المنشورة (بتأخير يومين). الخدمة الحساسة التي قلّت بلاغاتها في الشهر لا تُنشر أرقامها، حتى لا يُعرف أحد.",
+    "Complete months published (two days' delay). A sensitive service with too few reports in the month is not counted, so that nobody can be recognised.",
+);
+/// In place of a withheld count.
+pub const TOO_FEW: Tr = Tr(
+    "trop peu de signalements pour publier",
+    "بلاغات أقل من أن تُنشر",
+    "too few reports to publish",
 );
 pub const NO_MONTHS: Tr = Tr(
     "Aucun mois complet publié pour l'instant.",
@@ -246,6 +252,21 @@ pub const STAFF_MAP_NOTE: Tr = Tr(
     "Hexagones : nouveaux signalements de la période ; points : signalements ouverts (au plus 1000).",
     "السداسيات: البلاغات الجديدة في الفترة؛ النقاط: البلاغات المفتوحة (1000 على الأكثر).",
     "Hexagons: the period's new reports; dots: open reports (at most 1000).",
+);
+pub const FIGURES_LIVE: Tr = Tr(
+    "Nouveaux signalements, arriéré et signalements en retard : exacts à l'instant.",
+    "البلاغات الجديدة والمتأخرات والبلاغات المتجاوزة للآجال: دقيقة في هذه اللحظة.",
+    "New reports, backlog and reports running late: exact right now.",
+);
+pub const FIGURES_AS_OF: Tr = Tr(
+    "Résolus, délais, semaines et carte : chiffres au",
+    "المُعالَجة والآجال والأسابيع والخريطة: أرقام إلى غاية",
+    "Resolved, times, weeks and map: figures as of",
+);
+pub const FIGURES_NOT_YET: Tr = Tr(
+    "Résolus, délais, semaines et carte : pas encore calculés (le calcul passe toutes les quelques minutes).",
+    "المُعالَجة والآجال والأسابيع والخريطة: لم تُحسب بعد (يتم الحساب كل بضع دقائق).",
+    "Resolved, times, weeks and map: not computed yet (the computation runs every few minutes).",
 );
 pub const OVERALL: Tr = Tr("Vue d'ensemble", "نظرة عامة", "Overview");
 pub const NO_DATA: Tr = Tr(

@@ -97,11 +97,14 @@ pub(super) fn service_name(ctx: &Context, code: &str, language: Language) -> Str
         .unwrap_or_else(|| code.to_owned())
 }
 
-/// A count, or a dash when it is not published.
-pub(super) fn count_cell(v: Option<u64>) -> String {
+/// A count, or plain words when it is withheld (too few reports of a sensitive service).
+pub(super) fn count_cell(language: Language, v: Option<u64>) -> String {
     match v {
         Some(v) => format!(r#"<td class="num">{v}</td>"#),
-        None => r#"<td class="num" aria-label="—">–</td>"#.to_owned(),
+        None => format!(
+            r#"<td class="num withheld">{}</td>"#,
+            esc(i18n::TOO_FEW.get(language))
+        ),
     }
 }
 
@@ -334,8 +337,8 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
             month_rows,
             r#"<tr><th scope="row">{}</th>{}{}<td class="num"><span dir="ltr">{}</span></td></tr>"#,
             esc(&m.label),
-            count_cell(m.new),
-            count_cell(m.resolved),
+            count_cell(l, m.new),
+            count_cell(l, m.resolved),
             m.within_sla
                 .map(i18n::percent)
                 .unwrap_or_else(|| "–".into()),
@@ -375,8 +378,11 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
                 service_rows,
                 r#"<tr><th scope="row">{}</th>{}{}<td class="num">{}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
                 esc(&service_name(&ctx, code, l)),
-                count_cell(latest.summary["new"]["service_totals"][code].as_u64()),
-                count_cell(latest.summary["resolved"]["service_totals"][code].as_u64()),
+                count_cell(l, latest.summary["new"]["service_totals"][code].as_u64()),
+                count_cell(
+                    l,
+                    latest.summary["resolved"]["service_totals"][code].as_u64()
+                ),
                 esc(&median),
                 esc(&within),
             );
@@ -558,4 +564,30 @@ pub async fn monthly_csv(State(state): State<AppState>) -> Response {
         out,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_withheld_count_says_why_in_plain_words() {
+        assert_eq!(
+            count_cell(Language::Fr, Some(7)),
+            r#"<td class="num">7</td>"#
+        );
+        let cells = [Language::Fr, Language::Ar, Language::En].map(|l| count_cell(l, None));
+        assert!(
+            cells[0].contains("trop peu de signalements pour publier"),
+            "{}",
+            cells[0]
+        );
+        assert!(cells[1].contains("بلاغات أقل من أن تُنشر"), "{}", cells[1]);
+        assert!(
+            cells[2].contains("too few reports to publish"),
+            "{}",
+            cells[2]
+        );
+        assert!(cells.iter().all(|c| !c.contains('–') && !c.contains("< k")));
+    }
 }

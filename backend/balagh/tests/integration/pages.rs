@@ -145,6 +145,8 @@ both_databases! {
         }
         // Open right now: listed services exact, the sensitive one published monthly only.
         assert!(fr.contains(r#"data-service="bus_driver_conduct">publié par mois"#), "{fr}");
+        // A withheld figure is said in words, never a bare dash.
+        assert!(!fr.contains(">–</td>"), "{fr}");
         assert_eq!(data["maps"]["public-map"]["boundary"]["type"], "MultiPolygon");
 
         // Arabic: by query or by Accept-Language; English likewise.
@@ -260,6 +262,43 @@ both_databases! {
         assert_eq!(get("/staff/dashboard?service=nope".into()).await.status(), 400);
         assert_eq!(get("/staff/dashboard.csv?table=nope".into()).await.status(), 400);
         assert_eq!(get("/staff/dashboard?from=2020-01-01&to=2026-01-01".into()).await.status(), 400);
+        app.stop().await;
+    }
+}
+
+/// A number in the dashboard's HTML right after `marker`.
+fn figure_after(html: &str, marker: &str) -> u64 {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('<').unwrap()]
+        .parse()
+        .unwrap()
+}
+
+both_databases! {
+    async fn the_staff_dashboard_counts_a_report_filed_a_moment_ago_without_a_roll_up(db: Db) {
+        let app = TestApp::spawn(db).await;
+        let analyst = app.user(Role::StaffAnalyst, None).await;
+        let cookie = staff_login(&app, &analyst.email).await;
+        let dashboard = async || {
+            let response = no_redirects().get(app.url("/staff/dashboard?lang=fr")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        };
+        let rolled = app.store.stats_state().await.unwrap();
+        let before = dashboard().await;
+        let (new, young) = (figure_after(&before, r#"id="kpi-new"><span dir="ltr">"#), figure_after(&before, r#"data-age="days_0_1">"#));
+        app.reported("waste_bin_overflow", WEST).await;
+        app.reported("light_out", WEST).await;
+        let after = dashboard().await;
+        assert_eq!(figure_after(&after, r#"id="kpi-new"><span dir="ltr">"#), new + 2, "{after}");
+        assert_eq!(figure_after(&after, r#"data-age="days_0_1">"#), young + 2);
+        // No roll-up ran in between (the figures did not come from one), and the page says
+        // which figures wait for it.
+        assert_eq!(app.store.stats_state().await.unwrap(), rolled, "a roll-up ran during the test");
+        assert!(after.contains(r#"id="figures-as-of""#) && after.contains("exacts à l&#39;instant") && after.contains("pas encore calculés"), "{after}");
         app.stop().await;
     }
 }

@@ -175,6 +175,9 @@ async fn browser_run(db: Db) {
     let (app, tiles_served, push_service) = spawn_for_browser(db).await;
     // A report a few metres from where the browser stands: "me too" must be offered.
     app.reported("waste_bin_overflow", (35.5723, -5.3716)).await;
+    // Another device's report nearby, for the resident to follow (not support).
+    let (_, to_follow) = app.reported("waste_damaged_bin", (35.5724, -5.3715)).await;
+    let to_follow = to_follow["id"].as_str().unwrap().to_owned();
     let subscription = seed_follow_up(&app, &push_service).await;
     let endpoint = subscription["endpoint"].as_str().unwrap().to_owned();
     let subscription = subscription.to_string();
@@ -200,6 +203,7 @@ async fn browser_run(db: Db) {
     let run = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .env("BALAGH_TEST_PUSH_SUBSCRIPTION", subscription)
+            .env("BALAGH_TEST_FOLLOW_REPORT", to_follow)
             .arg(script)
             .args([address.as_str(), "-", token.as_str()])
             .arg(shots)

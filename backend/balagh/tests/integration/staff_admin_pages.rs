@@ -144,8 +144,10 @@ both_databases! {
         let (status, page) = browser.get("/staff/sla?lang=fr").await;
         assert_eq!(status, 200);
         assert!(page.contains("08:30-16:30") && page.contains(r#"id="calendar-form""#), "{page}");
+        // The demo's policies apply from the beginning: said in words, not as the epoch.
+        assert!(page.contains(r#"<dd class="since-beginning">depuis le début</dd>"#) && !page.contains("1970"), "{page}");
         let (_, arabic) = browser.get("/staff/sla?lang=ar").await;
-        assert!(rtl(&arabic) && arabic.contains("جدول العمل"));
+        assert!(rtl(&arabic) && arabic.contains("جدول العمل") && arabic.contains("منذ البداية") && !arabic.contains("1970"));
         let csrf = input_value(&page, "csrf_token");
         let mut calendar = vec![("csrf_token", csrf.as_str()), ("national_holidays", "morocco")];
         for day in ["hours_monday", "hours_tuesday", "hours_wednesday", "hours_thursday", "hours_friday"] {
@@ -307,6 +309,24 @@ both_databases! {
         let other = app.operator_id("nour-eclairage-demo").await;
         let (status, _, _) = browser.post(&format!("/staff/webhooks/{}/{}/retry?lang=fr", other.0, dead.id), &[("csrf_token", &csrf)]).await;
         assert_eq!(status, 404);
+        // An operator without a webhook: its events are settled as delivered with nothing
+        // sent, so the page says there is no webhook and shows no last delivery.
+        let (_, lit) = app.reported("light_out", WEST).await;
+        let lighting = app.operator_id(lit["operator"]["slug"].as_str().unwrap()).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while app.store.outbox_messages(lighting, OutboxState::Delivered, 1).await.unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the lighting operator's event is never settled");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (_, page) = browser.get("/staff/webhooks?lang=fr").await;
+        let sections: Vec<&str> = page.split("<section").skip(1).collect();
+        let without: Vec<&&str> = sections.iter().filter(|s| s.contains(r#"data-state="none""#)).collect();
+        assert!(!without.is_empty(), "{page}");
+        for section in without {
+            assert!(section.contains("Aucun webhook configuré") && !section.contains("Dernière livraison"), "{section}");
+        }
+        let with = sections.iter().find(|s| s.contains(r#"data-state="dead""#)).unwrap();
+        assert!(with.contains("Dernière livraison"), "{with}");
         // Analysts do not operate deliveries.
         let analyst = app.user(Role::StaffAnalyst, None).await;
         let reader = Browser::login(&app, &analyst.email).await;

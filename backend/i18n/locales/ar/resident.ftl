@@ -105,3 +105,13 @@ lang-name-ary = الدارجة المغربية
 lang-name-en = الإنجليزية
 lang-name-zgh = الأمازيغية
 lang-name-xms = لغة الإشارة المغربية
+
+## Following reports others made
+res-following-title = البلاغات التي أتابعها
+res-following-none = لا تتابعون أي بلاغ قدّمه غيركم. في بلاغ قريب، يُبقيكم زر «متابعة» على علم بتقدّمه.
+res-follow = متابعة
+res-unfollow = إلغاء المتابعة
+res-follow-started = أنتم تتابعون { $reference }: يظهر في «البلاغات التي أتابعها».
+res-follow-stopped = لم تعودوا تتابعون { $reference }.
+res-follow-offline = لا يوجد اتصال: متابعة بلاغ أو إلغاؤها تتطلب الشبكة. أعيدوا المحاولة عند عودتها.
+res-follow-failed = لم يُسجَّل التغيير: { $detail }

@@ -25,7 +25,7 @@ screen-resolved = { $count ->
     [many] حُل { $count } بلاغًا
    *[other] حُل { $count } بلاغ
 }
-screen-withheld = رقم غير منشور
+screen-withheld = بلاغات أقل من أن تُنشر
 screen-within-sla = { $percent } ٪ حُلت في الآجال
 screen-median = المدة الوسيطة للحل: { $hours } ساعة
 screen-how-heading = كيف تبلغ عن مشكل

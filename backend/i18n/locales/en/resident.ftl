@@ -105,3 +105,13 @@ lang-name-ary = Darija (Moroccan Arabic)
 lang-name-en = English
 lang-name-zgh = Amazigh
 lang-name-xms = Moroccan Sign Language
+
+## Following reports others made
+res-following-title = Reports I follow
+res-following-none = You follow no report made by someone else. On a report nearby, "Follow" keeps you informed of its progress.
+res-follow = Follow
+res-unfollow = Stop following
+res-follow-started = You follow { $reference }: it is listed under "Reports I follow".
+res-follow-stopped = You no longer follow { $reference }.
+res-follow-offline = No connection: following or stopping needs the network. Try again when it is back.
+res-follow-failed = The change was not saved: { $detail }

@@ -17,7 +17,7 @@ screen-resolved = { $count ->
     [one] { $count } resolved
    *[other] { $count } resolved
 }
-screen-withheld = figure not published
+screen-withheld = too few reports to publish
 screen-within-sla = { $percent } % resolved on time
 screen-median = Median time to resolve: { $hours } h
 screen-how-heading = How to report a problem

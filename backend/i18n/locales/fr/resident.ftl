@@ -105,3 +105,13 @@ lang-name-ary = darija (arabe marocain)
 lang-name-en = anglais
 lang-name-zgh = amazighe
 lang-name-xms = langue des signes marocaine
+
+## Following reports others made
+res-following-title = Signalements que je suis
+res-following-none = Vous ne suivez aucun signalement d'autres personnes. Sur un signalement proche, « Suivre » vous tient au courant de son avancement.
+res-follow = Suivre
+res-unfollow = Ne plus suivre
+res-follow-started = Vous suivez { $reference } : il apparaît dans « Signalements que je suis ».
+res-follow-stopped = Vous ne suivez plus { $reference }.
+res-follow-offline = Pas de connexion : suivre ou ne plus suivre un signalement demande le réseau. Réessayez quand il revient.
+res-follow-failed = Le changement n'a pas été enregistré : { $detail }

@@ -17,7 +17,7 @@ screen-resolved = { $count ->
     [one] { $count } résolu
    *[other] { $count } résolus
 }
-screen-withheld = chiffre non publié
+screen-withheld = trop peu de signalements pour publier
 screen-within-sla = { $percent } % résolus dans les délais
 screen-median = Délai médian de résolution : { $hours } h
 screen-how-heading = Comment signaler un problème

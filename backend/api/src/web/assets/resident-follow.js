@@ -187,4 +187,106 @@
     box.append(buttons, player);
   }
   app.onService(showService);
+
+  // --- following reports others made ------------------------------------------------------------
+  // The device follows through the API (pushes on each status change); the list of followed
+  // reports is kept in IndexedDB (the API does not list them) with the last status seen.
+  async function setFollowing(report, on, status) {
+    if (!navigator.onLine) { status.textContent = W('res-follow-offline'); return false; }
+    const r = await api('/api/v1/reports/' + report.id + '/follow', { method: on ? 'PUT' : 'DELETE' }).catch(() => null);
+    if (!r || !r.ok) {
+      status.textContent = W('res-follow-failed', { detail: r ? r.status : W('res-offline') });
+      return false;
+    }
+    if (on) await app.put('followed', { id: report.id, reference: report.reference, at: Date.now() });
+    else await app.remove('followed', report.id);
+    status.textContent = W(on ? 'res-follow-started' : 'res-follow-stopped', { reference: report.reference });
+    await showFollowed();
+    return true;
+  }
+  // A toggle (aria-pressed): "Follow" pressed while this device follows the report.
+  function followButton(report, status) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'res-button res-secondary res-follow';
+    b.textContent = W('res-follow');
+    b.setAttribute('aria-pressed', 'false');
+    app.all('followed').then((items) => {
+      if (items.some((i) => i.id === report.id)) b.setAttribute('aria-pressed', 'true');
+    }).catch(() => {});
+    let busy = false;
+    b.addEventListener('click', async () => {
+      if (busy) return;
+      busy = true;
+      b.setAttribute('aria-busy', 'true');
+      const want = b.getAttribute('aria-pressed') !== 'true';
+      if (await setFollowing(report, want, status)) b.setAttribute('aria-pressed', String(want));
+      b.removeAttribute('aria-busy');
+      busy = false;
+    });
+    return b;
+  }
+  // "Me too" makes the device a supporter, which follows the report on the server.
+  async function supported(report, li) {
+    await app.put('followed', { id: report.id, reference: report.reference, at: Date.now() });
+    const toggle = li.querySelector('.res-follow');
+    if (toggle) toggle.setAttribute('aria-pressed', 'true');
+    await showFollowed();
+  }
+  async function showFollowed() {
+    const items = (await app.all('followed')).sort((a, b) => b.at - a.at);
+    const list = $('res-followed');
+    const focused = list.contains(document.activeElement) ? document.activeElement.id : null;
+    $('res-following-none').hidden = items.length > 0;
+    list.replaceChildren(...items.map((item) => {
+      const li = document.createElement('li');
+      li.id = 'followed-' + item.id;
+      li.dataset.id = item.id;
+      li.tabIndex = -1;
+      const head = document.createElement('p');
+      head.className = 'res-mine-head';
+      head.id = 'followed-head-' + item.id;
+      const ref = document.createElement('bdi');
+      ref.textContent = item.reference;
+      const status = document.createElement('span');
+      status.className = 'res-followed-status';
+      if (item.status) {
+        status.textContent = W('res-status-' + item.status.replace(/_/g, '-'));
+        li.dataset.status = item.status;
+      }
+      head.append(ref, ' · ', status);
+      const stop = document.createElement('button');
+      stop.type = 'button';
+      stop.className = 'res-button res-secondary res-unfollow';
+      stop.textContent = W('res-unfollow');
+      stop.setAttribute('aria-describedby', head.id);
+      stop.addEventListener('click', async () => {
+        if (await setFollowing(item, false, $('res-following-status'))) $('res-following-title').focus();
+      });
+      li.append(head, stop);
+      return li;
+    }));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    app.focusLinked();
+    if (!navigator.onLine) return;
+    await Promise.all(Array.from(list.children).map((li) => refreshFollowed(li, items.find((i) => i.id === li.dataset.id))));
+  }
+  // The report as a follower sees it (its status); gone (404): the device no longer follows it.
+  async function refreshFollowed(li, item) {
+    const r = await api('/api/v1/reports/' + item.id).catch(() => null);
+    if (r && r.status === 404) {
+      await app.remove('followed', item.id);
+      li.remove();
+      $('res-following-none').hidden = $('res-followed').children.length > 0;
+      return;
+    }
+    if (!r || !r.ok) return;
+    const report = await r.json();
+    li.querySelector('.res-followed-status').textContent = W('res-status-' + report.status.replace(/_/g, '-'));
+    li.dataset.status = report.status;
+    await app.put('followed', Object.assign({}, item, { status: report.status }));
+  }
+  app.followButton = followButton;
+  app.supported = supported;
+  showFollowed().catch(() => {});
 }());

@@ -45,10 +45,12 @@
   function db() {
     if (!dbPromise) {
       dbPromise = new Promise((resolve, reject) => {
-        const open = indexedDB.open('balagh', 1);
+        // Version 2 adds the reports followed without having written them.
+        const open = indexedDB.open('balagh', 2);
         open.onupgradeneeded = () => {
-          open.result.createObjectStore('outbox', { keyPath: 'key' });
-          open.result.createObjectStore('mine', { keyPath: 'id' });
+          for (const [name, keyPath] of [['outbox', 'key'], ['mine', 'id'], ['followed', 'id']]) {
+            if (!open.result.objectStoreNames.contains(name)) open.result.createObjectStore(name, { keyPath: keyPath });
+          }
         };
         open.onsuccess = () => resolve(open.result);
         open.onerror = () => reject(open.error);
@@ -124,6 +126,7 @@
   async function showMine() {
     const mine = (await all('mine')).sort((a, b) => b.at - a.at).slice(0, 10);
     const list = $('res-mine');
+    const focused = list.contains(document.activeElement) ? document.activeElement.id : null;
     list.replaceChildren(...mine.map((r) => {
       const li = document.createElement('li');
       const ref = document.createElement('bdi');
@@ -134,6 +137,8 @@
       li.tabIndex = -1;
       return li;
     }));
+    // Redrawn (a second call after the queue was sent): the focus stays on the same report.
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     focusLinked();
     if (!navigator.onLine) return;
     for (const li of list.children) {
@@ -141,10 +146,12 @@
         .then((report) => { if (report) showReport(li, report); }).catch(() => {});
     }
   }
-  // A notification opens `/#report-{id}`: that report gets the focus (once per link).
+  // A notification opens `/#report-{id}`: that report gets the focus (once per link), in my
+  // reports or else among the followed ones.
   let linked = null;
   function focusLinked() {
-    const target = /^#report-/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
+    const id = /^#report-/.test(location.hash) ? location.hash.slice('#report-'.length) : null;
+    const target = id ? document.getElementById('report-' + id) || document.getElementById('followed-' + id) : null;
     if (!target || linked === location.hash) return;
     linked = location.hash;
     target.scrollIntoView({ block: 'center' });
@@ -506,6 +513,7 @@
     $('res-nearby-status').textContent = reports.length ? '' : W('res-nearby-none');
     $('res-nearby-list').replaceChildren(...reports.slice(0, 5).map((report) => {
       const li = document.createElement('li');
+      li.dataset.id = report.id;
       const text = document.createElement('span');
       text.textContent = report.reference + ' · ' + W('res-distance', { m: Math.round(report.distance_m) }) +
         (report.description ? ' · ' + report.description : '') + ' · ' + W('res-supporters', { count: report.supporters });
@@ -517,10 +525,14 @@
       b.addEventListener('click', async () => {
         b.disabled = true;
         const r = await api('/api/v1/reports/' + report.id + '/support', { method: 'POST' }).catch(() => null);
-        if (r && r.ok) $('res-nearby-status').textContent = W('res-me-too-done');
-        else b.disabled = false;
+        if (r && r.ok) {
+          $('res-nearby-status').textContent = W('res-me-too-done');
+          // A supporter follows the report (the server says so): listed with the followed.
+          if (app.supported) app.supported(report, li);
+        } else b.disabled = false;
       });
       li.append(text, ' ', b);
+      if (app.followButton) li.append(' ', app.followButton(report, $('res-nearby-status')));
       return li;
     }));
   }
@@ -573,9 +585,10 @@
   }
 
   // For resident-follow.js (notifications, notices near me, service videos).
-  window.BalaghResident = {
+  // resident-follow.js adds followButton and supported (following reports of others).
+  const app = window.BalaghResident = {
     config: config, W: W, api: api, $: $, state: state, onPoint: (fn) => pointListeners.push(fn),
-    onService: (fn) => serviceListeners.push(fn),
+    onService: (fn) => serviceListeners.push(fn), put: put, remove: remove, all: all, focusLinked: focusLinked,
   };
 
   // --- start ----------------------------------------------------------------------------------

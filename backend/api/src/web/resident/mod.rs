@@ -112,6 +112,9 @@ const SCRIPT_WORDS: &[&str] = &[
     "res-notices-unavailable",
     "res-notices-here-place",
     "res-notices-denied",
+    "res-follow",
+    "res-unfollow",
+    "res-follow-offline",
 ];
 
 /// Words with placeholders: (id, its variables), filled in by the script.
@@ -135,6 +138,9 @@ const SCRIPT_PATTERNS: &[(&str, &[&str])] = &[
     ("res-notices-until", &["date"]),
     ("res-info-title", &["service"]),
     ("res-video", &["language"]),
+    ("res-follow-started", &["reference"]),
+    ("res-follow-stopped", &["reference"]),
+    ("res-follow-failed", &["detail"]),
 ];
 
 fn script_words(w: &Words) -> std::collections::BTreeMap<&'static str, String> {

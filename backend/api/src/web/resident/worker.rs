@@ -80,7 +80,9 @@ self.addEventListener('notificationclick', (event) => {{
   const target = data.report_id ? '/#report-' + data.report_id : data.notice_id ? '/#notice-' + data.notice_id : '/';
   event.waitUntil(self.clients.matchAll({{ type: 'window', includeUncontrolled: true }}).then((windows) => {{
     const open = windows.find((w) => new URL(w.url).pathname === '/');
-    if (open) return open.navigate(target).then((w) => (w || open).focus()).catch(() => self.clients.openWindow(target));
+    // A window that may not take the focus is still at the report: no second window then.
+    if (open) return open.navigate(target).then((w) => (w || open).focus().catch(() => w))
+      .catch(() => self.clients.openWindow(target));
     return self.clients.openWindow(target);
   }}));
 }});

@@ -32,7 +32,8 @@ struct Day {
 #[derive(Debug)]
 struct Version {
     number: u32,
-    from: String,
+    /// `None`: in force from the beginning (no start date).
+    from: Option<String>,
     clock: String,
     targets: Vec<String>,
     penalty: String,
@@ -111,8 +112,11 @@ fn version(w: Words, j: &Jurisdiction, p: &SlaPolicy) -> Version {
             line
         })
         .collect();
-    let from = time::OffsetDateTime::from_unix_timestamp(p.effective_from.as_second())
-        .map_or_else(|_| p.effective_from.to_string(), |at| j.local_time(at));
+    // A version without a start date is stored from the epoch: "since the beginning".
+    let from = (p.effective_from.as_second() > 0).then(|| {
+        time::OffsetDateTime::from_unix_timestamp(p.effective_from.as_second())
+            .map_or_else(|_| p.effective_from.to_string(), |at| j.local_time(at))
+    });
     let mad = |minor: i64| super::statement::dirhams(w, minor);
     let penalty = match p.penalty.cap_per_period_minor {
         Some(cap) => w.t1("staff-sla-penalty-capped", "cap", mad(cap)),

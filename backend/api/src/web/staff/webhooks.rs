@@ -97,11 +97,14 @@ async fn health(
     Ok(Health {
         id: operator.0.to_string(),
         name,
-        endpoint: endpoint.map(|e| e.url),
         state,
+        // Without an endpoint, events are settled as delivered with nothing sent: no
+        // delivery to show.
         last_delivered: delivered
             .first()
+            .filter(|_| endpoint.is_some())
             .map(|m| local(m.delivered_at.unwrap_or(m.created_at))),
+        endpoint: endpoint.map(|e| e.url),
         more: dead.len() as u32 >= LIMIT || pending.len() as u32 >= LIMIT,
         retrying: retrying.into_iter().map(|m| delivery(local, m)).collect(),
         dead: dead.iter().map(|m| delivery(local, m)).collect(),
