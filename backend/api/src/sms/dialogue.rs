@@ -135,6 +135,7 @@ pub async fn handle(
 /// The outbox message of an answer.
 fn reply_message(gateway: &SmsGateway, phone: &str, text: &str, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: SMS_TOPIC,
         operator: None,
@@ -318,6 +319,7 @@ async fn submit(
 /// change (the SMS worker finds the number and the gateway in the report's contact).
 pub fn status_sms(report_id: Uuid, status: ReportStatus, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: SMS_TOPIC,
         operator: None,

@@ -31,3 +31,4 @@ mod staff_pages;
 mod stats;
 mod store;
 mod tickets;
+mod two_communes;
