@@ -101,6 +101,7 @@ pub fn webhook(
     // Operators' systems get the ticket as it is after the change, and what changed.
     ticket["event"] = event.clone();
     Some(NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: WEBHOOK_TOPIC,
         operator: Some(operator),

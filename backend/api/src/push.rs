@@ -39,6 +39,7 @@ const MAX_NOTICE_TTL_SECONDS: u32 = 7 * 24 * 3600;
 /// The fan-out message of a report's public status change, written with the change.
 pub fn status_fanout(report: &StoredReport, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: Some(report.jurisdiction.clone()),
         id: Uuid::now_v7(),
         topic: PUSH_FANOUT_TOPIC,
         operator: None,
@@ -53,13 +54,14 @@ pub fn status_fanout(report: &StoredReport, at: Ts) -> NewOutboxMessage {
 }
 
 /// The fan-out message of a published notice, written with the notice.
-pub fn notice_fanout(notice: Uuid, at: Ts) -> NewOutboxMessage {
+pub fn notice_fanout(notice: &StoredNotice, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: balagh_domain::Slug::parse("jurisdiction", &notice.jurisdiction_id).ok(),
         id: Uuid::now_v7(),
         topic: PUSH_FANOUT_TOPIC,
         operator: None,
         event_type: "notice.published".into(),
-        payload: json!({ "kind": "notice", "notice_id": notice }),
+        payload: json!({ "kind": "notice", "notice_id": notice.id }),
         created_at: at,
     }
 }
@@ -250,6 +252,10 @@ fn push_for(
         payload: serde_json::to_value(&payload).unwrap_or_default(),
         not_before,
         created_at: now,
+        jurisdiction: message
+            .jurisdiction_id
+            .as_deref()
+            .and_then(|j| balagh_domain::Slug::parse("jurisdiction", j).ok()),
     }
 }
 

@@ -362,6 +362,7 @@ fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts)
         outbox.push(message);
     }
     outbox.push(NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: ESCALATION_TOPIC,
         operator: Some(clock.operator),

@@ -1,5 +1,8 @@
-//! The Tétouan demo data, compiled into the binary so `balagh serve` works from anywhere.
-//! The geometry and companies are synthetic (and say so in the files).
+//! A commune's data package (settings, boundary, services, contract zones, SLA policies,
+//! gazetteer, bus network): the Tétouan demo compiled into the binary so `balagh serve`
+//! works from anywhere, or any commune's folder of the same files
+//! (`balagh import-jurisdiction`). The demo geometry and companies are synthetic (and say so
+//! in the files).
 
 use balagh_domain::bus::{BusNetwork, GtfsFiles, parse_gtfs};
 use balagh_domain::jurisdiction::JurisdictionSettings;
@@ -26,13 +29,40 @@ const GTFS: GtfsFiles<'static> = GtfsFiles {
     stop_times: Some(include_str!("../demo/tetouan/gtfs/stop_times.txt")),
 };
 
+/// The files of a commune's package, as text. `sla.json`, `places.geojson` and `gtfs/` are
+/// optional in a folder (a commune without buses has no feed).
+#[derive(Debug, Clone, Copy)]
+pub struct CommuneFiles<'a> {
+    pub jurisdiction: &'a str,
+    pub boundary: &'a str,
+    pub services: &'a str,
+    pub zones: &'a str,
+    pub sla: Option<&'a str>,
+    pub places: Option<&'a str>,
+    pub gtfs: Option<GtfsFiles<'a>>,
+}
+
+/// The Tétouan demo package.
+pub const TETOUAN: CommuneFiles<'static> = CommuneFiles {
+    jurisdiction: JURISDICTION,
+    boundary: BOUNDARY,
+    services: SERVICES,
+    zones: ZONES,
+    sla: Some(SLA),
+    places: Some(PLACES),
+    gtfs: Some(GTFS),
+};
+
 #[derive(Debug)]
 pub struct DemoData {
+    /// The SLA policy of each service group (`sla.json`), given as version 1 to every
+    /// contract of the commune that has none.
+    sla: Option<String>,
     pub jurisdiction: Jurisdiction,
     pub services: Vec<Service>,
     pub zones: Vec<ZoneFeature>,
     pub places: Vec<Place>,
-    pub bus: BusNetwork,
+    pub bus: Option<BusNetwork>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,10 +86,57 @@ fn invalid(e: FieldError) -> DemoError {
 }
 
 impl DemoData {
+    /// The Tétouan demo.
     pub fn load() -> Result<Self, DemoError> {
-        let settings: JurisdictionSettings =
-            serde_json::from_str(JURISDICTION).map_err(|e| DemoError::Invalid(e.to_string()))?;
-        let boundary_feature = features(BOUNDARY)?
+        Self::from_files(TETOUAN)
+    }
+
+    /// A commune's folder: `jurisdiction.json`, `boundary.geojson`, `services.json`,
+    /// `zones.geojson`, and optionally `sla.json`, `places.geojson`, `gtfs/`.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, DemoError> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| DemoError::Invalid(format!("{}: {e}", dir.join(name).display())))
+        };
+        let optional = |name: &str| {
+            let path = dir.join(name);
+            path.exists().then(|| read(name)).transpose()
+        };
+        let (jurisdiction, boundary) = (read("jurisdiction.json")?, read("boundary.geojson")?);
+        let (services, zones) = (read("services.json")?, read("zones.geojson")?);
+        let (sla, places) = (optional("sla.json")?, optional("places.geojson")?);
+        let gtfs = if dir.join("gtfs/routes.txt").exists() {
+            Some([
+                read("gtfs/routes.txt")?,
+                read("gtfs/stops.txt")?,
+                optional("gtfs/trips.txt")?.unwrap_or_default(),
+                optional("gtfs/stop_times.txt")?.unwrap_or_default(),
+            ])
+        } else {
+            None
+        };
+        Self::from_files(CommuneFiles {
+            jurisdiction: &jurisdiction,
+            boundary: &boundary,
+            services: &services,
+            zones: &zones,
+            sla: sla.as_deref(),
+            places: places.as_deref(),
+            gtfs: gtfs
+                .as_ref()
+                .map(|[routes, stops, trips, stop_times]| GtfsFiles {
+                    routes,
+                    stops,
+                    trips: (!trips.is_empty()).then_some(trips.as_str()),
+                    stop_times: (!stop_times.is_empty()).then_some(stop_times.as_str()),
+                }),
+        })
+    }
+
+    pub fn from_files(files: CommuneFiles<'_>) -> Result<Self, DemoError> {
+        let settings: JurisdictionSettings = serde_json::from_str(files.jurisdiction)
+            .map_err(|e| DemoError::Invalid(format!("jurisdiction.json: {e}")))?;
+        let boundary_feature = features(files.boundary)?
             .into_iter()
             .next()
             .ok_or_else(|| DemoError::Invalid("boundary has no feature".into()))?;
@@ -72,20 +149,29 @@ impl DemoData {
         struct ServicesFile {
             services: Vec<Service>,
         }
-        let services = serde_json::from_str::<ServicesFile>(SERVICES)
-            .map_err(|e| DemoError::Invalid(e.to_string()))?
+        let services = serde_json::from_str::<ServicesFile>(files.services)
+            .map_err(|e| DemoError::Invalid(format!("services.json: {e}")))?
             .services;
-        let zones = features(ZONES)?
+        let zones = features(files.zones)?
             .iter()
             .map(ZoneFeature::parse)
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
+        let places = match files.places {
+            Some(text) => parse_places(text).map_err(invalid)?,
+            None => Vec::new(),
+        };
+        let bus = match files.gtfs {
+            Some(gtfs) => Some(parse_gtfs(gtfs).map_err(invalid)?),
+            None => None,
+        };
         Ok(Self {
+            sla: files.sla.map(str::to_owned),
             jurisdiction,
             services,
             zones,
-            places: parse_places(PLACES).map_err(invalid)?,
-            bus: parse_gtfs(GTFS).map_err(invalid)?,
+            places,
+            bus,
         })
     }
 
@@ -102,9 +188,11 @@ impl DemoData {
         store
             .upsert_places(&self.jurisdiction.id, &self.places)
             .await?;
-        store
-            .replace_bus_network(&self.jurisdiction.id, &self.bus)
-            .await?;
+        if let Some(bus) = &self.bus {
+            store
+                .replace_bus_network(&self.jurisdiction.id, bus)
+                .await?;
+        }
         Ok(summary)
     }
 
@@ -118,8 +206,11 @@ impl DemoData {
             warning_thresholds: WarningThresholds,
             penalty: PenaltyRule,
         }
+        let Some(sla) = &self.sla else {
+            return Ok(());
+        };
         let groups: std::collections::HashMap<String, serde_json::Value> =
-            serde_json::from_str(SLA).map_err(|e| DemoError::Invalid(e.to_string()))?;
+            serde_json::from_str(sla).map_err(|e| DemoError::Invalid(format!("sla.json: {e}")))?;
         let existing: std::collections::HashSet<_> = store
             .sla_policies()
             .await?

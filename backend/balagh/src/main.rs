@@ -28,6 +28,14 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Load (or refresh) the Tétouan demo data: services, operators, contract zones.
     SeedDemo(DatabaseArgs),
+    /// Import (or refresh) a commune from a folder laid out like `backend/balagh/demo/tetouan`:
+    /// jurisdiction.json, boundary.geojson, services.json, zones.geojson, and optionally
+    /// sla.json, places.geojson and gtfs/. Communes share one deployment side by side.
+    ImportJurisdiction {
+        dir: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Import contract zones from a GeoJSON FeatureCollection.
     ImportZones {
         /// GeoJSON file; each feature: properties contract, operator, operator_name,
@@ -148,6 +156,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!(
                 "demo data loaded: {} operators, {} contracts",
                 summary.operators, summary.contracts
+            );
+            Ok(())
+        }
+        Command::ImportJurisdiction { dir, database } => {
+            telemetry::init_logging(LogFormat::Text);
+            let commune = DemoData::from_dir(&dir).map_err(|e| e.to_string())?;
+            let store = open_store(&database).await?;
+            let summary = commune
+                .seed(store.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "{} imported: {} services, {} operators, {} contracts, {} places",
+                commune.jurisdiction.id,
+                commune.services.len(),
+                summary.operators,
+                summary.contracts,
+                commune.places.len()
             );
             Ok(())
         }

@@ -16,6 +16,9 @@ pub struct NewOutboxMessage {
     pub event_type: String,
     pub payload: Value,
     pub created_at: Ts,
+    /// The commune whose staff alone see the message in the delivery queues (pushes name
+    /// it; webhooks are already scoped by their operator).
+    pub jurisdiction: Option<balagh_domain::JurisdictionId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +46,7 @@ impl OutboxState {
 }
 
 pub const OUTBOX_COLUMNS: &str = "id, topic, operator_id, event_type, payload, state, attempts, \
-    next_attempt_at, first_attempt_at, last_error, delivered_at, created_at";
+    next_attempt_at, first_attempt_at, last_error, delivered_at, created_at, jurisdiction_id";
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OutboxMessage {
@@ -59,6 +62,7 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     pub delivered_at: Option<Ts>,
     pub created_at: Ts,
+    pub jurisdiction_id: Option<String>,
 }
 
 /// What happened to a delivery attempt.

@@ -9,6 +9,7 @@
 //! repeated fan-out insert nothing; push workers then claim and send those.
 
 use crate::{OutboxMessage, OutboxState, Result, Ts};
+use balagh_domain::JurisdictionId;
 use balagh_domain::notify::area::BoundingBox;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -86,6 +87,8 @@ pub struct NewPush {
     /// Not before this instant (the end of the device's quiet hours), else now.
     pub not_before: Ts,
     pub created_at: Ts,
+    /// The commune whose staff see this push in the delivery queues.
+    pub jurisdiction: Option<JurisdictionId>,
 }
 
 /// A service notice as stored.
@@ -248,10 +251,16 @@ pub trait PushStore {
     async fn enqueue_pushes(&self, pushes: &[NewPush]) -> Result<u64>;
     /// Records the outcomes of many delivery attempts in one transaction.
     async fn record_deliveries(&self, results: &[(Uuid, crate::DeliveryResult)]) -> Result<()>;
-    /// Push and fan-out messages in a state, newest first (for staff).
-    async fn push_messages(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxMessage>>;
-    /// Puts a dead push or fan-out message back in the queue.
-    async fn replay_push(&self, id: Uuid, now: Ts) -> Result<bool>;
+    /// Push and fan-out messages of a commune in a state, newest first (for its staff).
+    /// Messages written before pushes named their commune are everyone's.
+    async fn push_messages(
+        &self,
+        jurisdiction: &str,
+        state: OutboxState,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// Puts a commune's dead push or fan-out message back in the queue.
+    async fn replay_push(&self, jurisdiction: &str, id: Uuid, now: Ts) -> Result<bool>;
 
     /// Stores a notice with its fan-out message, in one transaction.
     async fn create_notice(
@@ -557,7 +566,8 @@ macro_rules! impl_push_store {
                     for chunk in pushes.chunks($crate::shared::BULK_ROWS) {
                         let mut insert = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO outbox (id, topic, device_id, dedupe_key, event_type, \
-                             payload, state, attempts, next_attempt_at, created_at) ",
+                             payload, state, attempts, next_attempt_at, created_at, \
+                             jurisdiction_id) ",
                         );
                         insert.push_values(chunk, |mut b, p| {
                             b.push_bind(p.id)
@@ -569,7 +579,8 @@ macro_rules! impl_push_store {
                                 .push_bind("pending")
                                 .push_bind(0_i32)
                                 .push_bind(p.not_before)
-                                .push_bind(p.created_at);
+                                .push_bind(p.created_at)
+                                .push_bind(p.jurisdiction.as_ref().map(|j| j.as_str().to_owned()));
                         });
                         insert.push(" ON CONFLICT (dedupe_key) DO NOTHING");
                         added += insert
@@ -633,9 +644,15 @@ macro_rules! impl_push_store {
                     tx.commit().await.map_err(<$store>::error)
                 }
 
-                async fn push_messages(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxMessage>> {
+                async fn push_messages(
+                    &self,
+                    jurisdiction: &str,
+                    state: OutboxState,
+                    limit: u32,
+                ) -> Result<Vec<OutboxMessage>> {
                     let sql = format!(
                         "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE topic IN ($1, $2) AND state = $3 \
+                         AND (jurisdiction_id = $5 OR jurisdiction_id IS NULL) \
                          ORDER BY created_at DESC, id DESC LIMIT $4"
                     );
                     sqlx::query_as::<_, OutboxMessage>(sqlx::AssertSqlSafe(sql))
@@ -643,21 +660,24 @@ macro_rules! impl_push_store {
                         .bind(PUSH_FANOUT_TOPIC)
                         .bind(state.as_str())
                         .bind(i64::from(limit))
+                        .bind(jurisdiction)
                         .fetch_all(self.reader())
                         .await
                         .map_err(<$store>::error)
                 }
 
-                async fn replay_push(&self, id: Uuid, now: Ts) -> Result<bool> {
+                async fn replay_push(&self, jurisdiction: &str, id: Uuid, now: Ts) -> Result<bool> {
                     let done = sqlx::query(
                         "UPDATE outbox SET state = 'pending', attempts = 0, first_attempt_at = NULL, \
                          next_attempt_at = $2, locked_until = NULL WHERE id = $1 \
-                         AND topic IN ($3, $4) AND state = 'dead'",
+                         AND topic IN ($3, $4) AND state = 'dead' \
+                         AND (jurisdiction_id = $5 OR jurisdiction_id IS NULL)",
                     )
                     .bind(id)
                     .bind(now)
                     .bind(PUSH_TOPIC)
                     .bind(PUSH_FANOUT_TOPIC)
+                    .bind(jurisdiction)
                     .execute(self.writer())
                     .await
                     .map_err(<$store>::error)?;

@@ -309,18 +309,20 @@ macro_rules! impl_sql_store {
                 if !report.outbox.is_empty() {
                     sql.push(
                         ", o AS (INSERT INTO outbox (id, topic, operator_id, event_type, payload, \
-                         state, attempts, next_attempt_at, created_at) SELECT v.id, v.topic, \
-                         v.operator_id, v.event_type, v.payload, 'pending', 0, r.created_at, \
-                         r.created_at FROM r CROSS JOIN (",
+                         state, attempts, next_attempt_at, created_at, jurisdiction_id) \
+                         SELECT v.id, v.topic, v.operator_id, v.event_type, v.payload, \
+                         'pending', 0, r.created_at, r.created_at, v.jurisdiction_id \
+                         FROM r CROSS JOIN (",
                     );
                     sql.push_values(&report.outbox, |mut b, m| {
                         b.push_bind(m.id)
                             .push_bind(m.topic)
                             .push_bind(m.operator.map(|o| o.0))
                             .push_bind(m.event_type.clone())
-                            .push_bind(Json(m.payload.clone()));
+                            .push_bind(Json(m.payload.clone()))
+                            .push_bind(m.jurisdiction.as_ref().map(|j| j.as_str().to_owned()));
                     });
-                    sql.push(") AS v (id, topic, operator_id, event_type, payload))");
+                    sql.push(") AS v (id, topic, operator_id, event_type, payload, jurisdiction_id))");
                 }
                 if !report.clocks.is_empty() {
                     // The clocks of a new report: their rows are bound as given, only

@@ -787,7 +787,7 @@ macro_rules! __insert_outbox_sql {
         if !messages.is_empty() {
             let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO outbox (id, topic, operator_id, event_type, payload, state, \
-                 attempts, next_attempt_at, created_at) ",
+                 attempts, next_attempt_at, created_at, jurisdiction_id) ",
             );
             insert.push_values(messages, |mut b, m| {
                 b.push_bind(m.id)
@@ -798,7 +798,8 @@ macro_rules! __insert_outbox_sql {
                     .push_bind("pending")
                     .push_bind(0i32)
                     .push_bind(m.created_at)
-                    .push_bind(m.created_at);
+                    .push_bind(m.created_at)
+                    .push_bind(m.jurisdiction.as_ref().map(|j| j.as_str().to_owned()));
             });
             insert
                 .build()

@@ -515,7 +515,7 @@ pub async fn publish_notice(
     };
     state
         .store()
-        .create_notice(&notice, &notice_fanout(notice.id, now))
+        .create_notice(&notice, &notice_fanout(&notice, now))
         .await?;
     metrics::counter!("balagh_notices_published_total", "kind" => kind.as_str()).increment(1);
     let language = Language::negotiate(
@@ -661,11 +661,14 @@ pub async fn withdraw_notice(
     responses((status = 200, description = "Deliveries", body = [DeliveryView])))]
 pub async fn staff_push_deliveries(
     State(state): State<AppState>,
-    Staff(_, _): Staff<AnyStaff>,
+    Staff(caller, _): Staff<AnyStaff>,
     ApiQuery(params): ApiQuery<DeliveriesParams>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
     let wanted = parse_state(params.state.as_deref())?;
-    let messages = state.store().push_messages(wanted, 200).await?;
+    let messages = state
+        .store()
+        .push_messages(caller.jurisdiction.as_str(), wanted, 200)
+        .await?;
     Ok(Json(messages.into_iter().map(delivery_view).collect()))
 }
 
@@ -679,11 +682,16 @@ pub async fn staff_push_deliveries(
     ))]
 pub async fn staff_push_replay(
     State(state): State<AppState>,
-    Staff(_, _): Staff<StaffAdmin>,
+    Staff(caller, _): Staff<StaffAdmin>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    if state.store().replay_push(id, Ts::now()).await? {
+    let jurisdiction = caller.jurisdiction.as_str();
+    if state
+        .store()
+        .replay_push(jurisdiction, id, Ts::now())
+        .await?
+    {
         Ok(StatusCode::ACCEPTED)
     } else {
         Err(ApiError::NotFound)

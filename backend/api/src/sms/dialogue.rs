@@ -208,6 +208,7 @@ async fn converse(
 /// The outbox message of an answer.
 fn reply_message(gateway: &SmsGateway, phone: &str, text: &str, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: SMS_TOPIC,
         operator: None,
@@ -403,6 +404,7 @@ fn message_key(gateway: Uuid, dedupe_key: &[u8]) -> ApiResult<IdempotencyKey> {
 /// change (the SMS worker finds the number and the gateway in the report's contact).
 pub fn status_sms(report_id: Uuid, status: ReportStatus, at: Ts) -> NewOutboxMessage {
     NewOutboxMessage {
+        jurisdiction: None,
         id: Uuid::now_v7(),
         topic: SMS_TOPIC,
         operator: None,

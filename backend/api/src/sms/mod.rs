@@ -132,6 +132,7 @@ pub fn receipt_sms(report: &balagh_store::NewReport) -> Option<balagh_store::New
             event_type: "sms.receipt".into(),
             payload: serde_json::json!({ "kind": "receipt", "report_id": report.id }),
             created_at: report.created_at,
+            jurisdiction: None,
         },
     )
 }

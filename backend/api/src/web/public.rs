@@ -10,7 +10,7 @@ use crate::problem::ApiError;
 use crate::publish::{Release, view};
 use crate::state::AppState;
 use crate::stats::{self, Context, PeriodKind};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balagh_domain::Language;
@@ -280,11 +280,26 @@ fn notice_place(state: &AppState, notice: &balagh_store::StoredNotice) -> String
     names.join(", ")
 }
 
+/// `?jurisdiction=` names the commune (a deployment may serve several); without it, the
+/// first one.
+#[derive(Debug, serde::Deserialize)]
+pub struct CommuneQuery {
+    jurisdiction: Option<String>,
+}
+
+impl CommuneQuery {
+    /// The query string that keeps naming this commune in the page's own links.
+    fn keep(ctx: &Context) -> String {
+        format!("jurisdiction={}", ctx.jurisdiction.id.as_str())
+    }
+}
+
 pub async fn transparency(
     State(state): State<AppState>,
     PageLanguage(language): PageLanguage,
+    Query(commune): Query<CommuneQuery>,
 ) -> Response {
-    match render(&state, language).await {
+    match render(&state, language, commune.jurisdiction.as_deref()).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
@@ -294,8 +309,12 @@ fn h(language: Language, t: Tr) -> String {
     esc(t.get(language))
 }
 
-async fn render(state: &AppState, language: Language) -> Result<Response, ApiError> {
-    let Some(ctx) = Context::new(state, None) else {
+async fn render(
+    state: &AppState,
+    language: Language,
+    jurisdiction: Option<&str>,
+) -> Result<Response, ApiError> {
+    let Some(ctx) = Context::new(state, jurisdiction) else {
         return Err(ApiError::NotFound);
     };
     let l = language;
@@ -441,7 +460,7 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
 <div><h3>{sla_title}</h3><div class="chart" id="chart-monthly-sla" data-chart="monthly-sla" role="img" aria-label="{sla_title}"></div></div>
 </div>
 <table id="monthly-table"><caption>{table_caption}</caption><thead><tr><th scope="col">{month}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{month_rows}</tbody></table>
-<ul class="downloads"><li><a id="monthly-csv" href="/transparency/monthly.csv" download>{csv}</a></li></ul>
+<ul class="downloads"><li><a id="monthly-csv" href="/transparency/monthly.csv?{keep}" download>{csv}</a></li></ul>
 <h3>{by_service} ({latest})</h3>
 <table id="service-table"><thead><tr><th scope="col">{service}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{median}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{service_rows}</tbody></table>"#,
             counts_title = h(l, i18n::CHART_COUNTS),
@@ -452,6 +471,7 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
             resolved = h(l, i18n::RESOLVED),
             within = h(l, i18n::WITHIN_SLA),
             csv = h(l, i18n::DOWNLOAD_CSV),
+            keep = CommuneQuery::keep(&ctx),
             by_service = h(l, i18n::BY_SERVICE_MONTH),
             latest = esc(months.last().map(|m| m.label.as_str()).unwrap_or_default()),
             service = h(l, i18n::SERVICE),
@@ -493,9 +513,13 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
     );
     let header = site_header(
         l,
-        &format!("/transparency?lang={}", l.code()),
+        &format!(
+            "/transparency?{}&lang={}",
+            CommuneQuery::keep(&ctx),
+            l.code()
+        ),
         "/transparency",
-        "",
+        &CommuneQuery::keep(&ctx),
         "",
     );
     let scripts = [
@@ -529,8 +553,11 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
 }
 
 /// The monthly table as CSV (the same figures as the page's chart and table).
-pub async fn monthly_csv(State(state): State<AppState>) -> Response {
-    let Some(ctx) = Context::new(&state, None) else {
+pub async fn monthly_csv(
+    State(state): State<AppState>,
+    Query(commune): Query<CommuneQuery>,
+) -> Response {
+    let Some(ctx) = Context::new(&state, commune.jurisdiction.as_deref()) else {
         return ApiError::NotFound.into_response();
     };
     let (months, _) = match months(&state, &ctx).await {

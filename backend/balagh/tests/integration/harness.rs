@@ -294,6 +294,16 @@ impl TestApp {
             None => Scope::Jurisdiction(balagh_domain::Slug::parse("id", "tetouan").unwrap()),
             Some(slug) => Scope::Operator(self.operator_id(slug).await),
         };
+        self.user_scoped(role, scope).await
+    }
+
+    /// A staff user of another commune than Tétouan.
+    pub async fn staff_of(&self, role: Role, jurisdiction: &str) -> TestUser {
+        let scope = Scope::Jurisdiction(balagh_domain::Slug::parse("id", jurisdiction).unwrap());
+        self.user_scoped(role, scope).await
+    }
+
+    async fn user_scoped(&self, role: Role, scope: Scope) -> TestUser {
         let id = uuid::Uuid::now_v7();
         let email = format!("{}-{}@example.ma", role.as_str(), id.simple());
         let password = NewPassword::parse(PASSWORD).unwrap();

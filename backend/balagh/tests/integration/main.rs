@@ -32,3 +32,4 @@ mod staff_pages;
 mod stats;
 mod store;
 mod tickets;
+mod two_communes;

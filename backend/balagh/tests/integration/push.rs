@@ -211,7 +211,7 @@ both_databases! {
         assert!(gone_view["deactivated_reason"].as_str().unwrap().contains("UNREGISTERED"), "{gone_view}");
 
         // Fanning the same event out again queues nothing: at most one push per device and event.
-        let fanouts = app.store.push_messages(OutboxState::Delivered, 50).await.unwrap();
+        let fanouts = app.store.push_messages("tetouan", OutboxState::Delivered, 50).await.unwrap();
         let fanout = fanouts.iter().find(|m| m.topic == "push_fanout").expect("the fan-out message");
         let again = balagh_api::push::fan_out(&app.state, fanout).await.unwrap();
         assert_eq!((again.recipients, again.queued), (3, 0));
@@ -264,7 +264,7 @@ both_databases! {
         let web_pushes = browser.received(&subscription.endpoint);
         assert_eq!(web_pushes.len(), 1);
         assert_eq!(web_pushes[0]["title"], "Collecte retardée", "decrypted by the stand-in: {}", web_pushes[0]);
-        let pending = app.store.push_messages(OutboxState::Pending, 50).await.unwrap();
+        let pending = app.store.push_messages("tetouan", OutboxState::Pending, 50).await.unwrap();
         let waiting: Vec<&Value> = pending.iter().map(|m| &m.payload.0).filter(|p| p["body"].is_string()).collect();
         assert_eq!(waiting.len(), 1, "the quiet device's push waits: {pending:?}");
         let resume = pending[0].next_attempt_at.get() - time::OffsetDateTime::now_utc();
@@ -361,7 +361,7 @@ both_databases! {
         // The stand-in counts the push before the worker records its delivery: wait for both.
         let mut delivered = Vec::new();
         eventually("the push recorded as delivered", async || {
-            delivered = app.store.push_messages(OutboxState::Delivered, 50).await.unwrap();
+            delivered = app.store.push_messages("tetouan", OutboxState::Delivered, 50).await.unwrap();
             delivered.iter().any(|m| m.topic == "push")
         }).await;
         let push = delivered.iter().find(|m| m.topic == "push").unwrap();
@@ -401,10 +401,10 @@ both_databases! {
         let agent = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
         acknowledge(&app, &agent, &id).await;
         eventually("the logged push", async || {
-            let done = app.store.push_messages(OutboxState::Delivered, 50).await.unwrap();
+            let done = app.store.push_messages("tetouan", OutboxState::Delivered, 50).await.unwrap();
             done.iter().any(|m| m.topic == "push" && m.payload.0["data"]["status"] == "acknowledged")
         }).await;
-        assert!(app.store.push_messages(OutboxState::Dead, 50).await.unwrap().is_empty());
+        assert!(app.store.push_messages("tetouan", OutboxState::Dead, 50).await.unwrap().is_empty());
     }
 }
 

@@ -110,7 +110,7 @@ both_databases! {
         // The sleeping supporter's push waits in the outbox, due when the quiet hours end (the
         // awake one leaves the pending ones once its delivery is recorded).
         let pending_for_report = async || {
-            let pending = app.store.push_messages(OutboxState::Pending, 50).await.unwrap();
+            let pending = app.store.push_messages("tetouan", OutboxState::Pending, 50).await.unwrap();
             pending.into_iter().filter(|m| m.payload.0["data"]["report_id"] == id).collect::<Vec<_>>()
         };
         eventually("one push left pending", async || pending_for_report().await.len() == 1).await;
