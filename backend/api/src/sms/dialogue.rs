@@ -54,6 +54,7 @@ pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
                 )
             })
             .collect(),
+        catalog.groups(&jurisdiction.id),
     )
 }
 

@@ -309,7 +309,12 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
             let _ = write!(
                 open_rows,
                 r#"<tr class="group"><th colspan="2" scope="rowgroup">{}</th></tr>"#,
-                esc(i18n::group_name(g).get(l))
+                esc(&crate::routes::service_groups::group_name(
+                    &ctx.catalog,
+                    &ctx.jurisdiction.id,
+                    g,
+                    l
+                ))
             );
         }
         let count = match n {
