@@ -67,12 +67,17 @@ pub struct ServiceGroupDefinition {
     /// when absent or unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
-    /// Display order, lowest first (ties by code).
-    #[serde(default)]
+    /// Display order, lowest first (ties by code). Without one a new group comes after
+    /// the built-in ones, so the SMS menu numbers residents know do not shift.
+    #[serde(default = "ServiceGroupDefinition::default_order")]
     pub order: u32,
 }
 
 impl ServiceGroupDefinition {
+    fn default_order() -> u32 {
+        100
+    }
+
     /// The three groups every jurisdiction is seeded with, named as the resident app always
     /// named them (the same rows the migration inserts).
     pub fn built_in() -> Vec<Self> {
@@ -177,6 +182,9 @@ mod tests {
         let json = serde_json::to_string(&ServiceGroup::LIGHTING).unwrap();
         assert_eq!(json, r#""lighting""#);
         let back: ServiceGroup = serde_json::from_str(r#""parks""#).unwrap();
+        let unordered: ServiceGroupDefinition =
+            serde_json::from_str(r#"{"code": "markets", "name": {"fr": "Marchés"}}"#).unwrap();
+        assert!(unordered.order > 30, "after the built-in groups");
         assert_eq!(back.as_str(), "parks");
         assert!(serde_json::from_str::<ServiceGroup>(r#""Parks!""#).is_err());
         // A parsed built-in equals the constant (the router's index relies on it).

@@ -223,6 +223,6 @@ pub struct ServiceGroupRequest {
     /// otherwise.
     #[schema(max_length = 32)]
     pub icon: Option<String>,
-    /// Display order, lowest first (the built-in groups are 10, 20 and 30).
+    /// Display order, lowest first (the built-in groups are 10, 20 and 30; default 100).
     pub order: Option<u32>,
 }

@@ -108,6 +108,9 @@ both_databases! {
         let created = app.post_as(&admin.token, "/api/v1/staff/service-groups", None, Some(parks())).await;
         assert_eq!(created.status(), 201);
         problem(app.post_as(&admin.token, "/api/v1/staff/service-groups", None, Some(parks())).await, 409).await;
+        // A group given no order comes after the built-in ones.
+        let markets = json!({"code": "markets", "name": {"fr": "Marchés"}});
+        assert_eq!(app.post_as(&admin.token, "/api/v1/staff/service-groups", None, Some(markets)).await.status(), 201);
         let mut duplicate_waste = parks();
         duplicate_waste["code"] = json!("waste");
         problem(app.post_as(&admin.token, "/api/v1/staff/service-groups", None, Some(duplicate_waste)).await, 409).await;
@@ -141,7 +144,8 @@ both_databases! {
         assert_eq!(service("broken_bench")["group_name"], "الحدائق");
         assert_eq!(service("waste_bin_overflow")["group_name"], "النفايات");
         let order: Vec<&str> = listed["groups"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
-        assert_eq!(order, ["waste", "lighting", "parks", "transport"]);
+        assert_eq!(order, ["waste", "lighting", "parks", "transport", "markets"]);
+        assert_eq!(listed["groups"][4]["name"], "Marchés", "French when the commune gave no Arabic name");
 
         // Open311 carries the group code, as for the built-in groups.
         let o311: Value = app.client.get(app.url("/open311/v2/services.json")).send().await.unwrap().json().await.unwrap();
@@ -165,9 +169,9 @@ both_databases! {
         let put_group = |path: &str, body: Value, token: &str| app.client.put(app.url(path)).bearer_auth(token.to_owned()).json(&body).send();
         assert_eq!(put_group("/api/v1/staff/service-groups/parks", renamed.clone(), &admin.token).await.unwrap().status(), 200);
         problem(put_group("/api/v1/staff/service-groups/parks", renamed.clone(), &agent.token).await.unwrap(), 403).await;
-        let mut markets = renamed.clone();
-        markets["code"] = json!("markets");
-        problem(put_group("/api/v1/staff/service-groups/markets", markets, &admin.token).await.unwrap(), 404).await;
+        let mut water = renamed.clone();
+        water["code"] = json!("water");
+        problem(put_group("/api/v1/staff/service-groups/water", water, &admin.token).await.unwrap(), 404).await;
         let listed: Value = app.client.get(app.url("/api/v1/services")).header("Accept-Language", "en")
             .send().await.unwrap().json().await.unwrap();
         let bench = listed["services"].as_array().unwrap().iter().find(|s| s["code"] == "broken_bench").unwrap();
