@@ -297,7 +297,10 @@ async fn render(state: &AppState, language: Language) -> Result<Response, ApiErr
     };
     let l = language;
     let notices = current_notices(state, &ctx, l).await?;
-    let open = open_counts(state, &ctx).await?;
+    let mut open = open_counts(state, &ctx).await?;
+    // One heading per group, in the commune's group order (services by code within one).
+    let groups = ctx.catalog.groups(&ctx.jurisdiction.id);
+    open.sort_by_key(|(_, g, _)| balagh_domain::service_group::display_rank(groups, g));
     let (months, newest) = months(state, &ctx).await?;
 
     // Open reports per service, grouped by domain.
