@@ -4,6 +4,7 @@
 use balagh_domain::sla::{BusinessCalendar, CalendarSpec, SlaPolicy, policy_in_force};
 use balagh_domain::{
     ContractId, Jurisdiction, JurisdictionId, OperatorId, Router, Service, ServiceCode,
+    ServiceGroupDefinition,
 };
 use balagh_store::{OperatorRecord, Store, StoreError, StoredPolicy};
 use std::collections::HashMap;
@@ -13,6 +14,8 @@ pub struct Catalog {
     revision: i64,
     jurisdictions: Vec<Jurisdiction>,
     services: HashMap<JurisdictionId, Vec<Service>>,
+    /// Each jurisdiction's service groups, in display order.
+    groups: HashMap<JurisdictionId, Vec<ServiceGroupDefinition>>,
     operators: HashMap<OperatorId, OperatorRecord>,
     router: Router,
     /// Each jurisdiction's calendar (the default one until staff set theirs).
@@ -33,6 +36,10 @@ impl Catalog {
         let mut services: HashMap<JurisdictionId, Vec<Service>> = HashMap::new();
         for (jurisdiction, service) in store.services().await? {
             services.entry(jurisdiction).or_default().push(service);
+        }
+        let mut groups: HashMap<JurisdictionId, Vec<ServiceGroupDefinition>> = HashMap::new();
+        for (jurisdiction, group) in store.service_groups().await? {
+            groups.entry(jurisdiction).or_default().push(group);
         }
         let operators = store
             .operators()
@@ -82,6 +89,7 @@ impl Catalog {
             revision,
             jurisdictions,
             services,
+            groups,
             operators,
             router,
             calendars,
@@ -113,6 +121,21 @@ impl Catalog {
 
     pub fn services(&self, jurisdiction: &JurisdictionId) -> &[Service] {
         self.services.get(jurisdiction).map_or(&[], Vec::as_slice)
+    }
+
+    /// The jurisdiction's service groups, in display order.
+    pub fn groups(&self, jurisdiction: &JurisdictionId) -> &[ServiceGroupDefinition] {
+        self.groups.get(jurisdiction).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn group(
+        &self,
+        jurisdiction: &JurisdictionId,
+        code: &str,
+    ) -> Option<&ServiceGroupDefinition> {
+        self.groups(jurisdiction)
+            .iter()
+            .find(|g| g.code.as_str() == code)
     }
 
     pub fn service(&self, jurisdiction: &JurisdictionId, code: &ServiceCode) -> Option<&Service> {

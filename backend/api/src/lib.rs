@@ -156,6 +156,11 @@ fn api_routes(photo_body_limit: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(staff::triage, catalog_admin::assisted_report))
         .routes(routes!(catalog_admin::put_service))
+        .routes(routes!(
+            routes::service_groups::list_groups,
+            routes::service_groups::create_group
+        ))
+        .routes(routes!(routes::service_groups::update_group))
         .routes(routes!(routes::service_media::put_media))
         .routes(routes!(catalog_admin::list_operators))
         .routes(routes!(catalog_admin::list_contracts))

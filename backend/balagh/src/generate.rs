@@ -170,7 +170,7 @@ pub fn report_at(
 ) -> NewReport {
     let router = catalog.router();
     let (status, operator, contract) =
-        match router.route(&jurisdiction.id, service.group, &point, created_at.get()) {
+        match router.route(&jurisdiction.id, &service.group, &point, created_at.get()) {
             RouteOutcome::Routed { operator, contract } => (
                 status.unwrap_or_else(|| {
                     status_for_age(time::OffsetDateTime::now_utc() - created_at.get(), rng)

@@ -31,6 +31,10 @@ pub enum ImportError {
     InvalidFeatures { count: usize, list: String },
     #[error("the file has no features")]
     Empty,
+    #[error(
+        "unknown service group(s) {0} in {1} (staff add groups with POST /api/v1/staff/service-groups)"
+    )]
+    UnknownGroups(String, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -156,6 +160,26 @@ pub async fn write_zones(
         .any(|j| &j.id == jurisdiction)
     {
         return Err(ImportError::UnknownJurisdiction(jurisdiction.to_string()));
+    }
+    // The foreign key would refuse them too, but without saying which.
+    let groups: std::collections::BTreeSet<String> = store
+        .service_groups()
+        .await?
+        .into_iter()
+        .filter(|(j, _)| j == jurisdiction)
+        .map(|(_, g)| g.code.to_string())
+        .collect();
+    let unknown: std::collections::BTreeSet<&str> = zones
+        .iter()
+        .map(|z| z.group.as_str())
+        .filter(|g| !groups.contains(*g))
+        .collect();
+    if !unknown.is_empty() {
+        let list: Vec<&str> = unknown.into_iter().collect();
+        return Err(ImportError::UnknownGroups(
+            list.join(", "),
+            jurisdiction.to_string(),
+        ));
     }
     let total = zones.len();
     let progress = std::sync::Mutex::new(ProgressPrinter::new(Duration::from_millis(500)));

@@ -21,6 +21,7 @@ pub mod publish;
 pub mod report;
 pub mod routing;
 pub mod service;
+pub mod service_group;
 pub mod sla;
 pub mod sms;
 pub mod stats;
@@ -36,9 +37,8 @@ pub use nearby::NearbySearch;
 pub use operator::{Operator, OperatorId, Slug};
 pub use report::{Channel, Description, IdempotencyKey, Priority, PublicReference, ReportStatus};
 pub use routing::{RouteOutcome, Router};
-pub use service::{
-    AttributeDefinition, AttributeType, AttributeValues, Service, ServiceCode, ServiceGroup,
-};
+pub use service::{AttributeDefinition, AttributeType, AttributeValues, Service, ServiceCode};
+pub use service_group::{ServiceGroup, ServiceGroupDefinition};
 
 /// A value that failed to parse: which field, and what was wrong, in words a client can show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -54,7 +54,7 @@ impl Router {
         for (i, contract) in contracts.iter().enumerate() {
             if let Some(r) = envelope(&contract.zone) {
                 per_group
-                    .entry((contract.jurisdiction.clone(), contract.group))
+                    .entry((contract.jurisdiction.clone(), contract.group.clone()))
                     .or_default()
                     .push(GeomWithData::new(r, i));
             }
@@ -88,12 +88,12 @@ impl Router {
     pub fn route(
         &self,
         jurisdiction: &JurisdictionId,
-        group: ServiceGroup,
+        group: &ServiceGroup,
         point: &GeoPoint,
         at: OffsetDateTime,
     ) -> RouteOutcome {
         let p = point.to_geo();
-        let Some(tree) = self.zone_index.get(&(jurisdiction.clone(), group)) else {
+        let Some(tree) = self.zone_index.get(&(jurisdiction.clone(), group.clone())) else {
             return RouteOutcome::Unrouted;
         };
         tree.locate_in_envelope_intersecting(&AABB::from_point([p.x(), p.y()]))
@@ -163,12 +163,12 @@ mod tests {
     #[test]
     fn routes_by_zone_group_and_validity() {
         let t0 = datetime!(2026-01-01 0:00 UTC);
-        let west = contract(1, ServiceGroup::Waste, square(0.0, 0.0, 1.0, 1.0), t0);
-        let mut east = contract(2, ServiceGroup::Waste, square(1.0, 0.0, 2.0, 1.0), t0);
+        let west = contract(1, ServiceGroup::WASTE, square(0.0, 0.0, 1.0, 1.0), t0);
+        let mut east = contract(2, ServiceGroup::WASTE, square(1.0, 0.0, 2.0, 1.0), t0);
         east.valid_until = Some(datetime!(2026-06-01 0:00 UTC));
         let later = contract(
             3,
-            ServiceGroup::Waste,
+            ServiceGroup::WASTE,
             square(1.5, 0.0, 2.0, 1.0),
             datetime!(2026-03-01 0:00 UTC),
         );
@@ -181,23 +181,23 @@ mod tests {
         };
         let april = datetime!(2026-04-01 0:00 UTC);
         assert_eq!(
-            op(router.route(&town, ServiceGroup::Waste, &at(0.5), april)),
+            op(router.route(&town, &ServiceGroup::WASTE, &at(0.5), april)),
             Some(1)
         );
         assert_eq!(
-            op(router.route(&town, ServiceGroup::Waste, &at(1.2), april)),
+            op(router.route(&town, &ServiceGroup::WASTE, &at(1.2), april)),
             Some(2)
         );
         // Overlap: the newer contract wins.
         assert_eq!(
-            op(router.route(&town, ServiceGroup::Waste, &at(1.7), april)),
+            op(router.route(&town, &ServiceGroup::WASTE, &at(1.7), april)),
             Some(3)
         );
         // Before the newer contract started.
         assert_eq!(
             op(router.route(
                 &town,
-                ServiceGroup::Waste,
+                &ServiceGroup::WASTE,
                 &at(1.7),
                 datetime!(2026-02-01 0:00 UTC)
             )),
@@ -207,17 +207,17 @@ mod tests {
         assert_eq!(
             op(router.route(
                 &town,
-                ServiceGroup::Waste,
+                &ServiceGroup::WASTE,
                 &at(1.2),
                 datetime!(2026-07-01 0:00 UTC)
             )),
             None
         );
         // A shared edge still routes.
-        assert!(op(router.route(&town, ServiceGroup::Waste, &at(1.0), april)).is_some());
+        assert!(op(router.route(&town, &ServiceGroup::WASTE, &at(1.0), april)).is_some());
         // No lighting contract at all.
         assert_eq!(
-            op(router.route(&town, ServiceGroup::Lighting, &at(0.5), april)),
+            op(router.route(&town, &ServiceGroup::LIGHTING, &at(0.5), april)),
             None
         );
     }

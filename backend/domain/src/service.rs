@@ -1,6 +1,6 @@
 //! Services a resident can report about (Open311 "service"), and their extra attributes.
 
-use crate::{FieldError, LocalizedText, Priority};
+use crate::{FieldError, LocalizedText, Priority, ServiceGroup};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -43,35 +43,6 @@ impl<'de> Deserialize<'de> for ServiceCode {
 impl std::fmt::Display for ServiceCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// The delegated public services Balagh routes reports for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceGroup {
-    Waste,
-    Lighting,
-    Transport,
-}
-
-impl ServiceGroup {
-    pub const ALL: [ServiceGroup; 3] = [
-        ServiceGroup::Waste,
-        ServiceGroup::Lighting,
-        ServiceGroup::Transport,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceGroup::Waste => "waste",
-            ServiceGroup::Lighting => "lighting",
-            ServiceGroup::Transport => "transport",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.as_str() == raw)
     }
 }
 
@@ -317,7 +288,7 @@ mod tests {
     fn bus_service() -> Service {
         Service {
             code: ServiceCode::parse("bus_late").unwrap(),
-            group: ServiceGroup::Transport,
+            group: ServiceGroup::TRANSPORT,
             name: text("Bus en retard"),
             description: text("Un bus n'est pas passé"),
             keywords: vec![],

@@ -63,12 +63,8 @@ fn optional_time(feature: &Feature, key: &str) -> Result<Option<OffsetDateTime>,
 impl ZoneFeature {
     pub fn parse(feature: &Feature) -> Result<Self, FieldError> {
         let group_raw = required_text(feature, "service_group", 32)?;
-        let group = ServiceGroup::parse(&group_raw).ok_or_else(|| {
-            FieldError::new(
-                "properties.service_group",
-                "must be one of waste, lighting, transport",
-            )
-        })?;
+        let group = ServiceGroup::parse(&group_raw)
+            .map_err(|e| FieldError::new("properties.service_group", e.message))?;
         let operator = Slug::parse(
             "properties.operator",
             &required_text(feature, "operator", 64)?,
@@ -172,7 +168,7 @@ mod tests {
     #[test]
     fn parses_a_valid_zone() {
         let z = ZoneFeature::parse(&feature(valid())).unwrap();
-        assert_eq!(z.group, ServiceGroup::Waste);
+        assert_eq!(z.group, ServiceGroup::WASTE);
         assert_eq!(z.zone.0.len(), 1);
         let round = parse_area(&area_to_geojson(&z.zone)).unwrap();
         assert_eq!(round, z.zone);
@@ -182,8 +178,9 @@ mod tests {
     fn names_what_is_wrong() {
         let cases = [
             (
+                // Not a slug (whether the commune has the group is the API's check).
                 "/properties/service_group",
-                serde_json::json!("water"),
+                serde_json::json!("Water supply"),
                 "properties.service_group",
             ),
             (

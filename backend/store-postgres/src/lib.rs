@@ -114,3 +114,4 @@ balagh_store::impl_sms_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_stats_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_place_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_service_media_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_service_group_store!(PostgresStore, sqlx::Postgres);

@@ -94,3 +94,4 @@ balagh_store::impl_sms_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_place_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_service_media_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_service_group_store!(SqliteStore, sqlx::Sqlite);

@@ -18,6 +18,7 @@ mod records;
 mod report_details;
 mod rows;
 mod screens;
+pub mod service_groups;
 pub mod service_media;
 #[doc(hidden)]
 pub mod shared;
@@ -46,6 +47,8 @@ pub use report_details::*;
 pub use rows::*;
 pub use screens::*;
 #[doc(hidden)]
+pub use service_groups::ServiceGroupRow;
+pub use service_groups::ServiceGroupStore;
 pub use service_media::ServiceMediaRow;
 pub use service_media::{ServiceMedia, ServiceMediaStore, ServiceVideo};
 pub use sla::{
@@ -116,6 +119,7 @@ pub trait Store:
     + SmsStore
     + PlaceStore
     + ServiceMediaStore
+    + ServiceGroupStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -111,7 +111,7 @@ impl ContractRow {
             reference: self.reference,
             operator: OperatorId(self.operator_id),
             group: ServiceGroup::parse(&self.service_group)
-                .ok_or_else(|| corrupt("service_group", &self.service_group))?,
+                .map_err(|_| corrupt("service_group", &self.service_group))?,
             zone_name: self.zone_name,
             zone: area_from_json(self.zone.0)?,
             valid_from: self.valid_from.get(),

@@ -395,6 +395,23 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;
+                    // Every jurisdiction starts with the built-in groups (the migration
+                    // seeded those that existed before groups were data).
+                    for group in balagh_domain::ServiceGroupDefinition::built_in() {
+                        sqlx::query(
+                            "INSERT INTO service_groups (jurisdiction_id, code, name, icon, \
+                             position) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (jurisdiction_id, code) DO NOTHING",
+                        )
+                        .bind(j.id.as_str())
+                        .bind(group.code.as_str())
+                        .bind(Json(&group.name))
+                        .bind(group.icon.as_deref())
+                        .bind(i32::try_from(group.order).unwrap_or(i32::MAX))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                    }
                     bump_catalog(&mut tx).await?;
                     tx.commit().await.map_err(<$store>::error)
                 }

@@ -50,8 +50,12 @@ pub struct AttributeView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ServiceView {
     pub code: String,
-    /// `waste`, `lighting` or `transport`.
+    /// The service group's code (`waste`, `lighting`, `transport`, or one the commune
+    /// added, such as `parks`).
     pub group: String,
+    /// The group's name in the negotiated language.
+    #[serde(default)]
+    pub group_name: String,
     pub name: String,
     pub description: String,
     #[serde(default)]
@@ -74,6 +78,24 @@ pub struct ServiceList {
     /// The language the names are in (`fr`, `ar` or `en`).
     pub language: String,
     pub services: Vec<ServiceView>,
+    /// The jurisdiction's service groups in display order (those without services too).
+    #[serde(default)]
+    pub groups: Vec<ServiceGroupView>,
+}
+
+/// A service group, named in the negotiated language (or every language, for staff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceGroupView {
+    /// Slug: 1-32 characters of a-z, 0-9 or '_', starting with a letter.
+    pub code: String,
+    pub name: String,
+    /// An icon key the apps know (`waste`, `lighting`, `transport`); a generic icon
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Display order, lowest first.
+    pub order: u32,
 }
 
 /// Body of `POST /api/v1/reports`.

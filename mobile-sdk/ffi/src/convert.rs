@@ -29,6 +29,7 @@ pub(crate) fn service(view: sdk::ServiceView) -> Service {
     Service {
         code: view.code,
         group: view.group,
+        group_name: view.group_name,
         name: view.name,
         description: view.description,
         keywords: view.keywords,

@@ -136,8 +136,12 @@ pub struct ServiceAttribute {
 pub struct Service {
     /// What to pass as `service_code`, e.g. `waste_bin_overflow`.
     pub code: String,
-    /// `waste`, `lighting` or `transport`.
+    /// The service group's code: `waste`, `lighting`, `transport` or one the commune
+    /// added (e.g. `parks`).
     pub group: String,
+    /// The group's name in the client's locale (empty from servers older than groups as
+    /// data).
+    pub group_name: String,
     /// Name in the client's locale.
     pub name: String,
     /// One-sentence description in the client's locale.

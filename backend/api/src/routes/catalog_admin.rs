@@ -120,6 +120,12 @@ pub async fn put_service(
     if service.code.as_str() != code {
         return Err(FieldError::new("code", "must match the code in the path").into());
     }
+    super::service_groups::require_group(
+        &state.catalog(),
+        &staff.jurisdiction,
+        service.group.as_str(),
+        "group",
+    )?;
     for (i, attribute) in service.attributes.iter().enumerate() {
         let is_list = matches!(
             attribute.datatype,
@@ -159,10 +165,20 @@ pub async fn import_zones(
     body: Bytes,
 ) -> ApiResult<Json<ZoneImportResult>> {
     let collection: geojson::FeatureCollection = parse_json(&body)?;
+    let catalog = state.catalog();
     let mut zones = Vec::with_capacity(collection.features.len());
     let mut errors = Vec::new();
     for (i, feature) in collection.features.iter().enumerate() {
-        match ZoneFeature::parse(feature) {
+        let checked = ZoneFeature::parse(feature).and_then(|zone| {
+            super::service_groups::require_group(
+                &catalog,
+                &staff.jurisdiction,
+                zone.group.as_str(),
+                "properties.service_group",
+            )
+            .map(|()| zone)
+        });
+        match checked {
             Ok(zone) => zones.push(zone),
             Err(e) => errors.push(e.within(&format!("features[{i}]"))),
         }

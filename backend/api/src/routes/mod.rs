@@ -14,6 +14,7 @@ pub mod push;
 pub mod reports;
 pub mod request_schemas;
 pub mod screens;
+pub mod service_groups;
 pub mod service_media;
 pub mod services;
 pub mod sla;

@@ -253,6 +253,16 @@ pub async fn catalog(
     let publisher = settings.publisher.clone().unwrap_or_else(|| j.name.clone());
     let licence = json!({"@id": settings.licence_url, "dct:identifier": settings.licence});
     let last = ctx.last_publishable_day();
+    // The commune's service groups, as it names them in English (French when it does not).
+    let keywords: Vec<String> = std::iter::once("service requests".to_owned())
+        .chain(
+            ctx.catalog
+                .groups(&j.id)
+                .iter()
+                .map(|g| g.name_in(balagh_domain::Language::En).to_lowercase()),
+        )
+        .chain(std::iter::once("SLA".to_owned()))
+        .collect();
     let datasets: Vec<Value> = DATASETS
         .iter()
         .map(|(name, title, description, formats)| {
@@ -301,7 +311,7 @@ pub async fn catalog(
                 "dcat:spatialResolutionInMeters": spatial_resolution,
                 "dcat:temporalResolution": {"@value": if *name == "reports" { "P1D" } else { "P7D" }, "@type": "xsd:duration"},
                 "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/DAILY"},
-                "dcat:keyword": ["service requests", "waste", "street lighting", "urban transport", "SLA"],
+                "dcat:keyword": keywords,
                 "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
                 "dct:conformsTo": {"@id": format!("{base}/api/v1/open-data/dictionary.json")},
                 "rdfs:comment": format!(

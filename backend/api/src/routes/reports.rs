@@ -282,13 +282,13 @@ pub async fn submit_stored(
     let (checked, jurisdiction) = check_report(body, &catalog)?;
     let (group, priority) = catalog
         .service(&jurisdiction.id, &checked.service_code)
-        .map(|s| (s.group, s.initial_priority(&checked.attributes)))
+        .map(|s| (s.group.clone(), s.initial_priority(&checked.attributes)))
         .ok_or(ApiError::Internal("service vanished from catalog".into()))?;
     let now = Ts::now();
     let (status, operator, contract) =
         match catalog
             .router()
-            .route(&jurisdiction.id, group, &checked.point, now.get())
+            .route(&jurisdiction.id, &group, &checked.point, now.get())
         {
             RouteOutcome::Routed { contract, operator } => {
                 (ReportStatus::New, Some(operator), Some(contract))

@@ -125,7 +125,8 @@ pub struct AttributeSchema {
 #[derive(Debug, utoipa::ToSchema)]
 pub struct ServiceRequest {
     pub code: String,
-    /// `waste`, `lighting` or `transport`.
+    /// One of the commune's service groups (`waste`, `lighting`, `transport` or one added
+    /// with `POST /api/v1/staff/service-groups`).
     pub group: String,
     pub name: LocalizedTextSchema,
     pub description: LocalizedTextSchema,
@@ -147,7 +148,7 @@ pub struct ZonePropertiesSchema {
     pub operator_name: String,
     #[schema(max_length = 200)]
     pub zone: String,
-    /// `waste`, `lighting` or `transport`.
+    /// One of the commune's service groups (`waste`, `lighting`, `transport`, …).
     pub service_group: String,
     #[schema(format = DateTime)]
     pub valid_from: String,
@@ -207,4 +208,21 @@ mod tests {
         let spec: balagh_domain::sla::CalendarSpec = serde_json::from_value(example).unwrap();
         spec.build("Africa/Casablanca").unwrap();
     }
+}
+
+/// Body of `POST /api/v1/staff/service-groups` and `PUT /api/v1/staff/service-groups/{code}`:
+/// a service group of your commune.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ServiceGroupRequest {
+    /// Slug: 1-32 characters of a-z, 0-9 or '_', starting with a letter (e.g. `parks`).
+    #[schema(max_length = 32, pattern = "^[a-z][a-z0-9_]*$")]
+    pub code: String,
+    /// Names (1-80 characters each); Arabic and English fall back to French.
+    pub name: LocalizedTextSchema,
+    /// An icon key the apps know (`waste`, `lighting`, `transport`); a generic icon
+    /// otherwise.
+    #[schema(max_length = 32)]
+    pub icon: Option<String>,
+    /// Display order, lowest first (the built-in groups are 10, 20 and 30; default 100).
+    pub order: Option<u32>,
 }

@@ -1,12 +1,13 @@
 //! The services residents can report about.
 
+use crate::catalog::Catalog;
 use crate::extract::{AcceptLanguage, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use balagh_domain::{Language, Service};
+use balagh_domain::{JurisdictionId, Language, Service};
 use balagh_wire::{AttributeValueView, AttributeView, ServiceList, ServiceView};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -54,10 +55,15 @@ pub async fn list_services(
             .services(&jurisdiction.id)
             .iter()
             .map(|s| {
-                let mut view = service_view(s, language);
+                let mut view = service_view(s, &catalog, &jurisdiction.id, language);
                 super::service_media::decorate(&mut view, &media, language);
                 view
             })
+            .collect(),
+        groups: catalog
+            .groups(&jurisdiction.id)
+            .iter()
+            .map(|g| super::service_groups::group_view(g, language))
             .collect(),
     };
     let body = serde_json::to_vec(&list)
@@ -95,7 +101,12 @@ pub async fn list_services(
         .into_response())
 }
 
-pub fn service_view(service: &Service, language: Language) -> ServiceView {
+pub fn service_view(
+    service: &Service,
+    catalog: &Catalog,
+    jurisdiction: &JurisdictionId,
+    language: Language,
+) -> ServiceView {
     let mut attributes: Vec<AttributeView> = service
         .attributes
         .iter()
@@ -122,6 +133,12 @@ pub fn service_view(service: &Service, language: Language) -> ServiceView {
     ServiceView {
         code: service.code.to_string(),
         group: service.group.as_str().to_owned(),
+        group_name: super::service_groups::group_name(
+            catalog,
+            jurisdiction,
+            service.group.as_str(),
+            language,
+        ),
         name: service.name.get(language).to_owned(),
         description: service.description.get(language).to_owned(),
         keywords: service.keywords.clone(),

@@ -211,7 +211,7 @@ fn route_target(
     let catalog = state.catalog();
     let group = catalog
         .service(&report.jurisdiction, &report.service_code)
-        .map(|s| s.group)
+        .map(|s| s.group.clone())
         .ok_or(ApiError::Conflict("the report's service no longer exists"))?;
     let contract = match contract_id {
         Some(id) => {
@@ -243,7 +243,7 @@ fn route_target(
         }
         None => match catalog.router().route(
             &report.jurisdiction,
-            group,
+            &group,
             &report.point,
             Ts::now().get(),
         ) {

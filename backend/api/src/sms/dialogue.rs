@@ -55,6 +55,7 @@ pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
                 )
             })
             .collect(),
+        catalog.groups(&jurisdiction.id),
     )
 }
 

@@ -29,11 +29,13 @@ pub fn menu_line(language: SmsLanguage, menu: &Menu) -> String {
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            format!(
-                "{} {}",
-                i + 1,
-                text(language, &format!("group-{}", g.group), &[])
-            )
+            let name = match (&g.name, language) {
+                // Darija SMS are in Latin letters: the French name fits them best.
+                (Some(name), SmsLanguage::Fr | SmsLanguage::Darija) => name.fr.clone(),
+                (Some(name), SmsLanguage::Ar) => name.get(Language::Ar).to_owned(),
+                (None, _) => text(language, &format!("group-{}", g.group), &[]),
+            };
+            format!("{} {name}", i + 1)
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -276,16 +276,6 @@ pub const NO_DATA: Tr = Tr(
 );
 pub const BAD_FILTER: Tr = Tr("Filtre invalide", "عامل تصفية غير صالح", "Invalid filter");
 
-/// Name of a service group.
-pub fn group_name(group: &str) -> Tr {
-    match group {
-        "waste" => Tr("Déchets", "النفايات", "Waste"),
-        "lighting" => Tr("Éclairage", "الإنارة", "Lighting"),
-        "transport" => Tr("Transport", "النقل", "Transport"),
-        _ => Tr("Autre", "أخرى", "Other"),
-    }
-}
-
 /// Name of a notice kind.
 pub fn notice_kind(kind: &str) -> Tr {
     match kind {

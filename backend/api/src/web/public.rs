@@ -319,7 +319,10 @@ async fn render(
     };
     let l = language;
     let notices = current_notices(state, &ctx, l).await?;
-    let open = open_counts(state, &ctx).await?;
+    let mut open = open_counts(state, &ctx).await?;
+    // One heading per group, in the commune's group order (services by code within one).
+    let groups = ctx.catalog.groups(&ctx.jurisdiction.id);
+    open.sort_by_key(|(_, g, _)| balagh_domain::service_group::display_rank(groups, g));
     let (months, newest) = months(state, &ctx).await?;
 
     // Open reports per service, grouped by domain.
@@ -331,7 +334,12 @@ async fn render(
             let _ = write!(
                 open_rows,
                 r#"<tr class="group"><th colspan="2" scope="rowgroup">{}</th></tr>"#,
-                esc(i18n::group_name(g).get(l))
+                esc(&crate::routes::service_groups::group_name(
+                    &ctx.catalog,
+                    &ctx.jurisdiction.id,
+                    g,
+                    l
+                ))
             );
         }
         let count = match n {

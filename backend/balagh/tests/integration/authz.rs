@@ -92,6 +92,9 @@ both_databases! {
             ("POST", "/api/v1/staff/zones".into(), Some(json!({"type": "FeatureCollection", "features": []})), None, "uffofffff"),
             ("GET", "/api/v1/staff/operators".into(), None, None, "uffooofff"),
             ("GET", "/api/v1/staff/contracts".into(), None, None, "uffooofff"),
+            ("GET", "/api/v1/staff/service-groups".into(), None, None, "uffooofff"),
+            ("POST", "/api/v1/staff/service-groups".into(), Some(json!({})), None, "uffofffff"),
+            ("PUT", "/api/v1/staff/service-groups/waste".into(), Some(json!({})), None, "uffofffff"),
             ("POST", format!("/api/v1/staff/operators/{nadafa}/webhook/deliveries/{random}/replay"), None, None, "uffnnffff"),
         ];
         let mut wrong = Vec::new();

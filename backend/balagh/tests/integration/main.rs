@@ -23,6 +23,7 @@ mod push;
 mod resident_app;
 mod resident_follow;
 mod screens;
+mod service_groups;
 mod sessions;
 mod sla;
 mod sms;

@@ -173,7 +173,7 @@ both_databases! {
         assert!(page.contains("09:00-12:00") && page.contains(r#"id="done""#));
 
         // A new policy version for a waste contract, penalties in dirhams.
-        let contract = app.store.contracts().await.unwrap().into_iter().find(|c| c.group == ServiceGroup::Waste).unwrap().id;
+        let contract = app.store.contracts().await.unwrap().into_iter().find(|c| c.group == ServiceGroup::WASTE).unwrap().id;
         let before = app.state.catalog().sla_policy_versions(contract).len();
         let policy = [
             ("csrf_token", csrf.as_str()), ("clock", "business_hours"), ("effective_from", ""),
@@ -218,7 +218,7 @@ both_databases! {
         let admin = app.user(Role::StaffAdmin, None).await;
         let operator = app.operator_id("nadafa-demo").await;
         let contract = app.store.contracts().await.unwrap().into_iter()
-            .find(|c| c.operator == operator && c.group == ServiceGroup::Waste).unwrap().id.0;
+            .find(|c| c.operator == operator && c.group == ServiceGroup::WASTE).unwrap().id.0;
         // Acknowledge within a second: the report's clock breaches at once.
         let policy = json!({
             "effective_from": "2026-01-01T00:00:00Z", "clock": "always",

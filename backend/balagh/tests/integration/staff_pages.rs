@@ -46,7 +46,7 @@ both_databases! {
         let path = format!("/api/v1/staff/reports/{}", report["id"].as_str().unwrap());
         let etag = tag(&app.get(&staff.token, &path).await);
         let contracts = app.store.contracts().await.unwrap();
-        let waste = contracts.iter().find(|c| c.group == ServiceGroup::Waste).unwrap();
+        let waste = contracts.iter().find(|c| c.group == ServiceGroup::WASTE).unwrap();
         let p = problem(
             app.post_as(&staff.token, &format!("{path}/actions/route"), Some(&etag), Some(json!({"contract_id": waste.id.0}))).await,
             422,
@@ -63,7 +63,7 @@ both_databases! {
         // Another lighting contract (another zone of the same group) stays possible.
         let other_lighting = contracts
             .iter()
-            .find(|c| c.group == ServiceGroup::Lighting && Some(c.id.0.to_string()) != after["contract_id"].as_str().map(str::to_owned))
+            .find(|c| c.group == ServiceGroup::LIGHTING && Some(c.id.0.to_string()) != after["contract_id"].as_str().map(str::to_owned))
             .unwrap();
         let routed = app.post_as(&staff.token, &format!("{path}/actions/route"), Some(&etag), Some(json!({"contract_id": other_lighting.id.0}))).await;
         assert_eq!(routed.status(), 200);
@@ -282,14 +282,14 @@ both_databases! {
         assert_eq!(status, 200);
         let contracts = app.store.contracts().await.unwrap();
         for c in &contracts {
-            assert_eq!(page.contains(&c.id.0.to_string()), c.group == ServiceGroup::Lighting, "{}", c.reference);
+            assert_eq!(page.contains(&c.id.0.to_string()), c.group == ServiceGroup::LIGHTING, "{}", c.reference);
         }
         assert!(page.contains(original["reference"].as_str().unwrap()), "the original is a duplicate candidate");
         let csrf = input_value(&page, "csrf_token");
         let version = input_value(&page, "version");
 
         // Without the CSRF token nothing happens; a waste contract posted anyway is refused.
-        let waste = contracts.iter().find(|c| c.group == ServiceGroup::Waste).unwrap().id.0.to_string();
+        let waste = contracts.iter().find(|c| c.group == ServiceGroup::WASTE).unwrap().id.0.to_string();
         let (status, _, _) = browser.post(&format!("/staff/reports/{id}/route?lang=fr"), &[("csrf_token", "x"), ("version", &version), ("contract_id", &waste)]).await;
         assert_eq!(status, 403);
         let (status, _, refused) = browser.post(&format!("/staff/reports/{id}/route?lang=fr"), &[("csrf_token", &csrf), ("version", &version), ("contract_id", &waste)]).await;
@@ -312,7 +312,7 @@ both_databases! {
         let opath = format!("/staff/reports/{oid}?lang=fr");
         let (_, page) = browser.get(&opath).await;
         let current = app.store.report(uuid::Uuid::parse_str(oid).unwrap()).await.unwrap().unwrap().contract;
-        let other = contracts.iter().find(|c| c.group == ServiceGroup::Lighting && Some(c.id) != current).unwrap();
+        let other = contracts.iter().find(|c| c.group == ServiceGroup::LIGHTING && Some(c.id) != current).unwrap();
         let post_ok = async |action: &str, fields: &[(&str, &str)]| {
             let (_, page) = browser.get(&opath).await;
             let version = input_value(&page, "version");
@@ -426,7 +426,7 @@ both_databases! {
         let manager = app.user(Role::OperatorManager, Some("nadafa-demo")).await;
         let operator = app.operator_id("nadafa-demo").await;
         let contract = app.store.contracts().await.unwrap().into_iter()
-            .find(|c| c.operator == operator && c.group == ServiceGroup::Waste).unwrap().id.0;
+            .find(|c| c.operator == operator && c.group == ServiceGroup::WASTE).unwrap().id.0;
         // Acknowledge within a second: both reports breach it at once.
         let policy = json!({
             "effective_from": "2026-01-01T00:00:00Z", "clock": "always",

@@ -2,6 +2,8 @@
 
 use super::words::{Command, SmsLanguage, command, detect, words};
 use crate::report::Description;
+use crate::service_group::{ServiceGroupDefinition, display_rank};
+use crate::{Language, LocalizedText};
 use serde::{Deserialize, Serialize};
 
 /// Where a conversation stands (saved between messages as JSON).
@@ -46,6 +48,9 @@ pub struct Menu {
 pub struct MenuGroup {
     /// The service group (`waste`, `lighting`, `transport`, …).
     pub group: String,
+    /// The commune's names for a group it added; `None` for the built-in ones, whose SMS
+    /// words (short, and in Darija too) are in the catalogues.
+    pub name: Option<LocalizedText>,
     /// The service a report gets when only the group is known.
     pub default_service: String,
     /// `(service code, its keywords)`: a keyword picks that service directly.
@@ -196,29 +201,31 @@ const BUS_WORDS: &[&str] = &[
 ];
 
 impl Menu {
-    /// The menu of `(code, group, keywords)` services a resident may pick by SMS: the
-    /// groups residents know best first (waste, lighting, transport), then the others in
-    /// catalogue order; each group's default is the service whose keywords name the group
-    /// most (a street light that is out, an overflowing bin), else its first.
-    pub fn build(services: Vec<(String, String, Vec<String>)>) -> Menu {
+    /// The menu of `(code, group, keywords)` services a resident may pick by SMS, numbered
+    /// in the commune's display order of `definitions`; each group's default is the service
+    /// whose keywords name the group most (a street light that is out, an overflowing bin),
+    /// else its first.
+    pub fn build(
+        services: Vec<(String, String, Vec<String>)>,
+        definitions: &[ServiceGroupDefinition],
+    ) -> Menu {
         let mut groups: Vec<MenuGroup> = Vec::new();
         for (code, group, keywords) in services {
             match groups.iter_mut().find(|g| g.group == group) {
                 Some(g) => g.services.push((code, keywords)),
                 None => groups.push(MenuGroup {
+                    name: definitions
+                        .iter()
+                        .find(|d| d.code.as_str() == group && !d.code.is_built_in())
+                        .map(|d| d.name.clone()),
                     group,
                     default_service: code.clone(),
                     services: vec![(code, keywords)],
                 }),
             }
         }
-        let rank = |group: &str| {
-            GROUP_WORDS
-                .iter()
-                .position(|(g, _)| *g == group)
-                .unwrap_or(GROUP_WORDS.len())
-        };
-        groups.sort_by_key(|g| rank(&g.group));
+        // Stable: groups the definitions do not know keep catalogue order, last.
+        groups.sort_by_key(|g| display_rank(definitions, &g.group).0);
         for group in &mut groups {
             let words: &[&str] = GROUP_WORDS
                 .iter()
@@ -266,7 +273,11 @@ impl Menu {
             let named = GROUP_WORDS
                 .iter()
                 .find(|(g, _)| *g == group.group)
-                .is_some_and(|(_, list)| list.iter().any(|w| has(w)));
+                .is_some_and(|(_, list)| list.iter().any(|w| has(w)))
+                || group.name.as_ref().is_some_and(|name| {
+                    // A one-word name the commune gave ("Parcs") names its group.
+                    Language::ALL.into_iter().any(|l| has(name.get(l)))
+                });
             if named {
                 return Some(group.default_service.clone());
             }
@@ -389,16 +400,19 @@ mod tests {
         Menu {
             groups: vec![
                 MenuGroup {
+                    name: None,
                     group: "waste".into(),
                     default_service: "waste_bin_overflow".into(),
                     services: vec![("waste_street_not_swept".into(), vec!["balayage".into()])],
                 },
                 MenuGroup {
+                    name: None,
                     group: "lighting".into(),
                     default_service: "light_out".into(),
                     services: vec![("light_flickering".into(), vec!["clignote".into()])],
                 },
                 MenuGroup {
+                    name: None,
                     group: "transport".into(),
                     default_service: "bus_stop_damaged".into(),
                     services: vec![],
@@ -415,23 +429,36 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_menu_puts_known_groups_first_with_their_usual_service() {
-        let s = |code: &str, group: &str, keywords: &[&str]| {
-            (
-                code.to_owned(),
-                group.to_owned(),
-                keywords.iter().map(|k| (*k).to_owned()).collect(),
-            )
-        };
-        let menu = Menu::build(vec![
+    fn service(code: &str, group: &str, keywords: &[&str]) -> (String, String, Vec<String>) {
+        (
+            code.to_owned(),
+            group.to_owned(),
+            keywords.iter().map(|k| (*k).to_owned()).collect(),
+        )
+    }
+
+    fn built_menu(
+        extra: Vec<(String, String, Vec<String>)>,
+        definitions: Vec<ServiceGroupDefinition>,
+    ) -> Menu {
+        let s = service;
+        let services: Vec<_> = vec![
             s("bus_stop_damaged", "transport", &["abri"]),
             s("light_flickering", "lighting", &["clignote"]),
             s("light_out", "lighting", &["lampe", "éclairage", "إنارة"]),
             s("parks", "green", &[]),
             s("waste_missed", "waste", &["collecte"]),
             s("waste_bin_overflow", "waste", &["poubelle", "حاوية"]),
-        ]);
+        ]
+        .into_iter()
+        .chain(extra)
+        .collect();
+        Menu::build(services, &definitions)
+    }
+
+    #[test]
+    fn the_menu_follows_the_communes_group_order_with_their_usual_service() {
+        let menu = built_menu(vec![], ServiceGroupDefinition::built_in());
         let groups: Vec<(&str, &str)> = menu
             .groups
             .iter()
@@ -446,6 +473,38 @@ mod tests {
                 ("green", "parks")
             ]
         );
+    }
+
+    #[test]
+    fn a_group_the_commune_added_is_numbered_from_the_data_and_named_by_its_name() {
+        let mut definitions = ServiceGroupDefinition::built_in();
+        definitions.push(ServiceGroupDefinition {
+            code: crate::ServiceGroup::parse("parks").unwrap(),
+            name: LocalizedText {
+                fr: "Parcs".into(),
+                ar: Some("الحدائق".into()),
+                en: None,
+            },
+            icon: None,
+            // Before transport: the commune's order, not a fixed list.
+            order: 25,
+        });
+        let extra = vec![service("broken_bench", "parks", &["banc"])];
+        let menu = built_menu(extra, definitions);
+        let order: Vec<&str> = menu.groups.iter().map(|g| g.group.as_str()).collect();
+        assert_eq!(order, ["waste", "lighting", "parks", "transport", "green"]);
+        assert_eq!(menu.groups[2].name.as_ref().unwrap().fr, "Parcs");
+        assert!(
+            menu.groups[0].name.is_none(),
+            "built-ins keep their SMS words"
+        );
+        assert_eq!(menu.service_in("3").as_deref(), Some("broken_bench"));
+        assert_eq!(
+            menu.service_in("les parcs").as_deref(),
+            Some("broken_bench")
+        );
+        assert_eq!(menu.service_in("الحدائق").as_deref(), Some("broken_bench"));
+        assert_eq!(menu.service_in("4").as_deref(), Some("bus_stop_damaged"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use balagh_domain::Language;
+use balagh_domain::service_group::display_rank;
 use balagh_store::ServiceMedia;
 use balagh_wire::ServiceView;
 use serde::Serialize;
@@ -167,29 +168,21 @@ const ICON_LIGHTING: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" a
 const ICON_TRANSPORT: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M6 2h12a3 3 0 0 1 3 3v12a2 2 0 0 1-1 1.7V21h-3v-2H7v2H4v-2.3A2 2 0 0 1 3 17V5a3 3 0 0 1 3-3zm0 3v6h12V5zm1 9a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm10 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"/></svg>"#;
 const ICON_OTHER: &str = r#"<svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 9.5a2.5 2.5 0 1 1 0-5 2.5 2.5 0 0 1 0 5z"/></svg>"#;
 
-fn group_icon(group: &str) -> &'static str {
-    match group {
-        "waste" => ICON_WASTE,
-        "lighting" => ICON_LIGHTING,
-        "transport" => ICON_TRANSPORT,
+/// The drawing for a group's icon key; a generic pin for groups without a known one.
+fn group_icon(icon: Option<&str>) -> &'static str {
+    match icon {
+        Some("waste") => ICON_WASTE,
+        Some("lighting") => ICON_LIGHTING,
+        Some("transport") => ICON_TRANSPORT,
         _ => ICON_OTHER,
     }
 }
 
-/// Groups in the order residents know them (waste, lighting, transport), then the others.
-fn group_rank(group: &str) -> usize {
-    ["waste", "lighting", "transport"]
-        .iter()
-        .position(|g| *g == group)
-        .unwrap_or(3)
-}
-
-/// The services of the default jurisdiction in `language`, grouped in catalogue order, with
-/// their videos and easy-to-read text.
+/// The services of the default jurisdiction in `language`, grouped in the commune's group
+/// order, with their videos and easy-to-read text.
 fn groups(
     state: &AppState,
     language: Language,
-    w: &Words,
     media: &BTreeMap<String, ServiceMedia>,
 ) -> Vec<Group> {
     let catalog = state.catalog();
@@ -198,23 +191,23 @@ fn groups(
     };
     let mut groups: Vec<Group> = Vec::new();
     for service in catalog.services(&jurisdiction.id) {
-        let mut view = service_view(service, language);
+        let mut view = service_view(service, &catalog, &jurisdiction.id, language);
         decorate(&mut view, media, language);
         match groups.iter_mut().find(|g| g.code == view.group) {
             Some(group) => group.services.push(view),
             None => {
-                let id = format!("res-group-{}", view.group);
-                let name = w.t(&id);
+                let definition = catalog.group(&jurisdiction.id, &view.group);
                 groups.push(Group {
-                    name: if name == id { view.group.clone() } else { name },
-                    icon: group_icon(&view.group),
+                    name: view.group_name.clone(),
+                    icon: group_icon(definition.and_then(|d| d.icon.as_deref())),
                     code: view.group.clone(),
                     services: vec![view],
                 });
             }
         }
     }
-    groups.sort_by_key(|g| group_rank(&g.code));
+    let definitions = catalog.groups(&jurisdiction.id);
+    groups.sort_by_key(|g| display_rank(definitions, &g.code));
     groups
 }
 
@@ -250,7 +243,7 @@ async fn app(State(state): State<AppState>, PageLanguage(language): PageLanguage
         Some(j) => media_by_service(&state, &j).await.unwrap_or_default(),
         None => BTreeMap::new(),
     };
-    let groups = groups(&state, language, &w, &media);
+    let groups = groups(&state, language, &media);
     let services: Vec<ServiceView> = groups
         .iter()
         .flat_map(|g| g.services.iter().cloned())

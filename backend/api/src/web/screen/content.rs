@@ -203,7 +203,7 @@ fn service_states(
                 match ctx
                     .catalog
                     .router()
-                    .route(&ctx.jurisdiction.id, service.group, point, now)
+                    .route(&ctx.jurisdiction.id, &service.group, point, now)
                 {
                     RouteOutcome::Routed { contract, .. } => ctx.catalog.contract(contract),
                     RouteOutcome::Unrouted => None,

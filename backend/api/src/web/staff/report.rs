@@ -95,7 +95,7 @@ fn contract_choices(state: &AppState, report: &StoredReport) -> (Vec<Choice>, Ve
     let catalog = state.catalog();
     let Some(group) = catalog
         .service(&report.jurisdiction, &report.service_code)
-        .map(|s| s.group)
+        .map(|s| s.group.clone())
     else {
         return (Vec::new(), Vec::new());
     };

@@ -1,0 +1,134 @@
+//! Service groups per jurisdiction (issue 19): the built-in three and those a commune adds.
+//! [`ServiceGroupStore`] is a supertrait of [`Store`](crate::Store); both backends share its
+//! SQL through [`impl_service_group_store!`](crate::impl_service_group_store).
+
+use crate::Result;
+use balagh_domain::{JurisdictionId, LocalizedText, ServiceGroup, ServiceGroupDefinition};
+
+#[async_trait::async_trait]
+pub trait ServiceGroupStore: Send + Sync {
+    /// Every group of every jurisdiction, in display order.
+    async fn service_groups(&self) -> Result<Vec<(JurisdictionId, ServiceGroupDefinition)>>;
+    /// Adds a group; `false` when the jurisdiction already has one with that code.
+    async fn create_service_group(
+        &self,
+        jurisdiction: &JurisdictionId,
+        group: &ServiceGroupDefinition,
+    ) -> Result<bool>;
+    /// Renames/reorders a group; `false` when there is no such group.
+    async fn update_service_group(
+        &self,
+        jurisdiction: &JurisdictionId,
+        group: &ServiceGroupDefinition,
+    ) -> Result<bool>;
+}
+
+#[doc(hidden)]
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServiceGroupRow {
+    pub jurisdiction_id: String,
+    pub code: String,
+    pub name: sqlx::types::Json<LocalizedText>,
+    pub icon: Option<String>,
+    pub position: i32,
+}
+
+impl ServiceGroupRow {
+    pub fn into_domain(self) -> Result<(JurisdictionId, ServiceGroupDefinition)> {
+        let corrupt = |e: balagh_domain::FieldError| {
+            crate::StoreError::Corrupt(format!("service group {}: {e}", self.code))
+        };
+        let jurisdiction = balagh_domain::Slug::parse("jurisdiction_id", &self.jurisdiction_id)
+            .map_err(corrupt)?;
+        let code = ServiceGroup::parse(&self.code).map_err(corrupt)?;
+        Ok((
+            jurisdiction,
+            ServiceGroupDefinition {
+                code,
+                name: self.name.0,
+                icon: self.icon,
+                order: u32::try_from(self.position).unwrap_or(0),
+            },
+        ))
+    }
+}
+
+/// `impl ServiceGroupStore for $store` over `sqlx::Pool<$db>`, with the same inherent items
+/// as [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+#[macro_export]
+macro_rules! impl_service_group_store {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use balagh_domain::{JurisdictionId, ServiceGroupDefinition};
+            use $crate::sqlx;
+            use $crate::sqlx::types::Json;
+            use $crate::*;
+
+            /// Writes a group (insert or update) and bumps the catalogue revision so every
+            /// server reloads it; the number of rows written.
+            async fn write_group(
+                store: &$store,
+                sql: &str,
+                jurisdiction: &JurisdictionId,
+                group: &ServiceGroupDefinition,
+            ) -> Result<u64> {
+                let mut tx = store.writer().begin().await.map_err(<$store>::error)?;
+                let written = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(jurisdiction.as_str())
+                    .bind(group.code.as_str())
+                    .bind(Json(&group.name))
+                    .bind(group.icon.as_deref())
+                    .bind(i32::try_from(group.order).unwrap_or(i32::MAX))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(<$store>::error)?
+                    .rows_affected();
+                if written > 0 {
+                    sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(<$store>::error)?;
+                }
+                tx.commit().await.map_err(<$store>::error)?;
+                Ok(written)
+            }
+
+            #[$crate::async_trait]
+            impl ServiceGroupStore for $store {
+                async fn service_groups(
+                    &self,
+                ) -> Result<Vec<(JurisdictionId, ServiceGroupDefinition)>> {
+                    let rows: Vec<ServiceGroupRow> = sqlx::query_as(
+                        "SELECT jurisdiction_id, code, name, icon, position FROM service_groups \
+                         ORDER BY jurisdiction_id, position, code",
+                    )
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(<$store>::error)?;
+                    rows.into_iter().map(ServiceGroupRow::into_domain).collect()
+                }
+
+                async fn create_service_group(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                    group: &ServiceGroupDefinition,
+                ) -> Result<bool> {
+                    let sql = "INSERT INTO service_groups (jurisdiction_id, code, name, icon, \
+                               position) VALUES ($1, $2, $3, $4, $5) \
+                               ON CONFLICT (jurisdiction_id, code) DO NOTHING";
+                    Ok(write_group(self, sql, jurisdiction, group).await? > 0)
+                }
+
+                async fn update_service_group(
+                    &self,
+                    jurisdiction: &JurisdictionId,
+                    group: &ServiceGroupDefinition,
+                ) -> Result<bool> {
+                    let sql = "UPDATE service_groups SET name = $3, icon = $4, position = $5 \
+                               WHERE jurisdiction_id = $1 AND code = $2";
+                    Ok(write_group(self, sql, jurisdiction, group).await? > 0)
+                }
+            }
+        };
+    };
+}
