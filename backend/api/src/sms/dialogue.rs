@@ -2,13 +2,13 @@
 
 use super::texts;
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::reports::{Submitter, submit_stored};
 use crate::state::AppState;
+use balagh_app::intake::{self, Submitter};
 use balagh_domain::places::fold;
 use balagh_domain::sms::{
     ChosenPlace, Conversation, Draft, Menu, Msg, Outcome, PlaceQuery, SmsLanguage,
 };
-use balagh_domain::{Channel, IdempotencyKey, Jurisdiction, ReportStatus};
+use balagh_domain::{Channel, IdempotencyKey, Jurisdiction};
 use balagh_i18n::FluentValue;
 use balagh_store::{
     InboundOutcome, InboundSms, NewOutboxMessage, SMS_TOPIC, SmsGateway, StoredConversation, Ts,
@@ -310,23 +310,6 @@ async fn submit(
         staff: None,
         contact: Some(super::contact(phone, gateway.id, language.as_str())),
     };
-    let (report, _) = submit_stored(state, &body, key, by).await?;
+    let (report, _) = intake::submit(state, &body, key, by).await?;
     Ok(report.reference.as_str().to_owned())
-}
-
-/// The outbox message of a public status change of a report made by SMS, written with the
-/// change (the SMS worker finds the number and the gateway in the report's contact).
-pub fn status_sms(report_id: Uuid, status: ReportStatus, at: Ts) -> NewOutboxMessage {
-    NewOutboxMessage {
-        id: Uuid::now_v7(),
-        topic: SMS_TOPIC,
-        operator: None,
-        event_type: "sms.report_status".into(),
-        payload: json!({
-            "kind": "report_status",
-            "report_id": report_id,
-            "status": status.as_str(),
-        }),
-        created_at: at,
-    }
 }
