@@ -2,30 +2,23 @@
 //! the OpenAPI document with its docs page (assets served by the binary, no CDN).
 
 pub mod abuse;
-pub mod actions;
 pub mod auth;
-pub mod catalog;
 pub mod compression;
 pub mod extract;
 pub mod limits;
 pub mod open311;
-pub mod photos;
+pub mod params;
 pub mod problem;
 mod problem_docs;
 pub mod pseudonyms;
-pub mod publish;
-pub mod push;
 pub mod routes;
-pub mod sla;
 pub mod sms;
 pub mod state;
-pub mod stats;
 mod telemetry;
 mod web;
 pub use web::screen::ScreensConfig;
 
-pub use catalog::Catalog;
-pub use state::{ApiSettings, AppState, PhotoSettings};
+pub use state::{ApiSettings, AppState};
 
 use crate::problem::ApiError;
 use crate::routes::{

@@ -2,7 +2,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::AppError;
 use balagh_domain::FieldError;
+use balagh_objects::ObjectsError;
 use balagh_store::StoreError;
 use balagh_wire::{FieldProblem, Problem};
 
@@ -88,6 +90,34 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+/// The use cases' errors answer as they did when the use cases lived here.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Validation(errors) => ApiError::Validation(errors),
+            AppError::IllegalTransition { message, allowed } => {
+                ApiError::IllegalTransition { message, allowed }
+            }
+            AppError::VersionMismatch { current } => ApiError::PreconditionFailed {
+                current_etag: crate::params::etag(current),
+            },
+            AppError::NotFound => ApiError::NotFound,
+            AppError::OutsideJurisdiction => ApiError::OutsideJurisdiction,
+            AppError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            AppError::Conflict(detail) => ApiError::Conflict(detail),
+            AppError::Photo(error) => ApiError::Photo(error),
+            AppError::Unavailable(detail) => ApiError::Unavailable(detail),
+            AppError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<ObjectsError> for ApiError {
+    fn from(error: ObjectsError) -> Self {
+        AppError::from(error).into()
     }
 }
 

@@ -1,10 +1,12 @@
-//! What every request handler shares: the store, the catalog snapshot, settings.
+//! What every request handler shares: the use cases' context and the HTTP parts.
 
-use crate::catalog::Catalog;
+use balagh_app::photos::PhotoStorage;
+use balagh_app::{App, AppSettings, Catalog, PhotoSettings};
 use balagh_store::{Store, StoreError};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -35,7 +37,7 @@ pub struct ApiSettings {
     /// client (off by default; `balagh serve` turns them on).
     pub rate_limits: crate::limits::RateLimits,
     /// Public statistics: thresholds, publication lag, licence, differential privacy.
-    pub stats: crate::stats::StatsSettings,
+    pub stats: balagh_app::stats::StatsSettings,
     /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
     /// rules by default (https, public addresses only).
     pub outbound: balagh_outbound::PolicyResolver,
@@ -59,53 +61,39 @@ pub struct ApiSettings {
 /// points `[map] tile_url` at its own tile server).
 pub const DEFAULT_MAP_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
-/// How photos are taken in and shown.
-#[derive(Debug, Clone)]
-pub struct PhotoSettings {
-    /// Bytes and pixels a photo may have.
-    pub limits: balagh_media::PhotoLimits,
-    /// Lifetime of an upload URL.
-    pub upload_url_ttl: Duration,
-    /// Lifetime of the URLs of renditions handed out with a report.
-    pub view_url_ttl: Duration,
-    /// Photos processed at once (each takes a core and up to ~60 MB for 12 MP).
-    pub max_concurrent: usize,
-    /// Uploads not confirmed within this time (and drafts never attached) are deleted.
-    pub unconfirmed_ttl: Duration,
-    /// Base of the URLs this server signs for the local directory (e.g.
-    /// `https://balagh.example.ma`); by default the request's `Host`.
-    pub public_base_url: Option<String>,
-}
-
-impl Default for PhotoSettings {
-    fn default() -> Self {
-        Self {
-            limits: balagh_media::PhotoLimits::default(),
-            upload_url_ttl: Duration::from_secs(15 * 60),
-            view_url_ttl: Duration::from_secs(10 * 60),
-            max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
-            unconfirmed_ttl: Duration::from_secs(24 * 3600),
-            public_base_url: None,
+impl ApiSettings {
+    /// The settings the use cases read (in [`App`]).
+    pub fn app_settings(&self) -> AppSettings {
+        AppSettings {
+            nearby_radius_m: self.nearby_radius_m,
+            nearby_window_days: self.nearby_window_days,
+            reopen_window_days: self.reopen_window_days,
+            auto_close_days: self.auto_close_days,
+            photos: self.photos.clone(),
+            stats: self.stats.clone(),
+            outbound: self.outbound.clone(),
         }
     }
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
+        // The use cases' defaults are theirs.
+        let app = AppSettings::default();
         Self {
-            nearby_radius_m: 250.0,
-            nearby_window_days: 30,
+            nearby_radius_m: app.nearby_radius_m,
+            nearby_window_days: app.nearby_window_days,
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
-            reopen_window_days: 14,
-            auto_close_days: 7,
+            reopen_window_days: app.reopen_window_days,
+            auto_close_days: app.auto_close_days,
             session_lifetime: time::Duration::hours(12),
             secure_cookies: false,
-            photos: PhotoSettings::default(),
+            photos: app.photos,
             web_push_public_key: None,
             rate_limits: crate::limits::RateLimits::default(),
-            stats: crate::stats::StatsSettings::default(),
-            outbound: balagh_outbound::PolicyResolver::system(Default::default()),
+            stats: app.stats,
+            outbound: app.outbound,
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
             sms: crate::sms::SmsSettings::default(),
@@ -115,24 +103,17 @@ impl Default for ApiSettings {
     }
 }
 
+/// What every request handler shares: the use cases' context ([`App`], which handlers
+/// reach through `Deref`) and what only HTTP needs.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    store: Arc<dyn Store>,
-    /// For reads that tolerate the read replicas' bounded staleness (the primary's store
-    /// when there are none).
-    stale_reads: Arc<dyn Store>,
-    catalog: RwLock<Arc<Catalog>>,
+    app: App,
     settings: ApiSettings,
     metrics: Option<PrometheusHandle>,
     devices: DeviceCache,
-    photos: crate::photos::PhotoStorage,
-    /// Bounds photos processed at once, so uploads cannot exhaust the cores or memory.
-    processing: Arc<tokio::sync::Semaphore>,
-    /// The key of residents' pseudonymous labels (loaded from the database on first use).
-    resident_label_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
@@ -141,63 +122,28 @@ impl AppState {
         catalog: Catalog,
         settings: ApiSettings,
         metrics: Option<PrometheusHandle>,
-        photos: crate::photos::PhotoStorage,
+        photos: PhotoStorage,
     ) -> Self {
-        let processing = Arc::new(tokio::sync::Semaphore::new(
-            settings.photos.max_concurrent.max(1),
-        ));
+        let app = App::new(store, catalog, settings.app_settings(), photos);
         Self(Arc::new(Inner {
-            stale_reads: store.clone(),
-            store,
-            catalog: RwLock::new(Arc::new(catalog)),
+            app,
             settings,
             metrics,
             devices: DeviceCache::default(),
-            photos,
-            processing,
-            resident_label_key: tokio::sync::OnceCell::new(),
         }))
     }
 
-    /// The key residents' pseudonymous labels are derived with, shared by every replica.
-    pub(crate) async fn resident_label_key(&self) -> Result<&[u8], StoreError> {
-        self.0
-            .resident_label_key
-            .get_or_try_init(|| async {
-                let fresh: [u8; 32] = rand::random();
-                self.store().server_key("resident-labels", &fresh).await
-            })
-            .await
-            .map(Vec::as_slice)
-    }
-
-    /// Where photos are stored, and the signer of this server's URLs.
-    pub fn photos(&self) -> &crate::photos::PhotoStorage {
-        &self.0.photos
-    }
-
-    pub(crate) fn processing(&self) -> &Arc<tokio::sync::Semaphore> {
-        &self.0.processing
-    }
-
-    pub fn store(&self) -> &dyn Store {
-        self.0.store.as_ref()
-    }
-
-    /// The store for public reads that tolerate `database.max_replica_lag_seconds` of
-    /// staleness: statistics and open data, notices, screens, Open311 reads, dashboards.
-    /// Writes through it still reach the primary; what a client must read back at once
-    /// (its own report, a queue it just changed) uses [`AppState::store`].
-    pub fn stale_reads(&self) -> &dyn Store {
-        self.0.stale_reads.as_ref()
+    /// The use cases' context.
+    pub fn app(&self) -> &App {
+        &self.0.app
     }
 
     /// Routes the stale-tolerant reads to `store` (before the state is shared).
-    pub fn with_stale_reads(mut self, store: Arc<dyn Store>) -> Self {
-        Arc::get_mut(&mut self.0)
-            .expect("with_stale_reads is called before the state is shared")
-            .stale_reads = store;
-        self
+    pub fn with_stale_reads(self, store: Arc<dyn Store>) -> Self {
+        let mut inner =
+            Arc::try_unwrap(self.0).expect("with_stale_reads is called before the state is shared");
+        inner.app = inner.app.with_stale_reads(store);
+        Self(Arc::new(inner))
     }
 
     pub fn settings(&self) -> &ApiSettings {
@@ -211,38 +157,13 @@ impl AppState {
     pub(crate) fn devices(&self) -> &DeviceCache {
         &self.0.devices
     }
+}
 
-    /// The current catalog snapshot (cheap: an `Arc` clone).
-    pub fn catalog(&self) -> Arc<Catalog> {
-        self.0.catalog.read().expect("catalog lock").clone()
-    }
+impl Deref for AppState {
+    type Target = App;
 
-    /// Reloads the catalog if the database says it changed; returns whether it did.
-    pub async fn refresh_catalog(&self) -> Result<bool, StoreError> {
-        let current = self.catalog().revision();
-        if self.store().catalog_revision().await? == current {
-            return Ok(false);
-        }
-        let fresh = Catalog::load(self.store()).await?;
-        tracing::info!(revision = fresh.revision(), "catalog reloaded");
-        *self.0.catalog.write().expect("catalog lock") = Arc::new(fresh);
-        Ok(true)
-    }
-
-    /// Keeps the catalog in step with the database (zones imported by another process or
-    /// replica) until the returned task is aborted.
-    pub fn spawn_catalog_refresher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let state = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(error) = state.refresh_catalog().await {
-                    tracing::warn!(%error, "catalog refresh failed; keeping the previous one");
-                }
-            }
-        })
+    fn deref(&self) -> &App {
+        &self.0.app
     }
 }
 

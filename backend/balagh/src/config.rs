@@ -389,7 +389,7 @@ pub fn resolve_photos(
     (
         balagh_objects::StorageConfig,
         Option<balagh_objects::Secret>,
-        balagh_api::PhotoSettings,
+        balagh_app::PhotoSettings,
     ),
     String,
 > {
@@ -444,8 +444,8 @@ pub fn resolve_photos(
             })
             }
         };
-    let defaults = balagh_api::PhotoSettings::default();
-    let settings = balagh_api::PhotoSettings {
+    let defaults = balagh_app::PhotoSettings::default();
+    let settings = balagh_app::PhotoSettings {
         limits: balagh_media::PhotoLimits {
             max_bytes: file.max_bytes.unwrap_or(defaults.limits.max_bytes),
             ..defaults.limits

@@ -2,7 +2,7 @@
 //! benchmarks and dashboards at scale. Points fall inside the jurisdiction, services and
 //! routing follow the catalog, times spread over the past `days`.
 
-use balagh_api::Catalog;
+use balagh_app::Catalog;
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{EventData, StatusChanged};
 use balagh_domain::lifecycle::Action;
@@ -229,7 +229,7 @@ pub fn report_at(
             Vec::new()
         },
     };
-    balagh_api::sla::clocks_for_history(catalog, &mut report, Ts::new(now));
+    balagh_app::clocks::clocks_for_history(catalog, &mut report, Ts::new(now));
     report
 }
 
@@ -275,10 +275,10 @@ impl GeneratedRollups {
     fn add(&mut self, catalog: &Catalog, reports: &[NewReport]) -> Vec<(Uuid, StoredFacts)> {
         let mut facts = Vec::with_capacity(reports.len());
         for r in reports {
-            let Some(f) = balagh_api::stats::derive_facts(catalog, &stats_source(r)) else {
+            let Some(f) = balagh_app::stats::derive_facts(catalog, &stats_source(r)) else {
                 continue;
             };
-            let tz = balagh_api::stats::time_zone(catalog, &f.jurisdiction);
+            let tz = balagh_app::stats::time_zone(catalog, &f.jurisdiction);
             for (key, value) in balagh_domain::stats::contributions(&f, &tz) {
                 self.rows.entry(key).or_default().merge(&value);
             }
@@ -344,7 +344,7 @@ pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result
         .map(|(_, s)| s)
         .collect();
     let catalog = Catalog::load(store.as_ref()).await?;
-    let tz = balagh_api::stats::time_zone(&catalog, &jurisdiction.id);
+    let tz = balagh_app::stats::time_zone(&catalog, &jurisdiction.id);
     let now = time::OffsetDateTime::now_utc();
     let span_secs = i64::from(days.max(1)) * 86_400;
     let started = std::time::Instant::now();

@@ -4,8 +4,8 @@
 //! a lease holds, and the dedupe key keeps a repeated fan-out from queueing anything twice.
 
 use crate::workers::{WorkerSettings, claim_batch};
-use balagh_api::AppState;
-use balagh_api::push::{PushPayload, fan_out};
+use balagh_app::App;
+use balagh_app::notify::{PushPayload, fan_out};
 use balagh_push::{PushClient, PushMessage, PushTarget, SendOutcome};
 use balagh_store::{
     DeliveryResult, OutboxMessage, PUSH_FANOUT_TOPIC, PUSH_TOPIC, PushChannel, PushRegistration, Ts,
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub async fn fan_out_loop(state: AppState, settings: WorkerSettings) {
+pub async fn fan_out_loop(state: App, settings: WorkerSettings) {
     let mut tick = tokio::time::interval(settings.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -43,7 +43,7 @@ pub async fn fan_out_loop(state: AppState, settings: WorkerSettings) {
     }
 }
 
-pub async fn delivery_loop(state: AppState, settings: WorkerSettings, client: PushClient) {
+pub async fn delivery_loop(state: App, settings: WorkerSettings, client: PushClient) {
     let mut tick = tokio::time::interval(settings.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -64,7 +64,7 @@ pub async fn delivery_loop(state: AppState, settings: WorkerSettings, client: Pu
     }
 }
 
-async fn record(state: &AppState, results: &[(Uuid, DeliveryResult)]) {
+async fn record(state: &App, results: &[(Uuid, DeliveryResult)]) {
     if let Err(error) = state.store().record_deliveries(results).await {
         // The leases run out and another round sends them again: at least once.
         tracing::warn!(%error, count = results.len(), "cannot record push deliveries");
@@ -73,7 +73,7 @@ async fn record(state: &AppState, results: &[(Uuid, DeliveryResult)]) {
 
 /// Sends a batch concurrently; returns each message's outcome.
 async fn deliver_batch(
-    state: &AppState,
+    state: &App,
     settings: &WorkerSettings,
     client: &PushClient,
     batch: Vec<OutboxMessage>,
@@ -121,7 +121,7 @@ async fn deliver_batch(
 }
 
 async fn deliver_one(
-    state: &AppState,
+    state: &App,
     settings: &WorkerSettings,
     client: &PushClient,
     message: &OutboxMessage,

@@ -3,7 +3,8 @@
 use crate::config::Settings;
 use crate::database;
 use crate::demo::{DemoData, DemoError};
-use balagh_api::{AppState, Catalog};
+use balagh_api::AppState;
+use balagh_app::Catalog;
 use balagh_store::{Store, StoreError};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,7 +75,7 @@ impl Application {
             catalog,
             settings.api.clone(),
             Some(crate::telemetry::metrics_handle()),
-            balagh_api::photos::PhotoStorage { objects, signer },
+            balagh_app::photos::PhotoStorage { objects, signer },
         )
         .with_stale_reads(stores.stale_reads);
         // One outbound policy for every sender: the API's (it checked the URLs when they
@@ -116,8 +117,11 @@ impl Application {
     ) -> std::io::Result<()> {
         let refresher = self.state.spawn_catalog_refresher(self.catalog_refresh);
         let app = balagh_api::app(self.state.clone());
-        let workers =
-            crate::workers::spawn(self.state.clone(), self.workers.clone(), self.push.clone());
+        let workers = crate::workers::spawn(
+            self.state.app().clone(),
+            self.workers.clone(),
+            self.push.clone(),
+        );
         let result = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

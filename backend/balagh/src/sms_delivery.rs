@@ -14,8 +14,8 @@
 //! is erased or the resident sent STOP.
 
 use crate::workers::{WorkerSettings, claim_batch, retry_or_dead};
-use balagh_api::AppState;
 use balagh_api::sms::{ANDROID_SMS_GATEWAY, RAPIDPRO_EXTERNAL, SMSSYNC, texts};
+use balagh_app::App;
 use balagh_domain::ReportStatus;
 use balagh_domain::sms::SmsLanguage;
 use balagh_outbound::{OutboundClient, classify_error, classify_status};
@@ -31,7 +31,7 @@ struct Outgoing {
     text: String,
 }
 
-pub async fn sms_loop(state: AppState, settings: WorkerSettings) {
+pub async fn sms_loop(state: App, settings: WorkerSettings) {
     let client =
         balagh_webhooks::http_client(state.settings().outbound.clone(), settings.webhook_timeout);
     let mut tick = tokio::time::interval(settings.poll_interval);
@@ -57,7 +57,7 @@ pub async fn sms_loop(state: AppState, settings: WorkerSettings) {
 }
 
 async fn deliver(
-    state: &AppState,
+    state: &App,
     client: &OutboundClient,
     settings: &WorkerSettings,
     message: &OutboxMessage,
@@ -95,7 +95,7 @@ async fn deliver(
 }
 
 /// What an outbox payload sends, if anything.
-async fn outgoing(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, String> {
+async fn outgoing(state: &App, payload: &Value) -> Result<Option<Outgoing>, String> {
     let text = |key: &str| payload[key].as_str().map(str::to_owned);
     match payload["kind"].as_str() {
         Some("reply") => {
@@ -118,7 +118,7 @@ async fn outgoing(state: &AppState, payload: &Value) -> Result<Option<Outgoing>,
 
 /// The SMS of a report's public status change, unless its contact is gone or the resident
 /// sent STOP.
-async fn status_change(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, String> {
+async fn status_change(state: &App, payload: &Value) -> Result<Option<Outgoing>, String> {
     let Some(status) = payload["status"].as_str().and_then(ReportStatus::parse) else {
         return Err("unreadable SMS status change".into());
     };
@@ -130,7 +130,7 @@ async fn status_change(state: &AppState, payload: &Value) -> Result<Option<Outgo
 
 /// The receipt of a report entered at the counter for a resident reachable by SMS: its
 /// reference, as a report made by SMS is answered.
-async fn receipt(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, String> {
+async fn receipt(state: &App, payload: &Value) -> Result<Option<Outgoing>, String> {
     to_resident(state, payload, |language, reference| {
         texts::text(
             language,
@@ -145,7 +145,7 @@ async fn receipt(state: &AppState, payload: &Value) -> Result<Option<Outgoing>, 
 /// contact (the number, the gateway, the language); none once the contact is erased or
 /// the resident sent STOP.
 async fn to_resident(
-    state: &AppState,
+    state: &App,
     payload: &Value,
     words: impl FnOnce(SmsLanguage, &str) -> String,
 ) -> Result<Option<Outgoing>, String> {

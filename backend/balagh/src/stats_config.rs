@@ -1,7 +1,7 @@
 //! `[stats]` of the configuration file: what public statistics publish and when.
 
 pub use crate::config::StatsFileConfig;
-use balagh_api::stats::StatsSettings;
+use balagh_app::stats::StatsSettings;
 use balagh_domain::stats::{DifferentialPrivacy, Epsilon, PublicationPolicy};
 
 /// The statistics settings from the file, checked by the domain.

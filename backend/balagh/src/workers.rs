@@ -2,9 +2,9 @@
 //! resolved reports nobody answered. Work is claimed through the database (leases, version
 //! checks), so any number of replicas can run these loops without doing anything twice.
 
-use balagh_api::AppState;
-use balagh_api::actions;
-use balagh_api::photos;
+use balagh_app::App;
+use balagh_app::lifecycle;
+use balagh_app::photos;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
 use balagh_store::{DeliveryResult, ESCALATION_TOPIC, OutboxMessage, Ts, WEBHOOK_TOPIC};
@@ -84,7 +84,7 @@ impl Workers {
     }
 }
 
-pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushClient) -> Workers {
+pub fn spawn(state: App, settings: WorkerSettings, push: balagh_push::PushClient) -> Workers {
     let push_fan_out = {
         let state = state.clone();
         let settings = settings.clone();
@@ -150,13 +150,13 @@ pub fn spawn(state: AppState, settings: WorkerSettings, push: balagh_push::PushC
 
 /// Outbox messages of a topic due now, reserved for this replica (none when the database
 /// cannot be reached: the next tick tries again).
-async fn claim(state: &AppState, settings: &WorkerSettings, topic: &str) -> Vec<OutboxMessage> {
+async fn claim(state: &App, settings: &WorkerSettings, topic: &str) -> Vec<OutboxMessage> {
     claim_batch(state, topic, settings.lease, settings.batch).await
 }
 
 /// The same with an explicit lease and batch size.
 pub(crate) async fn claim_batch(
-    state: &AppState,
+    state: &App,
     topic: &str,
     lease: time::Duration,
     limit: u32,
@@ -171,7 +171,7 @@ pub(crate) async fn claim_batch(
         })
 }
 
-async fn webhook_loop(state: AppState, settings: WorkerSettings) {
+async fn webhook_loop(state: App, settings: WorkerSettings) {
     let client =
         balagh_webhooks::http_client(state.settings().outbound.clone(), settings.webhook_timeout);
     let mut tick = tokio::time::interval(settings.poll_interval);
@@ -198,7 +198,7 @@ async fn webhook_loop(state: AppState, settings: WorkerSettings) {
 }
 
 async fn deliver(
-    state: &AppState,
+    state: &App,
     client: &balagh_outbound::OutboundClient,
     settings: &WorkerSettings,
     message: &OutboxMessage,
@@ -284,14 +284,16 @@ pub(crate) fn retry_or_dead(
 
 /// Raises SLA warnings and breaches as their thresholds pass. Each tick reads only the
 /// clocks due (an index on the next check time), so its cost follows what is due.
-async fn sla_sweep_loop(state: AppState, settings: WorkerSettings) {
+async fn sla_sweep_loop(state: App, settings: WorkerSettings) {
     let mut tick = tokio::time::interval(settings.sla_sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         // Drain what is due, a batch at a time, before sleeping again.
         loop {
-            match balagh_api::sla::sweep(&state, Ts::now(), settings.lease, SLA_SWEEP_BATCH).await {
+            match balagh_app::clocks::sweep(&state, Ts::now(), settings.lease, SLA_SWEEP_BATCH)
+                .await
+            {
                 Ok(summary) => {
                     if summary.raised > 0 {
                         metrics::counter!("balagh_sla_alarms_total")
@@ -318,7 +320,7 @@ const STATS_ROLLUP_BATCH: u32 = 2_000;
 /// Keeps the statistics roll-ups up to date (`stats.rollup_interval_seconds`): one replica
 /// at a time holds the lease; a run applies every report changed since the last one, then
 /// releases the public statistics now due.
-async fn stats_rollup_loop(state: AppState) {
+async fn stats_rollup_loop(state: App) {
     // The first run waits one interval: start-up has enough to do, and a bulk load right
     // after start (tests, imports) is not raced.
     let every = state.settings().stats.rollup_interval;
@@ -326,8 +328,8 @@ async fn stats_rollup_loop(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let worker = balagh_api::stats::worker_name();
-        match balagh_api::publish::job::run(&state, worker, STATS_ROLLUP_BATCH).await {
+        let worker = balagh_app::stats::worker_name();
+        match balagh_app::publish::job::run(&state, worker, STATS_ROLLUP_BATCH).await {
             Ok((run, released)) => {
                 if run.reports > 0 {
                     tracing::debug!(
@@ -346,7 +348,7 @@ async fn stats_rollup_loop(state: AppState) {
 }
 
 /// Delivers SLA escalations from the outbox to the inboxes of operator managers and staff.
-async fn escalation_loop(state: AppState, settings: WorkerSettings) {
+async fn escalation_loop(state: App, settings: WorkerSettings) {
     let mut tick = tokio::time::interval(settings.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -366,7 +368,7 @@ async fn escalation_loop(state: AppState, settings: WorkerSettings) {
     }
 }
 
-async fn deliver_escalation(state: &AppState, message: &OutboxMessage) -> Result<(), String> {
+async fn deliver_escalation(state: &App, message: &OutboxMessage) -> Result<(), String> {
     let payload = &message.payload.0;
     let report_id = payload
         .get("report_id")
@@ -399,7 +401,7 @@ pub const DEFAULT_CONTACT_RETENTION_DAYS: u16 = 365;
 
 /// Erases residents' contact details from old reports, a batch at a time. Idempotent, so
 /// replicas running it at once only repeat a no-op.
-async fn retention_loop(state: AppState, settings: WorkerSettings) {
+async fn retention_loop(state: App, settings: WorkerSettings) {
     let Some(keep) = settings.contact_retention else {
         return;
     };
@@ -438,7 +440,7 @@ async fn retention_loop(state: AppState, settings: WorkerSettings) {
     }
 }
 
-async fn auto_close_loop(state: AppState, settings: WorkerSettings) {
+async fn auto_close_loop(state: App, settings: WorkerSettings) {
     let mut tick = tokio::time::interval(settings.poll_interval.max(Duration::from_secs(1)) * 30);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -451,7 +453,7 @@ async fn auto_close_loop(state: AppState, settings: WorkerSettings) {
 
 /// Closes resolved reports older than the configured delay; returns how many it closed.
 /// Each close is a versioned change: when replicas race, one wins and the others skip.
-pub async fn auto_close_once(state: &AppState) -> Result<usize, String> {
+pub async fn auto_close_once(state: &App) -> Result<usize, String> {
     let days = state.settings().auto_close_days;
     let before = Ts::new(Ts::now().get() - time::Duration::days(days.into()));
     let due = state
@@ -461,13 +463,13 @@ pub async fn auto_close_once(state: &AppState) -> Result<usize, String> {
         .map_err(|e| e.to_string())?;
     let mut closed = 0;
     for report in due {
-        match actions::apply(
+        match lifecycle::apply(
             state,
             &report,
             report.version,
             Actor::System,
             Action::AutoClose,
-            actions::Extras {
+            lifecycle::Extras {
                 note: Some(format!("no answer within {days} days of the resolution")),
                 ..Default::default()
             },
@@ -475,14 +477,14 @@ pub async fn auto_close_once(state: &AppState) -> Result<usize, String> {
         .await
         {
             Ok(_) => closed += 1,
-            Err(balagh_api::problem::ApiError::PreconditionFailed { .. }) => {}
+            Err(balagh_app::AppError::VersionMismatch { .. }) => {}
             Err(e) => return Err(e.to_string()),
         }
     }
     Ok(closed)
 }
 
-async fn photo_gc_loop(state: AppState, every: Duration) {
+async fn photo_gc_loop(state: App, every: Duration) {
     let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -513,7 +515,7 @@ pub struct PhotoGarbage {
 /// Deletes uploads not confirmed within `photos.unconfirmed_ttl`, and draft photos never
 /// attached within it. Rows are taken first (each by one replica only: the delete is the
 /// claim), then their objects are deleted; a missing object is not an error.
-pub async fn photo_gc_once(state: &AppState) -> Result<PhotoGarbage, String> {
+pub async fn photo_gc_once(state: &App) -> Result<PhotoGarbage, String> {
     const BATCH: u32 = 200;
     let ttl = state.settings().photos.unconfirmed_ttl;
     let before =

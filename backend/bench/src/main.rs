@@ -112,7 +112,7 @@ struct Catalog {
     demo: DemoData,
     services: Vec<Service>,
     /// Routing index, calendars and SLA policies, as the server has them.
-    snapshot: balagh_api::Catalog,
+    snapshot: balagh_app::Catalog,
 }
 
 fn request_of(report: &NewReport) -> NewReportRequest {
@@ -227,7 +227,7 @@ async fn raw_insert(
             key: IdempotencyKey::parse(&Uuid::new_v4().to_string()).expect("key"),
             request_hash: vec![0; 32],
         });
-        r.outbox = balagh_api::actions::webhook(
+        r.outbox = balagh_app::tickets::webhook(
             &balagh_store::StoredReport::from_new(r),
             "ticket.created",
             &serde_json::json!({ "action": "created", "channel": "app" }),
@@ -314,7 +314,7 @@ async fn main() {
     let catalog = Catalog {
         demo,
         services,
-        snapshot: balagh_api::Catalog::load(store.as_ref())
+        snapshot: balagh_app::Catalog::load(store.as_ref())
             .await
             .expect("catalog"),
     };

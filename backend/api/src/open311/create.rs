@@ -6,13 +6,14 @@ use super::format::{Format, Out};
 use super::handlers::{ok, params, unknown_format};
 use super::{Open311Error, mapping};
 use crate::auth::secrets;
-use crate::catalog::Catalog;
 use crate::problem::ApiError;
-use crate::routes::reports::{Submitter, nearby_open, submit_stored};
+use crate::routes::reports::nearby_open;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use balagh_app::Catalog;
+use balagh_app::intake::{Submitter, submit};
 use balagh_domain::{
     AttributeType, Channel, FieldError, GeoPoint, IdempotencyKey, Jurisdiction, Service,
     ServiceCode,
@@ -190,7 +191,7 @@ async fn create_request(state: &AppState, query: Params, request: Request) -> Re
         staff: None,
         contact: (!form.contact.is_empty()).then_some(Value::Object(form.contact)),
     };
-    let (stored, _) = submit_stored(state, &report, idempotency, submitter).await?;
+    let (stored, _) = submit(state, &report, idempotency, submitter).await?;
     let submission = Open311Submission {
         report_id: stored.id,
         key_id: key.id,

@@ -5,12 +5,12 @@ use super::form::Params;
 use super::format::{self, Format, Out};
 use super::mapping::{self, Context};
 use super::{BASE_PATH, Open311Error};
-use crate::catalog::Catalog;
 use crate::extract::AcceptLanguage;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use balagh_app::Catalog;
 use balagh_domain::{FieldError, Jurisdiction, Language, ServiceCode};
 use balagh_store::{Open311Query, Open311UpdatesQuery, StoredReport, Ts};
 use std::collections::{HashMap, HashSet};
@@ -82,7 +82,7 @@ pub async fn get_file(
 }
 
 fn discovery(state: &AppState, headers: &HeaderMap) -> (&'static str, Out) {
-    let base = crate::photos::base_url(state, headers);
+    let base = crate::params::base_url(state, headers);
     let endpoint = Out::Obj(vec![
         (
             "specification",
@@ -288,7 +288,7 @@ async fn context<'a>(
         jurisdiction,
         zone: mapping::time_zone(jurisdiction),
         language,
-        base_url: crate::photos::base_url(state, headers),
+        base_url: crate::params::base_url(state, headers),
         addresses,
         history,
         photos,
@@ -346,7 +346,8 @@ async fn list_requests(
         }
         // Only services whose records are public are ever listed (the gate's rule): the
         // filter goes to the query so that pages stay full.
-        let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+        let gate =
+            balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
         let listed: Vec<String> = catalog
             .services(&jurisdiction.id)
             .iter()
@@ -381,7 +382,7 @@ async fn list_requests(
         query.limit = u32::try_from(page_size).unwrap_or(MAX_RESULTS);
         query.offset = (page - 1) * page_size;
     }
-    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+    let gate = balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
     // A list tolerates the read replicas' staleness; one request asked for by id (perhaps
     // just created by this client) is read from the primary.
     let store = if one.is_some() {
@@ -502,7 +503,7 @@ async fn updates(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+    let gate = balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
     let reports: HashMap<Uuid, StoredReport> = store
         .reports_by_ids(&ids)
         .await?
@@ -522,7 +523,7 @@ async fn updates(
         jurisdiction,
         zone: mapping::time_zone(jurisdiction),
         language: jurisdiction.default_language,
-        base_url: crate::photos::base_url(state, headers),
+        base_url: crate::params::base_url(state, headers),
         addresses: HashMap::new(),
         history,
         photos: HashMap::new(),
@@ -576,7 +577,13 @@ pub async fn media(
         {
             return Err(missing());
         }
-        let views = crate::photos::photo_views(&state, &headers, &[photo], false).await?;
+        let views = balagh_app::photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &[photo],
+            false,
+        )
+        .await?;
         let url = views.into_iter().next().ok_or_else(missing)?.large.url;
         Ok::<_, Open311Error>(url)
     }

@@ -2,7 +2,7 @@
 //! with their offset, and what privacy leaves out.
 
 use super::format::Out;
-use crate::catalog::Catalog;
+use balagh_app::Catalog;
 use balagh_domain::event::Actor;
 use balagh_domain::{
     AttributeType, EventKind, Jurisdiction, Language, ReportStatus, Service, ServiceCode,
@@ -54,7 +54,7 @@ pub fn statuses_for(open311: &str) -> Option<Vec<ReportStatus>> {
 
 /// An instant in the jurisdiction's time zone, with its offset (`2026-11-22T10:05:00+01:00`).
 pub fn local_time(at: Ts, zone: &jiff::tz::TimeZone) -> String {
-    crate::sla::jiff(at)
+    balagh_app::clocks::jiff(at)
         .to_zoned(zone.clone())
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()

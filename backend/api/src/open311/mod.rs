@@ -4,7 +4,7 @@
 //! - `GET discovery.{fmt}`, `GET services.{fmt}`, `GET services/{code}.{fmt}` (the service's
 //!   typed attributes);
 //! - `POST requests.{fmt}` (`application/x-www-form-urlencoded`, needs an `api_key`): the
-//!   same intake pipeline as the app ([`crate::routes::reports::submit_stored`]: checks,
+//!   same intake pipeline as the app ([`balagh_app::intake::submit`]: checks,
 //!   routing, SLA clocks, the operator's webhook), channel `open311`, the key's client as
 //!   the reporter; contact fields go to the report's private contact, never out;
 //! - `GET requests.{fmt}` (filters, default window the last 90 days, at most 1000, `page` and
@@ -154,6 +154,12 @@ impl From<ApiError> for Open311Error {
                 )
             }
         }
+    }
+}
+
+impl From<balagh_app::AppError> for Open311Error {
+    fn from(error: balagh_app::AppError) -> Self {
+        ApiError::from(error).into()
     }
 }
 

@@ -5,13 +5,14 @@
 use crate::auth::principal::{AnyStaff, Staff, StaffAdmin, StaffWriter};
 use crate::extract::{ApiJson, parse_json};
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::reports::{Submitter, idempotency_key, submit};
+use crate::routes::reports::{idempotency_key, submit};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use balagh_app::intake::Submitter;
 use balagh_domain::zones::{ZoneFeature, area_to_geojson};
 use balagh_domain::{AttributeType, Channel, FieldError, Service};
 use balagh_wire::{

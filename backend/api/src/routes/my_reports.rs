@@ -6,10 +6,10 @@ use super::reports::report_view;
 use crate::extract::DeviceAuth;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
-use crate::publish::records::Records;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use balagh_app::publish::records::Records;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::{Action, PauseReason};
 use balagh_domain::{EventData, EventKind, FieldError, ReportStatus};
@@ -136,7 +136,7 @@ pub async fn reply_to_operator(
     ApiJson(body): ApiJson<ReplyRequest>,
 ) -> ApiResult<Json<ReportView>> {
     let report = super::reports::own_report(&state, device, &id).await?;
-    let text = crate::actions::text("text", Some(&body.text), true)?;
+    let text = crate::params::text("text", Some(&body.text), true)?;
     let events = state.store().report_events(report.id).await?;
     if report.status != ReportStatus::Paused
         || pause_reason(&events) != Some(PauseReason::AwaitingResident)
@@ -145,13 +145,13 @@ pub async fn reply_to_operator(
             "no question from the operator is waiting for your answer",
         ));
     }
-    let updated = crate::actions::apply(
+    let updated = balagh_app::lifecycle::apply(
         &state,
         &report,
         report.version,
         Actor::Device(device),
         Action::Resume,
-        crate::actions::Extras {
+        balagh_app::lifecycle::Extras {
             note: text,
             ..Default::default()
         },

@@ -7,13 +7,13 @@ use super::stats::{
 };
 use crate::extract::ApiQuery;
 use crate::problem::ApiError;
-use crate::publish::{Release, view};
 use crate::state::AppState;
-use crate::stats::{self as st, Context, Period, PeriodKind, csv_line};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use balagh_app::publish::{Release, view};
+use balagh_app::stats::{self as st, Context, Period, PeriodKind, csv_line};
 use serde_json::{Value, json};
 
 /// The open datasets: name, title, description, formats.
@@ -428,7 +428,7 @@ async fn year_records(
     state: &AppState,
     ctx: &Context,
     years: &[Release],
-) -> Published<Vec<(String, crate::publish::RecordRow)>> {
+) -> Published<Vec<(String, balagh_app::publish::RecordRow)>> {
     let mut ids = Vec::new();
     for year in years {
         let Ok(first) = st::parse_date("from", &year.from) else {
@@ -440,7 +440,7 @@ async fn year_records(
             month = month.next();
         }
     }
-    let months = crate::publish::job::read(state, &ids)
+    let months = balagh_app::publish::job::read(state, &ids)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
     Ok(months
@@ -456,7 +456,7 @@ async fn year_records(
 fn dataset_rows(
     name: &str,
     releases: &[Release],
-    year_records: &[(String, crate::publish::RecordRow)],
+    year_records: &[(String, balagh_app::publish::RecordRow)],
 ) -> (Vec<String>, Vec<Vec<Value>>) {
     let columns: Vec<String> = DICTIONARY
         .iter()
@@ -524,7 +524,7 @@ fn dataset_rows(
     (columns, rows)
 }
 
-fn record_values(label: &Value, r: &crate::publish::RecordRow) -> Vec<Value> {
+fn record_values(label: &Value, r: &balagh_app::publish::RecordRow) -> Vec<Value> {
     vec![
         label.clone(),
         json!(r.service),

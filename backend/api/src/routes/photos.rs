@@ -9,7 +9,6 @@
 use crate::auth::Caller;
 use crate::auth::principal::{STAFF_WRITERS, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery, DeviceAuth};
-use crate::photos::{self, file_path, upload_key, upload_path};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
@@ -18,6 +17,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::photos::{self, file_path, upload_key, upload_path};
 use balagh_domain::account::Scope;
 use balagh_domain::event_data::{EventData, PhotoModerated};
 use balagh_store::{PhotoModeration, PhotoPurpose, StoredPhoto, StoredReport, Ts, Uploader};
@@ -107,7 +107,13 @@ async fn one_view(
     photo: &StoredPhoto,
     staff: bool,
 ) -> ApiResult<PhotoView> {
-    let mut views = photos::photo_views(state, headers, std::slice::from_ref(photo), staff).await?;
+    let mut views = photos::photo_views(
+        state,
+        &crate::params::base_url(state, headers),
+        std::slice::from_ref(photo),
+        staff,
+    )
+    .await?;
     views
         .pop()
         .ok_or_else(|| ApiError::Internal("no photo view".into()))
@@ -134,8 +140,14 @@ pub async fn create_report_upload(
 ) -> ApiResult<(StatusCode, Json<UploadSlotView>)> {
     let access = access(&state, &caller, &id).await?;
     let (uploader, purpose) = uploader_or_forbidden(&access)?;
-    let slot =
-        photos::create_slot(&state, &headers, Some(access.report.id), uploader, purpose).await?;
+    let slot = photos::create_slot(
+        &state,
+        &crate::params::base_url(&state, &headers),
+        Some(access.report.id),
+        uploader,
+        purpose,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(slot)))
 }
 
@@ -152,7 +164,7 @@ pub async fn create_draft_upload(
 ) -> ApiResult<(StatusCode, Json<UploadSlotView>)> {
     let slot = photos::create_slot(
         &state,
-        &headers,
+        &crate::params::base_url(&state, &headers),
         None,
         Uploader::Resident(device),
         PhotoPurpose::Report,
@@ -373,7 +385,13 @@ pub async fn list_photos(
     let access = access(&state, &caller, &id).await?;
     let photos = state.store().report_photos(access.report.id).await?;
     Ok(Json(PhotoList {
-        photos: photos::photo_views(&state, &headers, &photos, access.staff).await?,
+        photos: photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &photos,
+            access.staff,
+        )
+        .await?,
     }))
 }
 
@@ -394,7 +412,7 @@ pub async fn public_photos(
     let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
     // The gate: a report of a service that is never listed publicly has no public photos.
     let catalog = state.catalog();
-    let gate = crate::publish::records::Records::new(&catalog, state.settings().stats.records);
+    let gate = balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
     if !gate.lists_report(&report) {
         return Err(ApiError::NotFound);
     }
@@ -406,7 +424,13 @@ pub async fn public_photos(
         .filter(|p| p.approved)
         .collect();
     Ok(Json(PhotoList {
-        photos: photos::photo_views(&state, &headers, &approved, false).await?,
+        photos: photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &approved,
+            false,
+        )
+        .await?,
     }))
 }
 
@@ -438,7 +462,13 @@ pub async fn attach_photos(
     photos::attach_drafts(&state, &report, device, &drafts).await?;
     let photos = state.store().report_photos(report.id).await?;
     Ok(Json(PhotoList {
-        photos: photos::photo_views(&state, &headers, &photos, false).await?,
+        photos: photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &photos,
+            false,
+        )
+        .await?,
     }))
 }
 

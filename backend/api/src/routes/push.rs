@@ -4,14 +4,14 @@
 use crate::auth::principal::{AnyStaff, Caller, Staff, StaffAdmin};
 use crate::extract::{AcceptLanguage, ApiJson, ApiQuery, DeviceAuth};
 use crate::problem::{ApiError, ApiResult};
-use crate::push::{
-    notice_area, notice_fanout, notice_view, parse_service_codes, parse_texts, texts_json,
-};
 use crate::routes::webhooks::{DeliveriesParams, delivery_view, parse_state};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use balagh_app::notify::{
+    notice_area, notice_fanout, notice_view, parse_service_codes, parse_texts, texts_json,
+};
 use balagh_domain::account::Scope;
 use balagh_domain::notify::{AreaOfInterest, NoticeArea, NoticeKind, NoticeWindow, QuietHours};
 use balagh_domain::{FieldError, GeoPoint, JurisdictionId, Language, OperatorId};
@@ -390,7 +390,7 @@ impl Publisher {
 /// within the union of the zones of its contracts for each service's group (422 naming the
 /// area otherwise): the west waste company cannot announce an interruption in the east.
 fn operator_may_publish(
-    catalog: &crate::catalog::Catalog,
+    catalog: &balagh_app::Catalog,
     operator: OperatorId,
     services: &[balagh_domain::Service],
     area: &NoticeArea,
@@ -462,11 +462,11 @@ pub async fn publish_notice(
         .and_then(|g| NoticeArea::parse(&g, body.radius_m))
         .map_err(|e| errors.push(e))
         .ok();
-    let jiff = |t: time::OffsetDateTime| crate::sla::jiff(Ts::new(t));
+    let jiff = |t: time::OffsetDateTime| balagh_app::clocks::jiff(Ts::new(t));
     let window = NoticeWindow::parse(
         body.valid_from.map(jiff),
         jiff(body.valid_until),
-        crate::sla::jiff(now),
+        balagh_app::clocks::jiff(now),
     )
     .map_err(|e| errors.push(e))
     .ok();
@@ -504,8 +504,8 @@ pub async fn publish_notice(
         area: serde_json::to_value(&geometry).unwrap_or_default(),
         radius_m,
         bbox: area.bbox(),
-        valid_from: crate::sla::ts(window.from),
-        valid_until: crate::sla::ts(window.until),
+        valid_from: balagh_app::clocks::ts(window.from),
+        valid_until: balagh_app::clocks::ts(window.until),
         texts: texts_json(&texts),
         operator_id: publisher.operator().map(|o| o.0),
         published_by: publisher.user(),

@@ -1,6 +1,5 @@
 //! Residents' reports: submit, read back, "is it already reported?", "me too".
 
-use crate::catalog::Catalog;
 use crate::extract::{ApiJson, ApiQuery, DeviceAuth};
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::accounts::ClientAddress;
@@ -9,27 +8,22 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::Catalog;
+use balagh_app::intake::{self, Submitter};
 use balagh_domain::event::Actor;
 use balagh_domain::{
-    Accuracy, AttributeValues, Channel, Description, FieldError, GeoPoint, IdempotencyKey,
-    NearbySearch, PublicReference, ReportStatus, RouteOutcome, ServiceCode,
+    Channel, FieldError, GeoPoint, IdempotencyKey, NearbySearch, ReportStatus, ServiceCode,
 };
-use balagh_store::{
-    CreateOutcome, Idempotency, NearbyQuery, NewReport, NewSupport, StoreError, StoredReport,
-    SupportOutcome, Ts,
-};
+use balagh_store::{NearbyQuery, NewSupport, StoredReport, SupportOutcome, Ts};
 use balagh_wire::{
     EventView, NearbyList, NearbyReport, NewReportRequest, OperatorView, ReportView, SupportResult,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated Idempotency-Key.
 const REPLAYED_HEADER: &str = "idempotent-replayed";
-/// Attempts at a fresh public reference when one collides (1 in 2^40 per pair).
-const REFERENCE_ATTEMPTS: usize = 4;
 
 pub fn report_view(report: &StoredReport, catalog: &Catalog) -> ReportView {
     ReportView {
@@ -61,87 +55,6 @@ pub fn report_view(report: &StoredReport, catalog: &Catalog) -> ReportView {
         clocks: None,
         viewer: None,
     }
-}
-
-/// A request checked against the catalog, ready to store.
-struct CheckedReport {
-    point: GeoPoint,
-    accuracy: Option<Accuracy>,
-    description: Description,
-    attributes: AttributeValues,
-    service_code: ServiceCode,
-}
-
-/// Checks every field, reporting all the wrong ones at once.
-fn check_report(
-    body: &NewReportRequest,
-    catalog: &Catalog,
-) -> ApiResult<(CheckedReport, balagh_domain::Jurisdiction)> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    let point = GeoPoint::parse(body.lat, body.lon)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let description = Description::parse(&body.description)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let accuracy = body
-        .accuracy_m
-        .map(Accuracy::parse)
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let code = ServiceCode::parse(&body.service_code)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let Some(point) = point else {
-        return Err(ApiError::Validation(errors));
-    };
-    let jurisdiction = catalog
-        .router()
-        .jurisdiction_at(&point)
-        .and_then(|id| catalog.jurisdiction(id))
-        .ok_or(ApiError::OutsideJurisdiction)?;
-    let service = code.as_ref().and_then(|code| {
-        let found = catalog.service(&jurisdiction.id, code);
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "service_code",
-                format!(
-                    "no service '{code}' in {}; see GET /api/v1/services",
-                    jurisdiction.id
-                ),
-            ));
-        }
-        found
-    });
-    let attributes = service.and_then(|service| {
-        AttributeValues::parse(
-            service,
-            body.attributes.as_ref().unwrap_or(&Default::default()),
-        )
-        .map_err(|e| errors.push(e))
-        .ok()
-    });
-    match (description, attributes, code) {
-        (Some(description), Some(attributes), Some(service_code)) if errors.is_empty() => Ok((
-            CheckedReport {
-                point,
-                accuracy,
-                description,
-                attributes,
-                service_code,
-            },
-            jurisdiction.clone(),
-        )),
-        _ => Err(ApiError::Validation(errors)),
-    }
-}
-
-/// Fingerprint of what was submitted, to tell a retry from a different request that reuses
-/// the key. The wire type serializes deterministically (attributes are a sorted map).
-fn request_hash(body: &NewReportRequest) -> Vec<u8> {
-    Sha256::digest(serde_json::to_vec(body).expect("request serializes")).to_vec()
 }
 
 pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<IdempotencyKey> {
@@ -198,8 +111,8 @@ pub async fn create_report(
     ApiJson(body): ApiJson<NewReportRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    let drafts = checked_drafts(&state, device, &body).await?;
-    let (stored, replayed) = submit_stored(
+    let drafts = intake::checked_drafts(&state, device, &body).await?;
+    let (stored, replayed) = intake::submit(
         &state,
         &body,
         key,
@@ -212,167 +125,21 @@ pub async fn create_report(
     )
     .await?;
     if !replayed {
-        crate::photos::attach_drafts(&state, &stored, device, &drafts).await?;
+        balagh_app::photos::attach_drafts(&state, &stored, device, &drafts).await?;
     }
     Ok(created(&stored, &state.catalog(), replayed))
 }
 
-/// The draft photos named in a submission: this device's, and not attached to a report,
-/// unless to the first report of this very submission (a repeat).
-async fn checked_drafts(
-    state: &AppState,
-    device: Uuid,
-    body: &NewReportRequest,
-) -> ApiResult<Vec<balagh_store::StoredPhoto>> {
-    let Some(ids) = body.photos.as_deref().filter(|ids| !ids.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let drafts = crate::photos::check_drafts(state, device, ids, |_| true).await?;
-    let hash = request_hash(body);
-    for draft in &drafts {
-        let Some(report_id) = draft.report_id else {
-            continue;
-        };
-        let same_submission = state.store().report(report_id).await?.is_some_and(|r| {
-            r.device == Some(device) && r.request_hash.as_deref() == Some(hash.as_slice())
-        });
-        if !same_submission {
-            return Err(FieldError::new(
-                "photos",
-                format!("{} is attached to another report", draft.id),
-            )
-            .into());
-        }
-    }
-    Ok(drafts)
-}
-
-/// Who submits a report, through which channel.
-#[derive(Debug, Clone)]
-pub struct Submitter {
-    pub channel: Channel,
-    /// The resident's device (app, web).
-    pub device: Option<Uuid>,
-    /// The staff member entering it for a resident (counter, phone).
-    pub staff: Option<Uuid>,
-    /// The resident's contact details given to staff (private).
-    pub contact: Option<serde_json::Value>,
-}
-
-/// Checks, routes and stores a report with its events and the operator's webhook: the one
-/// intake pipeline behind every channel.
+/// Submits through the intake pipeline ([`intake::submit`]) and answers 201, or 200 with
+/// the first answer's report for a replay.
 pub async fn submit(
     state: &AppState,
     body: &NewReportRequest,
     key: IdempotencyKey,
     by: Submitter,
 ) -> ApiResult<Response> {
-    let (stored, replayed) = submit_stored(state, body, key, by).await?;
+    let (stored, replayed) = intake::submit(state, body, key, by).await?;
     Ok(created(&stored, &state.catalog(), replayed))
-}
-
-/// [`submit`], returning the stored report and whether it was a replay.
-pub async fn submit_stored(
-    state: &AppState,
-    body: &NewReportRequest,
-    key: IdempotencyKey,
-    by: Submitter,
-) -> ApiResult<(StoredReport, bool)> {
-    let catalog = state.catalog();
-    let (checked, jurisdiction) = check_report(body, &catalog)?;
-    let (group, priority) = catalog
-        .service(&jurisdiction.id, &checked.service_code)
-        .map(|s| (s.group.clone(), s.initial_priority(&checked.attributes)))
-        .ok_or(ApiError::Internal("service vanished from catalog".into()))?;
-    let now = Ts::now();
-    let (status, operator, contract) =
-        match catalog
-            .router()
-            .route(&jurisdiction.id, &group, &checked.point, now.get())
-        {
-            RouteOutcome::Routed { contract, operator } => {
-                (ReportStatus::New, Some(operator), Some(contract))
-            }
-            RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
-        };
-    let hash = request_hash(body);
-    let actor = match (by.device, by.staff) {
-        (Some(device), _) => Actor::Device(device),
-        (None, Some(user)) => Actor::User(user),
-        (None, None) => Actor::System,
-    };
-    let mut report = NewReport {
-        id: Uuid::now_v7(),
-        reference: PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng()),
-        jurisdiction: jurisdiction.id.clone(),
-        service_code: checked.service_code,
-        point: checked.point,
-        accuracy: checked.accuracy,
-        description: checked.description,
-        attributes: checked.attributes,
-        channel: by.channel,
-        status,
-        priority,
-        operator,
-        contract,
-        device: by.device,
-        idempotency: Some(Idempotency {
-            key,
-            request_hash: hash.clone(),
-        }),
-        created_at: now,
-        // Set from the SLA clocks below.
-        due_at: None,
-        contact: by.contact,
-        created_by: by.staff,
-        events: balagh_domain::event_data::creation_events(actor, operator, contract, by.channel),
-        outbox: Vec::new(),
-        clocks: Vec::new(),
-        later_events: Vec::new(),
-    };
-    crate::sla::start_clocks(&catalog, &mut report)?;
-    let created_event = serde_json::json!({ "action": "created", "channel": by.channel.as_str() });
-    for attempt in 1..=REFERENCE_ATTEMPTS {
-        // The operator's system hears of it through the outbox, in the same transaction.
-        report.outbox = crate::actions::webhook(
-            &StoredReport::from_new(&report),
-            "ticket.created",
-            &created_event,
-            now,
-        )
-        .into_iter()
-        .chain(crate::sms::receipt_sms(&report))
-        .collect();
-        match state.store().create_report(&report).await {
-            Ok(CreateOutcome::Created(stored)) => {
-                metrics::counter!(
-                    "balagh_reports_created_total",
-                    "channel" => by.channel.as_str(),
-                    "routed" => if operator.is_some() { "yes" } else { "no" },
-                )
-                .increment(1);
-                return Ok((stored, false));
-            }
-            Ok(CreateOutcome::Existing(stored)) => {
-                if stored.request_hash.as_deref() != Some(hash.as_slice()) {
-                    return Err(ApiError::IdempotencyKeyReused);
-                }
-                return Ok((stored, true));
-            }
-            Err(StoreError::Conflict(balagh_store::Constraint::ReportReference))
-                if attempt < REFERENCE_ATTEMPTS =>
-            {
-                report.reference =
-                    PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng());
-            }
-            Err(StoreError::MissingReference) => {
-                // The catalog changed under us (service or contract removed): say so.
-                return Err(ApiError::Unavailable("catalog changed; retry".into()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Internal("no free public reference".into()))
 }
 
 fn parse_report_id(raw: &str) -> ApiResult<Uuid> {
@@ -410,7 +177,7 @@ pub async fn get_report(
         return super::my_reports::follower_view(&state, device, details).await;
     }
     let (report, events, photos) = (details.report, details.events, details.photos);
-    let clocks = crate::sla::views(&state.catalog(), &report, &events);
+    let clocks = balagh_app::clocks::views(&state.catalog(), &report, &events);
     let history = events
         .into_iter()
         .filter(|e| e.public)
@@ -423,7 +190,15 @@ pub async fn get_report(
     let mut view = report_view(&report, &state.catalog());
     view.history = Some(history);
     view.clocks = Some(clocks);
-    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
+    view.photos = Some(
+        balagh_app::photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &photos,
+            false,
+        )
+        .await?,
+    );
     Ok(Json(view))
 }
 
@@ -504,7 +279,7 @@ pub async fn nearby_open(
 ) -> ApiResult<Vec<NearbyReport>> {
     let settings = state.settings();
     let catalog = state.catalog();
-    let gate = crate::publish::records::Records::new(&catalog, settings.stats.records);
+    let gate = balagh_app::publish::records::Records::new(&catalog, settings.stats.records);
     if !gate.lists(jurisdiction, &code) {
         return Ok(Vec::new());
     }
@@ -630,13 +405,13 @@ pub async fn confirm_report(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReportView>> {
     let report = own_report(&state, device, &id).await?;
-    let updated = crate::actions::apply(
+    let updated = balagh_app::lifecycle::apply(
         &state,
         &report,
         report.version,
         Actor::Device(device),
         balagh_domain::lifecycle::Action::Confirm,
-        crate::actions::Extras::default(),
+        balagh_app::lifecycle::Extras::default(),
     )
     .await?;
     Ok(Json(report_view(&updated, &state.catalog())))
@@ -661,7 +436,7 @@ pub async fn reopen_report(
     ApiJson(body): ApiJson<balagh_wire::ReopenRequest>,
 ) -> ApiResult<Json<ReportView>> {
     let report = own_report(&state, device, &id).await?;
-    let comment = crate::actions::text("comment", Some(&body.comment), true)?;
+    let comment = crate::params::text("comment", Some(&body.comment), true)?;
     let window = time::Duration::days(state.settings().reopen_window_days.into());
     if report
         .resolved_at
@@ -671,13 +446,13 @@ pub async fn reopen_report(
             "the reopen window has passed: please submit a new report",
         ));
     }
-    let updated = crate::actions::apply(
+    let updated = balagh_app::lifecycle::apply(
         &state,
         &report,
         report.version,
         Actor::Device(device),
         balagh_domain::lifecycle::Action::Reopen,
-        crate::actions::Extras {
+        balagh_app::lifecycle::Extras {
             note: comment,
             ..Default::default()
         },
@@ -709,7 +484,7 @@ pub async fn rate_report(
     if !(1..=5).contains(&body.stars) {
         return Err(FieldError::new("stars", "must be 1 to 5").into());
     }
-    let comment = crate::actions::text("comment", body.comment.as_deref(), false)?;
+    let comment = crate::params::text("comment", body.comment.as_deref(), false)?;
     if !matches!(report.status, ReportStatus::Resolved | ReportStatus::Closed) {
         return Err(ApiError::Conflict(
             "a report can be rated once it is resolved",
@@ -724,6 +499,7 @@ pub async fn rate_report(
     let event = balagh_domain::EventData::Rated(rated).event(Actor::Device(device), false);
     let data = event.data.clone();
     change.events.push(event);
-    let updated = crate::actions::commit(&state, &report, change, "ticket.updated", &data).await?;
+    let updated =
+        balagh_app::lifecycle::commit(&state, &report, change, "ticket.updated", &data).await?;
     Ok(Json(report_view(&updated, &state.catalog())))
 }

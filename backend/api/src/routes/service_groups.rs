@@ -2,7 +2,6 @@
 //! everything that shows a group (resident app, Open311, SMS, statistics) names it from here.
 
 use crate::auth::principal::{AnyStaff, Staff, StaffAdmin};
-use crate::catalog::Catalog;
 use crate::extract::parse_json;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -10,6 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use balagh_app::catalogue::Catalog;
 use balagh_domain::{FieldError, JurisdictionId, Language, ServiceGroup, ServiceGroupDefinition};
 use balagh_wire::ServiceGroupView;
 

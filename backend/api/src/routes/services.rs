@@ -1,12 +1,12 @@
 //! The services residents can report about.
 
-use crate::catalog::Catalog;
 use crate::extract::{AcceptLanguage, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::catalogue::Catalog;
 use balagh_domain::{JurisdictionId, Language, Service};
 use balagh_wire::{AttributeValueView, AttributeView, ServiceList, ServiceView};
 use serde::Deserialize;

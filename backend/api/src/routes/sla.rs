@@ -7,12 +7,12 @@ use crate::auth::principal::{
 };
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, ApiResult};
-use crate::sla::{self as clocks, jiff};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::clocks::{self, jiff};
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{
     DisputeDecided, DisputeDecision as DisputeVerdict, DisputeOpened, EventData,
@@ -356,7 +356,7 @@ pub async fn open_dispute(
     let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
     let metric = Metric::parse(&body.metric)
         .ok_or_else(|| FieldError::new("metric", "must be acknowledge, resolve or on_site"))?;
-    let reason = crate::actions::text("reason", Some(&body.reason), true)?.unwrap_or_default();
+    let reason = crate::params::text("reason", Some(&body.reason), true)?.unwrap_or_default();
     let now = Ts::now();
     let events = state.store().report_events(id).await?;
     let all = clocks::clocks_of(
@@ -511,7 +511,7 @@ pub async fn decide_dispute(
         return Err(FieldError::new("decision", "must be accept or reject").into());
     };
     let accept = verdict.accepted();
-    let note = crate::actions::text("note", body.note.as_deref(), false)?;
+    let note = crate::params::text("note", body.note.as_deref(), false)?;
     let decision = DisputeDecision {
         id,
         accept,

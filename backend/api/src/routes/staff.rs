@@ -1,9 +1,9 @@
 //! Commune staff: triage of unrouted and rejected reports, re-routing, duplicates,
 //! dismissal and moderation. Staff see only their own commune's reports.
 
-use crate::actions::{self, Extras, if_match, ticket_view};
 use crate::auth::principal::{AnyStaff, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
+use crate::params::if_match;
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::tickets::{comment, with_etag};
 use crate::state::AppState;
@@ -11,6 +11,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use balagh_app::lifecycle::Extras;
+use balagh_app::tickets::ticket_view;
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{
     DuplicateMerged, EventData, Moderated, PriorityChanged, StatusChanged,
@@ -57,7 +59,7 @@ pub async fn triage(
     Staff(caller, _): Staff<AnyStaff>,
     ApiQuery(params): ApiQuery<TriageParams>,
 ) -> ApiResult<Json<TicketPage>> {
-    let mut statuses = actions::parse_statuses(params.status.as_deref())?;
+    let mut statuses = crate::params::parse_statuses(params.status.as_deref())?;
     if statuses.is_empty() {
         statuses = vec![ReportStatus::Unrouted, ReportStatus::Rejected];
     }
@@ -115,8 +117,20 @@ pub async fn get_report(
         .ok_or(ApiError::NotFound)?;
     let (report, history, photos) = (details.report, details.events, details.photos);
     let mut view = ticket_view(&report, Some(&history));
-    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, true).await?);
-    view.clocks = Some(crate::sla::views(&state.catalog(), &report, &history));
+    view.photos = Some(
+        balagh_app::photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &photos,
+            true,
+        )
+        .await?,
+    );
+    view.clocks = Some(balagh_app::clocks::views(
+        &state.catalog(),
+        &report,
+        &history,
+    ));
     // Staff see the original text even when moderation hides it from everyone else.
     view.description = Some(report.description.clone());
     Ok(with_etag(view))
@@ -172,7 +186,7 @@ pub async fn triage_action(
     body: TicketActionRequest,
 ) -> ApiResult<StoredReport> {
     let actor = Actor::User(caller.user.id);
-    let note = actions::text("note", body.note.as_deref(), false)?;
+    let note = crate::params::text("note", body.note.as_deref(), false)?;
     let updated = match action {
         "route" => {
             let contract = route_target(state, caller, report, body.contract_id)?;
@@ -181,16 +195,18 @@ pub async fn triage_action(
                 routing: Some(contract),
                 ..Extras::default()
             };
-            actions::apply(state, report, version, actor, Action::Route, extras).await?
+            balagh_app::lifecycle::apply(state, report, version, actor, Action::Route, extras)
+                .await?
         }
         "dismiss" => {
-            let reason = actions::text("reason", body.reason.as_deref(), true)?;
+            let reason = crate::params::text("reason", body.reason.as_deref(), true)?;
             let extras = Extras {
                 note,
                 reason,
                 ..Extras::default()
             };
-            actions::apply(state, report, version, actor, Action::Dismiss, extras).await?
+            balagh_app::lifecycle::apply(state, report, version, actor, Action::Dismiss, extras)
+                .await?
         }
         "mark_duplicate" => {
             mark_duplicate(state, caller, report, version, body.duplicate_of).await?
@@ -295,7 +311,7 @@ async fn mark_duplicate(
     let event = EventData::StatusChanged(marked).event(Actor::User(caller.user.id), true);
     let data = event.data.clone();
     change.events.push(event);
-    if let Some(message) = actions::webhook(report, "ticket.updated", &data, now) {
+    if let Some(message) = balagh_app::tickets::webhook(report, "ticket.updated", &data, now) {
         change.outbox.push(message);
     }
     // Its followers (and its resident, by SMS) learn where to look now (they follow the
@@ -304,9 +320,9 @@ async fn mark_duplicate(
     as_duplicate.status = balagh_domain::ReportStatus::Duplicate;
     change
         .outbox
-        .extend(actions::status_messages(&as_duplicate, now));
+        .extend(balagh_app::lifecycle::status_messages(&as_duplicate, now));
     // A duplicate leaves its operator: clocks still running end here.
-    crate::sla::recompute_for_change(state, report, &mut change).await?;
+    balagh_app::clocks::recompute_for_change(state, report, &mut change).await?;
     let merged = EventData::DuplicateMerged(DuplicateMerged {
         duplicate: report.id,
         duplicate_reference: report.reference.as_str().to_owned(),
@@ -319,7 +335,7 @@ async fn mark_duplicate(
     {
         ChangeOutcome::Applied(updated) => Ok(updated),
         ChangeOutcome::VersionMismatch(current) => Err(ApiError::PreconditionFailed {
-            current_etag: actions::etag(current.version),
+            current_etag: crate::params::etag(current.version),
         }),
         ChangeOutcome::NotFound => Err(ApiError::NotFound),
     }
@@ -372,7 +388,7 @@ pub async fn moderate_description(
     hide: bool,
     reason: &str,
 ) -> ApiResult<StoredReport> {
-    let reason = actions::text("reason", Some(reason), true)?;
+    let reason = crate::params::text("reason", Some(reason), true)?;
     let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;
     change.description_hidden = Some(hide);
@@ -386,7 +402,7 @@ pub async fn moderate_description(
     let event = EventData::Moderated(moderated).event(Actor::User(caller.user.id), false);
     let data = event.data.clone();
     change.events.push(event);
-    actions::commit(state, report, change, "ticket.updated", &data).await
+    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
 }
 
 /// A staff comment, public or internal.
@@ -440,7 +456,7 @@ pub async fn set_priority(
     let version = if_match(&headers)?;
     let priority = Priority::parse(&body.priority)
         .ok_or_else(|| FieldError::new("priority", "must be one of: low, normal, high, urgent"))?;
-    let note = actions::text("note", body.note.as_deref(), false)?;
+    let note = crate::params::text("note", body.note.as_deref(), false)?;
     let updated = change_priority(&state, &report, version, caller.user.id, priority, note).await?;
     Ok(with_etag(ticket_view(&updated, None)))
 }
@@ -466,5 +482,5 @@ pub async fn change_priority(
     let data = event.data.clone();
     change.events.push(event);
     // `commit` recomputes the clocks with the new priority's targets.
-    actions::commit(state, report, change, "ticket.updated", &data).await
+    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
 }

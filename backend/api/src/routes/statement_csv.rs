@@ -27,7 +27,7 @@ fn csv_field(raw: &str) -> String {
 
 /// The penalty lines, one per row, then one total row per contract: the operator's and the
 /// contract's names beside their ids, amounts in dirhams beside the centimes.
-pub fn statement_csv(s: &Statement, catalog: &crate::catalog::Catalog) -> String {
+pub fn statement_csv(s: &Statement, catalog: &balagh_app::Catalog) -> String {
     let names = |contract: ContractId| {
         let found = catalog.contract(contract);
         let operator = found

@@ -1,17 +1,17 @@
 //! Public statistics (`/api/v1/stats/…`, no login) and the staff dashboard's data; the
 //! open-data files and catalogue are in [`super::open_data`]. Everything public is lagged, suppressed and coarsened by the domain
-//! (see [`crate::stats`]).
+//! (see [`balagh_app::stats`]).
 
 use crate::auth::principal::{AnyStaff, Staff};
 use crate::extract::ApiQuery;
 use crate::problem::ApiError;
-use crate::publish::{Release, view};
 use crate::state::AppState;
-use crate::stats::{self as st, Context, Period, PeriodKind};
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use balagh_app::publish::{Release, view};
+use balagh_app::stats::{self as st, Context, Period, PeriodKind};
 use balagh_domain::{FieldError, OperatorId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -101,7 +101,7 @@ pub(super) async fn selected_releases(
         .iter()
         .map(|period| Release::id_of(&ctx, period))
         .collect();
-    let releases = crate::publish::job::read(state, &ids)
+    let releases = balagh_app::publish::job::read(state, &ids)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
     Ok((ctx, releases))

@@ -1,15 +1,18 @@
 //! The operator's ticket queue: list, read, and work tickets. An operator sees only its own
 //! company's tickets; another company's ticket does not exist for it (404).
 
-use crate::actions::{self, Extras, etag, if_match, operator_ticket_view};
 use crate::auth::principal::{AnyOperator, Operator, OperatorCaller};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
+use crate::params::etag;
+use crate::params::if_match;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::lifecycle::Extras;
+use balagh_app::tickets::operator_ticket_view;
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{Assigned, Comment, EventData};
 use balagh_domain::lifecycle::{Action, PauseReason};
@@ -127,7 +130,7 @@ pub async fn list_tickets(
         .transpose()?;
     let query = QueueQuery {
         operator: caller.operator,
-        statuses: actions::parse_statuses(params.status.as_deref())?,
+        statuses: crate::params::parse_statuses(params.status.as_deref())?,
         service_codes,
         contract: params.contract.map(balagh_domain::ContractId),
         assignee,
@@ -179,8 +182,20 @@ pub async fn get_ticket(
     let mut view = operator_ticket_view(&ticket, Some(&history));
     // Residents appear by a label of this report only, never by device id.
     crate::pseudonyms::pseudonymise_history(state.resident_label_key().await?, &mut view);
-    view.photos = Some(crate::photos::photo_views(&state, &headers, &photos, false).await?);
-    view.clocks = Some(crate::sla::views(&state.catalog(), &ticket, &history));
+    view.photos = Some(
+        balagh_app::photos::photo_views(
+            &state,
+            &crate::params::base_url(&state, &headers),
+            &photos,
+            false,
+        )
+        .await?,
+    );
+    view.clocks = Some(balagh_app::clocks::views(
+        &state.catalog(),
+        &ticket,
+        &history,
+    ));
     Ok(with_etag(view))
 }
 
@@ -226,10 +241,10 @@ pub fn action_texts(
     note: Option<&str>,
     reason: Option<&str>,
 ) -> ApiResult<(Option<String>, Option<String>)> {
-    let note = actions::text("note", note, action == Action::Resolve)?;
+    let note = crate::params::text("note", note, action == Action::Resolve)?;
     let reason = match action {
         Action::Pause => {
-            let raw = actions::text("reason", reason, true)?.unwrap_or_default();
+            let raw = crate::params::text("reason", reason, true)?.unwrap_or_default();
             Some(
                 PauseReason::parse(&raw)
                     .ok_or_else(|| {
@@ -242,7 +257,7 @@ pub fn action_texts(
                     .to_owned(),
             )
         }
-        Action::RejectNotOurs => actions::text("reason", reason, true)?,
+        Action::RejectNotOurs => crate::params::text("reason", reason, true)?,
         _ => None,
     };
     Ok((note, reason))
@@ -291,7 +306,7 @@ pub async fn ticket_action(
         evidence_photo,
         routing: None,
     };
-    let updated = actions::apply(
+    let updated = balagh_app::lifecycle::apply(
         &state,
         &ticket,
         version,
@@ -350,7 +365,7 @@ pub async fn assign(
     let event = EventData::Assigned(assigned).event(Actor::User(caller.user.id), false);
     let data = event.data.clone();
     change.events.push(event);
-    actions::commit(state, ticket, change, "ticket.updated", &data).await
+    Ok(balagh_app::lifecycle::commit(state, ticket, change, "ticket.updated", &data).await?)
 }
 
 /// Adds a comment: public (residents see it) or internal.
@@ -390,7 +405,7 @@ pub async fn comment_at(
     actor: Actor,
     body: CommentRequest,
 ) -> ApiResult<StoredReport> {
-    let text = actions::text("text", Some(&body.text), true)?.unwrap_or_default();
+    let text = crate::params::text("text", Some(&body.text), true)?.unwrap_or_default();
     let mut change = ReportChange::new(report, Ts::now());
     change.expected_version = version;
     let comment = Comment {
@@ -400,5 +415,5 @@ pub async fn comment_at(
     let event = EventData::Comment(comment).event(actor, body.public);
     let data = event.data.clone();
     change.events.push(event);
-    actions::commit(state, report, change, "ticket.updated", &data).await
+    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
 }

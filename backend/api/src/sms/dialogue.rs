@@ -2,13 +2,13 @@
 
 use super::texts;
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::reports::{Submitter, submit_stored};
 use crate::state::AppState;
+use balagh_app::intake::{self, Submitter};
 use balagh_domain::places::fold;
 use balagh_domain::sms::{
     ChosenPlace, Conversation, Draft, Menu, Msg, Outcome, PlaceQuery, SmsLanguage,
 };
-use balagh_domain::{Channel, IdempotencyKey, Jurisdiction, ReportStatus};
+use balagh_domain::{Channel, IdempotencyKey, Jurisdiction};
 use balagh_i18n::FluentValue;
 use balagh_store::{
     ConversationClaim, InboundOutcome, InboundSms, NewOutboxMessage, SMS_TOPIC, SmsGateway,
@@ -385,7 +385,7 @@ async fn submit(
         staff: None,
         contact: Some(super::contact(phone, gateway.id, language.as_str())),
     };
-    let (report, _) = submit_stored(state, &body, key, by).await?;
+    let (report, _) = intake::submit(state, &body, key, by).await?;
     Ok(report.reference.as_str().to_owned())
 }
 
@@ -399,22 +399,4 @@ fn message_key(gateway: Uuid, dedupe_key: &[u8]) -> ApiResult<IdempotencyKey> {
         .finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     IdempotencyKey::parse(&format!("sms-{hex}")).map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// The outbox message of a public status change of a report made by SMS, written with the
-/// change (the SMS worker finds the number and the gateway in the report's contact).
-pub fn status_sms(report_id: Uuid, status: ReportStatus, at: Ts) -> NewOutboxMessage {
-    NewOutboxMessage {
-        jurisdiction: None,
-        id: Uuid::now_v7(),
-        topic: SMS_TOPIC,
-        operator: None,
-        event_type: "sms.report_status".into(),
-        payload: json!({
-            "kind": "report_status",
-            "report_id": report_id,
-            "status": status.as_str(),
-        }),
-        created_at: at,
-    }
 }

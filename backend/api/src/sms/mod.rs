@@ -64,13 +64,6 @@ pub fn contact(phone: &str, gateway: uuid::Uuid, language: &str) -> serde_json::
     serde_json::json!({ "phone": phone, "sms_gateway": gateway, "sms_language": language })
 }
 
-/// Whether a report's resident hears of it by SMS: its private contact names a gateway
-/// (reports made by SMS, and those entered at the counter with a phone number while a
-/// gateway is connected).
-pub fn told_by_sms(contact: Option<&serde_json::Value>) -> bool {
-    contact.is_some_and(|c| c["sms_gateway"].is_string())
-}
-
 /// A number as typed at the counter (`+212 600-00.00.00`), for a gateway: digits with an
 /// optional leading `+` (`00` read as `+`), or `None` when it is not a phone number.
 fn sms_number(typed: &str) -> Option<String> {
@@ -121,25 +114,10 @@ pub async fn assisted_contact(
     Ok(Some(contact))
 }
 
-/// The receipt SMS (the reference) of a report entered for a resident reachable by SMS,
-/// written with the report. Reports made by SMS get theirs as the conversation's answer.
-pub fn receipt_sms(report: &balagh_store::NewReport) -> Option<balagh_store::NewOutboxMessage> {
-    (report.channel != balagh_domain::Channel::Sms && told_by_sms(report.contact.as_ref())).then(
-        || balagh_store::NewOutboxMessage {
-            id: uuid::Uuid::now_v7(),
-            topic: balagh_store::SMS_TOPIC,
-            operator: None,
-            event_type: "sms.receipt".into(),
-            payload: serde_json::json!({ "kind": "receipt", "report_id": report.id }),
-            created_at: report.created_at,
-            jurisdiction: None,
-        },
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use balagh_app::sms::told_by_sms;
 
     #[test]
     fn counter_numbers_are_read_as_typed_or_refused() {

@@ -7,12 +7,12 @@ use super::assets;
 use super::html::{Frame, esc, frame};
 use super::i18n::{self, PageLanguage, Tr};
 use crate::problem::ApiError;
-use crate::publish::{Release, view};
 use crate::state::AppState;
-use crate::stats::{self, Context, PeriodKind};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::publish::{Release, view};
+use balagh_app::stats::{self, Context, PeriodKind};
 use balagh_domain::Language;
 use balagh_store::Ts;
 use geo::{MultiPolygon, Polygon};
@@ -133,7 +133,7 @@ async fn months(
         Err(_) => return Ok((Vec::new(), None)),
     };
     let ids: Vec<String> = periods.iter().map(|p| Release::id_of(ctx, p)).collect();
-    let releases = crate::publish::job::read(state, &ids).await?;
+    let releases = balagh_app::publish::job::read(state, &ids).await?;
     let skip = releases.len().saturating_sub(MONTHS);
     let mut out = Vec::new();
     for release in releases.iter().skip(skip) {
@@ -246,8 +246,12 @@ async fn current_notices(
         .iter()
         .filter(|n| n.valid_from <= now && n.withdrawn_at.is_none())
         .map(|n| {
-            let view =
-                crate::push::notice_view(n, language, ctx.jurisdiction.default_language, None);
+            let view = balagh_app::notify::notice_view(
+                n,
+                language,
+                ctx.jurisdiction.default_language,
+                None,
+            );
             json!({
                 "kind": view.kind,
                 "service_codes": view.service_codes,

@@ -5,7 +5,7 @@
 use crate::attack::{Knowledge, Outcome, attack};
 use crate::both_databases;
 use crate::harness::{Db, TestApp};
-use balagh_api::stats::{Context, StatsSettings};
+use balagh_app::stats::{Context, StatsSettings};
 use balagh_domain::stats::{DifferentialPrivacy, Epsilon, PublicationPolicy};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +69,7 @@ async fn filled(db: Db, count: usize, stats: Option<StatsSettings>) -> TestApp {
     balagh::generate::generate(&app.store, count, 120)
         .await
         .expect("generated");
-    let (_, released) = balagh_api::publish::job::run(&app.state, "disclosure-test", 5_000)
+    let (_, released) = balagh_app::publish::job::run(&app.state, "disclosure-test", 5_000)
         .await
         .expect("released");
     assert!(!released.is_empty(), "nothing released");
@@ -85,7 +85,7 @@ fn knowledge(app: &TestApp, device: String) -> Knowledge {
         .map(|s| s.code.as_str().to_owned())
         .collect();
     // Public knowledge: which operator holds which service group's contract where.
-    let contracts = balagh_api::publish::release::district_operators(&ctx);
+    let contracts = balagh_app::publish::release::district_operators(&ctx);
     let mut operator_districts: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> =
         BTreeMap::new();
     for s in ctx.services.iter().filter(|s| s.sensitive) {

@@ -22,7 +22,7 @@ async fn seed(app: &TestApp) {
     // The server's roll-up loop may hold the lease: then wait for it to finish.
     let started = std::time::Instant::now();
     loop {
-        let (run, _) = balagh_api::publish::job::run(&app.state, "pages-test", 2_000)
+        let (run, _) = balagh_app::publish::job::run(&app.state, "pages-test", 2_000)
             .await
             .unwrap();
         if !run.skipped {

@@ -120,7 +120,7 @@ impl std::ops::Deref for PhotoApp {
     }
 }
 
-async fn spawn(db: Db, objects: Objects, photos: balagh_api::PhotoSettings) -> PhotoApp {
+async fn spawn(db: Db, objects: Objects, photos: balagh_app::PhotoSettings) -> PhotoApp {
     let s3 = match objects {
         Objects::Local => None,
         Objects::S3 => Some(S3Server::start().await),
@@ -134,7 +134,7 @@ async fn spawn(db: Db, objects: Objects, photos: balagh_api::PhotoSettings) -> P
 }
 
 async fn spawn_default(db: Db, objects: Objects) -> PhotoApp {
-    spawn(db, objects, balagh_api::PhotoSettings::default()).await
+    spawn(db, objects, balagh_app::PhotoSettings::default()).await
 }
 
 impl PhotoApp {
@@ -253,7 +253,7 @@ async fn json(response: reqwest::Response, status: u16) -> Value {
 
 all_stores! {
     async fn an_upload_url_works_once_signed_and_not_when_altered_or_expired(db: Db, objects: Objects) {
-        let app = spawn(db, objects, balagh_api::PhotoSettings {
+        let app = spawn(db, objects, balagh_app::PhotoSettings {
             upload_url_ttl: Duration::from_secs(3),
             ..Default::default()
         }).await;
@@ -345,7 +345,7 @@ all_stores! {
     }
 
     async fn bombs_truncated_files_heic_and_oversized_uploads_are_refused_and_real_types_win(db: Db, objects: Objects) {
-        let app = spawn(db, objects, balagh_api::PhotoSettings {
+        let app = spawn(db, objects, balagh_app::PhotoSettings {
             limits: balagh_media::PhotoLimits { max_bytes: 200_000, ..Default::default() },
             ..Default::default()
         }).await;
@@ -531,7 +531,7 @@ all_stores! {
     }
 
     async fn unconfirmed_uploads_and_abandoned_drafts_are_collected(db: Db, objects: Objects) {
-        let app = spawn(db, objects, balagh_api::PhotoSettings {
+        let app = spawn(db, objects, balagh_app::PhotoSettings {
             unconfirmed_ttl: Duration::ZERO,
             ..Default::default()
         }).await;

@@ -213,7 +213,7 @@ both_databases! {
         // Fanning the same event out again queues nothing: at most one push per device and event.
         let fanouts = app.store.push_messages("tetouan", OutboxState::Delivered, 50).await.unwrap();
         let fanout = fanouts.iter().find(|m| m.topic == "push_fanout").expect("the fan-out message");
-        let again = balagh_api::push::fan_out(&app.state, fanout).await.unwrap();
+        let again = balagh_app::notify::fan_out(&app.state, fanout).await.unwrap();
         assert_eq!((again.recipients, again.queued), (3, 0));
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(fcm.message_count(), 3);

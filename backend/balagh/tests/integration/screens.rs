@@ -19,7 +19,7 @@ async fn publish_history(app: &TestApp) {
         .unwrap();
     let started = std::time::Instant::now();
     loop {
-        let (run, _) = balagh_api::publish::job::run(&app.state, "screens-test", 2_000)
+        let (run, _) = balagh_app::publish::job::run(&app.state, "screens-test", 2_000)
             .await
             .unwrap();
         if !run.skipped {

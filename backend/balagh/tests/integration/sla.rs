@@ -155,10 +155,10 @@ both_databases! {
         // Nothing is due yet; eleven hours on, both clocks passed 50/75/90 % and their due
         // time, each raised once however often the sweeper looks.
         let lease = time::Duration::seconds(60);
-        assert_eq!(balagh_api::sla::sweep(&app.state, Ts::now(), lease, 100).await.unwrap().raised, 0);
-        let first = balagh_api::sla::sweep(&app.state, hours_from_now(11), lease, 100).await.unwrap();
+        assert_eq!(balagh_app::clocks::sweep(&app.state, Ts::now(), lease, 100).await.unwrap().raised, 0);
+        let first = balagh_app::clocks::sweep(&app.state, hours_from_now(11), lease, 100).await.unwrap();
         assert_eq!(first.raised, 8, "{first:?}");
-        let again = balagh_api::sla::sweep(&app.state, hours_from_now(12), lease, 100).await.unwrap();
+        let again = balagh_app::clocks::sweep(&app.state, hours_from_now(12), lease, 100).await.unwrap();
         assert_eq!(again.raised, 0, "each threshold once: {again:?}");
         assert_eq!(events_of(&app, &id, "sla_breached").await.len(), 2);
         assert_eq!(events_of(&app, &id, "sla_warning").await.len(), 6);
@@ -342,7 +342,7 @@ async fn replicas_raise_each_breach_once_on_postgres() {
         sweeps.push(tokio::spawn(async move {
             let mut raised = 0;
             loop {
-                let s = balagh_api::sla::sweep(&state, at, time::Duration::seconds(60), 7)
+                let s = balagh_app::clocks::sweep(&state, at, time::Duration::seconds(60), 7)
                     .await
                     .unwrap();
                 raised += s.raised;
@@ -378,12 +378,12 @@ async fn pg_pool(url: &str) -> sqlx::PgPool {
 
 async fn replica_state(
     url: &str,
-    photos: balagh_api::photos::PhotoStorage,
+    photos: balagh_app::photos::PhotoStorage,
 ) -> balagh_api::AppState {
     let store = balagh::database::open_migrated(&url.parse().unwrap(), 4)
         .await
         .unwrap();
-    let catalog = balagh_api::Catalog::load(store.as_ref()).await.unwrap();
+    let catalog = balagh_app::Catalog::load(store.as_ref()).await.unwrap();
     balagh_api::AppState::new(
         store,
         catalog,

@@ -6,7 +6,7 @@
 
 use crate::both_databases;
 use crate::harness::*;
-use balagh_api::stats::{StatsSettings, run_rollups};
+use balagh_app::stats::{StatsSettings, run_rollups};
 use balagh_domain::stats::{
     DifferentialPrivacy, Epsilon, PublicationPolicy, contains_personal_data,
 };
@@ -83,7 +83,7 @@ async fn roll_up(app: &TestApp) {
 
 /// The statistics job as the workers run it: roll-ups, then the releases now due.
 async fn publish(app: &TestApp) -> Vec<String> {
-    let (run, released) = balagh_api::publish::job::run(&app.state, "test", 500)
+    let (run, released) = balagh_app::publish::job::run(&app.state, "test", 500)
         .await
         .unwrap();
     assert!(!run.skipped);
@@ -330,10 +330,10 @@ both_databases! {
             &format!("/api/v1/stats/summary?period=week&to={}", yesterday + Duration::days(7)),
         )
         .await;
-        let last: Date = balagh_api::stats::parse_date("d", summary["last_publishable_day"].as_str().unwrap()).unwrap();
+        let last: Date = balagh_app::stats::parse_date("d", summary["last_publishable_day"].as_str().unwrap()).unwrap();
         assert!(last < yesterday, "{last}");
         for p in summary["periods"].as_array().unwrap() {
-            let to = balagh_api::stats::parse_date("to", p["to"].as_str().unwrap()).unwrap();
+            let to = balagh_app::stats::parse_date("to", p["to"].as_str().unwrap()).unwrap();
             assert!(to <= last);
             assert_eq!(cell(&p["new"], "reseau-urbain", "bus_late"), 0);
         }

@@ -99,9 +99,7 @@ async fn serve(bin: &std::path::Path, url: &DatabaseUrl, extra: &str) -> Server 
 
 /// Public knowledge of the demo commune, from its catalogue.
 async fn knowledge(store: &dyn balagh_store::Store, base: &str) -> attack::Knowledge {
-    let catalog = balagh_api::catalog::Catalog::load(store)
-        .await
-        .expect("catalog");
+    let catalog = balagh_app::Catalog::load(store).await.expect("catalog");
     let jurisdiction = catalog.jurisdictions()[0].clone();
     let services = catalog.services(&jurisdiction.id).to_vec();
     let mut operator_districts: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> =
@@ -120,7 +118,7 @@ async fn knowledge(store: &dyn balagh_store::Store, base: &str) -> attack::Knowl
                 .operator(c.operator)
                 .map(|o| o.operator.slug.as_str().to_owned())
                 .unwrap_or_default();
-            if let Some(d) = balagh_api::stats::district_slug(&c.zone_name) {
+            if let Some(d) = balagh_app::stats::district_slug(&c.zone_name) {
                 per.entry(operator)
                     .or_default()
                     .insert(d.as_str().to_owned());

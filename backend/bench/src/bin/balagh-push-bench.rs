@@ -273,7 +273,7 @@ async fn main() {
     let published = Instant::now();
     state
         .store()
-        .create_notice(&notice, &balagh_api::push::notice_fanout(&notice, now))
+        .create_notice(&notice, &balagh_app::notify::notice_fanout(&notice, now))
         .await
         .expect("notice");
     let target = args.devices;

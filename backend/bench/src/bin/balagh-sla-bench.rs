@@ -5,7 +5,8 @@
 
 use balagh::config::DatabaseUrl;
 use balagh::demo::DemoData;
-use balagh_api::{ApiSettings, AppState, Catalog};
+use balagh_api::{ApiSettings, AppState};
+use balagh_app::Catalog;
 use balagh_store::{Backend, StatementScope, Store, Ts};
 use clap::Parser;
 use std::sync::Arc;
@@ -78,7 +79,7 @@ async fn measure(state: &AppState, store: &Arc<dyn Store>, url: &str, due: usize
     make_due(store, url, due).await;
     let started = Instant::now();
     loop {
-        let s = balagh_api::sla::sweep(state, Ts::now(), lease, 200)
+        let s = balagh_app::clocks::sweep(state, Ts::now(), lease, 200)
             .await
             .expect("sweep");
         if s.reports < 200 {
@@ -90,7 +91,7 @@ async fn measure(state: &AppState, store: &Arc<dyn Store>, url: &str, due: usize
     let mut idle = Duration::ZERO;
     for round in 0..60 {
         let started = Instant::now();
-        balagh_api::sla::sweep(state, Ts::now(), lease, 200)
+        balagh_app::clocks::sweep(state, Ts::now(), lease, 200)
             .await
             .expect("idle sweep");
         if round >= 10 {
@@ -128,7 +129,7 @@ async fn main() {
     let demo = DemoData::load().expect("demo data");
     demo.seed(store.as_ref()).await.expect("seed");
     let catalog = Catalog::load(store.as_ref()).await.expect("catalog");
-    let photos = balagh_api::photos::PhotoStorage {
+    let photos = balagh_app::photos::PhotoStorage {
         objects: balagh_objects::Objects::open(&balagh_objects::StorageConfig::Local(
             balagh_objects::LocalConfig {
                 root: std::env::temp_dir().join("balagh-sla-bench-photos"),

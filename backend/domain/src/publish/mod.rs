@@ -1,5 +1,5 @@
 //! The rules of everything Balagh publishes to people who are neither the reporter, the
-//! report's operator nor the commune's staff. The publication gate (`balagh_api::publish`)
+//! report's operator nor the commune's staff. The publication gate (`balagh_app::publish`)
 //! applies them; nothing else decides what is public.
 //!
 //! - [`records`]: which services are listed record by record, and how a listed record is

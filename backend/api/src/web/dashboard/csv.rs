@@ -4,10 +4,10 @@ use super::StaffSession;
 use super::data::{self, AGES, DashboardQuery};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::stats;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use balagh_app::stats;
 use serde_json::Value;
 
 /// The dashboard's tables as CSV, with the same filters.

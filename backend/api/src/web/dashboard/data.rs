@@ -4,8 +4,8 @@
 use super::StaffSession;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::stats::{self, Context};
 use crate::web::public::round6;
+use balagh_app::stats::{self, Context};
 use balagh_domain::{OperatorId, ReportStatus};
 use balagh_store::{TriageQuery, Ts};
 use serde::Deserialize;

@@ -3,13 +3,13 @@
 use super::data::{self, AGES, DashboardQuery, Filters, Live, weekly, within};
 use super::{StaffSession, staff_page};
 use crate::state::AppState;
-use crate::stats::Context;
 use crate::web::html::esc;
 use crate::web::i18n::{self, PageLanguage, Tr};
 use crate::web::public::{data_block, multipolygon_json, service_name, site_header};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use balagh_app::stats::Context;
 use balagh_domain::Language;
 use serde_json::{Value, json};
 use std::fmt::Write;

@@ -1,8 +1,8 @@
 //! Words for what the database stores as codes: statuses, services, times, and people
 //! (agents and staff by name, residents by their label on this report).
 
-use crate::catalog::Catalog;
 use crate::state::AppState;
+use balagh_app::Catalog;
 use balagh_domain::account::Scope;
 use balagh_domain::{Language, OperatorId, ReportStatus};
 use balagh_i18n::Words;

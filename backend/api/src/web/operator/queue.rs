@@ -209,7 +209,7 @@ pub async fn queue(
 
 fn rows(
     w: &Words,
-    catalog: &crate::catalog::Catalog,
+    catalog: &balagh_app::Catalog,
     names: &Names,
     tickets: &[balagh_store::StoredReport],
 ) -> Vec<Row> {
@@ -240,7 +240,7 @@ fn rows(
 
 /// The services of the groups the operator holds contracts for.
 fn operator_services(
-    catalog: &crate::catalog::Catalog,
+    catalog: &balagh_app::Catalog,
     session: &OperatorSession,
     language: balagh_domain::Language,
     selected: Option<&ServiceCode>,

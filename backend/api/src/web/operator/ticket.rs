@@ -191,7 +191,13 @@ async fn build(
         .collect();
     let names = Names::load(state, session.operator, users).await?;
     let key = state.resident_label_key().await?;
-    let views = crate::photos::photo_views(state, headers, &photos, false).await?;
+    let views = balagh_app::photos::photo_views(
+        state,
+        &crate::params::base_url(state, headers),
+        &photos,
+        false,
+    )
+    .await?;
     let mut origins = tile_origin(state);
     let photos = photo_items(&w, &views, &mut origins);
     let address = address_of(state, report.id).await?;
@@ -284,7 +290,7 @@ fn photo_items(
 
 fn history_item(
     w: &Words,
-    catalog: &crate::catalog::Catalog,
+    catalog: &balagh_app::Catalog,
     report: &balagh_store::StoredReport,
     names: &Names,
     key: &[u8],
@@ -312,7 +318,7 @@ fn agent_choices(names: &Names, assignee: Option<Uuid>) -> Vec<Agent> {
 
 fn map_view(
     state: &AppState,
-    catalog: &crate::catalog::Catalog,
+    catalog: &balagh_app::Catalog,
     report: &balagh_store::StoredReport,
 ) -> MapView {
     let (lat, lon) = (report.point.lat(), report.point.lon());

@@ -4,7 +4,6 @@
 //! ticket as it is now with what went wrong.
 
 use super::ticket::show;
-use crate::actions::{self, Extras};
 use crate::auth::principal::{OperatorCaller, constant_time_eq};
 use crate::problem::ApiError;
 use crate::routes::tickets::{action_texts, assign, comment_at, operator_action};
@@ -17,6 +16,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use balagh_app::lifecycle::Extras;
 use balagh_domain::Language;
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
@@ -176,7 +176,7 @@ async fn status_action(
         reason,
         ..Extras::default()
     };
-    actions::apply(
+    Ok(balagh_app::lifecycle::apply(
         state,
         report,
         form.version,
@@ -184,7 +184,7 @@ async fn status_action(
         action,
         extras,
     )
-    .await
+    .await?)
 }
 
 async fn assign_form(
@@ -294,18 +294,18 @@ async fn resolve_with_photo(
     })?;
     if version != report.version {
         return Err(ApiError::PreconditionFailed {
-            current_etag: actions::etag(report.version),
+            current_etag: crate::params::etag(report.version),
         });
     }
     let (report, evidence_photo) = match form.photo {
         None => (report, None),
         Some(bytes) => {
-            let processed = crate::photos::process(state, bytes).await?;
+            let processed = balagh_app::photos::process(state, bytes).await?;
             let uploader = Uploader::Operator {
                 user: session.user.id,
                 operator: session.operator,
             };
-            let photo = crate::photos::store_processed(
+            let photo = balagh_app::photos::store_processed(
                 state,
                 Uuid::now_v7(),
                 Some(&report),
@@ -329,7 +329,7 @@ async fn resolve_with_photo(
         ..Extras::default()
     };
     let version = report.version;
-    actions::apply(
+    Ok(balagh_app::lifecycle::apply(
         state,
         &report,
         version,
@@ -337,5 +337,5 @@ async fn resolve_with_photo(
         Action::Resolve,
         extras,
     )
-    .await
+    .await?)
 }

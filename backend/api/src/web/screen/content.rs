@@ -6,9 +6,9 @@
 
 use super::ScreensConfig;
 use crate::problem::ApiError;
-use crate::publish::Release;
 use crate::state::AppState;
-use crate::stats::{Context, NO_DISTRICT};
+use balagh_app::publish::Release;
+use balagh_app::stats::{Context, NO_DISTRICT};
 use balagh_domain::notify::AreaOfInterest;
 use balagh_domain::routing::RouteOutcome;
 use balagh_domain::{GeoPoint, Language};
@@ -157,7 +157,9 @@ async fn near_notices(
                 .any(|c| screen.service_codes.contains(c))
         })
         .filter_map(|notice| {
-            let distance_m = crate::push::notice_area(&notice).ok()?.distance_m(point);
+            let distance_m = balagh_app::notify::notice_area(&notice)
+                .ok()?
+                .distance_m(point);
             (distance_m <= config.notice_radius_m).then_some(Near { notice, distance_m })
         })
         .collect();
@@ -173,15 +175,15 @@ async fn near_notices(
 
 /// The newest released month: what `GET /api/v1/stats/summary` shows by default.
 async fn newest_month(state: &AppState, ctx: &Context) -> Result<Option<Release>, ApiError> {
-    let periods = crate::stats::periods(
-        crate::stats::PeriodKind::Month,
+    let periods = balagh_app::stats::periods(
+        balagh_app::stats::PeriodKind::Month,
         None,
         None,
         ctx.last_publishable_day(),
     )
     .map_err(ApiError::InvalidParameter)?;
     let ids: Vec<String> = periods.iter().map(|p| Release::id_of(ctx, p)).collect();
-    Ok(crate::publish::job::read(state, &ids).await?.pop())
+    Ok(balagh_app::publish::job::read(state, &ids).await?.pop())
 }
 
 /// Each service of the screen in the district (contract zone) that serves the screen's
@@ -192,7 +194,7 @@ fn service_states(
     point: &GeoPoint,
     release: Option<&Release>,
 ) -> Vec<ServiceState> {
-    let summary = release.map(|r| crate::publish::view::summary_json(ctx, r));
+    let summary = release.map(|r| balagh_app::publish::view::summary_json(ctx, r));
     let now = time::OffsetDateTime::now_utc();
     screen
         .service_codes
@@ -209,7 +211,7 @@ fn service_states(
                     RouteOutcome::Unrouted => None,
                 };
             let district = contract
-                .and_then(|c| crate::stats::district_slug(&c.zone_name))
+                .and_then(|c| balagh_app::stats::district_slug(&c.zone_name))
                 .map_or_else(|| NO_DISTRICT.to_owned(), |s| s.as_str().to_owned());
             let code = service.code.as_str().to_owned();
             let cell = |measure: &str| {
@@ -322,7 +324,7 @@ impl TextView<'_> {
     }
 
     fn notice(&self, n: &Near) -> Value {
-        let view = crate::push::notice_view(
+        let view = balagh_app::notify::notice_view(
             &n.notice,
             self.language,
             self.ctx.jurisdiction.default_language,

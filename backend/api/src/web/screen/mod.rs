@@ -60,7 +60,7 @@ pub const TOKEN_PREFIX: &str = "scr_";
 pub fn app_url(state: &AppState, headers: &HeaderMap) -> String {
     match &state.settings().screens.public_url {
         Some(url) => url.clone(),
-        None => format!("{}/", crate::photos::base_url(state, headers)),
+        None => format!("{}/", crate::params::base_url(state, headers)),
     }
 }
 

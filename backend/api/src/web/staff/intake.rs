@@ -8,7 +8,6 @@ use super::{
     see_other, service_name, writer,
 };
 use crate::problem::ApiError;
-use crate::routes::reports::{Submitter, submit_stored};
 use crate::state::AppState;
 use crate::web::form::WebForm;
 use crate::web::i18n::PageLanguage;
@@ -17,6 +16,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use balagh_app::intake::{self, Submitter};
 use balagh_domain::{AttributeType, Channel, IdempotencyKey, Language, Service, ServiceCode};
 use balagh_wire::NewReportRequest;
 use geo::Centroid;
@@ -288,7 +288,10 @@ pub async fn submit(
         staff: Some(caller.user.id),
         contact,
     };
-    match submit_stored(&state, &body, key, by).await {
+    match intake::submit(&state, &body, key, by)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((report, _)) => see_other(&format!(
             "/staff/reports/{}/receipt?lang={}",
             report.id,
@@ -371,7 +374,7 @@ pub async fn receipt(
             .map(|j| j.name.clone())
             .unwrap_or_default(),
         staff_name: session.user.display_name.clone(),
-        sms_to: crate::sms::told_by_sms(report.contact.as_ref())
+        sms_to: balagh_app::sms::told_by_sms(report.contact.as_ref())
             .then(|| {
                 report.contact.as_ref()?["sms_phone"]
                     .as_str()

@@ -316,7 +316,13 @@ async fn photos(
     w: Words,
 ) -> Result<Vec<Photo>, ApiError> {
     let stored = state.store().report_photos(report.id).await?;
-    let views = crate::photos::photo_views(state, headers, &stored, true).await?;
+    let views = balagh_app::photos::photo_views(
+        state,
+        &crate::params::base_url(state, headers),
+        &stored,
+        true,
+    )
+    .await?;
     Ok(views
         .into_iter()
         .map(|v| Photo {
@@ -522,7 +528,7 @@ async fn comment(
     form: &ActionForm,
 ) -> Result<StoredReport, ApiError> {
     let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&crate::actions::etag(form.version)) {
+    if let Ok(value) = HeaderValue::from_str(&crate::params::etag(form.version)) {
         headers.insert(header::IF_MATCH, value);
     }
     let body = CommentRequest {

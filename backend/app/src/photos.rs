@@ -2,14 +2,13 @@
 //! directory), processing off the async runtime with bounded concurrency, storing
 //! renditions by content hash, and short-lived URLs for whoever may see them.
 
-use crate::problem::{ApiError, ApiResult};
-use crate::state::AppState;
-use axum::http::{HeaderMap, header};
+use crate::App;
+use crate::{AppError, AppResult};
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{EventData, PhotoAdded};
 use balagh_domain::{FieldError, GeoPoint, NewEvent};
 use balagh_media::{GpsPosition, ProcessedPhoto, RenditionKind};
-use balagh_objects::{Objects, ObjectsError, UrlSigner};
+use balagh_objects::{Objects, UrlSigner};
 use balagh_store::{
     NewPhoto, PhotoAttachment, PhotoPurpose, StoredPhoto, StoredRendition, StoredReport, Ts,
     UploadSlot, Uploader,
@@ -34,15 +33,6 @@ pub struct PhotoStorage {
     pub signer: UrlSigner,
 }
 
-impl From<ObjectsError> for ApiError {
-    fn from(error: ObjectsError) -> Self {
-        match error {
-            ObjectsError::Store(e) => ApiError::Unavailable(format!("photo storage: {e}")),
-            ObjectsError::Config(e) => ApiError::Internal(e),
-        }
-    }
-}
-
 /// The object key of an unprocessed upload.
 pub fn upload_key(slot: Uuid) -> String {
     format!("uploads/{slot}")
@@ -58,30 +48,6 @@ pub fn file_path(sha256: &str) -> String {
     format!("{FILES_PATH}/{sha256}.jpg")
 }
 
-/// `scheme://host` of this server as the client reached it, for the URLs it signs.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(base) = &state.settings().photos.public_base_url {
-        return base.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
-
 fn unix(at: Ts) -> i64 {
     at.get().unix_timestamp()
 }
@@ -92,13 +58,13 @@ fn after(now: Ts, ttl: std::time::Duration) -> Ts {
 
 /// Creates an upload slot and returns where to upload.
 pub async fn create_slot(
-    state: &AppState,
-    headers: &HeaderMap,
+    app: &App,
+    base: &str,
     report_id: Option<Uuid>,
     uploader: Uploader,
     purpose: PhotoPurpose,
-) -> ApiResult<UploadSlotView> {
-    let settings = &state.settings().photos;
+) -> AppResult<UploadSlotView> {
+    let settings = &app.settings().photos;
     let now = Ts::now();
     let slot = UploadSlot {
         id: Uuid::now_v7(),
@@ -108,9 +74,8 @@ pub async fn create_slot(
         created_at: now,
         expires_at: after(now, settings.upload_url_ttl),
     };
-    state.store().create_upload_slot(&slot).await?;
-    let base = base_url(state, headers);
-    let storage = state.photos();
+    app.store().create_upload_slot(&slot).await?;
+    let storage = app.photos();
     let upload_url = match storage
         .objects
         .presign(
@@ -139,35 +104,35 @@ pub async fn create_slot(
 }
 
 /// Runs the pipeline on a blocking thread, at most `max_concurrent` at once.
-pub async fn process(state: &AppState, bytes: Bytes) -> ApiResult<ProcessedPhoto> {
-    let limits = state.settings().photos.limits;
+pub async fn process(app: &App, bytes: Bytes) -> AppResult<ProcessedPhoto> {
+    let limits = app.settings().photos.limits;
     // Refuse oversized uploads before waiting for a processing slot.
     if bytes.len() > limits.max_bytes {
-        return Err(ApiError::Photo(balagh_media::PhotoError::TooLarge {
+        return Err(AppError::Photo(balagh_media::PhotoError::TooLarge {
             size: bytes.len(),
             max: limits.max_bytes,
         }));
     }
-    let permit = state
+    let permit = app
         .processing()
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| ApiError::Unavailable("shutting down".into()))?;
+        .map_err(|_| AppError::Unavailable("shutting down".into()))?;
     let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         balagh_media::process(&bytes, &limits)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("photo processing panicked: {e}")))?;
+    .map_err(|e| AppError::Internal(format!("photo processing panicked: {e}")))?;
     metrics::histogram!("balagh_photo_processing_seconds").record(started.elapsed().as_secs_f64());
     metrics::counter!("balagh_photos_processed_total", "result" => match &result {
         Ok(_) => "ok",
         Err(e) => e.code(),
     })
     .increment(1);
-    result.map_err(ApiError::Photo)
+    result.map_err(AppError::Photo)
 }
 
 /// Distance from the photo's EXIF position to the pin, and whether it is over 1 km.
@@ -200,18 +165,18 @@ pub fn actor_of(uploader: Uploader) -> Actor {
 /// EXIF position only the distance to the pin is kept; a draft keeps the position until
 /// it is attached.
 pub async fn store_processed(
-    state: &AppState,
+    app: &App,
     id: Uuid,
     report: Option<&StoredReport>,
     uploader: Uploader,
     purpose: PhotoPurpose,
     processed: ProcessedPhoto,
-) -> ApiResult<StoredPhoto> {
-    let objects = &state.photos().objects;
+) -> AppResult<StoredPhoto> {
+    let objects = &app.photos().objects;
     let rendition = |kind| {
         processed
             .rendition(kind)
-            .ok_or_else(|| ApiError::Internal(format!("no {kind:?} rendition")))
+            .ok_or_else(|| AppError::Internal(format!("no {kind:?} rendition")))
     };
     let large = rendition(RenditionKind::Large)?;
     let thumbnail = rendition(RenditionKind::Thumbnail)?;
@@ -268,8 +233,7 @@ pub async fn store_processed(
     } else {
         Vec::new()
     };
-    state
-        .store()
+    app.store()
         .insert_photo(&NewPhoto {
             photo: photo.clone(),
             events,
@@ -283,15 +247,15 @@ pub async fn store_processed(
 /// deletes the original. A refused upload is deleted and the slot stays open, so the app
 /// can upload a converted photo to the same URL while it is valid.
 pub async fn confirm_slot(
-    state: &AppState,
+    app: &App,
     slot: UploadSlot,
     report: Option<&StoredReport>,
-) -> ApiResult<StoredPhoto> {
-    let Some(slot) = state.store().claim_upload_slot(slot.id).await? else {
-        return Err(ApiError::Conflict("this upload is being processed already"));
+) -> AppResult<StoredPhoto> {
+    let Some(slot) = app.store().claim_upload_slot(slot.id).await? else {
+        return Err(AppError::Conflict("this upload is being processed already"));
     };
-    let result = confirm_claimed(state, &slot, report).await;
-    let objects = &state.photos().objects;
+    let result = confirm_claimed(app, &slot, report).await;
+    let objects = &app.photos().objects;
     match &result {
         Ok(_) => {
             if let Err(error) = objects.delete(&upload_key(slot.id)).await {
@@ -300,55 +264,47 @@ pub async fn confirm_slot(
             }
         }
         Err(error) => {
-            if matches!(error, ApiError::Photo(_)) {
+            if matches!(error, AppError::Photo(_)) {
                 let _ = objects.delete(&upload_key(slot.id)).await;
             }
-            state.store().release_upload_slot(slot.id).await?;
+            app.store().release_upload_slot(slot.id).await?;
         }
     }
     result
 }
 
 async fn confirm_claimed(
-    state: &AppState,
+    app: &App,
     slot: &UploadSlot,
     report: Option<&StoredReport>,
-) -> ApiResult<StoredPhoto> {
-    let objects = &state.photos().objects;
+) -> AppResult<StoredPhoto> {
+    let objects = &app.photos().objects;
     let key = upload_key(slot.id);
-    let max = state.settings().photos.limits.max_bytes;
-    let size = objects.size(&key).await?.ok_or(ApiError::Conflict(
+    let max = app.settings().photos.limits.max_bytes;
+    let size = objects.size(&key).await?.ok_or(AppError::Conflict(
         "nothing was uploaded to this slot yet: PUT the photo to its upload_url first",
     ))?;
     if size > max as u64 {
-        return Err(ApiError::Photo(balagh_media::PhotoError::TooLarge {
+        return Err(AppError::Photo(balagh_media::PhotoError::TooLarge {
             size: usize::try_from(size).unwrap_or(usize::MAX),
             max,
         }));
     }
-    let bytes = objects.get(&key).await?.ok_or(ApiError::Conflict(
+    let bytes = objects.get(&key).await?.ok_or(AppError::Conflict(
         "nothing was uploaded to this slot yet: PUT the photo to its upload_url first",
     ))?;
-    let processed = process(state, bytes).await?;
-    store_processed(
-        state,
-        slot.id,
-        report,
-        slot.uploader,
-        slot.purpose,
-        processed,
-    )
-    .await
+    let processed = process(app, bytes).await?;
+    store_processed(app, slot.id, report, slot.uploader, slot.purpose, processed).await
 }
 
 /// Checks that these are this device's draft photos, not attached to another report
 /// (`replay_of`: a report they may already be attached to, for a repeated submission).
 pub async fn check_drafts(
-    state: &AppState,
+    app: &App,
     device: Uuid,
     ids: &[Uuid],
     replay_of: impl Fn(&Uuid) -> bool,
-) -> ApiResult<Vec<StoredPhoto>> {
+) -> AppResult<Vec<StoredPhoto>> {
     if ids.len() > MAX_PHOTOS_PER_REQUEST {
         return Err(
             FieldError::new("photos", format!("at most {MAX_PHOTOS_PER_REQUEST} photos")).into(),
@@ -356,7 +312,7 @@ pub async fn check_drafts(
     }
     let mut drafts = Vec::with_capacity(ids.len());
     for id in ids {
-        let photo = state.store().photo(*id).await?.filter(|p| {
+        let photo = app.store().photo(*id).await?.filter(|p| {
             p.uploader == Uploader::Resident(device)
                 && p.report_id.is_none_or(|report| replay_of(&report))
         });
@@ -376,11 +332,11 @@ pub async fn check_drafts(
 
 /// Attaches checked drafts to the report (those not attached yet).
 pub async fn attach_drafts(
-    state: &AppState,
+    app: &App,
     report: &StoredReport,
     device: Uuid,
     drafts: &[StoredPhoto],
-) -> ApiResult<()> {
+) -> AppResult<()> {
     for draft in drafts.iter().filter(|d| d.report_id.is_none()) {
         let (gps_distance_m, gps_far) = match draft.draft_gps {
             Some((lat, lon)) => {
@@ -391,7 +347,7 @@ pub async fn attach_drafts(
         };
         let mut attached = draft.clone();
         attached.report_id = Some(report.id);
-        let done = state
+        let done = app
             .store()
             .attach_photo(&PhotoAttachment {
                 photo_id: draft.id,
@@ -415,13 +371,13 @@ pub async fn attach_drafts(
 }
 
 async fn rendition_view(
-    state: &AppState,
+    app: &App,
     base: &str,
     rendition: &StoredRendition,
     expires: Ts,
-) -> ApiResult<RenditionView> {
-    let storage = state.photos();
-    let ttl = state.settings().photos.view_url_ttl;
+) -> AppResult<RenditionView> {
+    let storage = app.photos();
+    let ttl = app.settings().photos.view_url_ttl;
     let url = match storage
         .objects
         .presign(http::Method::GET, &rendition.key(), ttl)
@@ -444,13 +400,12 @@ async fn rendition_view(
 
 /// Photos as JSON with fresh short-lived URLs. `staff` adds the GPS plausibility check.
 pub async fn photo_views(
-    state: &AppState,
-    headers: &HeaderMap,
+    app: &App,
+    base: &str,
     photos: &[StoredPhoto],
     staff: bool,
-) -> ApiResult<Vec<PhotoView>> {
-    let base = base_url(state, headers);
-    let expires = after(Ts::now(), state.settings().photos.view_url_ttl);
+) -> AppResult<Vec<PhotoView>> {
+    let expires = after(Ts::now(), app.settings().photos.view_url_ttl);
     let mut views = Vec::with_capacity(photos.len());
     for photo in photos {
         views.push(PhotoView {
@@ -460,8 +415,8 @@ pub async fn photo_views(
             uploaded_by: photo.uploader.kind().to_owned(),
             width: photo.width,
             height: photo.height,
-            large: rendition_view(state, &base, &photo.large, expires).await?,
-            thumbnail: rendition_view(state, &base, &photo.thumbnail, expires).await?,
+            large: rendition_view(app, base, &photo.large, expires).await?,
+            thumbnail: rendition_view(app, base, &photo.thumbnail, expires).await?,
             urls_expire_at: expires.get(),
             approved: photo.approved,
             gps_distance_m: if staff { photo.gps_distance_m } else { None },

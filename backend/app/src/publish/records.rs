@@ -1,7 +1,7 @@
 //! Public records: what Open311 `requests`, `servicerequestupdates` and `nearby` may show
 //! of one report, by the domain's record policy.
 
-use crate::catalog::Catalog;
+use crate::catalogue::Catalog;
 use balagh_domain::publish::{RecordPolicy, to_the_hour};
 use balagh_domain::{GeoPoint, JurisdictionId, ServiceCode};
 use balagh_store::{StoredReport, Ts};

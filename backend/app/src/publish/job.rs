@@ -8,7 +8,7 @@
 
 use super::release::{build, read_sources};
 use super::{ProtectedFigures, Release};
-use crate::state::AppState;
+use crate::App;
 use crate::stats::{Context, NO_DISTRICT, Period, PeriodKind};
 use balagh_domain::stats::{DifferentialPrivacy, ReleaseId};
 use balagh_store::stats::ReleaseOutcome;
@@ -23,39 +23,39 @@ const MAX_PER_RUN: usize = 400;
 /// One run of the statistics job: the roll-ups, then (still under the lease) the releases
 /// now due. What the roll-up run did, and the ids released.
 pub async fn run(
-    state: &AppState,
+    app: &App,
     worker: &str,
     batch: u32,
 ) -> Result<(crate::stats::RollupRun, Vec<String>), StoreError> {
-    let run = crate::stats::roll_up(state, worker, batch).await?;
+    let run = crate::stats::roll_up(app, worker, batch).await?;
     if run.skipped {
         return Ok((run, Vec::new()));
     }
-    let released = publish_due(state).await;
-    state.store().release_stats_lease(worker).await?;
+    let released = publish_due(app).await;
+    app.store().release_stats_lease(worker).await?;
     Ok((run, released?))
 }
 
 /// Releases what is due in every jurisdiction; the ids released.
-pub async fn publish_due(state: &AppState) -> Result<Vec<String>, StoreError> {
+pub async fn publish_due(app: &App) -> Result<Vec<String>, StoreError> {
     let mut released = Vec::new();
-    let jurisdictions: Vec<String> = state
+    let jurisdictions: Vec<String> = app
         .catalog()
         .jurisdictions()
         .iter()
         .map(|j| j.id.as_str().to_owned())
         .collect();
     for j in jurisdictions {
-        let Some(ctx) = Context::new(state, Some(&j)) else {
+        let Some(ctx) = Context::new(app, Some(&j)) else {
             continue;
         };
-        let Some(first) = state.store().stats_first_day(&j).await? else {
+        let Some(first) = app.store().stats_first_day(&j).await? else {
             continue;
         };
         let Ok(first) = Date::from_julian_day(first) else {
             continue;
         };
-        let existing: HashSet<String> = state
+        let existing: HashSet<String> = app
             .store()
             .stats_release_ids(&format!("{j}/"))
             .await?
@@ -67,7 +67,7 @@ pub async fn publish_due(state: &AppState) -> Result<Vec<String>, StoreError> {
             while period.last <= last && released.len() < MAX_PER_RUN {
                 let id = Release::id_of(&ctx, &period);
                 if !existing.contains(&id) {
-                    release_one(state, &ctx, &period).await?;
+                    release_one(app, &ctx, &period).await?;
                     released.push(id);
                 }
                 period = period.next();
@@ -78,27 +78,23 @@ pub async fn publish_due(state: &AppState) -> Result<Vec<String>, StoreError> {
 }
 
 /// Computes and stores one release.
-pub async fn release_one(
-    state: &AppState,
-    ctx: &Context,
-    period: &Period,
-) -> Result<Release, StoreError> {
+pub async fn release_one(app: &App, ctx: &Context, period: &Period) -> Result<Release, StoreError> {
     let now = Ts::now();
     if period.kind == PeriodKind::Year {
-        let release = year(state, ctx, period).await?;
-        return stored(state, &release, now).await;
+        let release = year(app, ctx, period).await?;
+        return stored(app, &release, now).await;
     }
-    let mut sources = read_sources(state, ctx, period).await?;
+    let mut sources = read_sources(app, ctx, period).await?;
     let dp = ctx.policy.differential_privacy().cloned();
     let (Some(dp), PeriodKind::Month) = (dp, period.kind) else {
-        return stored(state, &build(ctx, period, sources), now).await;
+        return stored(app, &build(ctx, period, sources), now).await;
     };
-    sources.noisy_new = Some(noisy_new(state, ctx, period, &dp).await?);
+    sources.noisy_new = Some(noisy_new(app, ctx, period, &dp).await?);
     let release = build(ctx, period, sources);
     let id = ReleaseId::parse(&release.id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let scope = format!("{}/{}", ctx.jurisdiction.id.as_str(), period.label());
     let body = serde_json::to_value(&release).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let outcome = state
+    let outcome = app
         .store()
         .record_release(&id, &[scope], dp.epsilon_per_release, dp.budget, &body, now)
         .await?;
@@ -112,7 +108,7 @@ pub async fn release_one(
             for figures in release.protected.values_mut() {
                 *figures = ProtectedFigures::monthly_only();
             }
-            stored(state, &release, now).await
+            stored(app, &release, now).await
         }
     }
 }
@@ -121,25 +117,24 @@ fn parse(body: serde_json::Value) -> Result<Release, StoreError> {
     serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("release body: {e}")))
 }
 
-async fn stored(state: &AppState, release: &Release, now: Ts) -> Result<Release, StoreError> {
+async fn stored(app: &App, release: &Release, now: Ts) -> Result<Release, StoreError> {
     let body = serde_json::to_value(release).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     parse(
-        state
-            .store()
+        app.store()
             .put_stats_release(&release.id, &body, now)
             .await?,
     )
 }
 
 /// A year: its released months merged (nothing but sums of what they published).
-async fn year(state: &AppState, ctx: &Context, period: &Period) -> Result<Release, StoreError> {
+async fn year(app: &App, ctx: &Context, period: &Period) -> Result<Release, StoreError> {
     let mut ids = Vec::new();
     let mut month = Period::containing(PeriodKind::Month, period.first);
     while month.last <= period.last {
         ids.push(Release::id_of(ctx, &month));
         month = month.next();
     }
-    let months = read(state, &ids).await?;
+    let months = read(app, &ids).await?;
     let mut release = super::view::merge(ctx, PeriodKind::Month, &months)
         .unwrap_or_else(|| Release::empty(ctx, period));
     release.id = Release::id_of(ctx, period);
@@ -152,8 +147,8 @@ async fn year(state: &AppState, ctx: &Context, period: &Period) -> Result<Releas
 }
 
 /// Stored releases by id, in the order asked (missing ones left out).
-pub async fn read(state: &AppState, ids: &[String]) -> Result<Vec<Release>, StoreError> {
-    let mut found: BTreeMap<String, serde_json::Value> = state
+pub async fn read(app: &App, ids: &[String]) -> Result<Vec<Release>, StoreError> {
+    let mut found: BTreeMap<String, serde_json::Value> = app
         .stale_reads()
         .stats_releases(ids)
         .await?
@@ -169,14 +164,14 @@ pub async fn read(state: &AppState, ids: &[String]) -> Result<Vec<Release>, Stor
 /// capping each reporter's reports, with discrete Laplace noise on every entry (zeros
 /// included).
 async fn noisy_new(
-    state: &AppState,
+    app: &App,
     ctx: &Context,
     period: &Period,
     dp: &DifferentialPrivacy,
 ) -> Result<BTreeMap<(String, String), u64>, StoreError> {
     let from = crate::stats::start_of(period.first, &ctx.tz);
     let until = crate::stats::start_of(period.last + time::Duration::days(1), &ctx.tz);
-    let reports = state
+    let reports = app
         .store()
         .stats_reporter_reports(ctx.jurisdiction.id.as_str(), from, until)
         .await?;

@@ -2,9 +2,9 @@
 //! calendar and its contract's policy version, stored with every change (so the sweeper
 //! knows when to look next), shown in report views, and swept for warnings and breaches.
 
-use crate::catalog::Catalog;
-use crate::problem::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::App;
+use crate::catalogue::Catalog;
+use crate::{AppError, AppResult};
 use balagh_domain::EventKind;
 use balagh_domain::event::Actor;
 use balagh_domain::event_data::{EventData, SlaAlarm};
@@ -50,11 +50,11 @@ fn raised_alarms(events: &[StoredEvent]) -> HashSet<(Metric, u32, u8)> {
         .collect()
 }
 
-pub(crate) fn jiff(at: Ts) -> Timestamp {
+pub fn jiff(at: Ts) -> Timestamp {
     to_timestamp(at.get()).unwrap_or(Timestamp::MAX)
 }
 
-pub(crate) fn ts(at: Timestamp) -> Ts {
+pub fn ts(at: Timestamp) -> Ts {
     Ts::new(to_offset_date_time(at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
 }
 
@@ -64,7 +64,7 @@ pub fn clocks_of(
     report: &StoredReport,
     history: &[(Timestamp, Milestone)],
     now: Ts,
-) -> ApiResult<Vec<TicketClock>> {
+) -> AppResult<Vec<TicketClock>> {
     let Some(calendar) = catalog.sla_calendar(&report.jurisdiction) else {
         return Ok(Vec::new());
     };
@@ -77,7 +77,7 @@ pub fn clocks_of(
         calendar,
         jiff(now),
     )
-    .map_err(|e| ApiError::Internal(format!("SLA clock of report {}: {e}", report.id)))
+    .map_err(|e| AppError::Internal(format!("SLA clock of report {}: {e}", report.id)))
 }
 
 /// The rows stored for a report's clocks; a clock with an alarm not raised yet is due for
@@ -144,7 +144,7 @@ fn resolve_due(clocks: &[TicketClock]) -> Option<Ts> {
 }
 
 /// Clocks of a report about to be created, and its resolve due time.
-pub fn start_clocks(catalog: &Catalog, report: &mut NewReport) -> ApiResult<()> {
+pub fn start_clocks(catalog: &Catalog, report: &mut NewReport) -> AppResult<()> {
     let at = report.created_at;
     clocks_of_new(catalog, report, at)
 }
@@ -160,7 +160,7 @@ pub fn clocks_for_history(catalog: &Catalog, report: &mut NewReport, now: Ts) {
 
 /// The clocks of a new report from its events (creation ones and `later_events`), with
 /// each alarm already passed appended to `later_events` as raised.
-fn clocks_of_new(catalog: &Catalog, report: &mut NewReport, now: Ts) -> ApiResult<()> {
+fn clocks_of_new(catalog: &Catalog, report: &mut NewReport, now: Ts) -> AppResult<()> {
     let stored = StoredReport::from_new(report);
     let created = report.events.iter().map(|e| (report.created_at, e));
     let later = report.later_events.iter().map(|(at, e)| (*at, e));
@@ -210,11 +210,11 @@ fn alarm_data(clock: &TicketClock, alarm: &Alarm) -> EventData {
 
 /// Recomputes the report's clocks with the change's events, into the change.
 pub async fn recompute_for_change(
-    state: &AppState,
+    app: &App,
     report: &StoredReport,
     change: &mut ReportChange,
-) -> ApiResult<()> {
-    let events = state.store().report_events(report.id).await?;
+) -> AppResult<()> {
+    let events = app.store().report_events(report.id).await?;
     let mut history = stored_milestones(&events);
     history.extend(milestones(
         change.events.iter().map(|e| (change.at, e.kind, &e.data)),
@@ -227,7 +227,7 @@ pub async fn recompute_for_change(
     if let Some(priority) = change.priority {
         after.priority = priority;
     }
-    let catalog = state.catalog();
+    let catalog = app.catalog();
     let clocks = clocks_of(&catalog, &after, &history, change.at)?;
     change.due_at = Some(resolve_due(&clocks).or(report.due_at));
     change.clocks = Some(records(&after, &clocks, &raised_alarms(&events), change.at));
@@ -289,19 +289,19 @@ pub struct SweepSummary {
 /// threshold passed and not yet raised is raised (event, operator webhook, escalation to
 /// the operator's managers and staff), and the next look is scheduled.
 pub async fn sweep(
-    state: &AppState,
+    app: &App,
     now: Ts,
     lease: time::Duration,
     limit: u32,
-) -> ApiResult<SweepSummary> {
-    let due = state.store().claim_due_clocks(now, lease, limit).await?;
-    let catalog = state.catalog();
+) -> AppResult<SweepSummary> {
+    let due = app.store().claim_due_clocks(now, lease, limit).await?;
+    let catalog = app.catalog();
     let mut summary = SweepSummary {
         reports: due.len(),
         ..SweepSummary::default()
     };
     for report_id in due {
-        match check(state, &catalog, report_id, now).await? {
+        match check(app, &catalog, report_id, now).await? {
             Some(SlaCheckOutcome::Recorded { raised }) => summary.raised += raised,
             Some(SlaCheckOutcome::Stale) => summary.stale += 1,
             None => {}
@@ -312,21 +312,21 @@ pub async fn sweep(
 
 /// Recomputes one report's clocks as of `now` and raises what is due; returns how many
 /// alarms were raised (for replays after a calendar correction).
-pub async fn check_report(state: &AppState, report_id: Uuid, now: Ts) -> ApiResult<usize> {
-    let catalog = state.catalog();
-    Ok(match check(state, &catalog, report_id, now).await? {
+pub async fn check_report(app: &App, report_id: Uuid, now: Ts) -> AppResult<usize> {
+    let catalog = app.catalog();
+    Ok(match check(app, &catalog, report_id, now).await? {
         Some(SlaCheckOutcome::Recorded { raised }) => raised,
         _ => 0,
     })
 }
 
 async fn check(
-    state: &AppState,
+    app: &App,
     catalog: &Catalog,
     report_id: Uuid,
     now: Ts,
-) -> ApiResult<Option<SlaCheckOutcome>> {
-    let store = state.store();
+) -> AppResult<Option<SlaCheckOutcome>> {
+    let store = app.store();
     let Some(report) = store.report(report_id).await? else {
         return Ok(None);
     };
@@ -358,7 +358,7 @@ fn new_alarm(report: &StoredReport, clock: &TicketClock, alarm: &Alarm, now: Ts)
     let event = alarm_data(clock, alarm).event(Actor::System, false);
     let data = event.data.clone();
     let mut outbox: Vec<NewOutboxMessage> = Vec::new();
-    if let Some(message) = crate::actions::webhook(report, event_type, &data, now) {
+    if let Some(message) = crate::tickets::webhook(report, event_type, &data, now) {
         outbox.push(message);
     }
     outbox.push(NewOutboxMessage {

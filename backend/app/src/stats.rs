@@ -11,8 +11,8 @@
 //! - The staff dashboard ([`dashboard`]) reads the roll-ups directly: staff see their own
 //!   data, unlagged and exact.
 
-use crate::catalog::Catalog;
-use crate::state::AppState;
+use crate::App;
+use crate::catalogue::Catalog;
 use balagh_domain::stats::{
     DurationHistogram, PublicationPolicy, Rating, ReportFacts, Res8Cell, RollupValue,
 };
@@ -165,22 +165,18 @@ pub const REWIND: Duration = Duration::minutes(5);
 
 /// Brings the roll-ups up to date: batches until nothing is left (or another replica holds
 /// the lease).
-pub async fn run_rollups(
-    state: &AppState,
-    worker: &str,
-    batch: u32,
-) -> Result<RollupRun, StoreError> {
-    let run = roll_up(state, worker, batch).await?;
+pub async fn run_rollups(app: &App, worker: &str, batch: u32) -> Result<RollupRun, StoreError> {
+    let run = roll_up(app, worker, batch).await?;
     if !run.skipped {
-        state.store().release_stats_lease(worker).await?;
+        app.store().release_stats_lease(worker).await?;
     }
     Ok(run)
 }
 
 /// The roll-up run itself; the caller gives the lease up (if not `skipped`) once it has
 /// done what must run under it (the releases, see [`crate::publish::job`]).
-pub async fn roll_up(state: &AppState, worker: &str, batch: u32) -> Result<RollupRun, StoreError> {
-    let catalog = state.catalog();
+pub async fn roll_up(app: &App, worker: &str, batch: u32) -> Result<RollupRun, StoreError> {
+    let catalog = app.catalog();
     let zones: std::sync::Mutex<HashMap<JurisdictionId, jiff::tz::TimeZone>> = Default::default();
     let derive = |s: &StatsSource| derive_facts(&catalog, s);
     let tz = |j: &JurisdictionId| {
@@ -203,7 +199,7 @@ pub async fn roll_up(state: &AppState, worker: &str, batch: u32) -> Result<Rollu
             derive: &derive,
             time_zone: &tz,
         };
-        match state.store().stats_rollup_batch(&job).await? {
+        match app.store().stats_rollup_batch(&job).await? {
             RollupBatch::NotLeader => {
                 run.skipped = true;
                 return Ok(run);
@@ -228,9 +224,8 @@ pub async fn roll_up(state: &AppState, worker: &str, batch: u32) -> Result<Rollu
 // --- periods ---------------------------------------------------------------------------
 
 /// Weeks, months or years.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PeriodKind {
     Week,
@@ -406,8 +401,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(state: &AppState, jurisdiction: Option<&str>) -> Option<Self> {
-        let catalog = state.catalog();
+    pub fn new(app: &App, jurisdiction: Option<&str>) -> Option<Self> {
+        let catalog = app.catalog();
         let j = catalog.jurisdiction_or_default(jurisdiction)?.clone();
         let tz = time_zone(&catalog, &j.id);
         let mut services = catalog.services(&j.id).to_vec();
@@ -424,8 +419,8 @@ impl Context {
             .collect();
         districts.push(NO_DISTRICT.into());
         Some(Self {
-            policy: state.settings().stats.policy.clone(),
-            records: state.settings().stats.records,
+            policy: app.settings().stats.policy.clone(),
+            records: app.settings().stats.records,
             catalog,
             jurisdiction: j,
             tz,
@@ -468,13 +463,12 @@ fn share(x: Option<f64>) -> Value {
 
 /// The rows of a period (all cells).
 pub async fn period_rows(
-    state: &AppState,
+    app: &App,
     ctx: &Context,
     first: Date,
     last: Date,
 ) -> Result<Vec<StatsRow>, StoreError> {
-    state
-        .stale_reads()
+    app.stale_reads()
         .stats_rows(
             ctx.jurisdiction.id.as_str(),
             first.to_julian_day(),
@@ -507,12 +501,12 @@ pub fn csv_line(fields: &[String]) -> String {
 
 /// Feedback of a period: public comments, and ratings left with a comment (suggestions).
 pub async fn feedback(
-    state: &AppState,
+    app: &App,
     ctx: &Context,
     first: Date,
     last: Date,
 ) -> Result<balagh_domain::stats::Feedback, StoreError> {
-    let (comments, ratings) = state
+    let (comments, ratings) = app
         .store()
         .stats_feedback(
             ctx.jurisdiction.id.as_str(),
@@ -537,14 +531,14 @@ pub async fn feedback(
 /// Staff dashboard: SLA compliance by operator and service per week, percentiles, backlog
 /// ageing and reopen rate, unlagged and unsuppressed (staff see their own data).
 pub async fn dashboard(
-    state: &AppState,
+    app: &App,
     ctx: &Context,
     from: Date,
     to: Date,
     service: Option<&str>,
     operator: Option<OperatorId>,
 ) -> Result<Value, StoreError> {
-    let rows = period_rows(state, ctx, from, to).await?;
+    let rows = period_rows(app, ctx, from, to).await?;
     let keep = |svc: &str, op: Option<OperatorId>| {
         service.is_none_or(|s| s == svc) && operator.is_none_or(|o| op == Some(o))
     };
@@ -586,7 +580,7 @@ pub async fn dashboard(
         .iter()
         .map(|(s, v)| json!({"service": s, "resolve": percentiles(&v.resolve), "acknowledge": percentiles(&v.acknowledge)}))
         .collect();
-    let backlog = state
+    let backlog = app
         .stale_reads()
         .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
         .await?;
@@ -608,7 +602,7 @@ pub async fn dashboard(
     }
     // Reports still open whose target passed in the period have missed it already: they
     // count against the share, as of now (no roll-up lag).
-    let open_late: i64 = state
+    let open_late: i64 = app
         .stale_reads()
         .stats_open_late(
             ctx.jurisdiction.id.as_str(),

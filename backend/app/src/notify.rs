@@ -1,7 +1,7 @@
 //! Pushes to residents, up to the outbox: the fan-out messages written with a change, and
 //! the fan-out itself (who gets what, in which words, when). Sending is the workers' job.
 
-use crate::state::AppState;
+use crate::App;
 use balagh_domain::notify::{
     AreaOfInterest, NoticeArea, NoticeText, NoticeTexts, PushText, QuietHours, notice_message,
     status_message,
@@ -77,7 +77,7 @@ pub struct FanOut {
 
 /// Turns one fan-out message into a push per device. Safe to repeat: pushes already queued
 /// for this event and device are not queued again.
-pub async fn fan_out(state: &AppState, message: &OutboxMessage) -> Result<FanOut, StoreError> {
+pub async fn fan_out(app: &App, message: &OutboxMessage) -> Result<FanOut, StoreError> {
     let payload = &message.payload.0;
     let uuid = |key: &str| {
         payload[key]
@@ -94,9 +94,9 @@ pub async fn fan_out(state: &AppState, message: &OutboxMessage) -> Result<FanOut
                 .as_str()
                 .and_then(ReportStatus::parse)
                 .ok_or_else(|| StoreError::Corrupt(format!("push fan-out {}", message.id)))?;
-            status_fan_out(state, message, report_id, status).await
+            status_fan_out(app, message, report_id, status).await
         }
-        Some("notice") => notice_fan_out(state, message, uuid("notice_id")?).await,
+        Some("notice") => notice_fan_out(app, message, uuid("notice_id")?).await,
         _ => Err(StoreError::Corrupt(format!(
             "push fan-out {} of an unknown kind",
             message.id
@@ -105,16 +105,16 @@ pub async fn fan_out(state: &AppState, message: &OutboxMessage) -> Result<FanOut
 }
 
 async fn status_fan_out(
-    state: &AppState,
+    app: &App,
     message: &OutboxMessage,
     report_id: Uuid,
     status: ReportStatus,
 ) -> Result<FanOut, StoreError> {
-    let store = state.store();
+    let store = app.store();
     let Some(report) = store.report(report_id).await? else {
         return Ok(FanOut::default());
     };
-    let catalog = state.catalog();
+    let catalog = app.catalog();
     let jurisdiction = catalog.jurisdiction(&report.jurisdiction);
     let service = catalog.service(&report.jurisdiction, &report.service_code);
     let fallback = jurisdiction.map_or(Language::Fr, |j| j.default_language);
@@ -157,11 +157,11 @@ async fn status_fan_out(
 }
 
 async fn notice_fan_out(
-    state: &AppState,
+    app: &App,
     message: &OutboxMessage,
     notice_id: Uuid,
 ) -> Result<FanOut, StoreError> {
-    let store = state.store();
+    let store = app.store();
     let Some(notice) = store.notice(notice_id).await? else {
         return Ok(FanOut::default());
     };
@@ -172,7 +172,7 @@ async fn notice_fan_out(
     }
     let area = notice_area(&notice)?;
     let texts = notice_texts(&notice)?;
-    let catalog = state.catalog();
+    let catalog = app.catalog();
     let fallback = JurisdictionId::parse("jurisdiction_id", &notice.jurisdiction_id)
         .ok()
         .and_then(|j| catalog.jurisdiction(&j).map(|j| j.default_language))
@@ -237,8 +237,8 @@ fn push_for(
         .quiet_hours
         .and_then(|(start, end)| QuietHours::from_minutes(start, end))
         .zip(jiff::tz::TimeZone::get(&registration.time_zone).ok())
-        .and_then(|(quiet, zone)| quiet.resume_at(crate::sla::jiff(now), &zone))
-        .map(crate::sla::ts)
+        .and_then(|(quiet, zone)| quiet.resume_at(crate::clocks::jiff(now), &zone))
+        .map(crate::clocks::ts)
         .unwrap_or(now);
     NewPush {
         id: Uuid::now_v7(),
@@ -365,7 +365,7 @@ pub fn texts_json(texts: &NoticeTexts) -> serde_json::Value {
 
 /// Service codes of a notice: known in the jurisdiction, no repeats, at least one.
 pub fn parse_service_codes(
-    state: &AppState,
+    app: &App,
     jurisdiction: &JurisdictionId,
     codes: &[String],
 ) -> Result<Vec<balagh_domain::Service>, balagh_domain::FieldError> {
@@ -375,7 +375,7 @@ pub fn parse_service_codes(
             "name at least one service",
         ));
     }
-    let catalog = state.catalog();
+    let catalog = app.catalog();
     let mut out: Vec<balagh_domain::Service> = Vec::new();
     for (i, code) in codes.iter().enumerate() {
         let field = format!("service_codes[{i}]");

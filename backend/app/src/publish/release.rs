@@ -32,16 +32,16 @@ pub struct Sources {
 
 /// Reads what a release of `period` needs.
 pub async fn read_sources(
-    state: &crate::state::AppState,
+    app: &crate::App,
     ctx: &Context,
     period: &Period,
 ) -> Result<Sources, StoreError> {
-    let store = state.store();
+    let store = app.store();
     let j = ctx.jurisdiction.id.as_str();
     let (first, last) = (period.first.to_julian_day(), period.last.to_julian_day());
     let from = start_of(period.first, &ctx.tz);
     let until = start_of(period.last + Duration::days(1), &ctx.tz);
-    let feedback = crate::stats::feedback(state, ctx, period.first, period.last).await?;
+    let feedback = crate::stats::feedback(app, ctx, period.first, period.last).await?;
     Ok(Sources {
         rows: store.stats_rows(j, first, last, false).await?,
         records: store.stats_records(j, from, until).await?,
