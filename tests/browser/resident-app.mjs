@@ -304,6 +304,8 @@ async function main() {
   await step('offline: reloaded from the service worker, still waiting', async () => {
     await page.reload();
     await waitFor(page, () => document.documentElement.dataset.ready === 'yes');
+    // The count is read from IndexedDB after the page is ready: wait until it is shown.
+    await waitFor(page, () => document.getElementById('res-net').dataset.waiting !== undefined);
     const left = await waiting(page);
     if (left !== '2') fail(`after the reload ${left} reports wait, expected 2`);
   });

@@ -31,10 +31,6 @@ pub enum ImportError {
     InvalidFeatures { count: usize, list: String },
     #[error("the file has no features")]
     Empty,
-    #[error(
-        "unknown service group(s) {0} in {1} (staff add groups with POST /api/v1/staff/service-groups)"
-    )]
-    UnknownGroups(String, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -169,17 +165,30 @@ pub async fn write_zones(
         .filter(|(j, _)| j == jurisdiction)
         .map(|(_, g)| g.code.to_string())
         .collect();
-    let unknown: std::collections::BTreeSet<&str> = zones
+    // Named per feature, like the file's other mistakes (the features are all valid here,
+    // so their positions are the file's).
+    let unknown: Vec<(usize, &str)> = zones
         .iter()
-        .map(|z| z.group.as_str())
-        .filter(|g| !groups.contains(*g))
+        .enumerate()
+        .map(|(index, z)| (index, z.group.as_str()))
+        .filter(|(_, g)| !groups.contains(*g))
         .collect();
     if !unknown.is_empty() {
-        let list: Vec<&str> = unknown.into_iter().collect();
-        return Err(ImportError::UnknownGroups(
-            list.join(", "),
-            jurisdiction.to_string(),
-        ));
+        let list = unknown
+            .iter()
+            .take(MAX_REPORTED_ERRORS)
+            .map(|(index, group)| {
+                format!(
+                    "  feature #{index}: service_group: no group '{group}' in {jurisdiction} \
+                     (staff add groups with POST /api/v1/staff/service-groups)"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(ImportError::InvalidFeatures {
+            count: unknown.len(),
+            list,
+        });
     }
     let total = zones.len();
     let progress = std::sync::Mutex::new(ProgressPrinter::new(Duration::from_millis(500)));
