@@ -9,6 +9,8 @@ pub mod gazetteer;
 pub mod generate;
 pub mod import;
 pub mod open311_keys;
+pub mod photos_config;
+pub mod push_config;
 pub mod push_delivery;
 pub mod replicas_config;
 pub mod screens_config;

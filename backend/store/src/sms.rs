@@ -482,22 +482,7 @@ macro_rules! impl_sms_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;
-                    for m in outbox {
-                        sqlx::query(
-                            "INSERT INTO outbox (id, topic, operator_id, event_type, payload, \
-                             state, attempts, next_attempt_at, created_at, jurisdiction_id) \
-                             VALUES ($1, $2, NULL, $3, $4, 'pending', 0, $5, $5, $6)",
-                        )
-                        .bind(m.id)
-                        .bind(m.topic)
-                        .bind(m.event_type.clone())
-                        .bind(Json(m.payload.clone()))
-                        .bind(m.created_at)
-                        .bind(m.jurisdiction.as_ref().map(|j| j.as_str().to_owned()))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                    }
+                    $crate::sla::insert_outbox_sql!(tx, $store, $db, outbox);
                     tx.commit().await.map_err(<$store>::error)?;
                     Ok(true)
                 }
