@@ -84,12 +84,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Storage failures answer as the use cases' do (one rule, in the app crate).
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
-            other => ApiError::Internal(other.to_string()),
-        }
+        AppError::from(error).into()
     }
 }
 

@@ -41,3 +41,27 @@ impl FromRequestParts<AppState> for OperatorSession {
         }
     }
 }
+
+/// Ends a page session (staff or operator) from its logout form: the form's CSRF token must
+/// be the session's; the session is deleted, its cookie cleared, the browser sent to `login`.
+pub async fn end_session(
+    state: &AppState,
+    parts: &Parts,
+    form_token: &str,
+    session_token: &str,
+    login: &str,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    if !crate::auth::principal::constant_time_eq(form_token.as_bytes(), session_token.as_bytes()) {
+        return crate::problem::ApiError::CsrfMismatch.into_response();
+    }
+    if let Some(cookie) = session_cookie(parts) {
+        let _ = state.store().delete_session(&secrets::hash(cookie)).await;
+    }
+    let mut response = Redirect::to(login).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("balagh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    response
+}

@@ -11,7 +11,7 @@ use super::form::WebForm;
 use super::html::{Frame, esc, frame};
 use super::i18n::{self, PageLanguage};
 use super::public::site_header;
-use crate::auth::principal::{constant_time_eq, session_cookie};
+use crate::auth::principal::session_cookie;
 use crate::auth::secrets;
 use crate::problem::ApiError;
 use crate::routes::accounts::{ClientAddress, start_session};
@@ -221,18 +221,8 @@ pub async fn logout(
     parts: Parts,
     WebForm(form): WebForm<LogoutForm>,
 ) -> Response {
-    if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
-        return ApiError::CsrfMismatch.into_response();
-    }
-    if let Some(cookie) = session_cookie(&parts) {
-        let _ = state.store().delete_session(&secrets::hash(cookie)).await;
-    }
-    let mut response = Redirect::to("/staff/login").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("balagh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
-    response
+    let (form_token, session_token) = (&form.csrf_token, &session.csrf_token);
+    super::session::end_session(&state, &parts, form_token, session_token, "/staff/login").await
 }
 
 pub async fn home() -> Redirect {

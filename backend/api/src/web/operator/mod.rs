@@ -16,14 +16,12 @@ use super::form::WebForm;
 use super::i18n::PageLanguage;
 use super::session::OperatorSession;
 use super::templates::{Assets, Words};
-use crate::auth::principal::{constant_time_eq, session_cookie};
-use crate::auth::secrets;
 use crate::problem::ApiError;
 use crate::routes::accounts::{ClientAddress, start_session};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header, request::Parts};
+use axum::http::{StatusCode, Uri, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use page::{Chrome, page_assets, respond};
 use serde::Deserialize;
@@ -121,17 +119,7 @@ pub async fn logout(
     parts: Parts,
     WebForm(form): WebForm<LogoutForm>,
 ) -> Response {
-    if !constant_time_eq(form.csrf_token.as_bytes(), session.csrf_token.as_bytes()) {
-        return ApiError::CsrfMismatch.into_response();
-    }
-    if let Some(cookie) = session_cookie(&parts) {
-        let _ = state.store().delete_session(&secrets::hash(cookie)).await;
-    }
     let to = format!("/operator/login{}", chosen_language(&parts.uri));
-    let mut response = Redirect::to(&to).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("balagh_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
-    response
+    let (form_token, session_token) = (&form.csrf_token, &session.csrf_token);
+    super::session::end_session(&state, &parts, form_token, session_token, &to).await
 }
