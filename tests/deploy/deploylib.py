@@ -44,8 +44,12 @@ def binary_env_names() -> set[str]:
 
 def file_config_keys() -> set[str]:
     """Dotted keys of the TOML file (`photos.s3.bucket`), from the `*FileConfig` structs of
-    config.rs: a field whose type is another such struct is a section."""
-    text = (ROOT / "backend" / "balagh" / "src" / "config.rs").read_text()
+    config.rs and its section modules (`*_config.rs`): a field whose type is another such
+    struct is a section."""
+    src = ROOT / "backend" / "balagh" / "src"
+    text = "\n".join(
+        p.read_text() for p in [src / "config.rs", *sorted(src.glob("*_config.rs"))]
+    )
     structs: dict[str, list[tuple[str, str]]] = {}
     for name, body in re.findall(r"pub struct (\w*FileConfig)\s*\{(.*?)\n\}", text, re.S):
         structs[name] = re.findall(r"^\s*pub (\w+):\s*([^,]+),", body, re.M)
