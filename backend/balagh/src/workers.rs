@@ -174,26 +174,45 @@ pub(crate) async fn claim_batch(
 async fn webhook_loop(state: App, settings: WorkerSettings) {
     let client =
         balagh_webhooks::http_client(state.settings().outbound.clone(), settings.webhook_timeout);
+    // A step that never returns (a connection that stops answering mid-failover) must not
+    // hold the rest of the batch while its leases run out: each message gets half a lease.
+    let bound = Duration::try_from(settings.lease / 2)
+        .unwrap_or(Duration::from_secs(30))
+        .max(settings.webhook_timeout + Duration::from_secs(5));
     let mut tick = tokio::time::interval(settings.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         for message in claim(&state, &settings, WEBHOOK_TOPIC).await {
-            let result = deliver(&state, &client, &settings, &message).await;
-            if let DeliveryResult::Dead { error } = &result {
-                tracing::warn!(id = %message.id, %error, "webhook dead-lettered");
-            }
-            metrics::counter!("balagh_webhook_attempts_total", "result" => match &result {
-                DeliveryResult::Delivered { .. } => "delivered",
-                DeliveryResult::Retry { .. } => "retry",
-                DeliveryResult::Dead { .. } => "dead",
-            })
-            .increment(1);
-            if let Err(error) = state.store().record_delivery(message.id, &result).await {
-                // The lease runs out and another round delivers it again: at least once.
-                tracing::warn!(id = %message.id, %error, "cannot record a delivery");
+            let work = deliver_and_record(&state, &client, &settings, &message);
+            if tokio::time::timeout(bound, work).await.is_err() {
+                // Its lease runs out and another round delivers it: at least once.
+                tracing::warn!(id = %message.id, ?bound, "webhook delivery did not finish in time");
             }
         }
+    }
+}
+
+/// Delivers one claimed webhook message and records the outcome.
+async fn deliver_and_record(
+    state: &App,
+    client: &balagh_outbound::OutboundClient,
+    settings: &WorkerSettings,
+    message: &OutboxMessage,
+) {
+    let result = deliver(state, client, settings, message).await;
+    if let DeliveryResult::Dead { error } = &result {
+        tracing::warn!(id = %message.id, %error, "webhook dead-lettered");
+    }
+    metrics::counter!("balagh_webhook_attempts_total", "result" => match &result {
+        DeliveryResult::Delivered { .. } => "delivered",
+        DeliveryResult::Retry { .. } => "retry",
+        DeliveryResult::Dead { .. } => "dead",
+    })
+    .increment(1);
+    if let Err(error) = state.store().record_delivery(message.id, &result).await {
+        // The lease runs out and another round delivers it again: at least once.
+        tracing::warn!(id = %message.id, %error, "cannot record a delivery");
     }
 }
 
