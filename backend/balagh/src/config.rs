@@ -207,6 +207,21 @@ pub struct RetentionFileConfig {
     /// Open311 client's device id) are erased; the report stays, in the statistics too.
     /// 0 keeps them [default: 365].
     pub contact_days: Option<u16>,
+    /// Months of report history kept (PostgreSQL drops whole months past it, except months
+    /// holding an event of a report still open); at least 12. 0 keeps it all [default: 0].
+    pub history_months: Option<u16>,
+}
+
+/// `retention.history_months`: `None` keeps the history; otherwise at least a year, far
+/// beyond any reopening window.
+fn history_retention(file: &RetentionFileConfig) -> Result<Option<u16>, String> {
+    match file.history_months.unwrap_or(0) {
+        0 => Ok(None),
+        months if months < 12 => Err(format!(
+            "retention.history_months must be 0 (keep all) or at least 12, not {months}"
+        )),
+        months => Ok(Some(months)),
+    }
 }
 
 pub(crate) fn secret_from_env(name: &str) -> Option<balagh_objects::Secret> {
@@ -541,6 +556,7 @@ impl Settings {
                     0 => None,
                     days => Some(time::Duration::days(days.into())),
                 },
+                history_retention_months: history_retention(&file.retention)?,
                 ..crate::workers::WorkerSettings::default()
             },
             photo_storage,

@@ -349,6 +349,13 @@ pub async fn generate(store: &Arc<dyn Store>, count: usize, days: u32) -> Result
     let span_secs = i64::from(days.max(1)) * 86_400;
     let started = std::time::Instant::now();
     let generation_started = Ts::now();
+    // The history's months exist before it is written (PostgreSQL keeps one per month).
+    store
+        .prepare_history(
+            Ts::new(now - time::Duration::seconds(span_secs)),
+            generation_started,
+        )
+        .await?;
     let mut rollups = GeneratedRollups {
         rows: BTreeMap::new(),
     };

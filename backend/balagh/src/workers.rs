@@ -37,8 +37,12 @@ pub struct WorkerSettings {
     pub fanout_lease: time::Duration,
     /// Residents' contact details are erased from reports older than this (`None`: kept).
     pub contact_retention: Option<time::Duration>,
-    /// How often the retention job looks for contact details to erase.
+    /// How often the retention job looks for contact details to erase and prepares the
+    /// history's coming months.
     pub retention_interval: Duration,
+    /// Whole months of report history older than this many months are dropped (PostgreSQL;
+    /// `None`: kept for ever).
+    pub history_retention_months: Option<u16>,
 }
 
 impl Default for WorkerSettings {
@@ -63,6 +67,7 @@ impl Default for WorkerSettings {
             fanout_lease: time::Duration::minutes(10),
             contact_retention: Some(time::Duration::days(DEFAULT_CONTACT_RETENTION_DAYS.into())),
             retention_interval: Duration::from_secs(3600),
+            history_retention_months: None,
         }
     }
 }
@@ -418,45 +423,89 @@ async fn deliver_escalation(state: &App, message: &OutboxMessage) -> Result<(), 
 /// Days after which residents' contact details leave a report, by default.
 pub const DEFAULT_CONTACT_RETENTION_DAYS: u16 = 365;
 
-/// Erases residents' contact details from old reports, a batch at a time. Idempotent, so
-/// replicas running it at once only repeat a no-op.
+/// Erases residents' contact details from old reports, a batch at a time, and keeps the
+/// history's months ready (and past retention dropped). Idempotent, so replicas running it
+/// at once only repeat a no-op.
 async fn retention_loop(state: App, settings: WorkerSettings) {
-    let Some(keep) = settings.contact_retention else {
-        return;
-    };
     let mut tick = tokio::time::interval(settings.retention_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let before = Ts::new(Ts::now().get() - keep);
-        let mut erased = 0;
-        loop {
-            match state.store().erase_contacts(before, 1000).await {
-                Ok(n) => {
-                    erased += n;
-                    if n < 1000 {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "contact retention round failed");
+        if let Some(keep) = settings.contact_retention {
+            erase_contacts(&state, Ts::new(Ts::now().get() - keep)).await;
+        }
+        maintain_history(&state, settings.history_retention_months).await;
+    }
+}
+
+async fn erase_contacts(state: &App, before: Ts) {
+    let mut erased = 0;
+    loop {
+        match state.store().erase_contacts(before, 1000).await {
+            Ok(n) => {
+                erased += n;
+                if n < 1000 {
                     break;
                 }
             }
-        }
-        // Phone numbers of SMS conversations go with the reports' other contacts.
-        match state.store().erase_sms_contacts(before).await {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "erased SMS numbers past retention"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "SMS retention round failed"),
-        }
-        if erased > 0 {
-            tracing::info!(
-                reports = erased,
-                "erased residents' contact details past retention"
-            );
+            Err(error) => {
+                tracing::warn!(%error, "contact retention round failed");
+                break;
+            }
         }
     }
+    // Phone numbers of SMS conversations go with the reports' other contacts.
+    match state.store().erase_sms_contacts(before).await {
+        Ok(n) if n > 0 => tracing::info!(rows = n, "erased SMS numbers past retention"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "SMS retention round failed"),
+    }
+    if erased > 0 {
+        tracing::info!(
+            reports = erased,
+            "erased residents' contact details past retention"
+        );
+    }
+}
+
+/// Months the history keeps ready ahead of the current one.
+const HISTORY_MONTHS_AHEAD: i64 = 3;
+
+/// Prepares the coming months of history and drops the months past retention.
+pub async fn maintain_history(state: &App, keep_months: Option<u16>) {
+    let now = Ts::now();
+    let ahead = Ts::new(now.get() + time::Duration::days(31 * HISTORY_MONTHS_AHEAD));
+    match state.store().prepare_history(now, ahead).await {
+        Ok(0) => {}
+        Ok(months) => tracing::info!(months, "history: months prepared"),
+        Err(error) => tracing::warn!(%error, "history: cannot prepare the coming months"),
+    }
+    let Some(keep) = keep_months else {
+        return;
+    };
+    let before = history_cutoff(now, keep);
+    match state.store().drop_history_before(before).await {
+        Ok(Some(round)) => {
+            if !round.dropped.is_empty() {
+                tracing::info!(months = ?round.dropped, "history: months past retention dropped");
+            }
+            if !round.kept_open.is_empty() {
+                tracing::warn!(months = ?round.kept_open, "history: months past retention kept: they hold open reports");
+            }
+        }
+        Ok(None) => tracing::warn!("history retention needs PostgreSQL; SQLite keeps it all"),
+        Err(error) => tracing::warn!(%error, "history retention round failed"),
+    }
+}
+
+/// The first day of the month `keep` months before `now`'s (UTC): months before it go.
+pub fn history_cutoff(now: Ts, keep: u16) -> Ts {
+    let now = now.get().to_offset(time::UtcOffset::UTC);
+    let index = i64::from(now.year()) * 12 + i64::from(u8::from(now.month())) - 1 - i64::from(keep);
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let month = time::Month::try_from(month as u8).unwrap_or(time::Month::January);
+    let date = time::Date::from_calendar_date(year as i32, month, 1).unwrap_or(time::Date::MIN);
+    Ts::new(date.midnight().assume_utc())
 }
 
 async fn auto_close_loop(state: App, settings: WorkerSettings) {
@@ -585,4 +634,20 @@ pub async fn photo_gc_once(state: &App) -> Result<PhotoGarbage, String> {
     metrics::counter!("balagh_photo_gc_total", "what" => "drafts")
         .increment(collected.drafts as u64);
     Ok(collected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::history_cutoff;
+    use balagh_store::Ts;
+    use time::macros::datetime;
+
+    #[test]
+    fn history_is_kept_for_whole_months() {
+        let cutoff = |at, keep| history_cutoff(Ts::new(at), keep).get();
+        assert_eq!(cutoff(datetime!(2026-12-07 20:00 UTC), 12), datetime!(2025-12-01 0:00 UTC));
+        assert_eq!(cutoff(datetime!(2026-01-31 23:59 UTC), 13), datetime!(2024-12-01 0:00 UTC));
+        // The month is the UTC one, whatever the offset of `now`.
+        assert_eq!(cutoff(datetime!(2026-03-01 00:30 +01:00), 24), datetime!(2024-02-01 0:00 UTC));
+    }
 }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod history;
 mod replicas;
 pub use replicas::{ReplicaSet, ReplicaSettings};
 

@@ -90,3 +90,123 @@ async fn report_events_are_append_only() {
         assert!(message.contains("append-only"), "{statement}: {message}");
     }
 }
+
+/// The partition of the month (UTC) of `at`.
+fn month_partition(at: time::OffsetDateTime) -> String {
+    format!("report_events_{:04}_{:02}", at.year(), u8::from(at.month()))
+}
+
+async fn scalar_i64(url: &str, sql: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// The history is kept by month: the coming months are ready, an event dated before its
+/// month existed is moved into it, and retention drops whole months, never one holding an
+/// open report's history, and never the reports themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_kept_and_dropped_by_month() {
+    use balagh_store::{CreateOutcome, Ts, contract::fixture::Catalogue};
+    let fresh = fresh().await;
+    let store = fresh.store();
+    let catalogue = Catalogue::load();
+    catalogue.seed(store).await;
+    let now = time::OffsetDateTime::now_utc();
+    let old = now - time::Duration::days(915);
+    let ahead = now + time::Duration::days(75);
+    let regclass = |name: String| {
+        format!("SELECT COUNT(*) FROM pg_class WHERE relname = '{name}' AND relispartition")
+    };
+    assert_eq!(
+        scalar_i64(&fresh.url, &regclass(month_partition(ahead))).await,
+        1
+    );
+    assert_eq!(
+        scalar_i64(&fresh.url, &regclass(month_partition(old))).await,
+        0
+    );
+
+    let mut ids = Vec::new();
+    for at in [old, old, now] {
+        let report = catalogue.report(None, None, Ts::new(at));
+        let CreateOutcome::Created(stored) = store.create_report(&report).await.unwrap() else {
+            panic!("a new report");
+        };
+        ids.push(stored.id);
+    }
+    let (closed, open, recent) = (ids[0], ids[1], ids[2]);
+    // No month for the old events yet: they wait in the default partition…
+    let in_default = "SELECT COUNT(*) FROM report_events_default";
+    assert!(scalar_i64(&fresh.url, in_default).await >= 2);
+    // …until their month is prepared, whatever range is asked for.
+    let now_ts = Ts::new(now);
+    assert!(store.prepare_history(now_ts, now_ts).await.unwrap() >= 1);
+    assert_eq!(scalar_i64(&fresh.url, in_default).await, 0);
+    let old_month = month_partition(old);
+    assert_eq!(
+        scalar_i64(&fresh.url, &regclass(old_month.clone())).await,
+        1
+    );
+    let old_events = store.report_events(closed).await.unwrap().len();
+    assert!(old_events >= 1);
+    assert_eq!(store.prepare_history(now_ts, now_ts).await.unwrap(), 0);
+
+    let close = |id: uuid::Uuid| format!("UPDATE reports SET status = 'closed' WHERE id = '{id}'");
+    let mut conn = sqlx::PgConnection::connect(&fresh.url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(close(closed)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let a_year_ago = Ts::new(now - time::Duration::days(365));
+    let label = format!("{:04}-{:02}", old.year(), u8::from(old.month()));
+    // The month also holds a report still open: kept whole.
+    let round = store
+        .drop_history_before(a_year_ago)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (round.dropped.clone(), round.kept_open.clone()),
+        (vec![], vec![label.clone()])
+    );
+    assert_eq!(store.report_events(closed).await.unwrap().len(), old_events);
+
+    sqlx::query(sqlx::AssertSqlSafe(close(open)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let round = store
+        .drop_history_before(a_year_ago)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((round.dropped, round.kept_open), (vec![label], vec![]));
+    assert_eq!(scalar_i64(&fresh.url, &regclass(old_month)).await, 0);
+    assert!(store.report_events(closed).await.unwrap().is_empty());
+    assert!(
+        store.report(closed).await.unwrap().is_some(),
+        "the report stays"
+    );
+    assert!(!store.report_events(recent).await.unwrap().is_empty());
+
+    // Each month is as append-only as the whole.
+    let this_month = month_partition(now);
+    for statement in [
+        format!("DELETE FROM {this_month}"),
+        format!("UPDATE {this_month} SET kind = 'x'"),
+        "DELETE FROM report_events_default".to_owned(),
+    ] {
+        let message = sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut conn)
+            .await
+            .map(|r| format!("{} rows", r.rows_affected()))
+            .unwrap_or_else(|e| e.to_string());
+        assert!(
+            message.contains("append-only") || message == "0 rows",
+            "{statement}: {message}"
+        );
+    }
+}

@@ -95,3 +95,19 @@ balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_place_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_service_media_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_service_group_store!(SqliteStore, sqlx::Sqlite);
+
+/// One table, nothing to prepare; retention by month needs PostgreSQL's partitions (and
+/// SQLite's history is append-only like PostgreSQL's, so rows are not deleted either).
+#[balagh_store::async_trait]
+impl balagh_store::HistoryStore for SqliteStore {
+    async fn prepare_history(&self, _from: balagh_store::Ts, _to: balagh_store::Ts) -> Result<u32> {
+        Ok(0)
+    }
+
+    async fn drop_history_before(
+        &self,
+        _before: balagh_store::Ts,
+    ) -> Result<Option<balagh_store::HistoryDrop>> {
+        Ok(None)
+    }
+}

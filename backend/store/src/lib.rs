@@ -9,6 +9,7 @@ mod accounts;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 mod error;
+pub mod history;
 mod open311;
 mod outbox;
 mod photos;
@@ -30,6 +31,7 @@ mod timestamp;
 
 pub use accounts::*;
 pub use error::{Constraint, StoreError};
+pub use history::{HistoryDrop, HistoryStore};
 pub use open311::*;
 pub use outbox::*;
 pub use photos::*;
@@ -120,6 +122,7 @@ pub trait Store:
     + PlaceStore
     + ServiceMediaStore
     + ServiceGroupStore
+    + HistoryStore
     + Send
     + Sync
     + std::fmt::Debug
