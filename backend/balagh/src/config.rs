@@ -571,6 +571,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn history_retention_is_all_or_at_least_a_year() {
+        let months = |m| {
+            history_retention(&RetentionFileConfig {
+                contact_days: None,
+                history_months: m,
+            })
+        };
+        assert_eq!(months(None), Ok(None));
+        assert_eq!(months(Some(0)), Ok(None));
+        assert_eq!(months(Some(12)), Ok(Some(12)));
+        assert!(months(Some(11)).unwrap_err().contains("at least 12"));
+    }
+
+    #[test]
     fn the_map_tile_url_is_checked() {
         let file: FileConfig =
             toml::from_str("[map]\ntile_url = \"https://{s}.tiles.example/{z}/{x}/{y}.png\"\n")

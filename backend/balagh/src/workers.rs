@@ -645,9 +645,18 @@ mod tests {
     #[test]
     fn history_is_kept_for_whole_months() {
         let cutoff = |at, keep| history_cutoff(Ts::new(at), keep).get();
-        assert_eq!(cutoff(datetime!(2026-12-07 20:00 UTC), 12), datetime!(2025-12-01 0:00 UTC));
-        assert_eq!(cutoff(datetime!(2026-01-31 23:59 UTC), 13), datetime!(2024-12-01 0:00 UTC));
+        assert_eq!(
+            cutoff(datetime!(2026-12-07 20:00 UTC), 12),
+            datetime!(2025-12-01 0:00 UTC)
+        );
+        assert_eq!(
+            cutoff(datetime!(2026-01-31 23:59 UTC), 13),
+            datetime!(2024-12-01 0:00 UTC)
+        );
         // The month is the UTC one, whatever the offset of `now`.
-        assert_eq!(cutoff(datetime!(2026-03-01 00:30 +01:00), 24), datetime!(2024-02-01 0:00 UTC));
+        assert_eq!(
+            cutoff(datetime!(2026-03-01 00:30 +01:00), 24),
+            datetime!(2024-02-01 0:00 UTC)
+        );
     }
 }
