@@ -210,6 +210,9 @@ pub struct RetentionFileConfig {
     /// Months of report history kept (PostgreSQL drops whole months past it, except months
     /// holding an event of a report still open); at least 12. 0 keeps it all [default: 0].
     pub history_months: Option<u16>,
+    /// Days delivered webhooks and pushes stay in the outbox (pending and dead ones stay
+    /// until handled). 0 keeps them [default: 90].
+    pub outbox_days: Option<u16>,
 }
 
 /// `retention.history_months`: `None` keeps the history; otherwise at least a year, far
@@ -557,6 +560,14 @@ impl Settings {
                     days => Some(time::Duration::days(days.into())),
                 },
                 history_retention_months: history_retention(&file.retention)?,
+                outbox_retention: match file
+                    .retention
+                    .outbox_days
+                    .unwrap_or(crate::workers::DEFAULT_OUTBOX_RETENTION_DAYS)
+                {
+                    0 => None,
+                    days => Some(time::Duration::days(days.into())),
+                },
                 ..crate::workers::WorkerSettings::default()
             },
             photo_storage,
@@ -576,6 +587,7 @@ mod tests {
             history_retention(&RetentionFileConfig {
                 contact_days: None,
                 history_months: m,
+                outbox_days: None,
             })
         };
         assert_eq!(months(None), Ok(None));

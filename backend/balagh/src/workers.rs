@@ -43,6 +43,9 @@ pub struct WorkerSettings {
     /// Whole months of report history older than this many months are dropped (PostgreSQL;
     /// `None`: kept for ever).
     pub history_retention_months: Option<u16>,
+    /// Delivered webhooks and pushes are deleted from the outbox once older than this
+    /// (`None`: kept); pending and dead ones stay.
+    pub outbox_retention: Option<time::Duration>,
 }
 
 impl Default for WorkerSettings {
@@ -68,6 +71,7 @@ impl Default for WorkerSettings {
             contact_retention: Some(time::Duration::days(DEFAULT_CONTACT_RETENTION_DAYS.into())),
             retention_interval: Duration::from_secs(3600),
             history_retention_months: None,
+            outbox_retention: Some(time::Duration::days(DEFAULT_OUTBOX_RETENTION_DAYS.into())),
         }
     }
 }
@@ -435,6 +439,37 @@ async fn retention_loop(state: App, settings: WorkerSettings) {
             erase_contacts(&state, Ts::new(Ts::now().get() - keep)).await;
         }
         maintain_history(&state, settings.history_retention_months).await;
+        if let Some(keep) = settings.outbox_retention {
+            purge_delivered(&state, Ts::new(Ts::now().get() - keep)).await;
+        }
+    }
+}
+
+/// Days delivered outbox messages are kept by default: long enough for an operator or the
+/// staff to look into a delivery, short enough that the queue table does not grow for ever.
+pub const DEFAULT_OUTBOX_RETENTION_DAYS: u16 = 90;
+
+async fn purge_delivered(state: &App, before: Ts) {
+    let mut purged = 0;
+    loop {
+        match state.store().purge_delivered_outbox(before, 1000).await {
+            Ok(n) => {
+                purged += n;
+                if n < 1000 {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "outbox retention round failed");
+                break;
+            }
+        }
+    }
+    if purged > 0 {
+        tracing::info!(
+            messages = purged,
+            "purged delivered outbox messages past retention"
+        );
     }
 }
 

@@ -285,4 +285,7 @@ pub trait Store:
     ) -> Result<Vec<OutboxMessage>>;
     /// Puts a dead message back in the queue; false if there is no such dead message.
     async fn replay_outbox(&self, operator: OperatorId, id: Uuid, now: Ts) -> Result<bool>;
+    /// Deletes up to `limit` delivered messages created before `before` (webhooks and pushes
+    /// whose delivery is history); returns how many. Pending and dead ones stay.
+    async fn purge_delivered_outbox(&self, before: Ts, limit: u32) -> Result<u64>;
 }

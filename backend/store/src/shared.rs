@@ -1390,6 +1390,19 @@ macro_rules! impl_sql_store {
                     .map_err(<$store>::error)?;
                     Ok(done.rows_affected() == 1)
                 }
+
+                async fn purge_delivered_outbox(&self, before: Ts, limit: u32) -> Result<u64> {
+                    let done = sqlx::query(
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                         WHERE state = 'delivered' AND created_at < $1 ORDER BY created_at LIMIT $2)",
+                    )
+                    .bind(before)
+                    .bind(i64::from(limit))
+                    .execute(self.writer())
+                    .await
+                    .map_err(<$store>::error)?;
+                    Ok(done.rows_affected())
+                }
             }
         };
     };

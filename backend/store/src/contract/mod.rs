@@ -24,6 +24,7 @@ macro_rules! contract_suite {
             named_constraints_become_typed_conflicts,
             an_idempotency_key_returns_the_first_report,
             bulk_inserts_are_counted_and_readable,
+            only_delivered_messages_are_purged_and_oldest_first,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -201,4 +202,73 @@ pub async fn bulk_inserts_are_counted_and_readable(store: &dyn Store) {
     let events = store.report_events(one.id).await.unwrap();
     assert_eq!(events.len(), reports[700].events.len());
     store.close().await;
+}
+
+pub async fn only_delivered_messages_are_purged_and_oldest_first(store: &dyn Store) {
+    use crate::{DeliveryResult, NewOutboxMessage, WEBHOOK_TOPIC};
+    let catalogue = seeded(store).await;
+    let now = Ts::now();
+    let days_ago = |d: i64| Ts::new(now.get() - time::Duration::days(d));
+    let mut ids = Vec::new();
+    for at in [days_ago(100), days_ago(99), days_ago(98), now] {
+        let mut report = catalogue.report(None, None, at);
+        let id = Uuid::now_v7();
+        report.outbox = vec![NewOutboxMessage {
+            id,
+            topic: WEBHOOK_TOPIC,
+            operator: None,
+            event_type: "ticket.created".into(),
+            payload: serde_json::json!({}),
+            created_at: at,
+            jurisdiction: None,
+        }];
+        store.create_report(&report).await.unwrap();
+        ids.push(id);
+    }
+    let claimed = store
+        .claim_outbox(WEBHOOK_TOPIC, now, time::Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 4);
+    let later = Ts::new(now.get() + time::Duration::days(1));
+    let outcomes = [
+        DeliveryResult::Delivered { at: now },
+        DeliveryResult::Dead {
+            error: "gone".into(),
+        },
+        DeliveryResult::Retry {
+            error: "busy".into(),
+            next_attempt_at: later,
+        },
+        DeliveryResult::Delivered { at: now },
+    ];
+    for (id, outcome) in ids.iter().zip(&outcomes) {
+        store.record_delivery(*id, outcome).await.unwrap();
+    }
+    let ninety_days_ago = days_ago(90);
+    // The oldest delivered one only: pending and dead messages are not history yet.
+    assert_eq!(
+        store
+            .purge_delivered_outbox(ninety_days_ago, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .purge_delivered_outbox(ninety_days_ago, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.purge_delivered_outbox(later, 10).await.unwrap(), 1);
+    let after = Ts::new(later.get() + time::Duration::seconds(1));
+    let pending = store
+        .claim_outbox(WEBHOOK_TOPIC, after, time::Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[2]]
+    );
 }
