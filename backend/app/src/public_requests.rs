@@ -3,7 +3,7 @@
 //! what their views need, read in few queries. The wire format is the caller's.
 
 use crate::publish::records::Records;
-use crate::{App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Catalog};
 use balagh_domain::{FieldError, JurisdictionId, ReportStatus, ServiceCode};
 use balagh_store::{
     Open311Query, Open311UpdatesQuery, Store, StoredEvent, StoredPhoto, StoredReport, Ts,
@@ -90,27 +90,7 @@ pub async fn requests(
             page,
             page_size,
         } => {
-            // Only services whose records are public are ever listed (the gate's rule): the
-            // filter goes to the query so that pages stay full.
-            let listed: Vec<String> = catalog
-                .services(jurisdiction)
-                .iter()
-                .filter(|s| gate.lists(jurisdiction, &s.code))
-                .map(|s| s.code.as_str().to_owned())
-                .collect();
-            if service_codes.is_empty() {
-                query.service_codes = listed;
-            } else {
-                query.service_codes = service_codes
-                    .iter()
-                    .map(|c| c.as_str().to_owned())
-                    .filter(|c| listed.contains(c))
-                    .collect();
-                if query.service_codes.is_empty() {
-                    // None of the named services is listed: match nothing, not everything.
-                    query.service_codes.push(String::new());
-                }
-            }
+            query.service_codes = listed_services(&catalog, &gate, jurisdiction, service_codes);
             query.statuses = statuses;
             query.created_from = from;
             query.created_until = until;
@@ -123,6 +103,35 @@ pub async fn requests(
     let mut requests = views_of(store, &reports).await?;
     requests.reports = reports;
     Ok(requests)
+}
+
+/// The services to search: the wanted ones (empty: all) whose records are public (the
+/// gate's rule). The filter goes to the query so that pages stay full.
+fn listed_services(
+    catalog: &Catalog,
+    gate: &Records<'_>,
+    jurisdiction: &JurisdictionId,
+    wanted: Vec<ServiceCode>,
+) -> Vec<String> {
+    let listed: Vec<String> = catalog
+        .services(jurisdiction)
+        .iter()
+        .filter(|s| gate.lists(jurisdiction, &s.code))
+        .map(|s| s.code.as_str().to_owned())
+        .collect();
+    if wanted.is_empty() {
+        return listed;
+    }
+    let codes: Vec<String> = wanted
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .filter(|c| listed.contains(c))
+        .collect();
+    if codes.is_empty() {
+        // None of the wanted services is listed: match nothing, not everything.
+        return vec![String::new()];
+    }
+    codes
 }
 
 /// Addresses, public history and approved photos of these reports, in three queries.
