@@ -10,10 +10,13 @@ pub mod intake;
 pub mod lifecycle;
 pub mod notify;
 pub mod photos;
+pub mod public_requests;
 pub mod publish;
+pub mod resident;
 pub mod sms;
 pub mod stats;
 pub mod tickets;
+pub mod triage;
 
 pub use catalogue::Catalog;
 pub use context::{App, AppSettings, PhotoSettings};

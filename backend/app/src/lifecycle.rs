@@ -140,3 +140,23 @@ fn after(before: &StoredReport, change: &ReportChange) -> StoredReport {
     report.updated_at = change.at;
     report
 }
+
+/// A comment on a report at the version its author read, public (residents see it) or
+/// internal; by staff or operator alike.
+pub async fn comment(
+    app: &App,
+    report: &StoredReport,
+    version: i64,
+    actor: Actor,
+    text: &str,
+    public: bool,
+) -> AppResult<StoredReport> {
+    let text = balagh_domain::report::free_text("text", Some(text), true)?.unwrap_or_default();
+    let mut change = ReportChange::new(report, Ts::now());
+    change.expected_version = version;
+    let event = EventData::Comment(balagh_domain::event_data::Comment { text, public })
+        .event(actor, public);
+    let data = event.data.clone();
+    change.events.push(event);
+    commit(app, report, change, "ticket.updated", &data).await
+}

@@ -7,13 +7,13 @@ use super::handlers::{ok, params, unknown_format};
 use super::{Open311Error, mapping};
 use crate::auth::secrets;
 use crate::problem::ApiError;
-use crate::routes::reports::nearby_open;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use balagh_app::Catalog;
 use balagh_app::intake::{Submitter, submit};
+use balagh_app::resident::nearby_open;
 use balagh_domain::{
     AttributeType, Channel, FieldError, GeoPoint, IdempotencyKey, Jurisdiction, Service,
     ServiceCode,

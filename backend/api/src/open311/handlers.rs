@@ -10,10 +10,11 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use balagh_app::Catalog;
+use balagh_app::public_requests::{self, RequestFilter};
+use balagh_app::{AppError, Catalog};
 use balagh_domain::{FieldError, Jurisdiction, Language, ServiceCode};
-use balagh_store::{Open311Query, Open311UpdatesQuery, StoredReport, Ts};
-use std::collections::{HashMap, HashSet};
+use balagh_store::Ts;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, Open311Error>;
@@ -167,6 +168,14 @@ pub async fn service_definition(
     }
 }
 
+/// `error`, with the endpoint's own words when it is "not found".
+fn not_found_as(error: AppError, missing: impl Fn() -> Open311Error) -> Open311Error {
+    match error {
+        AppError::NotFound => missing(),
+        other => other.into(),
+    }
+}
+
 /// `true`/`false` (also `1`/`0`); absent: false.
 fn flag(params: &Params, name: &str) -> Result<bool> {
     match params.one(name)?.map(str::to_ascii_lowercase).as_deref() {
@@ -259,44 +268,6 @@ fn comma_list(raw: Option<&str>) -> Vec<&str> {
     .unwrap_or_default()
 }
 
-/// Reads what the views of these reports need (addresses, public history, approved
-/// photos) in three queries.
-async fn context<'a>(
-    state: &AppState,
-    catalog: &'a Catalog,
-    jurisdiction: &'a Jurisdiction,
-    language: Language,
-    headers: &HeaderMap,
-    reports: &[StoredReport],
-    extensions: bool,
-) -> Result<Context<'a>> {
-    let ids: Vec<Uuid> = reports.iter().map(|r| r.id).collect();
-    let store = state.store();
-    let addresses = store.open311_addresses(&ids).await?.into_iter().collect();
-    let mut history: HashMap<Uuid, Vec<_>> = HashMap::new();
-    for event in store.open311_notes(&ids).await? {
-        history.entry(event.report_id).or_default().push(event);
-    }
-    let mut photos: HashMap<Uuid, Vec<_>> = HashMap::new();
-    for photo in store.approved_photos(&ids).await? {
-        if let Some(report) = photo.report_id {
-            photos.entry(report).or_default().push(photo);
-        }
-    }
-    Ok(Context {
-        catalog,
-        jurisdiction,
-        zone: mapping::time_zone(jurisdiction),
-        language,
-        base_url: crate::params::base_url(state, headers),
-        addresses,
-        history,
-        photos,
-        extensions,
-        records: state.settings().stats.records,
-    })
-}
-
 /// `GET requests` (`one`: `GET requests/{id}`, a one-element list or a 404).
 async fn list_requests(
     state: &AppState,
@@ -312,109 +283,72 @@ async fn list_requests(
         Some(id) => vec![id],
         None => comma_list(params.one("service_request_id")?),
     };
-    let now = Ts::now();
-    let mut query = Open311Query {
-        jurisdiction: jurisdiction.id.clone(),
-        references: Vec::new(),
-        ids: Vec::new(),
-        service_codes: Vec::new(),
-        statuses: Vec::new(),
-        created_from: now,
-        created_until: now,
-        offset: 0,
-        limit: MAX_RESULTS,
-    };
-    if !wanted.is_empty() {
-        // Named requests: every other filter is ignored, as the spec says.
-        if wanted.len() > MAX_RESULTS as usize {
-            return Err(FieldError::new(
-                "service_request_id",
-                format!("at most {MAX_RESULTS} ids"),
-            )
-            .into());
-        }
-        for id in wanted {
-            match Uuid::parse_str(id) {
-                Ok(uuid) => query.ids.push(uuid),
-                Err(_) => query.references.push(id.to_ascii_uppercase()),
-            }
-        }
+    let filter = if wanted.is_empty() {
+        search_filter(params)?
     } else {
-        for code in comma_list(params.one("service_code")?) {
-            let code = ServiceCode::parse(code)?;
-            query.service_codes.push(code.as_str().to_owned());
+        RequestFilter::Named {
+            wanted: wanted.into_iter().map(str::to_owned).collect(),
+            fresh: one.is_some(),
         }
-        // Only services whose records are public are ever listed (the gate's rule): the
-        // filter goes to the query so that pages stay full.
-        let gate =
-            balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
-        let listed: Vec<String> = catalog
-            .services(&jurisdiction.id)
-            .iter()
-            .filter(|s| gate.lists(&jurisdiction.id, &s.code))
-            .map(|s| s.code.as_str().to_owned())
-            .collect();
-        if query.service_codes.is_empty() {
-            query.service_codes = listed;
-        } else {
-            query.service_codes.retain(|c| listed.contains(c));
-            if query.service_codes.is_empty() {
-                query.service_codes.push(String::new());
-            }
-        }
-        for status in comma_list(params.one("status")?) {
-            let statuses = mapping::statuses_for(status).ok_or_else(|| {
-                FieldError::new("status", format!("'{status}' is neither open nor closed"))
-            })?;
-            query.statuses.extend(statuses);
-        }
-        let (from, until) = window(params)?;
-        query.created_from = from;
-        query.created_until = until;
-        let page_size = number(
-            params,
-            "page_size",
-            1,
-            MAX_RESULTS.into(),
-            MAX_RESULTS.into(),
-        )?;
-        let page = number(params, "page", 1, 1_000_000, 1)?;
-        query.limit = u32::try_from(page_size).unwrap_or(MAX_RESULTS);
-        query.offset = (page - 1) * page_size;
-    }
-    let gate = balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
-    // A list tolerates the read replicas' staleness; one request asked for by id (perhaps
-    // just created by this client) is read from the primary.
-    let store = if one.is_some() {
-        state.store()
-    } else {
-        state.stale_reads()
     };
-    let mut reports = store.open311_requests(&query).await?;
-    reports.retain(|r| gate.lists_report(r));
-    if one.is_some() && reports.is_empty() {
+    let found = public_requests::requests(state, &jurisdiction.id, filter, MAX_RESULTS).await?;
+    if one.is_some() && found.reports.is_empty() {
         return Err(Open311Error::not_found(
             "service_request_id: no such request",
         ));
     }
-    let language = language(jurisdiction, accept);
-    let ctx = context(
-        state,
-        &catalog,
+    let ctx = Context {
+        catalog: &catalog,
         jurisdiction,
-        language,
-        headers,
-        &reports,
+        zone: mapping::time_zone(jurisdiction),
+        language: language(jurisdiction, accept),
+        base_url: crate::params::base_url(state, headers),
+        addresses: found.addresses,
+        history: found.history,
+        photos: found.photos,
         extensions,
-    )
-    .await?;
+        records: state.settings().stats.records,
+    };
     Ok((
         "service_requests",
         Out::List(
             "request",
-            reports.iter().map(|r| ctx.request_out(r)).collect(),
+            found.reports.iter().map(|r| ctx.request_out(r)).collect(),
         ),
     ))
+}
+
+/// The filters of a `GET requests` that names no request: services, `open`/`closed`, the
+/// date window and the page.
+fn search_filter(params: &Params) -> Result<RequestFilter> {
+    let mut service_codes = Vec::new();
+    for code in comma_list(params.one("service_code")?) {
+        service_codes.push(ServiceCode::parse(code)?);
+    }
+    let mut statuses = Vec::new();
+    for status in comma_list(params.one("status")?) {
+        let matching = mapping::statuses_for(status).ok_or_else(|| {
+            FieldError::new("status", format!("'{status}' is neither open nor closed"))
+        })?;
+        statuses.extend(matching);
+    }
+    let (from, until) = window(params)?;
+    let page_size = number(
+        params,
+        "page_size",
+        1,
+        MAX_RESULTS.into(),
+        MAX_RESULTS.into(),
+    )?;
+    let page = number(params, "page", 1, 1_000_000, 1)?;
+    Ok(RequestFilter::Search {
+        service_codes,
+        statuses,
+        from,
+        until,
+        page,
+        page_size: u32::try_from(page_size).unwrap_or(MAX_RESULTS),
+    })
 }
 
 /// `GET requests/{id}.{fmt}`: the request as a one-element list.
@@ -456,12 +390,9 @@ pub async fn token(
         let jurisdiction = jurisdiction(&catalog, &params(query))?;
         let missing = || Open311Error::not_found("token: no such token");
         let id = Uuid::parse_str(token).map_err(|_| missing())?;
-        let report = state
-            .store()
-            .report(id)
-            .await?
-            .filter(|r| r.jurisdiction == jurisdiction.id)
-            .ok_or_else(missing)?;
+        let report = public_requests::by_token(&state, &jurisdiction.id, id)
+            .await
+            .map_err(|e| not_found_as(e, missing))?;
         Ok::<_, Open311Error>(Out::List(
             "request",
             vec![Out::Obj(vec![
@@ -487,37 +418,8 @@ async fn updates(
     let catalog = state.catalog();
     let jurisdiction = jurisdiction(&catalog, params)?;
     let (from, until) = window(params)?;
-    // Updates, their reports and histories from one store that tolerates staleness.
-    let store = state.stale_reads();
-    let events = store
-        .open311_updates(&Open311UpdatesQuery {
-            jurisdiction: jurisdiction.id.clone(),
-            from,
-            until,
-            limit: MAX_RESULTS,
-        })
-        .await?;
-    let ids: Vec<Uuid> = events
-        .iter()
-        .map(|e| e.report_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let gate = balagh_app::publish::records::Records::new(&catalog, state.settings().stats.records);
-    let reports: HashMap<Uuid, StoredReport> = store
-        .reports_by_ids(&ids)
-        .await?
-        .into_iter()
-        .filter(|r| gate.lists_report(r))
-        .map(|r| (r.id, r))
-        .collect();
-    // Each update is stamped with the status of its own time, from the report's public
-    // history (one query for all of them).
-    let listed: Vec<Uuid> = reports.keys().copied().collect();
-    let mut history: HashMap<Uuid, Vec<_>> = HashMap::new();
-    for event in store.open311_notes(&listed).await? {
-        history.entry(event.report_id).or_default().push(event);
-    }
+    let found = public_requests::updates(state, &jurisdiction.id, from, until, MAX_RESULTS).await?;
+    let reports = found.reports;
     let ctx = Context {
         catalog: &catalog,
         jurisdiction,
@@ -525,7 +427,7 @@ async fn updates(
         language: jurisdiction.default_language,
         base_url: crate::params::base_url(state, headers),
         addresses: HashMap::new(),
-        history,
+        history: found.history,
         photos: HashMap::new(),
         extensions: false,
         records: state.settings().stats.records,
@@ -534,7 +436,8 @@ async fn updates(
         "service_requests_updates",
         Out::List(
             "request_update",
-            events
+            found
+                .events
                 .iter()
                 .filter_map(|e| {
                     let report = reports.get(&e.report_id)?;
@@ -559,24 +462,9 @@ pub async fn media(
             .strip_suffix(".jpg")
             .and_then(|id| Uuid::parse_str(id).ok())
             .ok_or_else(missing)?;
-        let photo = state
-            .store()
-            .photo(id)
-            .await?
-            .filter(|p| p.approved)
-            .ok_or_else(missing)?;
-        let report = match photo.report_id {
-            Some(report) => state.store().report(report).await?,
-            None => None,
-        }
-        .ok_or_else(missing)?;
-        let catalog = state.catalog();
-        if catalog
-            .service(&report.jurisdiction, &report.service_code)
-            .is_none_or(|s| s.sensitive)
-        {
-            return Err(missing());
-        }
+        let photo = public_requests::public_photo(&state, id)
+            .await
+            .map_err(|e| not_found_as(e, missing))?;
         let views = balagh_app::photos::photo_views(
             &state,
             &crate::params::base_url(&state, &headers),

@@ -10,13 +10,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balagh_app::Catalog;
 use balagh_app::intake::{self, Submitter};
-use balagh_domain::event::Actor;
-use balagh_domain::{
-    Channel, FieldError, GeoPoint, IdempotencyKey, NearbySearch, ReportStatus, ServiceCode,
-};
-use balagh_store::{NearbyQuery, NewSupport, StoredReport, SupportOutcome, Ts};
+use balagh_app::resident;
+use balagh_domain::{Channel, FieldError, IdempotencyKey};
+use balagh_store::StoredReport;
 use balagh_wire::{
-    EventView, NearbyList, NearbyReport, NewReportRequest, OperatorView, ReportView, SupportResult,
+    EventView, NearbyList, NewReportRequest, OperatorView, ReportView, SupportResult,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -237,92 +235,14 @@ pub async fn nearby_reports(
     DeviceAuth(_device): DeviceAuth,
     ApiQuery(params): ApiQuery<NearbyParams>,
 ) -> ApiResult<Json<NearbyList>> {
-    let point = GeoPoint::parse(params.lat, params.lon)?;
-    let code = ServiceCode::parse(&params.service_code)?;
-    let catalog = state.catalog();
-    let Some(jurisdiction) = catalog.router().jurisdiction_at(&point) else {
-        return Err(ApiError::OutsideJurisdiction);
+    let request = resident::NearbyRequest {
+        lat: params.lat,
+        lon: params.lon,
+        service_code: &params.service_code,
+        page: params.page,
+        page_size: params.page_size,
     };
-    if catalog.service(jurisdiction, &code).is_none() {
-        return Err(FieldError::new("service_code", format!("no service '{code}' here")).into());
-    }
-    let page_size = params.page_size.unwrap_or(20);
-    if !(1..=50).contains(&page_size) {
-        return Err(FieldError::new("page_size", "must be from 1 to 50").into());
-    }
-    let page = params.page.unwrap_or(1);
-    if page == 0 {
-        return Err(FieldError::new("page", "must be at least 1").into());
-    }
-    let settings = state.settings();
-    let reports = nearby_open(&state, jurisdiction, point, code).await?;
-    Ok(Json(NearbyList {
-        radius_m: settings.nearby_radius_m,
-        window_days: settings.nearby_window_days,
-        reports: reports
-            .into_iter()
-            .skip(((page - 1) * page_size) as usize)
-            .take(page_size as usize)
-            .collect(),
-    }))
-}
-
-/// Open reports of a service near a point (within the configured radius and window),
-/// nearest first, at most 50, as the publication gate lets them out: "is it already
-/// reported?", for the app and Open311 alike. Nothing for a service whose reports are not
-/// listed publicly.
-pub async fn nearby_open(
-    state: &AppState,
-    jurisdiction: &balagh_domain::JurisdictionId,
-    point: GeoPoint,
-    code: ServiceCode,
-) -> ApiResult<Vec<NearbyReport>> {
-    let settings = state.settings();
-    let catalog = state.catalog();
-    let gate = balagh_app::publish::records::Records::new(&catalog, settings.stats.records);
-    if !gate.lists(jurisdiction, &code) {
-        return Ok(Vec::new());
-    }
-    let search = NearbySearch::new(point, settings.nearby_radius_m)?;
-    let since = Ts::new(
-        time::OffsetDateTime::now_utc() - time::Duration::days(settings.nearby_window_days.into()),
-    );
-    let candidates = state
-        .store()
-        .nearby_candidates(&NearbyQuery {
-            jurisdiction: jurisdiction.clone(),
-            service_code: code,
-            cells: search.cells.clone(),
-            since,
-        })
-        .await?;
-    let mut reports: Vec<NearbyReport> = candidates
-        .into_iter()
-        .filter_map(|r| {
-            search.distance_if_within(&r.point)?;
-            let snapped = gate.point(&r);
-            Some(NearbyReport {
-                id: r.id,
-                reference: r.reference.as_str().to_owned(),
-                service_code: r.service_code.to_string(),
-                status: r.status.as_str().to_owned(),
-                lat: snapped.lat(),
-                lon: snapped.lon(),
-                distance_m: f64::from(gate.policy.rounded_distance_m(&point, &r.point)),
-                description: gate.description(&r).unwrap_or_default().to_owned(),
-                supporters: r.supporters,
-                created_at: gate.time(r.created_at).get(),
-            })
-        })
-        .collect();
-    // Nearest first by the published distance (ties: newest first), never by the exact one.
-    reports.sort_by(|a, b| {
-        a.distance_m
-            .total_cmp(&b.distance_m)
-            .then(b.created_at.cmp(&a.created_at))
-    });
-    reports.truncate(50);
-    Ok(reports)
+    Ok(Json(resident::nearby(&state, request).await?))
 }
 
 /// "Me too": adds this device's support to a report, once per device. The reporter cannot
@@ -346,46 +266,20 @@ pub async fn support_report(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SupportResult>> {
     let id = parse_report_id(&id)?;
-    let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
-    if report.device == Some(device) {
-        return Err(ApiError::Conflict("you reported this yourself"));
-    }
+    resident::supportable(&state, device, id).await?;
     // Counted before the support is recorded (concurrent "me too" cannot slip past).
     crate::abuse::admit_support(&state, &address, id).await?;
-    let outcome = state
-        .store()
-        .support_report(&NewSupport {
-            report_id: id,
-            device,
-            at: Ts::now(),
-        })
-        .await?;
-    match outcome {
-        SupportOutcome::Added { supporters } => Ok(Json(SupportResult {
-            supporters,
-            already_supported: false,
-        })),
-        SupportOutcome::AlreadySupported { supporters } => {
-            // Asking again changed nothing: not counted against the address.
-            crate::abuse::refund_support(&state, &address, id).await?;
-            Ok(Json(SupportResult {
-                supporters,
-                already_supported: true,
-            }))
-        }
-        SupportOutcome::NotFound => Err(ApiError::NotFound),
+    let result = resident::add_support(&state, device, id).await?;
+    if result.already_supported {
+        // Asking again changed nothing: not counted against the address.
+        crate::abuse::refund_support(&state, &address, id).await?;
     }
+    Ok(Json(result))
 }
 
 /// The device's own report, or 404.
 pub async fn own_report(state: &AppState, device: Uuid, id: &str) -> ApiResult<StoredReport> {
-    let id = parse_report_id(id)?;
-    state
-        .store()
-        .report(id)
-        .await?
-        .filter(|r| r.device == Some(device))
-        .ok_or(ApiError::NotFound)
+    Ok(resident::own_report(state, device, parse_report_id(id)?).await?)
 }
 
 /// The reporter confirms the fix: the report closes.
@@ -404,16 +298,7 @@ pub async fn confirm_report(
     DeviceAuth(device): DeviceAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReportView>> {
-    let report = own_report(&state, device, &id).await?;
-    let updated = balagh_app::lifecycle::apply(
-        &state,
-        &report,
-        report.version,
-        Actor::Device(device),
-        balagh_domain::lifecycle::Action::Confirm,
-        balagh_app::lifecycle::Extras::default(),
-    )
-    .await?;
+    let updated = resident::confirm(&state, device, parse_report_id(&id)?).await?;
     Ok(Json(report_view(&updated, &state.catalog())))
 }
 
@@ -435,29 +320,8 @@ pub async fn reopen_report(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<balagh_wire::ReopenRequest>,
 ) -> ApiResult<Json<ReportView>> {
-    let report = own_report(&state, device, &id).await?;
-    let comment = crate::params::text("comment", Some(&body.comment), true)?;
-    let window = time::Duration::days(state.settings().reopen_window_days.into());
-    if report
-        .resolved_at
-        .is_some_and(|at| Ts::now().get() - at.get() > window)
-    {
-        return Err(ApiError::Conflict(
-            "the reopen window has passed: please submit a new report",
-        ));
-    }
-    let updated = balagh_app::lifecycle::apply(
-        &state,
-        &report,
-        report.version,
-        Actor::Device(device),
-        balagh_domain::lifecycle::Action::Reopen,
-        balagh_app::lifecycle::Extras {
-            note: comment,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let id = parse_report_id(&id)?;
+    let updated = resident::reopen(&state, device, id, &body.comment).await?;
     Ok(Json(report_view(&updated, &state.catalog())))
 }
 
@@ -480,26 +344,7 @@ pub async fn rate_report(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<balagh_wire::RatingRequest>,
 ) -> ApiResult<Json<ReportView>> {
-    let report = own_report(&state, device, &id).await?;
-    if !(1..=5).contains(&body.stars) {
-        return Err(FieldError::new("stars", "must be 1 to 5").into());
-    }
-    let comment = crate::params::text("comment", body.comment.as_deref(), false)?;
-    if !matches!(report.status, ReportStatus::Resolved | ReportStatus::Closed) {
-        return Err(ApiError::Conflict(
-            "a report can be rated once it is resolved",
-        ));
-    }
-    let mut change = balagh_store::ReportChange::new(&report, Ts::now());
-    change.rating = Some(body.stars);
-    let rated = balagh_domain::event_data::Rated {
-        stars: body.stars,
-        comment,
-    };
-    let event = balagh_domain::EventData::Rated(rated).event(Actor::Device(device), false);
-    let data = event.data.clone();
-    change.events.push(event);
-    let updated =
-        balagh_app::lifecycle::commit(&state, &report, change, "ticket.updated", &data).await?;
+    let id = parse_report_id(&id)?;
+    let updated = resident::rate(&state, device, id, body.stars, body.comment.as_deref()).await?;
     Ok(Json(report_view(&updated, &state.catalog())))
 }

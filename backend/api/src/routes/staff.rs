@@ -5,37 +5,38 @@ use crate::auth::principal::{AnyStaff, Staff, StaffCaller, StaffWriter};
 use crate::extract::{ApiJson, ApiQuery, MaybeJson};
 use crate::params::if_match;
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::tickets::{comment, with_etag};
+use crate::routes::tickets::with_etag;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use balagh_app::lifecycle::Extras;
+use balagh_app::lifecycle;
 use balagh_app::tickets::ticket_view;
+use balagh_app::triage::{self, StaffMember};
+use balagh_domain::FieldError;
 use balagh_domain::event::Actor;
-use balagh_domain::event_data::{
-    DuplicateMerged, EventData, Moderated, PriorityChanged, StatusChanged,
-};
-use balagh_domain::lifecycle::{Action, transition};
-use balagh_domain::{ContractId, FieldError, OperatorId, Priority, ReportStatus, RouteOutcome};
-use balagh_store::{ChangeOutcome, ReportChange, StoredReport, TriageQuery, Ts};
+use balagh_store::StoredReport;
 use balagh_wire::{CommentRequest, TicketActionRequest, TicketPage};
 use serde::Deserialize;
 use uuid::Uuid;
 
+/// A report of the caller's commune, or 404.
 pub async fn own_report(
     state: &AppState,
     caller: &StaffCaller,
     id: &str,
 ) -> ApiResult<StoredReport> {
     let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
-    state
-        .store()
-        .report(id)
-        .await?
-        .filter(|r| r.jurisdiction == caller.jurisdiction)
-        .ok_or(ApiError::NotFound)
+    Ok(triage::commune_report(state, &caller.jurisdiction, id).await?)
+}
+
+/// The caller as the use cases know staff.
+pub fn member(caller: &StaffCaller) -> StaffMember {
+    StaffMember {
+        user: caller.user.id,
+        jurisdiction: caller.jurisdiction.clone(),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -59,10 +60,7 @@ pub async fn triage(
     Staff(caller, _): Staff<AnyStaff>,
     ApiQuery(params): ApiQuery<TriageParams>,
 ) -> ApiResult<Json<TicketPage>> {
-    let mut statuses = crate::params::parse_statuses(params.status.as_deref())?;
-    if statuses.is_empty() {
-        statuses = vec![ReportStatus::Unrouted, ReportStatus::Rejected];
-    }
+    let statuses = crate::params::parse_statuses(params.status.as_deref())?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidParameter(FieldError::new(
@@ -71,22 +69,15 @@ pub async fn triage(
         )));
     }
     let after = match params.after {
-        Some(id) => {
-            let last = own_report(&state, &caller, &id.to_string()).await?;
-            Some((last.created_at, last.id))
-        }
+        Some(id) => Some(
+            triage::cursor(&state, &caller.jurisdiction, id)
+                .await?
+                .ok_or(ApiError::NotFound)?,
+        ),
         None => None,
     };
-    let reports = state
-        .store()
-        .triage_queue(&TriageQuery {
-            jurisdiction: caller.jurisdiction.clone(),
-            statuses,
-            after,
-            limit,
-            newest_first: false,
-        })
-        .await?;
+    let jurisdiction = &caller.jurisdiction;
+    let reports = triage::queue(&state, jurisdiction, statuses, after, limit, false).await?;
     let next_cursor = (reports.len() == limit as usize)
         .then(|| reports.last().map(|r| r.id.to_string()))
         .flatten();
@@ -163,182 +154,9 @@ pub async fn report_action(
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    let updated = triage_action(
-        &state,
-        &caller,
-        &report,
-        version,
-        &action,
-        body.unwrap_or_default(),
-    )
-    .await?;
+    let body = body.unwrap_or_default();
+    let updated = triage::act(&state, &member(&caller), &report, version, &action, body).await?;
     Ok(with_etag(ticket_view(&updated, None)))
-}
-
-/// A triage action (`route`, `dismiss`, `mark_duplicate`) on a report read at `version`: the
-/// API and the staff pages share it.
-pub async fn triage_action(
-    state: &AppState,
-    caller: &StaffCaller,
-    report: &StoredReport,
-    version: i64,
-    action: &str,
-    body: TicketActionRequest,
-) -> ApiResult<StoredReport> {
-    let actor = Actor::User(caller.user.id);
-    let note = crate::params::text("note", body.note.as_deref(), false)?;
-    let updated = match action {
-        "route" => {
-            let contract = route_target(state, caller, report, body.contract_id)?;
-            let extras = Extras {
-                note,
-                routing: Some(contract),
-                ..Extras::default()
-            };
-            balagh_app::lifecycle::apply(state, report, version, actor, Action::Route, extras)
-                .await?
-        }
-        "dismiss" => {
-            let reason = crate::params::text("reason", body.reason.as_deref(), true)?;
-            let extras = Extras {
-                note,
-                reason,
-                ..Extras::default()
-            };
-            balagh_app::lifecycle::apply(state, report, version, actor, Action::Dismiss, extras)
-                .await?
-        }
-        "mark_duplicate" => {
-            mark_duplicate(state, caller, report, version, body.duplicate_of).await?
-        }
-        _ => return Err(ApiError::NotFound),
-    };
-    Ok(updated)
-}
-
-/// Where `route` sends a report: the named contract, which must be of the caller's commune
-/// and cover the report's service group, or the contract covering the point now.
-fn route_target(
-    state: &AppState,
-    caller: &StaffCaller,
-    report: &StoredReport,
-    contract_id: Option<Uuid>,
-) -> ApiResult<(OperatorId, ContractId)> {
-    let catalog = state.catalog();
-    let group = catalog
-        .service(&report.jurisdiction, &report.service_code)
-        .map(|s| s.group.clone())
-        .ok_or(ApiError::Conflict("the report's service no longer exists"))?;
-    let contract = match contract_id {
-        Some(id) => {
-            let chosen = catalog
-                .router()
-                .contracts()
-                .iter()
-                .find(|c| c.id == ContractId(id) && c.jurisdiction == caller.jurisdiction)
-                .ok_or_else(|| {
-                    FieldError::new("contract_id", "no such contract in your commune")
-                })?;
-            // A lighting report never goes to a waste company: the contract must
-            // cover the report's service group (another zone of it is allowed).
-            if chosen.group != group {
-                return Err(FieldError::new(
-                    "contract_id",
-                    format!(
-                        "contract {} covers the {} service group, but service {} belongs to {}: choose a {} contract",
-                        chosen.reference,
-                        chosen.group.as_str(),
-                        report.service_code,
-                        group.as_str(),
-                        group.as_str(),
-                    ),
-                )
-                .into());
-            }
-            (chosen.operator, chosen.id)
-        }
-        None => match catalog.router().route(
-            &report.jurisdiction,
-            &group,
-            &report.point,
-            Ts::now().get(),
-        ) {
-            RouteOutcome::Routed { operator, contract } => (operator, contract),
-            RouteOutcome::Unrouted => {
-                return Err(FieldError::new(
-                    "contract_id",
-                    "no contract covers this point now: name one",
-                )
-                .into());
-            }
-        },
-    };
-    Ok(contract)
-}
-
-async fn mark_duplicate(
-    state: &AppState,
-    caller: &StaffCaller,
-    report: &StoredReport,
-    version: i64,
-    original: Option<Uuid>,
-) -> ApiResult<StoredReport> {
-    let original_id = original.ok_or_else(|| FieldError::new("duplicate_of", "is required"))?;
-    let original = own_report(state, caller, &original_id.to_string())
-        .await
-        .map_err(|_| FieldError::new("duplicate_of", "no such report in your commune"))?;
-    if original.id == report.id || original.duplicate_of.is_some() {
-        return Err(FieldError::new(
-            "duplicate_of",
-            "must be another report that is not itself a duplicate",
-        )
-        .into());
-    }
-    let to = transition(report.status, Action::MarkDuplicate).map_err(|e| {
-        ApiError::IllegalTransition {
-            message: e.to_string(),
-            allowed: e.allowed.iter().map(|a| a.as_str().to_owned()).collect(),
-        }
-    })?;
-    let now = Ts::now();
-    let mut change = ReportChange::new(report, now);
-    change.expected_version = version;
-    change.status = Some(to);
-    change.duplicate_of = Some(Some(original.id));
-    let mut marked = StatusChanged::new(Action::MarkDuplicate, report.status, to);
-    marked.duplicate_of = Some(original.id);
-    marked.original_reference = Some(original.reference.as_str().to_owned());
-    let event = EventData::StatusChanged(marked).event(Actor::User(caller.user.id), true);
-    let data = event.data.clone();
-    change.events.push(event);
-    if let Some(message) = balagh_app::tickets::webhook(report, "ticket.updated", &data, now) {
-        change.outbox.push(message);
-    }
-    // Its followers (and its resident, by SMS) learn where to look now (they follow the
-    // original from here on).
-    let mut as_duplicate = report.clone();
-    as_duplicate.status = balagh_domain::ReportStatus::Duplicate;
-    change
-        .outbox
-        .extend(balagh_app::lifecycle::status_messages(&as_duplicate, now));
-    // A duplicate leaves its operator: clocks still running end here.
-    balagh_app::clocks::recompute_for_change(state, report, &mut change).await?;
-    let merged = EventData::DuplicateMerged(DuplicateMerged {
-        duplicate: report.id,
-        duplicate_reference: report.reference.as_str().to_owned(),
-    })
-    .event(Actor::User(caller.user.id), true);
-    match state
-        .store()
-        .merge_duplicate(&change, original.id, &merged)
-        .await?
-    {
-        ChangeOutcome::Applied(updated) => Ok(updated),
-        ChangeOutcome::VersionMismatch(current) => Err(ApiError::PreconditionFailed {
-            current_etag: crate::params::etag(current.version),
-        }),
-        ChangeOutcome::NotFound => Err(ApiError::NotFound),
-    }
 }
 
 /// Body of a moderation.
@@ -367,9 +185,9 @@ pub async fn moderate(
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    let updated = moderate_description(
+    let updated = triage::moderate_description(
         &state,
-        &caller,
+        &member(&caller),
         &report,
         version,
         body.hide_description,
@@ -377,32 +195,6 @@ pub async fn moderate(
     )
     .await?;
     Ok(with_etag(ticket_view(&updated, None)))
-}
-
-/// Hides or shows a report's description, with the reason on record.
-pub async fn moderate_description(
-    state: &AppState,
-    caller: &StaffCaller,
-    report: &StoredReport,
-    version: i64,
-    hide: bool,
-    reason: &str,
-) -> ApiResult<StoredReport> {
-    let reason = crate::params::text("reason", Some(reason), true)?;
-    let mut change = ReportChange::new(report, Ts::now());
-    change.expected_version = version;
-    change.description_hidden = Some(hide);
-    // Showing it again is staff's approval for the public, whatever the automatic screen
-    // says of it.
-    change.description_approved = Some(!hide);
-    let moderated = Moderated {
-        hidden: hide,
-        reason,
-    };
-    let event = EventData::Moderated(moderated).event(Actor::User(caller.user.id), false);
-    let data = event.data.clone();
-    change.events.push(event);
-    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
 }
 
 /// A staff comment, public or internal.
@@ -419,7 +211,10 @@ pub async fn comment_report(
     ApiJson(body): ApiJson<CommentRequest>,
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
-    let updated = comment(&state, &report, &headers, Actor::User(caller.user.id), body).await?;
+    let version = if_match(&headers)?;
+    let actor = Actor::User(caller.user.id);
+    let updated =
+        lifecycle::comment(&state, &report, version, actor, &body.text, body.public).await?;
     Ok(with_etag(ticket_view(&updated, None)))
 }
 
@@ -454,33 +249,9 @@ pub async fn set_priority(
 ) -> ApiResult<Response> {
     let report = own_report(&state, &caller, &id).await?;
     let version = if_match(&headers)?;
-    let priority = Priority::parse(&body.priority)
-        .ok_or_else(|| FieldError::new("priority", "must be one of: low, normal, high, urgent"))?;
+    let priority = triage::parse_priority(&body.priority)?;
     let note = crate::params::text("note", body.note.as_deref(), false)?;
-    let updated = change_priority(&state, &report, version, caller.user.id, priority, note).await?;
+    let by = caller.user.id;
+    let updated = triage::change_priority(&state, &report, version, by, priority, note).await?;
     Ok(with_etag(ticket_view(&updated, None)))
-}
-
-/// Stores a new priority with its event and the clocks it implies.
-pub async fn change_priority(
-    state: &AppState,
-    report: &StoredReport,
-    version: i64,
-    by: Uuid,
-    priority: Priority,
-    note: Option<String>,
-) -> ApiResult<StoredReport> {
-    let mut change = ReportChange::new(report, Ts::now());
-    change.expected_version = version;
-    change.priority = Some(priority);
-    let changed = PriorityChanged {
-        from: report.priority,
-        to: priority,
-        note,
-    };
-    let event = EventData::PriorityChanged(changed).event(Actor::User(by), false);
-    let data = event.data.clone();
-    change.events.push(event);
-    // `commit` recomputes the clocks with the new priority's targets.
-    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use balagh_app::lifecycle::Extras;
 use balagh_app::tickets::operator_ticket_view;
 use balagh_domain::event::Actor;
-use balagh_domain::event_data::{Assigned, Comment, EventData};
+use balagh_domain::event_data::{Assigned, EventData};
 use balagh_domain::lifecycle::{Action, PauseReason};
 use balagh_domain::{FieldError, ServiceCode};
 use balagh_store::{QueueCursor, QueueQuery, ReportChange, StoredReport, Ts};
@@ -405,15 +405,7 @@ pub async fn comment_at(
     actor: Actor,
     body: CommentRequest,
 ) -> ApiResult<StoredReport> {
-    let text = crate::params::text("text", Some(&body.text), true)?.unwrap_or_default();
-    let mut change = ReportChange::new(report, Ts::now());
-    change.expected_version = version;
-    let comment = Comment {
-        text,
-        public: body.public,
-    };
-    let event = EventData::Comment(comment).event(actor, body.public);
-    let data = event.data.clone();
-    change.events.push(event);
-    Ok(balagh_app::lifecycle::commit(state, report, change, "ticket.updated", &data).await?)
+    let comment =
+        balagh_app::lifecycle::comment(state, report, version, actor, &body.text, body.public);
+    Ok(comment.await?)
 }

@@ -14,13 +14,14 @@ use crate::web::i18n::PageLanguage;
 use crate::web::templates::{Assets, Words};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use balagh_app::{lifecycle, triage};
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::{Action, allowed_actions};
-use balagh_domain::{Language, NearbySearch, Priority, ReportStatus};
-use balagh_store::{NearbyQuery, StoredEvent, StoredReport, Ts};
-use balagh_wire::{CommentRequest, TicketActionRequest};
+use balagh_domain::{Language, Priority, ReportStatus};
+use balagh_store::{StoredEvent, StoredReport, Ts};
+use balagh_wire::TicketActionRequest;
 use geo::Contains;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -130,25 +131,11 @@ async fn candidates(
     report: &StoredReport,
     w: Words,
 ) -> Result<Vec<Choice>, ApiError> {
-    let settings = state.settings();
-    let search = NearbySearch::new(report.point, settings.nearby_radius_m.max(300.0))?;
-    let since = Ts::new(time::OffsetDateTime::now_utc() - time::Duration::days(60));
-    let found = state
-        .store()
-        .nearby_candidates(&NearbyQuery {
-            jurisdiction: report.jurisdiction.clone(),
-            service_code: report.service_code.clone(),
-            cells: search.cells.clone(),
-            since,
-        })
-        .await?;
     let catalog = state.catalog();
-    let mut near: Vec<(f64, Choice)> = found
+    let near = triage::duplicate_candidates(state, report).await?;
+    Ok(near
         .into_iter()
-        .filter(|r| r.id != report.id && r.duplicate_of.is_none())
-        .filter(|r| !matches!(r.status, ReportStatus::Duplicate | ReportStatus::Closed))
-        .filter_map(|r| {
-            let d = search.distance_if_within(&r.point)?;
+        .map(|(d, r)| {
             let label = w.t2(
                 "staff-candidate",
                 ("reference", r.reference.as_str().to_owned().into()),
@@ -159,18 +146,13 @@ async fn candidates(
                 status_word(w, r.status),
                 local_time(&catalog, &r, r.created_at)
             );
-            Some((
-                d,
-                Choice {
-                    value: r.id.to_string(),
-                    label,
-                    selected: false,
-                },
-            ))
+            Choice {
+                value: r.id.to_string(),
+                label,
+                selected: false,
+            }
         })
-        .collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(near.into_iter().take(20).map(|(_, c)| c).collect())
+        .collect())
 }
 
 /// Names of the people in a history: staff and operator agents by their name, residents
@@ -518,7 +500,8 @@ async fn triage(
             "dismiss"
         }
     };
-    crate::routes::staff::triage_action(state, caller, report, form.version, action, body).await
+    let staff = crate::routes::staff::member(caller);
+    Ok(triage::act(state, &staff, report, form.version, action, body).await?)
 }
 
 async fn comment(
@@ -527,16 +510,10 @@ async fn comment(
     report: &StoredReport,
     form: &ActionForm,
 ) -> Result<StoredReport, ApiError> {
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&crate::params::etag(form.version)) {
-        headers.insert(header::IF_MATCH, value);
-    }
-    let body = CommentRequest {
-        text: form.text.clone().unwrap_or_default(),
-        public: form.public.as_deref() == Some("true"),
-    };
+    let text = form.text.as_deref().unwrap_or_default();
+    let public = form.public.as_deref() == Some("true");
     let actor = Actor::User(caller.user.id);
-    crate::routes::tickets::comment(state, report, &headers, actor, body).await
+    Ok(lifecycle::comment(state, report, form.version, actor, text, public).await?)
 }
 
 /// Publishes or withdraws one of this report's photos (only this report's).
@@ -571,21 +548,16 @@ async fn apply(
             let priority = Priority::parse(form.priority.as_deref().unwrap_or(""))
                 .ok_or_else(|| balagh_domain::FieldError::new("priority", "unknown"))?;
             let by = caller.user.id;
-            crate::routes::staff::change_priority(state, report, form.version, by, priority, note)
-                .await
+            Ok(triage::change_priority(state, report, form.version, by, priority, note).await?)
         }
         "moderate" => {
             let hide = form.hide.as_deref() == Some("true");
             let reason = form.reason.clone().unwrap_or_default();
-            crate::routes::staff::moderate_description(
-                state,
-                &caller,
-                report,
-                form.version,
-                hide,
-                &reason,
+            let staff = crate::routes::staff::member(&caller);
+            Ok(
+                triage::moderate_description(state, &staff, report, form.version, hide, &reason)
+                    .await?,
             )
-            .await
         }
         "comment" => comment(state, &caller, report, &form).await,
         "photo" => photo(state, &caller, report, &form).await,

@@ -11,8 +11,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use balagh_domain::ReportStatus;
-use balagh_store::TriageQuery;
+use balagh_app::triage;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -63,25 +62,16 @@ pub async fn page(
     Query(params): Query<TriageParams>,
 ) -> Response {
     let w = Words::new(language);
+    let jurisdiction = &session.jurisdiction;
+    // A cursor that is not one of the commune's reports starts from the first page.
     let after = match params.after {
-        Some(id) => match state.store().report(id).await {
-            Ok(Some(r)) if r.jurisdiction == session.jurisdiction => Some((r.created_at, r.id)),
-            Ok(_) => None,
+        Some(id) => match triage::cursor(&state, jurisdiction, id).await {
+            Ok(after) => after,
             Err(e) => return ApiError::from(e).into_response(),
         },
         None => None,
     };
-    let reports = match state
-        .store()
-        .triage_queue(&TriageQuery {
-            jurisdiction: session.jurisdiction.clone(),
-            statuses: vec![ReportStatus::Unrouted, ReportStatus::Rejected],
-            after,
-            limit: PAGE,
-            newest_first: true,
-        })
-        .await
-    {
+    let reports = match triage::queue(&state, jurisdiction, Vec::new(), after, PAGE, true).await {
         Ok(reports) => reports,
         Err(e) => return ApiError::from(e).into_response(),
     };
