@@ -293,7 +293,8 @@ async fn context<'a>(
         history,
         photos,
         extensions,
-        records: state.settings().stats.records,
+        // The commune's grid where it has its own (issue 22).
+        records: jurisdiction.statistics.records(state.settings().stats.records),
     })
 }
 
@@ -528,7 +529,8 @@ async fn updates(
         history,
         photos: HashMap::new(),
         extensions: false,
-        records: state.settings().stats.records,
+        // The commune's grid where it has its own (issue 22).
+        records: jurisdiction.statistics.records(state.settings().stats.records),
     };
     Ok((
         "service_requests_updates",
