@@ -108,7 +108,11 @@ impl Currency {
         }
         let scale = 10i64.pow(u32::from(self.exponent));
         let fraction = format!("{fraction:0<width$}");
-        let minor_part = if width == 0 { 0 } else { fraction.parse::<i64>().ok()? };
+        let minor_part = if width == 0 {
+            0
+        } else {
+            fraction.parse::<i64>().ok()?
+        };
         whole
             .parse::<i64>()
             .ok()?

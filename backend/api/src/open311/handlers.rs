@@ -294,7 +294,9 @@ async fn context<'a>(
         photos,
         extensions,
         // The commune's grid where it has its own (issue 22).
-        records: jurisdiction.statistics.records(state.settings().stats.records),
+        records: jurisdiction
+            .statistics
+            .records(state.settings().stats.records),
     })
 }
 
@@ -530,7 +532,9 @@ async fn updates(
         photos: HashMap::new(),
         extensions: false,
         // The commune's grid where it has its own (issue 22).
-        records: jurisdiction.statistics.records(state.settings().stats.records),
+        records: jurisdiction
+            .statistics
+            .records(state.settings().stats.records),
     };
     Ok((
         "service_requests_updates",

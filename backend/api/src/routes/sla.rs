@@ -659,7 +659,8 @@ async fn statement(
             .into_response())
     } else {
         // Amounts are in the minor unit of the commune's currency, given beside them.
-        let mut body = serde_json::to_value(&built).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut body =
+            serde_json::to_value(&built).map_err(|e| ApiError::Internal(e.to_string()))?;
         body["currency"] = serde_json::json!(currency);
         Ok(Json(body).into_response())
     }

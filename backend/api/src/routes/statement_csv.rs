@@ -35,11 +35,7 @@ fn csv_field(raw: &str) -> String {
 /// The penalty lines, one per row, then one total row per contract: the operator's and the
 /// contract's names beside their ids, amounts in major units and the currency's code beside
 /// the minor units.
-pub fn statement_csv(
-    s: &Statement,
-    catalog: &balagh_app::Catalog,
-    currency: &Currency,
-) -> String {
+pub fn statement_csv(s: &Statement, catalog: &balagh_app::Catalog, currency: &Currency) -> String {
     let names = |contract: ContractId| {
         let found = catalog.contract(contract);
         let operator = found

@@ -2,8 +2,8 @@
 //! version looks like in the form's fields, and the API request a submitted form makes
 //! (one holiday, override or target per line, so nothing needs a script).
 
-use balagh_domain::{Currency, FieldError};
 use balagh_domain::sla::{CalendarSpec, SlaPolicy};
+use balagh_domain::{Currency, FieldError};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
