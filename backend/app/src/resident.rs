@@ -102,7 +102,7 @@ pub async fn nearby_open(
                 status: r.status.as_str().to_owned(),
                 lat: snapped.lat(),
                 lon: snapped.lon(),
-                distance_m: f64::from(gate.policy.rounded_distance_m(&point, &r.point)),
+                distance_m: f64::from(gate.distance_m(&point, &r)),
                 description: gate.description(&r).unwrap_or_default().to_owned(),
                 supporters: r.supporters,
                 created_at: gate.time(r.created_at).get(),

@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::{Date, Duration, OffsetDateTime};
 
-/// How statistics are published.
+/// How statistics are published: the deployment's settings; a commune's
+/// `statistics` overrides replace thresholds, lag and grid in its [`Context`].
 #[derive(Debug, Clone)]
 pub struct StatsSettings {
     /// Thresholds, lag, differential privacy.
@@ -418,9 +419,11 @@ impl Context {
             .into_iter()
             .collect();
         districts.push(NO_DISTRICT.into());
+        // The commune's own thresholds, lag and grid, where it has them (issue 22).
+        let stats = &app.settings().stats;
         Some(Self {
-            policy: app.settings().stats.policy.clone(),
-            records: app.settings().stats.records,
+            policy: j.statistics.publication(&stats.policy),
+            records: j.statistics.records(stats.records),
             catalog,
             jurisdiction: j,
             tz,

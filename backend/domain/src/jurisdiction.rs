@@ -1,7 +1,8 @@
 //! A commune: the territory and the rules a deployment serves.
 
 use crate::operator::Slug;
-use crate::{FieldError, Language};
+use crate::stats::StatisticsOverrides;
+use crate::{Currency, FieldError, Language};
 use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,10 @@ pub struct Jurisdiction {
     pub default_language: Language,
     /// Prefix of public report references, 2–5 capital letters (`TET`).
     pub reference_prefix: String,
+    /// The commune's own statistics thresholds, lag and grid (empty: the deployment's).
+    pub statistics: StatisticsOverrides,
+    /// What penalties are counted in.
+    pub currency: Currency,
 }
 
 /// The settings of a jurisdiction as kept in configuration and demo files.
@@ -31,6 +36,12 @@ pub struct JurisdictionSettings {
     pub languages: Vec<Language>,
     pub default_language: Language,
     pub reference_prefix: String,
+    /// Optional overrides of the deployment's `[stats]` (k, lag, record grid).
+    #[serde(default, skip_serializing_if = "StatisticsOverrides::is_empty")]
+    pub statistics: StatisticsOverrides,
+    /// `"TND"` or `{"code": "TND", "exponent": 3}`; default MAD.
+    #[serde(default)]
+    pub currency: Currency,
 }
 
 impl Jurisdiction {
@@ -65,6 +76,7 @@ impl Jurisdiction {
                 "must list at least the default language",
             ));
         }
+        settings.statistics.validate()?;
         if boundary.0.is_empty() {
             return Err(FieldError::new("boundary", "must contain a polygon"));
         }
@@ -76,6 +88,8 @@ impl Jurisdiction {
             languages: settings.languages,
             default_language: settings.default_language,
             reference_prefix: settings.reference_prefix,
+            statistics: settings.statistics,
+            currency: settings.currency,
         })
     }
 
@@ -108,6 +122,8 @@ impl Jurisdiction {
             languages: self.languages.clone(),
             default_language: self.default_language,
             reference_prefix: self.reference_prefix.clone(),
+            statistics: self.statistics,
+            currency: self.currency.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bus;
 pub mod contract;
+pub mod currency;
 pub mod event;
 pub mod event_data;
 pub mod geo_point;
@@ -28,6 +29,7 @@ pub mod stats;
 pub mod zones;
 
 pub use contract::{Contract, ContractId};
+pub use currency::Currency;
 pub use event::{EventKind, NewEvent};
 pub use event_data::EventData;
 pub use geo_point::{Accuracy, GeoPoint};

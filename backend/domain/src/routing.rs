@@ -157,6 +157,8 @@ mod tests {
             languages: vec![crate::Language::Fr],
             default_language: crate::Language::Fr,
             reference_prefix: "TWN".into(),
+            statistics: Default::default(),
+            currency: Default::default(),
         }
     }
 

@@ -42,6 +42,9 @@ pub struct JurisdictionRow {
     pub default_language: String,
     pub reference_prefix: String,
     pub boundary: Json<Value>,
+    pub statistics: Json<balagh_domain::stats::StatisticsOverrides>,
+    pub currency_code: String,
+    pub currency_exponent: i32,
 }
 
 impl JurisdictionRow {
@@ -56,11 +59,20 @@ impl JurisdictionRow {
                 languages: self.languages.0,
                 default_language,
                 reference_prefix: self.reference_prefix,
+                statistics: self.statistics.0,
+                currency: currency(&self.currency_code, self.currency_exponent)?,
             },
             area_from_json(self.boundary.0)?,
         )
         .map_err(|e| corrupt("jurisdiction", e))
     }
+}
+
+fn currency(code: &str, exponent: i32) -> Result<balagh_domain::Currency, StoreError> {
+    u8::try_from(exponent)
+        .ok()
+        .and_then(|e| balagh_domain::Currency::new(code, e).ok())
+        .ok_or_else(|| corrupt("currency", code))
 }
 
 #[derive(Debug, sqlx::FromRow)]

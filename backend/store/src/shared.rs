@@ -378,12 +378,15 @@ macro_rules! impl_sql_store {
                     let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
                     sqlx::query(
                         "INSERT INTO jurisdictions (id, name, time_zone, languages, \
-                         default_language, reference_prefix, boundary) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         default_language, reference_prefix, boundary, statistics, \
+                         currency_code, currency_exponent) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                          ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
                          time_zone = excluded.time_zone, languages = excluded.languages, \
                          default_language = excluded.default_language, \
-                         reference_prefix = excluded.reference_prefix, boundary = excluded.boundary",
+                         reference_prefix = excluded.reference_prefix, boundary = excluded.boundary, \
+                         statistics = excluded.statistics, currency_code = excluded.currency_code, \
+                         currency_exponent = excluded.currency_exponent",
                     )
                     .bind(j.id.as_str())
                     .bind(&j.name)
@@ -392,6 +395,9 @@ macro_rules! impl_sql_store {
                     .bind(j.default_language.code())
                     .bind(&j.reference_prefix)
                     .bind(Json(area_to_json(&j.boundary)))
+                    .bind(Json(&j.statistics))
+                    .bind(j.currency.code())
+                    .bind(i32::from(j.currency.exponent()))
                     .execute(&mut *tx)
                     .await
                     .map_err(<$store>::error)?;
@@ -419,7 +425,8 @@ macro_rules! impl_sql_store {
                 async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>> {
                     let rows = sqlx::query_as::<_, JurisdictionRow>(
                         "SELECT id, name, time_zone, languages, default_language, \
-                         reference_prefix, boundary FROM jurisdictions ORDER BY id",
+                         reference_prefix, boundary, statistics, currency_code, \
+                         currency_exponent FROM jurisdictions ORDER BY id",
                     )
                     .fetch_all(self.reader())
                     .await

@@ -307,7 +307,10 @@ async fn list_requests(
         history: found.history,
         photos: found.photos,
         extensions,
-        records: state.settings().stats.records,
+        // The commune's grid where it has its own (issue 22).
+        records: jurisdiction
+            .statistics
+            .records(state.settings().stats.records),
     };
     Ok((
         "service_requests",
@@ -430,7 +433,10 @@ async fn updates(
         history: found.history,
         photos: HashMap::new(),
         extensions: false,
-        records: state.settings().stats.records,
+        // The commune's grid where it has its own (issue 22).
+        records: jurisdiction
+            .statistics
+            .records(state.settings().stats.records),
     };
     Ok((
         "service_requests_updates",

@@ -642,9 +642,10 @@ async fn statement(
             )));
         }
     };
+    let currency = super::statement_csv::currency_of(&state.catalog(), scope);
     let built = build(state, scope, from, until).await?;
     if csv {
-        let body = super::statement_csv::statement_csv(&built, &state.catalog());
+        let body = super::statement_csv::statement_csv(&built, &state.catalog(), &currency);
         Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -657,7 +658,11 @@ async fn statement(
         )
             .into_response())
     } else {
-        Ok(Json(built).into_response())
+        // Amounts are in the minor unit of the commune's currency, given beside them.
+        let mut body =
+            serde_json::to_value(&built).map_err(|e| ApiError::Internal(e.to_string()))?;
+        body["currency"] = serde_json::json!(currency);
+        Ok(Json(body).into_response())
     }
 }
 

@@ -10,12 +10,20 @@ use balagh_store::{StoredReport, Ts};
 #[derive(Debug, Clone, Copy)]
 pub struct Records<'a> {
     pub catalog: &'a Catalog,
+    /// The deployment's policy; a commune's grid override replaces it for its reports.
     pub policy: RecordPolicy,
 }
 
 impl<'a> Records<'a> {
     pub fn new(catalog: &'a Catalog, policy: RecordPolicy) -> Self {
         Self { catalog, policy }
+    }
+
+    /// The record policy of a commune: the deployment's, with the commune's grid.
+    pub fn policy_for(&self, jurisdiction: &JurisdictionId) -> RecordPolicy {
+        self.catalog
+            .jurisdiction(jurisdiction)
+            .map_or(self.policy, |j| j.statistics.records(self.policy))
     }
 
     /// Whether reports of this service may be listed one by one (unknown services: no).
@@ -32,7 +40,14 @@ impl<'a> Records<'a> {
 
     /// The report's point as published.
     pub fn point(&self, report: &StoredReport) -> GeoPoint {
-        self.policy.snap(&report.point)
+        self.policy_for(&report.jurisdiction).snap(&report.point)
+    }
+
+    /// The report's distance from a searched point as published (from its snapped point,
+    /// rounded to 50 m).
+    pub fn distance_m(&self, from: &GeoPoint, report: &StoredReport) -> u32 {
+        self.policy_for(&report.jurisdiction)
+            .rounded_distance_m(from, &report.point)
     }
 
     /// The report's description as published.

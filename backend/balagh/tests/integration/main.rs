@@ -10,6 +10,7 @@ mod attack;
 mod accounts;
 mod api;
 mod authz;
+mod commune_settings;
 mod devices;
 mod disclosure;
 mod my_reports;

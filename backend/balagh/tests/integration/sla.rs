@@ -244,11 +244,11 @@ both_databases! {
         let csv = app.get(&admin.token, &format!("/api/v1/staff/sla/statement?contract={contract}&{}", query("csv"))).await;
         assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
         let csv = csv.text().await.unwrap();
-        assert!(csv.starts_with("kind,reference,service_code,operator,contract,contract_id,metric,cycle,due_at,done_at,hours_late,amount_mad,amount_minor,dispute,waived\n"), "{csv}");
+        assert!(csv.starts_with("kind,reference,service_code,operator,contract,contract_id,metric,cycle,due_at,done_at,hours_late,amount,currency,amount_minor,dispute,waived\n"), "{csv}");
         assert_eq!(csv.lines().filter(|l| l.starts_with("line,")).count(), 2);
-        // Names beside ids and dirhams beside centimes, for the commune's accountant.
+        // Names beside ids and amounts in dirhams (with the code) beside centimes.
         let total = csv.lines().find(|l| l.starts_with("total,")).unwrap();
-        assert!(total.contains(",110.00,11000,"), "{csv}");
+        assert!(total.contains(",110.00,MAD,11000,"), "{csv}");
         assert!(total.contains("Nadafa"), "{csv}");
         problem(app.get(&admin.token, &format!("/api/v1/staff/sla/statement?{}", query("json"))).await, 400).await;
         problem(app.get(&other.token, &format!("/api/v1/operator/sla/statement?contract={contract}&{}", query("json"))).await, 404).await;

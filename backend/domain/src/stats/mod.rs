@@ -5,6 +5,7 @@
 //! - [`rollup`]: the per jurisdiction × service × operator × district × H3 cell × day rows,
 //!   and what one report contributes to them.
 //! - [`policy`]: thresholds (k = 5, 10 for sensitive services) and the publication lag.
+//! - [`overrides`]: a commune's own thresholds, lag and grid over the deployment's.
 //! - [`privacy`]: optional differential privacy (discrete Laplace noise, contribution caps,
 //!   the ε ledger).
 //! - [`record`]: the personal-data detector of export tests.
@@ -15,6 +16,7 @@
 
 pub mod histogram;
 pub mod indicators;
+pub mod overrides;
 pub mod policy;
 pub mod privacy;
 pub mod record;
@@ -22,6 +24,7 @@ pub mod rollup;
 
 pub use histogram::{BUCKET_COUNT, BUCKET_UPPER_MINUTES, Bucket, DurationHistogram};
 pub use indicators::{Feedback, within_sla_share};
+pub use overrides::StatisticsOverrides;
 pub use policy::PublicationPolicy;
 pub use privacy::{
     DifferentialPrivacy, Epsilon, EpsilonLedger, LedgerEntry, LedgerError, ReleaseId, Spent,

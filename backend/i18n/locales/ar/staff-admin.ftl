@@ -88,7 +88,11 @@ staff-statement-waived-total = الملغاة بعد الاعتراض
 staff-statement-cap = سقف الشهر
 staff-statement-no-cap = لا يوجد
 staff-statement-total = المبلغ المستحق
-staff-statement-amount = { $amount } درهم
+staff-statement-amount = { $amount } { $currency ->
+        [MAD] درهم
+        [TND] دينار
+       *[other] { $currency }
+    }
 staff-statement-print = طباعة
 staff-statement-csv = تنزيل بصيغة CSV
 
@@ -139,9 +143,21 @@ staff-sla-reasons = التوقفات التي توقف الاحتساب
 staff-sla-reason-awaiting-resident = في انتظار المواطن
 staff-sla-reason-third-party = في انتظار جهة أخرى
 staff-sla-reason-force-majeure = قوة قاهرة
-staff-sla-per-breach-label = الغرامة عن كل تجاوز (درهم)
-staff-sla-per-hour-label = عن كل ساعة تأخير (درهم)
-staff-sla-cap-label = السقف الشهري (درهم، فارغ: بدون)
+staff-sla-per-breach-label = الغرامة عن كل تجاوز ({ $currency ->
+        [MAD] درهم
+        [TND] دينار
+       *[other] { $currency }
+    })
+staff-sla-per-hour-label = عن كل ساعة تأخير ({ $currency ->
+        [MAD] درهم
+        [TND] دينار
+       *[other] { $currency }
+    })
+staff-sla-cap-label = السقف الشهري ({ $currency ->
+        [MAD] درهم
+        [TND] دينار
+       *[other] { $currency }
+    }، فارغ: بدون)
 staff-sla-thresholds = التنبيهات عند (% من الأجل)
 staff-sla-add-version = إضافة النسخة
 staff-sla-done-calendar = تم حفظ الجدول.

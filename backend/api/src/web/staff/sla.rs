@@ -72,6 +72,8 @@ struct SlaPage {
     contracts: Vec<ContractPolicies>,
     reasons: [&'static str; 3],
     done: Option<String>,
+    /// The commune's currency code, in the penalty fields' labels.
+    currency: String,
 }
 
 impl SlaPage {
@@ -117,7 +119,7 @@ fn version(w: Words, j: &Jurisdiction, p: &SlaPolicy) -> Version {
         time::OffsetDateTime::from_unix_timestamp(p.effective_from.as_second())
             .map_or_else(|_| p.effective_from.to_string(), |at| j.local_time(at))
     });
-    let mad = |minor: i64| super::statement::dirhams(w, minor);
+    let mad = |minor: i64| super::statement::money(w, &j.currency, minor);
     let penalty = match p.penalty.cap_per_period_minor {
         Some(cap) => w.t1("staff-sla-penalty-capped", "cap", mad(cap)),
         None => w.t("staff-sla-penalty-uncapped"),
@@ -183,7 +185,7 @@ fn render(
                     (fields.clone(), Some(error.clone()))
                 }
                 _ => (
-                    sla_form::policy_fields(versions.last().map(|v| &v.policy)),
+                    sla_form::policy_fields(versions.last().map(|v| &v.policy), &j.currency),
                     None,
                 ),
             };
@@ -217,6 +219,7 @@ fn render(
         contracts,
         reasons: PAUSE_REASONS,
         done,
+        currency: j.currency.code().to_owned(),
     })
 }
 
@@ -305,7 +308,7 @@ fn local_instant(j: &Jurisdiction, raw: &str) -> Result<Option<String>, FieldErr
 
 fn policy_body(j: &Jurisdiction, fields: &Fields) -> Result<PolicyRequest, FieldError> {
     let from = local_instant(j, fields.get("effective_from").map_or("", String::as_str))?;
-    let value = sla_form::policy_request(fields, from)?;
+    let value = sla_form::policy_request(fields, from, &j.currency)?;
     serde_json::from_value(value).map_err(|e| FieldError::new("policy", e.to_string()))
 }
 

@@ -2,8 +2,8 @@
 //! version looks like in the form's fields, and the API request a submitted form makes
 //! (one holiday, override or target per line, so nothing needs a script).
 
-use balagh_domain::FieldError;
 use balagh_domain::sla::{CalendarSpec, SlaPolicy};
+use balagh_domain::{Currency, FieldError};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
@@ -164,35 +164,32 @@ pub fn calendar_request(fields: &Fields) -> Result<CalendarSpec, FieldError> {
     serde_json::from_value(value).map_err(|e| FieldError::new("calendar", e.to_string()))
 }
 
-/// `1234.50` from centimes, as the form shows amounts.
-pub fn amount(minor: i64) -> String {
-    let abs = minor.unsigned_abs();
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+/// An amount from minor units as the form shows it, by the commune's currency: `1234.50`
+/// (MAD), `1234.500` (TND).
+pub fn amount(currency: &Currency, minor: i64) -> String {
+    currency.format_minor(minor)
 }
 
-/// Centimes from an amount typed in dirhams (`1234.5`, `1234,50`); empty is `None`.
-fn centimes(field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
-    let raw = raw.trim().replace(',', ".");
-    if raw.is_empty() {
+/// Minor units from an amount typed in the commune's currency (`1234.5`, `1234,50`);
+/// empty is `None`.
+fn minor_units(currency: &Currency, field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
+    if raw.trim().is_empty() {
         return Ok(None);
     }
     let bad = || {
+        let example = currency.format_minor(150 * 10i64.pow(u32::from(currency.exponent())));
         FieldError::new(
             field.to_owned(),
-            "must be an amount in dirhams, e.g. 150.00",
+            format!("must be an amount in {}, e.g. {example}", currency.code()),
         )
     };
-    let (whole, cents) = raw.split_once('.').unwrap_or((&raw, ""));
-    if cents.len() > 2 || !cents.chars().all(|c| c.is_ascii_digit()) {
+    let minor = currency.parse_major(raw).ok_or_else(bad)?;
+    // At most 100 million in major units, as before.
+    let scale = 10i64.pow(u32::from(currency.exponent()));
+    if minor / scale > 100_000_000 {
         return Err(bad());
     }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
-    if !(0..=100_000_000).contains(&whole) {
-        return Err(bad());
-    }
-    Ok(Some(whole * 100 + cents))
+    Ok(Some(minor))
 }
 
 /// A target as one line: `resolve 24h`, `resolve 8h priority=urgent`,
@@ -219,7 +216,7 @@ pub fn friendly(iso: &str) -> String {
 }
 
 /// The fields of a new version's form, from the current version (or sensible defaults).
-pub fn policy_fields(current: Option<&SlaPolicy>) -> Fields {
+pub fn policy_fields(current: Option<&SlaPolicy>, currency: &Currency) -> Fields {
     let mut fields = Fields::new();
     let Some(policy) = current else {
         fields.insert("clock".into(), "always".into());
@@ -255,14 +252,20 @@ pub fn policy_fields(current: Option<&SlaPolicy>) -> Fields {
         .collect();
     fields.insert("thresholds".into(), thresholds.join(", "));
     let penalty = policy.penalty;
-    fields.insert("per_breach".into(), amount(penalty.per_breach_minor));
+    fields.insert(
+        "per_breach".into(),
+        amount(currency, penalty.per_breach_minor),
+    );
     fields.insert(
         "per_hour".into(),
-        amount(penalty.per_started_hour_late_minor),
+        amount(currency, penalty.per_started_hour_late_minor),
     );
     fields.insert(
         "cap".into(),
-        penalty.cap_per_period_minor.map(amount).unwrap_or_default(),
+        penalty
+            .cap_per_period_minor
+            .map(|cap| amount(currency, cap))
+            .unwrap_or_default(),
     );
     fields
 }
@@ -304,6 +307,7 @@ fn targets(raw: &str) -> Result<Vec<Value>, FieldError> {
 pub fn policy_request(
     fields: &Fields,
     effective_from: Option<String>,
+    currency: &Currency,
 ) -> Result<Value, FieldError> {
     let field = |name: &str| fields.get(name).map_or("", String::as_str);
     let thresholds: Vec<u8> = field("thresholds")
@@ -325,9 +329,9 @@ pub fn policy_request(
         "pause_reasons_that_stop_the_clock": reasons,
         "warning_thresholds": thresholds,
         "penalty": {
-            "per_breach_minor": centimes("per_breach", field("per_breach"))?.unwrap_or(0),
-            "per_started_hour_late_minor": centimes("per_hour", field("per_hour"))?.unwrap_or(0),
-            "cap_per_period_minor": centimes("cap", field("cap"))?,
+            "per_breach_minor": minor_units(currency, "per_breach", field("per_breach"))?.unwrap_or(0),
+            "per_started_hour_late_minor": minor_units(currency, "per_hour", field("per_hour"))?.unwrap_or(0),
+            "cap_per_period_minor": minor_units(currency, "cap", field("cap"))?,
         },
     }))
 }
@@ -376,14 +380,15 @@ mod tests {
 
     #[test]
     fn policy_forms_read_targets_amounts_and_reasons() {
-        let mut fields = policy_fields(None);
+        let mad = Currency::default();
+        let mut fields = policy_fields(None, &mad);
         fields.insert(
             "targets".into(),
             "acknowledge 4h\nresolve 8h priority=urgent\nresolve 2d 12h".into(),
         );
         fields.insert("per_breach".into(), "150,5".into());
         fields.insert("cap".into(), "".into());
-        let body = policy_request(&fields, None).unwrap();
+        let body = policy_request(&fields, None, &mad).unwrap();
         assert_eq!(body["targets"][1]["priority"], "urgent");
         assert_eq!(body["targets"][2]["duration"], "2d 12h");
         assert_eq!(body["penalty"]["per_breach_minor"], 15050);
@@ -394,7 +399,7 @@ mod tests {
         );
         fields.insert("per_hour".into(), "12.345".into());
         assert_eq!(
-            policy_request(&fields, None)
+            policy_request(&fields, None, &mad)
                 .unwrap_err()
                 .to_string()
                 .split(':')
@@ -402,5 +407,10 @@ mod tests {
             Some("per_hour")
         );
         assert_eq!(friendly("PT4H30M"), "4h 30m");
+        // Millimes: three decimals are an amount in TND.
+        let tnd = Currency::known("TND").unwrap();
+        let body = policy_request(&fields, None, &tnd).unwrap();
+        assert_eq!(body["penalty"]["per_started_hour_late_minor"], 12_345);
+        assert_eq!(body["penalty"]["per_breach_minor"], 150_500);
     }
 }

@@ -1,5 +1,5 @@
 //! The penalty statement of a contract for a calendar month, as a printable page: the
-//! measured figures per metric, each breach with its amount in dirhams, the contract's
+//! measured figures per metric, each breach with its amount in the commune's currency, the contract's
 //! total after disputes and cap, and the same statement as CSV for the accountant.
 
 use super::{Area, Shell, StaffSession, respond};
@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use balagh_domain::sla::{Metric, Statement};
-use balagh_domain::{ContractId, FieldError, Jurisdiction};
+use balagh_domain::{ContractId, Currency, FieldError, Jurisdiction};
 use balagh_store::StatementScope;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -90,14 +90,13 @@ struct StatementPage {
     error: Option<String>,
 }
 
-/// `1234.50 MAD` from centimes.
-pub fn dirhams(w: Words, minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    w.t1(
+/// An amount from minor units in the commune's currency: `1234.50 MAD`, `110.000 TND`
+/// (the catalogue words the code, e.g. درهم in Arabic).
+pub fn money(w: Words, currency: &Currency, minor: i64) -> String {
+    w.t2(
         "staff-statement-amount",
-        "amount",
-        format!("{sign}{}.{:02}", abs / 100, abs % 100),
+        ("amount", currency.format_minor(minor).into()),
+        ("currency", currency.code().to_owned().into()),
     )
 }
 
@@ -183,6 +182,7 @@ fn show(
             .map_or_else(|| code.to_owned(), |s| s.name.get(w.language).to_owned())
     };
     let total = s.contracts.iter().find(|t| t.contract_id == contract.id.0);
+    let cost = |minor: i64| money(w, &j.currency, minor);
     let figures = figures(w, s);
     let lines = s
         .lines
@@ -196,7 +196,7 @@ fn show(
                 .done_at
                 .map_or_else(|| w.t("staff-statement-not-done"), local),
             hours_late: l.hours_late,
-            amount: dirhams(w, l.amount_minor),
+            amount: cost(l.amount_minor),
             dispute: l
                 .dispute
                 .as_deref()
@@ -218,12 +218,12 @@ fn show(
         tickets: s.tickets,
         figures,
         lines,
-        waived: dirhams(w, total.map_or(0, |t| t.waived_minor)),
-        uncapped: dirhams(w, total.map_or(0, |t| t.uncapped_minor)),
+        waived: cost(total.map_or(0, |t| t.waived_minor)),
+        uncapped: cost(total.map_or(0, |t| t.uncapped_minor)),
         cap: total
             .and_then(|t| t.cap_minor)
-            .map_or_else(|| w.t("staff-statement-no-cap"), |c| dirhams(w, c)),
-        total: dirhams(w, total.map_or(0, |t| t.total_minor)),
+            .map_or_else(|| w.t("staff-statement-no-cap"), cost),
+        total: cost(total.map_or(0, |t| t.total_minor)),
         csv_href: format!(
             "/api/v1/staff/sla/statement?contract={}&from={}&until={}&format=csv",
             contract.id.0,
