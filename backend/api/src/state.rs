@@ -48,7 +48,7 @@ pub struct ApiSettings {
     /// they poll.
     pub screens: crate::web::screen::ScreensConfig,
     /// `[sms]`: the SMS conversation's limits and the defaults of new gateways.
-    pub sms: crate::sms::SmsSettings,
+    pub sms: balagh_app::sms::SmsSettings,
     /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
     /// the app offers only the position, the gazetteer and bus stops.
     pub resident_map_tile_url: Option<String>,
@@ -71,6 +71,7 @@ impl ApiSettings {
             auto_close_days: self.auto_close_days,
             photos: self.photos.clone(),
             stats: self.stats.clone(),
+            sms: self.sms.clone(),
             outbound: self.outbound.clone(),
         }
     }
@@ -96,7 +97,7 @@ impl Default for ApiSettings {
             outbound: app.outbound,
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
-            sms: crate::sms::SmsSettings::default(),
+            sms: app.sms,
             resident_map_tile_url: None,
             map_tile_url: DEFAULT_MAP_TILE_URL.to_owned(),
         }
