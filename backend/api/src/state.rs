@@ -1,54 +1,41 @@
 //! What every request handler shares: the use cases' context and the HTTP parts.
 
 use balagh_app::photos::PhotoStorage;
-use balagh_app::{App, AppSettings, Catalog, PhotoSettings};
+use balagh_app::{App, AppSettings, Catalog};
 use balagh_store::{Store, StoreError};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::collections::HashMap;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-/// Tunables of the resident API.
+/// The HTTP side's settings, with the use cases' own ([`AppSettings`]: nearby look-ups,
+/// reopen window, auto-close, photos, stats, outbound, SMS), which it holds and reaches
+/// through `Deref` (`settings.stats`, `settings.photos`, as the handlers read them).
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    /// Radius of "is it already reported?" look-ups, in metres.
-    pub nearby_radius_m: f64,
-    /// How far back those look-ups go, in days.
-    pub nearby_window_days: u32,
+    /// The use cases' settings, handed to the [`App`] the state holds.
+    pub app: AppSettings,
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
     /// Longest a request may take before a 503.
     pub request_timeout: Duration,
-    /// Days a resident has to reopen a resolved report.
-    pub reopen_window_days: u32,
-    /// Days after which an unanswered resolved report closes by itself.
-    pub auto_close_days: u32,
     /// How long a web session lasts.
     pub session_lifetime: time::Duration,
     /// Mark the session cookie `Secure` (behind HTTPS, as in production).
     pub secure_cookies: bool,
-    /// Photos: limits, URL lifetimes, processing concurrency.
-    pub photos: PhotoSettings,
     /// The VAPID public key browsers subscribe with, when Web Push is configured.
     pub web_push_public_key: Option<String>,
     /// Per-address and per-device request rates, and the proxies trusted to name the
     /// client (off by default; `balagh serve` turns them on).
     pub rate_limits: crate::limits::RateLimits,
-    /// Public statistics: thresholds, publication lag, licence, differential privacy.
-    pub stats: balagh_app::stats::StatsSettings,
-    /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
-    /// rules by default (https, public addresses only).
-    pub outbound: balagh_outbound::PolicyResolver,
     /// New devices and "me too" per client address, and the optional proof of work (off by
     /// default; `balagh serve` turns the limits on).
     pub devices: crate::abuse::DeviceLimits,
     /// `[screens]`: what reception-area screens show besides their own data, and how often
     /// they poll.
     pub screens: crate::web::screen::ScreensConfig,
-    /// `[sms]`: the SMS conversation's limits and the defaults of new gateways.
-    pub sms: crate::sms::SmsSettings,
     /// Map tiles of the resident web app's map (`https://…/{z}/{x}/{y}.png`); without one
     /// the app offers only the position, the gazetteer and bus stops.
     pub resident_map_tile_url: Option<String>,
@@ -61,42 +48,33 @@ pub struct ApiSettings {
 /// points `[map] tile_url` at its own tile server).
 pub const DEFAULT_MAP_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
-impl ApiSettings {
-    /// The settings the use cases read (in [`App`]).
-    pub fn app_settings(&self) -> AppSettings {
-        AppSettings {
-            nearby_radius_m: self.nearby_radius_m,
-            nearby_window_days: self.nearby_window_days,
-            reopen_window_days: self.reopen_window_days,
-            auto_close_days: self.auto_close_days,
-            photos: self.photos.clone(),
-            stats: self.stats.clone(),
-            outbound: self.outbound.clone(),
-        }
+impl Deref for ApiSettings {
+    type Target = AppSettings;
+
+    fn deref(&self) -> &AppSettings {
+        &self.app
+    }
+}
+
+impl DerefMut for ApiSettings {
+    fn deref_mut(&mut self) -> &mut AppSettings {
+        &mut self.app
     }
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        // The use cases' defaults are theirs.
-        let app = AppSettings::default();
         Self {
-            nearby_radius_m: app.nearby_radius_m,
-            nearby_window_days: app.nearby_window_days,
+            // The use cases' defaults are theirs.
+            app: AppSettings::default(),
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
-            reopen_window_days: app.reopen_window_days,
-            auto_close_days: app.auto_close_days,
             session_lifetime: time::Duration::hours(12),
             secure_cookies: false,
-            photos: app.photos,
             web_push_public_key: None,
             rate_limits: crate::limits::RateLimits::default(),
-            stats: app.stats,
-            outbound: app.outbound,
             devices: crate::abuse::DeviceLimits::default(),
             screens: crate::web::screen::ScreensConfig::default(),
-            sms: crate::sms::SmsSettings::default(),
             resident_map_tile_url: None,
             map_tile_url: DEFAULT_MAP_TILE_URL.to_owned(),
         }
@@ -124,7 +102,7 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
         photos: PhotoStorage,
     ) -> Self {
-        let app = App::new(store, catalog, settings.app_settings(), photos);
+        let app = App::new(store, catalog, settings.app.clone(), photos);
         Self(Arc::new(Inner {
             app,
             settings,

@@ -21,6 +21,8 @@ pub struct AppSettings {
     pub photos: PhotoSettings,
     /// Public statistics: thresholds, publication lag, licence, differential privacy.
     pub stats: crate::stats::StatsSettings,
+    /// `[sms]`: the conversation's limits and the defaults of new gateways.
+    pub sms: crate::sms::SmsSettings,
     /// What URLs chosen by others (webhooks, Web Push endpoints) may point to; production
     /// rules by default (https, public addresses only).
     pub outbound: balagh_outbound::PolicyResolver,
@@ -35,6 +37,7 @@ impl Default for AppSettings {
             auto_close_days: 7,
             photos: PhotoSettings::default(),
             stats: crate::stats::StatsSettings::default(),
+            sms: crate::sms::SmsSettings::default(),
             outbound: balagh_outbound::PolicyResolver::system(Default::default()),
         }
     }

@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod clocks;
 mod context;
+pub mod contracts;
 mod error;
 pub mod intake;
 pub mod lifecycle;

@@ -1,7 +1,7 @@
 //! A resident's actions and staff triage, without HTTP: "me too", reopening, routing to
 //! another operator, marking a duplicate.
 
-mod support;
+mod common;
 
 use balagh_app::lifecycle::{self, Extras};
 use balagh_app::triage::{self, StaffMember};
@@ -11,7 +11,7 @@ use balagh_domain::lifecycle::Action;
 use balagh_domain::{EventKind, ReportStatus};
 use balagh_store::{ChangeOutcome, OutboxState, ReportChange, StoredReport, Ts, WEBHOOK_TOPIC};
 use balagh_wire::TicketActionRequest;
-use support::{device, fixture, report};
+use common::{device, fixture_with as fixture, report};
 use uuid::Uuid;
 
 fn staff_of(report: &StoredReport) -> StaffMember {

@@ -1,66 +1,18 @@
 //! The use cases without HTTP: a migrated SQLite store seeded with the demo commune, an
 //! [`App`] on it, and the functions the handlers and workers call.
 
+mod common;
+
 use balagh_app::clocks;
 use balagh_app::intake::{self, Submitter};
 use balagh_app::lifecycle::{self, Extras};
-use balagh_app::photos::PhotoStorage;
-use balagh_app::{App, AppError, AppSettings, Catalog};
+use balagh_app::{App, AppError};
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
 use balagh_domain::{Channel, IdempotencyKey, ReportStatus};
-use balagh_store::contract::fixture::{Catalogue, SERVICE, WEST};
-use balagh_store::{NewDevice, OutboxState, Store, StoredReport, Ts, WEBHOOK_TOPIC};
-use balagh_store_sqlite::SqliteStore;
-use balagh_wire::NewReportRequest;
-use std::sync::Arc;
+use balagh_store::{OutboxState, StoredReport, WEBHOOK_TOPIC};
+use common::{device, fixture, request};
 use uuid::Uuid;
-
-/// An app on a fresh migrated store (its directory is removed on drop).
-struct Fixture {
-    app: App,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn fixture() -> Fixture {
-    let dir = std::env::temp_dir().join(format!("balagh-app-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("balagh.sqlite3").display());
-    let store = SqliteStore::open(&url, 2).await.unwrap();
-    store.migrate().await.unwrap();
-    Catalogue::load().seed(&store).await;
-    let catalog = Catalog::load(&store).await.unwrap();
-    let objects = balagh_objects::Objects::open(&balagh_objects::StorageConfig::Local(
-        balagh_objects::LocalConfig {
-            root: dir.join("photos"),
-        },
-    ))
-    .unwrap();
-    let photos = PhotoStorage {
-        objects,
-        signer: balagh_objects::UrlSigner::random(),
-    };
-    let store: Arc<dyn Store> = Arc::new(store);
-    let app = App::new(store, catalog, AppSettings::default(), photos);
-    Fixture { app, dir }
-}
-
-async fn device(app: &App) -> Uuid {
-    let id = Uuid::now_v7();
-    let new = NewDevice {
-        id,
-        token_hash: Uuid::new_v4().as_bytes().to_vec(),
-        created_at: Ts::now(),
-    };
-    app.store().create_device(&new).await.unwrap();
-    id
-}
 
 /// Each clock's metric and state, from the report's stored history as of now.
 async fn clock_states(app: &App, report: &StoredReport) -> Vec<(String, String)> {
@@ -73,18 +25,6 @@ async fn clock_states(app: &App, report: &StoredReport) -> Vec<(String, String)>
         .into_iter()
         .map(|c| (c.metric, c.state))
         .collect()
-}
-
-fn request(description: &str) -> NewReportRequest {
-    NewReportRequest {
-        service_code: SERVICE.into(),
-        lat: WEST.0,
-        lon: WEST.1,
-        description: description.into(),
-        attributes: None,
-        accuracy_m: None,
-        photos: None,
-    }
 }
 
 fn resident(device: Uuid) -> Submitter {

@@ -477,17 +477,12 @@ impl Settings {
         let (photo_storage, photo_url_key, photo_settings) =
             resolve_photos(&args.photos, &file.photos)?;
         let push = resolve_push(&args.push, &file.push)?;
-        let api = ApiSettings {
+        let app = balagh_app::AppSettings {
             nearby_radius_m: file.nearby.radius_m.unwrap_or(defaults.nearby_radius_m),
             nearby_window_days: file
                 .nearby
                 .window_days
                 .unwrap_or(defaults.nearby_window_days),
-            max_body_bytes: file.http.max_body_bytes.unwrap_or(defaults.max_body_bytes),
-            request_timeout: file
-                .http
-                .request_timeout_seconds
-                .map_or(defaults.request_timeout, Duration::from_secs),
             reopen_window_days: file
                 .tickets
                 .reopen_window_days
@@ -496,6 +491,18 @@ impl Settings {
                 .tickets
                 .auto_close_days
                 .unwrap_or(defaults.auto_close_days),
+            photos: photo_settings,
+            stats: crate::stats_config::resolve(&file.stats)?,
+            outbound: crate::security_config::outbound(&file.outbound)?,
+            sms: crate::sms_config::resolve(&file.sms)?,
+        };
+        let api = ApiSettings {
+            app,
+            max_body_bytes: file.http.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            request_timeout: file
+                .http
+                .request_timeout_seconds
+                .map_or(defaults.request_timeout, Duration::from_secs),
             session_lifetime: file
                 .http
                 .session_hours
@@ -503,17 +510,13 @@ impl Settings {
                     time::Duration::hours(h.into())
                 }),
             secure_cookies: file.http.secure_cookies.unwrap_or(defaults.secure_cookies),
-            photos: photo_settings,
             web_push_public_key: push
                 .web_push
                 .as_ref()
                 .map(balagh_push::WebPushConfig::public_key_base64url),
             rate_limits: resolve_rate_limits(&file.http)?,
-            stats: crate::stats_config::resolve(&file.stats)?,
-            outbound: crate::security_config::outbound(&file.outbound)?,
             devices: crate::security_config::devices(&file.devices)?,
             screens: crate::screens_config::resolve(&file.screens)?,
-            sms: crate::sms_config::resolve(&file.sms)?,
             resident_map_tile_url: match file.map_tile_url.clone() {
                 Some(url) if !url.starts_with("https://") => {
                     return Err("map_tile_url must be an https:// URL".into());

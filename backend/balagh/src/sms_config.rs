@@ -5,14 +5,14 @@ use crate::config::SmsFileConfig;
 use std::time::Duration;
 
 /// The SMS settings from the file.
-pub fn resolve(file: &SmsFileConfig) -> Result<balagh_api::sms::SmsSettings, String> {
-    let defaults = balagh_api::sms::SmsSettings::default();
+pub fn resolve(file: &SmsFileConfig) -> Result<balagh_app::sms::SmsSettings, String> {
+    let defaults = balagh_app::sms::SmsSettings::default();
     let bounded = |name: &str, v: Option<u32>, default: u32, max: u32| match v {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(format!("sms.{name}: between 1 and {max}")),
     };
-    Ok(balagh_api::sms::SmsSettings {
+    Ok(balagh_app::sms::SmsSettings {
         max_message_chars: bounded(
             "max_message_chars",
             file.max_message_chars,

@@ -14,8 +14,8 @@
 //! is erased or the resident sent STOP.
 
 use crate::workers::{WorkerSettings, claim_batch, retry_or_dead};
-use balagh_api::sms::{ANDROID_SMS_GATEWAY, RAPIDPRO_EXTERNAL, SMSSYNC, texts};
 use balagh_app::App;
+use balagh_app::sms::{ANDROID_SMS_GATEWAY, RAPIDPRO_EXTERNAL, SMSSYNC, texts};
 use balagh_domain::ReportStatus;
 use balagh_domain::sms::SmsLanguage;
 use balagh_outbound::{OutboundClient, classify_error, classify_status};
@@ -216,13 +216,13 @@ async fn send(
             "phoneNumbers": [sms.phone],
         })),
         RAPIDPRO_EXTERNAL => {
-            let form = balagh_api::sms::form(&[
-                ("id", &id.to_string()),
-                ("text", &sms.text),
-                ("to", &sms.phone),
-                ("from", gateway.public_number.as_deref().unwrap_or("")),
-                ("channel", &gateway.id.to_string()),
-            ]);
+            let form = form_urlencoded::Serializer::new(String::new())
+                .append_pair("id", &id.to_string())
+                .append_pair("text", &sms.text)
+                .append_pair("to", &sms.phone)
+                .append_pair("from", gateway.public_number.as_deref().unwrap_or(""))
+                .append_pair("channel", &gateway.id.to_string())
+                .finish();
             request
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form)

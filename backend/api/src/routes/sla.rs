@@ -12,20 +12,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use balagh_app::clocks::{self, jiff};
-use balagh_domain::event::Actor;
-use balagh_domain::event_data::{
-    DisputeDecided, DisputeDecision as DisputeVerdict, DisputeOpened, EventData,
-};
+use balagh_app::contracts::{self, disputes, policies, statements};
 use balagh_domain::sla::{
-    CalendarSpec, ClockKind, MeasuredClock, Metric, PauseReason, PenaltyRule, SlaPolicy,
-    SlaPolicyId, Statement, Target, WarningThresholds, build_statement, to_timestamp,
+    CalendarSpec, ClockKind, PauseReason, PenaltyRule, SlaPolicy, Target, WarningThresholds,
 };
-use balagh_domain::{ContractId, FieldError, OperatorId};
-use balagh_store::{
-    Constraint, Dispute, DisputeDecision, DisputeScope, DisputeState, NewDispute, StatementScope,
-    StoreError, Ts,
-};
+use balagh_domain::{ContractId, FieldError};
+use balagh_store::{Dispute, DisputeScope, DisputeState, StatementScope, Ts};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -46,18 +38,12 @@ fn calendar_view(
     state: &AppState,
     jurisdiction: &balagh_domain::JurisdictionId,
 ) -> ApiResult<CalendarView> {
-    let catalog = state.catalog();
-    let j = catalog
-        .jurisdiction(jurisdiction)
-        .ok_or(ApiError::NotFound)?;
-    let spec = catalog
-        .sla_calendar_spec(jurisdiction)
-        .cloned()
-        .unwrap_or_else(CalendarSpec::moroccan_administration);
+    let (time_zone, calendar) =
+        policies::calendar(state, jurisdiction).ok_or(ApiError::NotFound)?;
     Ok(CalendarView {
-        jurisdiction_id: j.id.to_string(),
-        time_zone: j.time_zone.clone(),
-        calendar: spec,
+        jurisdiction_id: jurisdiction.to_string(),
+        time_zone,
+        calendar,
     })
 }
 
@@ -87,17 +73,7 @@ pub async fn put_calendar(
     Staff(staff, _): Staff<StaffAdmin>,
     ApiJson(spec): ApiJson<CalendarSpec>,
 ) -> ApiResult<Json<CalendarView>> {
-    let time_zone = state
-        .catalog()
-        .jurisdiction(&staff.jurisdiction)
-        .map(|j| j.time_zone.clone())
-        .ok_or(ApiError::NotFound)?;
-    spec.build(&time_zone)?;
-    state
-        .store()
-        .put_sla_calendar(&staff.jurisdiction, &spec, Ts::now(), Some(staff.user.id))
-        .await?;
-    state.refresh_catalog().await?;
+    policies::put_calendar(&state, &staff.jurisdiction, &spec, staff.user.id).await?;
     Ok(Json(calendar_view(&state, &staff.jurisdiction)?))
 }
 
@@ -125,6 +101,19 @@ pub struct PolicyRequest {
     pub penalty: PenaltyRule,
 }
 
+impl PolicyRequest {
+    pub fn into_draft(self) -> policies::PolicyDraft {
+        policies::PolicyDraft {
+            effective_from: self.effective_from,
+            clock: self.clock,
+            targets: self.targets,
+            pause_reasons_that_stop_the_clock: self.pause_reasons_that_stop_the_clock,
+            warning_thresholds: self.warning_thresholds,
+            penalty: self.penalty,
+        }
+    }
+}
+
 /// One version of a policy.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PolicyView {
@@ -136,18 +125,14 @@ pub struct PolicyView {
     pub created_by: Option<Uuid>,
 }
 
-fn staff_contract(
+/// A contract of the staff member's commune, by its id in a path.
+pub(crate) fn staff_contract(
     state: &AppState,
     jurisdiction: &balagh_domain::JurisdictionId,
     id: &str,
 ) -> ApiResult<ContractId> {
     let id = ContractId(Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?);
-    state
-        .catalog()
-        .contract(id)
-        .filter(|c| &c.jurisdiction == jurisdiction)
-        .map(|c| c.id)
-        .ok_or(ApiError::NotFound)
+    Ok(contracts::of_jurisdiction(state, jurisdiction, id)?)
 }
 
 fn policy_views(state: &AppState, contract: ContractId) -> Vec<PolicyView> {
@@ -196,35 +181,8 @@ pub async fn add_policy(
     ApiJson(body): ApiJson<PolicyRequest>,
 ) -> ApiResult<Response> {
     let contract = staff_contract(&state, &staff.jurisdiction, &id)?;
-    let now = Ts::now();
-    let versions = state.catalog().sla_policy_versions(contract).to_vec();
-    let policy = SlaPolicy {
-        id: versions
-            .first()
-            .map_or_else(|| SlaPolicyId(Uuid::now_v7()), |v| v.policy.id),
-        version: versions.last().map_or(1, |v| v.policy.version + 1),
-        contract,
-        effective_from: body.effective_from.unwrap_or_else(|| jiff(now)),
-        clock: body.clock,
-        targets: body.targets,
-        pause_reasons_that_stop_the_clock: body.pause_reasons_that_stop_the_clock,
-        warning_thresholds: body.warning_thresholds.unwrap_or_default(),
-        penalty: body.penalty,
-    };
-    policy.validate()?;
-    match state
-        .store()
-        .add_sla_policy(&policy, now, Some(staff.user.id))
-        .await
-    {
-        Err(StoreError::Conflict(Constraint::SlaPolicyVersion)) => {
-            return Err(ApiError::Conflict(
-                "another version of this policy was added meanwhile: read and retry",
-            ));
-        }
-        other => other?,
-    }
-    state.refresh_catalog().await?;
+    let draft = body.into_draft();
+    let (policy, now) = policies::add_policy(&state, contract, draft, staff.user.id).await?;
     let view = PolicyView {
         policy,
         created_at: now.get(),
@@ -260,27 +218,11 @@ pub async fn recompute(
     Staff(staff, _): Staff<StaffAdmin>,
     ApiJson(body): ApiJson<RecomputeRequest>,
 ) -> ApiResult<Json<RecomputeResult>> {
-    let now = Ts::now();
-    if body.since < now.get() - time::Duration::days(400) {
-        return Err(FieldError::new("since", "must be within the last 400 days").into());
-    }
-    let since = Ts::new(body.since);
-    let (mut reports, mut raised, mut after) = (0, 0, None);
-    loop {
-        let page = state
-            .store()
-            .report_ids_since(&staff.jurisdiction, since, after, 500)
-            .await?;
-        let Some(last) = page.last().copied() else {
-            break;
-        };
-        for id in page {
-            raised += clocks::check_report(&state, id, now).await?;
-            reports += 1;
-        }
-        after = Some(last);
-    }
-    Ok(Json(RecomputeResult { reports, raised }))
+    let replayed = policies::recompute(&state, &staff.jurisdiction, Ts::new(body.since)).await?;
+    Ok(Json(RecomputeResult {
+        reports: replayed.reports,
+        raised: replayed.raised,
+    }))
 }
 
 /// A breach an operator disputes.
@@ -353,65 +295,16 @@ pub async fn open_dispute(
     ApiJson(body): ApiJson<DisputeRequest>,
 ) -> ApiResult<Response> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    let report = state.store().report(id).await?.ok_or(ApiError::NotFound)?;
-    let metric = Metric::parse(&body.metric)
-        .ok_or_else(|| FieldError::new("metric", "must be acknowledge, resolve or on_site"))?;
-    let reason = crate::params::text("reason", Some(&body.reason), true)?.unwrap_or_default();
-    let now = Ts::now();
-    let events = state.store().report_events(id).await?;
-    let all = clocks::clocks_of(
-        &state.catalog(),
-        &report,
-        &clocks::milestones(events.iter().map(|e| (e.at, e.kind, &e.data))),
-        now,
-    )?;
-    // Another operator's ticket, even one it held before, is not found.
-    if !all.iter().any(|c| c.operator == caller.operator)
-        && report.operator != Some(caller.operator)
-    {
-        return Err(ApiError::NotFound);
-    }
-    let clock = all
-        .iter()
-        .find(|c| {
-            c.metric == metric && c.snapshot.cycle == body.cycle && c.operator == caller.operator
-        })
-        .filter(|c| c.snapshot.breached_at.is_some())
-        .ok_or_else(|| {
-            FieldError::new(
-                "cycle",
-                "no breached clock of yours has this metric and cycle",
-            )
-        })?;
-    let dispute_id = Uuid::now_v7();
-    let dispute = NewDispute {
-        id: dispute_id,
-        report_id: id,
-        metric,
-        cycle: clock.snapshot.cycle as i32,
+    let by = disputes::Disputant {
         operator: caller.operator,
-        reason: reason.clone(),
-        opened_by: caller.user.id,
-        at: now,
-        event: EventData::DisputeOpened(DisputeOpened {
-            dispute_id,
-            metric,
-            cycle: body.cycle,
-            reason: reason.clone(),
-        })
-        .event(Actor::User(caller.user.id), false),
+        user: caller.user.id,
     };
-    match state.store().open_dispute(&dispute).await {
-        Err(StoreError::Conflict(Constraint::SlaDispute)) => {
-            return Err(ApiError::Conflict("this breach is already disputed"));
-        }
-        other => other?,
-    }
-    let stored = state
-        .store()
-        .dispute(dispute_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let draft = disputes::DisputeDraft {
+        metric: &body.metric,
+        cycle: body.cycle,
+        reason: &body.reason,
+    };
+    let stored = disputes::open(&state, by, id, &draft).await?;
     Ok((StatusCode::CREATED, Json(DisputeView::from(stored))).into_response())
 }
 
@@ -446,10 +339,8 @@ pub async fn operator_disputes(
     ApiQuery(params): ApiQuery<DisputeParams>,
 ) -> ApiResult<Json<Vec<DisputeView>>> {
     let filter = dispute_state(params.state.as_deref())?;
-    let list = state
-        .store()
-        .disputes(&DisputeScope::Operator(caller.operator), filter, 500)
-        .await?;
+    let scope = DisputeScope::Operator(caller.operator);
+    let list = disputes::list(&state, &scope, filter).await?;
     Ok(Json(list.into_iter().map(DisputeView::from).collect()))
 }
 
@@ -464,14 +355,8 @@ pub async fn staff_disputes(
     ApiQuery(params): ApiQuery<DisputeParams>,
 ) -> ApiResult<Json<Vec<DisputeView>>> {
     let filter = dispute_state(params.state.as_deref())?;
-    let list = state
-        .store()
-        .disputes(
-            &DisputeScope::Jurisdiction(staff.jurisdiction.clone()),
-            filter,
-            500,
-        )
-        .await?;
+    let scope = DisputeScope::Jurisdiction(staff.jurisdiction.clone());
+    let list = disputes::list(&state, &scope, filter).await?;
     Ok(Json(list.into_iter().map(DisputeView::from).collect()))
 }
 
@@ -499,39 +384,11 @@ pub async fn decide_dispute(
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<DisputeView>> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    let dispute = state.store().dispute(id).await?.ok_or(ApiError::NotFound)?;
-    let operator = state
-        .catalog()
-        .operator(OperatorId(dispute.operator_id))
-        .map(|o| o.jurisdiction.clone());
-    if operator.as_ref() != Some(&staff.jurisdiction) {
-        return Err(ApiError::NotFound);
-    }
-    let Some(verdict) = DisputeVerdict::parse(&body.decision) else {
-        return Err(FieldError::new("decision", "must be accept or reject").into());
+    let by = disputes::Decider {
+        jurisdiction: &staff.jurisdiction,
+        user: staff.user.id,
     };
-    let accept = verdict.accepted();
-    let note = crate::params::text("note", body.note.as_deref(), false)?;
-    let decision = DisputeDecision {
-        id,
-        accept,
-        note: note.clone(),
-        decided_by: staff.user.id,
-        at: Ts::now(),
-        event: EventData::DisputeDecided(DisputeDecided {
-            dispute_id: id,
-            decision: verdict,
-            note: note.clone(),
-            metric: dispute.metric,
-            cycle: dispute.cycle,
-        })
-        .event(Actor::User(staff.user.id), false),
-    };
-    let decided = state
-        .store()
-        .decide_dispute(&decision)
-        .await?
-        .ok_or(ApiError::Conflict("this dispute is already decided"))?;
+    let decided = disputes::decide(&state, by, id, &body.decision, body.note.as_deref()).await?;
     Ok(Json(DisputeView::from(decided)))
 }
 
@@ -563,27 +420,13 @@ pub async fn staff_statement(
     Staff(staff, _): Staff<AnyStaff>,
     ApiQuery(params): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
-    let catalog = state.catalog();
-    let scope = match (params.contract, params.operator) {
-        (Some(contract), _) => StatementScope::Contract(staff_contract(
-            &state,
-            &staff.jurisdiction,
-            &contract.to_string(),
-        )?),
-        (None, Some(operator)) => {
-            let record = catalog
-                .operator(OperatorId(operator))
-                .filter(|o| o.jurisdiction == staff.jurisdiction)
-                .ok_or(ApiError::NotFound)?;
-            StatementScope::Operator(record.operator.id)
-        }
-        (None, None) => {
-            return Err(ApiError::InvalidParameter(FieldError::new(
-                "operator",
-                "give an operator or a contract",
-            )));
-        }
-    };
+    let scope = statements::staff_scope(
+        &state,
+        &staff.jurisdiction,
+        params.contract,
+        params.operator,
+    )
+    .map_err(query_error)?;
     statement(&state, scope, &params).await
 }
 
@@ -597,19 +440,7 @@ pub async fn operator_statement(
     Operator(caller, _): Operator<AnyOperator>,
     ApiQuery(params): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
-    let scope = match params.contract {
-        Some(contract) => {
-            let held = state
-                .catalog()
-                .contract(ContractId(contract))
-                .is_some_and(|c| c.operator == caller.operator);
-            if !held {
-                return Err(ApiError::NotFound);
-            }
-            StatementScope::Contract(ContractId(contract))
-        }
-        None => StatementScope::Operator(caller.operator),
-    };
+    let scope = statements::operator_scope(&state, caller.operator, params.contract)?;
     statement(&state, scope, &params).await
 }
 
@@ -626,7 +457,7 @@ async fn statement(
 ) -> ApiResult<Response> {
     let from = period_bound("from", &params.from)?;
     let until = period_bound("until", &params.until)?;
-    if until <= from || until - from > time::Duration::days(366) {
+    if !statements::valid_period(from, until) {
         return Err(ApiError::InvalidParameter(FieldError::new(
             "until",
             "must be after from, at most 366 days later",
@@ -643,7 +474,7 @@ async fn statement(
         }
     };
     let currency = super::statement_csv::currency_of(&state.catalog(), scope);
-    let built = build(state, scope, from, until).await?;
+    let built = statements::build(state, scope, from, until).await?;
     if csv {
         let body = super::statement_csv::statement_csv(&built, &state.catalog(), &currency);
         Ok((
@@ -666,82 +497,15 @@ async fn statement(
     }
 }
 
-/// The statement of an operator or contract for reports created in `[from, until)`, as of
-/// now.
-pub async fn build(
-    state: &AppState,
-    scope: StatementScope,
-    from: OffsetDateTime,
-    until: OffsetDateTime,
-) -> ApiResult<Statement> {
-    let rows = state
-        .store()
-        .statement_clocks(scope, Ts::new(from), Ts::new(until))
-        .await?;
-    let catalog = state.catalog();
-    let now = Ts::now();
-    let as_of = jiff(now);
-    let mut measured = Vec::with_capacity(rows.len());
-    for row in rows {
-        let c = &row.clock;
-        let (Some(metric), Some(kind)) = (Metric::parse(&c.metric), ClockKind::parse(&c.clock))
-        else {
-            continue;
-        };
-        let contract = ContractId(c.contract_id);
-        // The version the clock was measured against; the fallback policy has no penalty.
-        let penalty = catalog
-            .sla_policy_versions(contract)
-            .iter()
-            .find(|v| v.policy.version as i32 == c.policy_version)
-            .map(|v| v.policy.penalty)
-            .unwrap_or_default();
-        let breached = c.breached_at.is_some()
-            || (c.met_at.is_none()
-                && c.withdrawn_at.is_none()
-                && c.due_at < now
-                && c.state != "paused");
-        // A clock still open past its due time is late until now (or until it left the
-        // operator); a met one as stored.
-        let overdue = if c.met_at.is_none() && breached {
-            let calendar = catalog
-                .contract(contract)
-                .and_then(|k| catalog.sla_calendar(&k.jurisdiction));
-            let end = c.withdrawn_at.map_or(as_of, jiff);
-            match calendar {
-                Some(calendar) => kind.elapsed(calendar, jiff(c.due_at), end),
-                None => jiff::SignedDuration::from_millis(c.overdue_ms),
-            }
-        } else {
-            jiff::SignedDuration::from_millis(c.overdue_ms)
-        };
-        measured.push(MeasuredClock {
-            reference: row.reference.clone(),
-            service_code: row.service_code.clone(),
-            contract,
-            metric,
-            cycle: c.cycle as u32,
-            due_at: jiff(c.due_at),
-            met_at: c.met_at.map(jiff),
-            breached,
-            elapsed: jiff::SignedDuration::from_millis(c.elapsed_ms),
-            overdue,
-            penalty,
-            dispute: row.dispute_state.clone(),
-        });
+/// A statement's scope refused as a query parameter is the query's fault (400), as the
+/// period's and the format's are.
+fn query_error(error: balagh_app::AppError) -> ApiError {
+    match error {
+        balagh_app::AppError::Validation(mut errors) if errors.len() == 1 => {
+            ApiError::InvalidParameter(errors.remove(0))
+        }
+        other => other.into(),
     }
-    let period_end = to_timestamp(until).unwrap_or(as_of);
-    Ok(build_statement(
-        &measured,
-        to_timestamp(from).unwrap_or(as_of),
-        period_end,
-        as_of,
-        |contract| {
-            catalog
-                .sla_policy(contract, period_end)
-                .and_then(|p| p.penalty.cap_per_period_minor)
-        },
-    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -8,7 +8,6 @@
 //! least in sender or reception time. RapidPro and SMSSync send an id per message; their
 //! key is (sender, id), or the same content hash when the id is missing.
 
-use super::dialogue::{self, Handled, Incoming};
 use super::{ANDROID_SMS_GATEWAY, RAPIDPRO_EXTERNAL, SMSSYNC};
 use crate::state::AppState;
 use axum::Json;
@@ -18,6 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use balagh_app::sms::conversation::{self, Handled, Incoming};
 use balagh_store::{SmsGateway, Ts};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -72,11 +72,11 @@ async fn gateway(state: &AppState, kind: &str, token: &str) -> Result<SmsGateway
 }
 
 async fn answer(state: &AppState, gateway: &SmsGateway, incoming: Incoming) -> Response {
-    match dialogue::handle(state, gateway, incoming).await {
+    match conversation::handle(state, gateway, incoming).await {
         Ok(Handled::Answered(_) | Handled::Duplicate | Handled::Limited) => {
             Json(json!({ "ok": true })).into_response()
         }
-        Err(error) => error.into_response(),
+        Err(error) => crate::problem::ApiError::from(error).into_response(),
     }
 }
 
@@ -259,7 +259,7 @@ async fn smssync_receive(
         text: text.clone(),
         dedupe_key,
     };
-    match dialogue::handle(&state, &gateway, incoming).await {
+    match conversation::handle(&state, &gateway, incoming).await {
         Ok(_) => smssync(true, None).into_response(),
         Err(error) => {
             tracing::warn!(%error, gateway = %gateway.id, "SMSSync message not handled");

@@ -345,7 +345,10 @@ impl TestApp {
             demo_data: false,
             log_format: LogFormat::Text,
             api: ApiSettings {
-                outbound: development_outbound(),
+                app: balagh_app::AppSettings {
+                    outbound: development_outbound(),
+                    ..balagh_app::AppSettings::default()
+                },
                 ..ApiSettings::default()
             },
             catalog_refresh: Duration::from_secs(3600),

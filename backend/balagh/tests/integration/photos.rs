@@ -126,7 +126,10 @@ async fn spawn(db: Db, objects: Objects, photos: balagh_app::PhotoSettings) -> P
         Objects::S3 => Some(S3Server::start().await),
     };
     let api = balagh_api::ApiSettings {
-        photos,
+        app: balagh_app::AppSettings {
+            photos,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let app = TestApp::spawn_full(db, api, fast_workers(), s3.as_ref().map(S3Server::config)).await;

@@ -418,9 +418,12 @@ both_databases! {
         let epsilon = Epsilon::parse("1").unwrap();
         let dp = DifferentialPrivacy::new(epsilon, Epsilon::parse("2").unwrap(), 2).unwrap();
         let api = balagh_api::ApiSettings {
-            stats: StatsSettings {
-                policy: PublicationPolicy::new(5, 10, Duration::hours(48), Some(dp)).unwrap(),
-                ..StatsSettings::default()
+            app: balagh_app::AppSettings {
+                stats: StatsSettings {
+                    policy: PublicationPolicy::new(5, 10, Duration::hours(48), Some(dp)).unwrap(),
+                    ..StatsSettings::default()
+                },
+                ..Default::default()
             },
             ..Default::default()
         };

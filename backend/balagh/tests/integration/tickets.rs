@@ -260,7 +260,10 @@ both_databases! {
     }
 
     async fn unanswered_resolved_reports_close_by_themselves(db: Db) {
-        let app = TestApp::spawn_with(db, balagh_api::ApiSettings { auto_close_days: 0, ..Default::default() }).await;
+        let app = TestApp::spawn_with(db, balagh_api::ApiSettings {
+            app: balagh_app::AppSettings { auto_close_days: 0, ..Default::default() },
+            ..Default::default()
+        }).await;
         let agent = app.user(Role::OperatorAgent, Some("nadafa-demo")).await;
         let (resident, report) = app.reported("waste_bin_overflow", WEST).await;
         let id = report["id"].as_str().unwrap();

@@ -103,10 +103,14 @@ async fn measure(state: &AppState, store: &Arc<dyn Store>, url: &str, due: usize
     let until = time::OffsetDateTime::now_utc();
     let from = until - time::Duration::days(30);
     let statement_started = Instant::now();
-    let statement =
-        balagh_api::routes::sla::build(state, StatementScope::Operator(operator), from, until)
-            .await
-            .expect("statement");
+    let statement = balagh_app::contracts::statements::build(
+        state,
+        StatementScope::Operator(operator),
+        from,
+        until,
+    )
+    .await
+    .expect("statement");
     let statement_time = statement_started.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Figures {

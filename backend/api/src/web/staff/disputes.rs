@@ -2,10 +2,8 @@
 //! them, with a note. Open ones first, with the report, the operator's name and its reason.
 
 use super::{Area, Shell, StaffSession, check_csrf, plain_assets, respond, see_other, writer};
-use crate::auth::principal::Staff;
-use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::ApiError;
-use crate::routes::sla::{DecisionRequest, DisputeParams, decide_dispute, staff_disputes};
+use crate::routes::sla::DisputeView;
 use crate::state::AppState;
 use crate::web::form::WebForm;
 use crate::web::i18n::PageLanguage;
@@ -14,9 +12,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use balagh_app::contracts::disputes;
 use balagh_domain::OperatorId;
+use balagh_store::DisputeScope;
 use serde::Deserialize;
-use std::marker::PhantomData;
 
 #[derive(Debug)]
 pub struct Row {
@@ -48,21 +47,12 @@ pub async fn page(
     session: StaffSession,
 ) -> Response {
     let w = Words::new(language);
-    let caller = crate::auth::principal::StaffCaller {
-        user: session.user.clone(),
-        jurisdiction: session.jurisdiction.clone(),
+    let scope = DisputeScope::Jurisdiction(session.jurisdiction.clone());
+    let mut listed: Vec<DisputeView> = match disputes::list(&state, &scope, None).await {
+        Ok(list) => list.into_iter().map(DisputeView::from).collect(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    let listed = staff_disputes(
-        State(state.clone()),
-        Staff(caller, PhantomData),
-        ApiQuery(DisputeParams { state: None }),
-    )
-    .await;
-    let mut disputes = match listed {
-        Ok(axum::Json(list)) => list,
-        Err(e) => return e.into_response(),
-    };
-    disputes.sort_by_key(|d| d.state != "open");
+    listed.sort_by_key(|d| d.state != "open");
     let catalog = state.catalog();
     let local = |at: time::OffsetDateTime| {
         catalog
@@ -70,7 +60,7 @@ pub async fn page(
             .map_or_else(|| at.to_string(), |j| j.local_time(at))
     };
     let mut rows = Vec::new();
-    for d in disputes {
+    for d in listed {
         let report = match state.store().report(d.report_id).await {
             Ok(r) => r
                 .map(|r| r.reference.as_str().to_owned())
@@ -127,19 +117,16 @@ pub async fn decide(
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
-    let body = DecisionRequest {
-        decision,
-        note: form.note.filter(|n| !n.trim().is_empty()),
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return ApiError::NotFound.into_response();
     };
-    match decide_dispute(
-        State(state),
-        Staff(caller, PhantomData),
-        Path(id),
-        ApiJson(body),
-    )
-    .await
-    {
+    let note = form.note.filter(|n| !n.trim().is_empty());
+    let by = disputes::Decider {
+        jurisdiction: &caller.jurisdiction,
+        user: caller.user.id,
+    };
+    match disputes::decide(&state, by, id, &decision, note.as_deref()).await {
         Ok(_) => see_other(&format!("/staff/disputes?lang={}", language.code())),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -1,14 +1,13 @@
 //! The SLA calendar and each contract's policy versions: every staff member reads them,
 //! staff administrators replace the calendar and add a policy version, through the same
-//! handlers as `PUT /api/v1/staff/sla/calendar` and `POST …/contracts/{id}/sla-policies`.
+//! use cases as `PUT /api/v1/staff/sla/calendar` and `POST …/contracts/{id}/sla-policies`
+//! ([`balagh_app::contracts::policies`]).
 
 use super::see_other;
 use super::sla_form::{self, Fields, PAUSE_REASONS, WEEKDAYS};
 use super::{Area, Shell, StaffSession, admin, check_csrf, plain_assets, refusal, respond};
-use crate::auth::principal::Staff;
-use crate::extract::ApiJson;
 use crate::problem::ApiError;
-use crate::routes::sla::{PolicyRequest, add_policy as api_add_policy, put_calendar};
+use crate::routes::sla::{PolicyRequest, staff_contract};
 use crate::state::AppState;
 use crate::web::form::WebForm;
 use crate::web::i18n::PageLanguage;
@@ -17,10 +16,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use balagh_app::contracts::policies;
 use balagh_domain::sla::{CalendarSpec, SlaPolicy};
 use balagh_domain::{FieldError, Jurisdiction};
 use serde::Deserialize;
-use std::marker::PhantomData;
 
 #[derive(Debug)]
 struct Day {
@@ -267,13 +266,9 @@ pub async fn save_calendar(
     };
     let w = Words::new(language);
     let result = match sla_form::calendar_request(&fields) {
-        Ok(spec) => put_calendar(
-            State(state.clone()),
-            Staff(staff, PhantomData),
-            ApiJson(spec),
-        )
-        .await
-        .map(|_| ()),
+        Ok(spec) => policies::put_calendar(&state, &staff.jurisdiction, &spec, staff.user.id)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
     match result {
@@ -331,14 +326,15 @@ pub async fn add_policy(
         return ApiError::NotFound.into_response();
     };
     let result = match policy_body(&j, &fields) {
-        Ok(body) => api_add_policy(
-            State(state.clone()),
-            Staff(staff, PhantomData),
-            Path(id.clone()),
-            ApiJson(body),
-        )
-        .await
-        .map(|_| ()),
+        Ok(body) => match staff_contract(&state, &staff.jurisdiction, &id) {
+            Ok(contract) => {
+                policies::add_policy(&state, contract, body.into_draft(), staff.user.id)
+                    .await
+                    .map(|_| ())
+                    .map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e.into()),
     };
     match result {

@@ -4,7 +4,6 @@
 
 use super::{Area, Shell, StaffSession, respond};
 use crate::problem::ApiError;
-use crate::routes::sla::build;
 use crate::state::AppState;
 use crate::web::i18n::PageLanguage;
 use crate::web::templates::{Assets, Words};
@@ -12,6 +11,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use balagh_app::contracts::statements::build;
 use balagh_domain::sla::{Metric, Statement};
 use balagh_domain::{ContractId, Currency, FieldError, Jurisdiction};
 use balagh_store::StatementScope;
@@ -293,7 +293,7 @@ pub async fn page(
             (Some(contract), Some((from, until))) => {
                 match build(&state, StatementScope::Contract(contract.id), from, until).await {
                     Ok(s) => shown = Some(show(&state, w, &j, contract, &month, &s)),
-                    Err(e) => return e.into_response(),
+                    Err(e) => return ApiError::from(e).into_response(),
                 }
             }
         }

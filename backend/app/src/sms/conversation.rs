@@ -1,9 +1,8 @@
 //! One inbound SMS, from the gateway's adapter to the answers queued in the outbox.
 
 use super::texts;
-use crate::problem::{ApiError, ApiResult};
-use crate::state::AppState;
-use balagh_app::intake::{self, Submitter};
+use crate::intake::{self, Submitter};
+use crate::{App, AppError, AppResult};
 use balagh_domain::places::fold;
 use balagh_domain::sms::{
     ChosenPlace, Conversation, Draft, Menu, Msg, Outcome, PlaceQuery, SmsLanguage,
@@ -40,8 +39,8 @@ pub struct Incoming {
 
 /// The menu of the commune's services (see [`Menu::build`]); services whose required
 /// attributes an SMS cannot give are left out.
-pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
-    let catalog = state.catalog();
+pub fn menu(app: &App, jurisdiction: &Jurisdiction) -> Menu {
+    let catalog = app.catalog();
     Menu::build(
         catalog
             .services(&jurisdiction.id)
@@ -60,11 +59,7 @@ pub fn menu(state: &AppState, jurisdiction: &Jurisdiction) -> Menu {
 }
 
 /// Logs, limits, and acts on one inbound SMS; its answers go to the outbox.
-pub async fn handle(
-    state: &AppState,
-    gateway: &SmsGateway,
-    incoming: Incoming,
-) -> ApiResult<Handled> {
+pub async fn handle(app: &App, gateway: &SmsGateway, incoming: Incoming) -> AppResult<Handled> {
     let now = Ts::now();
     let logged = InboundSms {
         id: Uuid::now_v7(),
@@ -73,7 +68,7 @@ pub async fn handle(
         phone: incoming.phone.clone(),
         received_at: now,
     };
-    match state.store().record_inbound_sms(&logged).await? {
+    match app.store().record_inbound_sms(&logged).await? {
         InboundOutcome::Accepted => {}
         InboundOutcome::Duplicate => {
             metrics::counter!("balagh_sms_inbound_total", "result" => "duplicate").increment(1);
@@ -86,18 +81,18 @@ pub async fn handle(
         }
     }
     metrics::counter!("balagh_sms_inbound_total", "result" => "accepted").increment(1);
-    let catalog = state.catalog();
+    let catalog = app.catalog();
     let jurisdiction = catalog
         .jurisdiction_or_default(Some(&gateway.jurisdiction_id))
         .cloned()
-        .ok_or(ApiError::NotFound)?;
-    let Some(stored) = claim(state, gateway, &incoming).await? else {
+        .ok_or(AppError::NotFound)?;
+    let Some(stored) = claim(app, gateway, &incoming).await? else {
         return Ok(Handled::Duplicate);
     };
-    let handled = converse(state, gateway, &jurisdiction, &incoming, stored).await;
+    let handled = converse(app, gateway, &jurisdiction, &incoming, stored).await;
     if handled.is_err() {
         // Not marked handled: the gateway's retry of this message is acted on again.
-        let released = state
+        let released = app
             .store()
             .release_sms_conversation(gateway.id, &incoming.phone)
             .await;
@@ -117,15 +112,15 @@ const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Claims the number's conversation (its messages are handled one at a time, in every
 /// replica); `None` when this message was handled meanwhile by a concurrent retry.
 async fn claim(
-    state: &AppState,
+    app: &App,
     gateway: &SmsGateway,
     incoming: &Incoming,
-) -> ApiResult<Option<StoredConversation>> {
+) -> AppResult<Option<StoredConversation>> {
     let started = std::time::Instant::now();
     loop {
         let now = Ts::now();
         let until = Ts::new(now.get() + CLAIM_LEASE);
-        match state
+        match app
             .store()
             .claim_sms_conversation(
                 gateway.id,
@@ -142,7 +137,7 @@ async fn claim(
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             ConversationClaim::Busy => {
-                return Err(ApiError::Unavailable(
+                return Err(AppError::Unavailable(
                     "another message of this number is being handled".into(),
                 ));
             }
@@ -152,20 +147,20 @@ async fn claim(
 
 /// Runs the conversation on one claimed message and saves it with its answer.
 async fn converse(
-    state: &AppState,
+    app: &App,
     gateway: &SmsGateway,
     jurisdiction: &Jurisdiction,
     incoming: &Incoming,
     stored: StoredConversation,
-) -> ApiResult<Handled> {
+) -> AppResult<Handled> {
     let now = Ts::now();
     let mut conversation: Conversation = serde_json::from_value(stored.state).unwrap_or_default();
-    let menu = menu(state, jurisdiction);
-    let max = state.settings().sms.max_message_chars;
+    let menu = menu(app, jurisdiction);
+    let max = app.settings().sms.max_message_chars;
     let outcome = conversation.handle(&incoming.text, &menu, max);
     let stopped = matches!(outcome, Outcome::Stop);
     let answer = act(
-        state,
+        app,
         gateway,
         jurisdiction,
         incoming,
@@ -185,10 +180,10 @@ async fn converse(
     let reply = reply_message(gateway, &incoming.phone, &answer, now);
     let saved = StoredConversation {
         state: serde_json::to_value(&conversation)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
+            .map_err(|e| AppError::Internal(e.to_string()))?,
         stopped,
     };
-    let saved = state
+    let saved = app
         .store()
         .save_sms_conversation(
             gateway.id,
@@ -226,16 +221,16 @@ fn reply_message(gateway: &SmsGateway, phone: &str, text: &str, at: Ts) -> NewOu
 
 /// Carries out what the conversation decided; returns the answer.
 async fn act(
-    state: &AppState,
+    app: &App,
     gateway: &SmsGateway,
     jurisdiction: &Jurisdiction,
     incoming: &Incoming,
     conversation: &mut Conversation,
     menu: &Menu,
     outcome: Outcome,
-) -> ApiResult<String> {
+) -> AppResult<String> {
     let language = conversation.language.unwrap_or(SmsLanguage::Fr);
-    let max = state.settings().sms.max_message_chars;
+    let max = app.settings().sms.max_message_chars;
     let say = |msg: &Msg, c: &Conversation| {
         texts::render(
             c.language.unwrap_or(SmsLanguage::Fr),
@@ -249,13 +244,13 @@ async fn act(
         Outcome::Say(msg) => say(&msg, conversation),
         Outcome::Stop => say(&Msg::Stopped, conversation),
         Outcome::FindPlace(query) => {
-            let place = find_place(state, jurisdiction, &query, language).await?;
+            let place = find_place(app, jurisdiction, &query, language).await?;
             let msg = conversation.place_found(place);
             say(&msg, conversation)
         }
-        Outcome::Status(reference) => status_answer(state, language, &reference).await?,
+        Outcome::Status(reference) => status_answer(app, language, &reference).await?,
         Outcome::Submit(draft) => {
-            let reference = submit(state, gateway, incoming, language, &draft).await?;
+            let reference = submit(app, gateway, incoming, language, &draft).await?;
             conversation.submitted(&reference);
             texts::text(
                 language,
@@ -267,14 +262,10 @@ async fn act(
 }
 
 /// The public status of a reference, in words.
-async fn status_answer(
-    state: &AppState,
-    language: SmsLanguage,
-    reference: &str,
-) -> ApiResult<String> {
+async fn status_answer(app: &App, language: SmsLanguage, reference: &str) -> AppResult<String> {
     let arg = || ("reference", FluentValue::from(reference.to_owned()));
-    let report = match state.store().report_id_by_reference(reference).await? {
-        Some(id) => state.store().report(id).await?,
+    let report = match app.store().report_id_by_reference(reference).await? {
+        Some(id) => app.store().report(id).await?,
         None => None,
     };
     Ok(match report {
@@ -292,12 +283,12 @@ async fn status_answer(
 
 /// Looks a place up: a bus line and stop in the network, or a name in the gazetteer.
 async fn find_place(
-    state: &AppState,
+    app: &App,
     jurisdiction: &Jurisdiction,
     query: &PlaceQuery,
     language: SmsLanguage,
-) -> ApiResult<Option<ChosenPlace>> {
-    let store = state.store();
+) -> AppResult<Option<ChosenPlace>> {
+    let store = app.store();
     match query {
         PlaceQuery::Named(name) => {
             let folded = fold(name);
@@ -362,12 +353,12 @@ fn pick_stop<'a>(
 /// Makes the report through the app's intake, channel `sms`, the number as its private
 /// contact.
 async fn submit(
-    state: &AppState,
+    app: &App,
     gateway: &SmsGateway,
     incoming: &Incoming,
     language: SmsLanguage,
     draft: &Draft,
-) -> ApiResult<String> {
+) -> AppResult<String> {
     let (phone, dedupe_key) = (incoming.phone.as_str(), incoming.dedupe_key.as_slice());
     let body = NewReportRequest {
         service_code: draft.service.clone(),
@@ -385,18 +376,18 @@ async fn submit(
         staff: None,
         contact: Some(super::contact(phone, gateway.id, language.as_str())),
     };
-    let (report, _) = intake::submit(state, &body, key, by).await?;
+    let (report, _) = intake::submit(app, &body, key, by).await?;
     Ok(report.reference.as_str().to_owned())
 }
 
 /// The idempotency key of the report a message makes: acting on the message again (after
 /// a failed save) finds that report instead of making another.
-fn message_key(gateway: Uuid, dedupe_key: &[u8]) -> ApiResult<IdempotencyKey> {
+fn message_key(gateway: Uuid, dedupe_key: &[u8]) -> AppResult<IdempotencyKey> {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(gateway.as_bytes())
         .chain_update(dedupe_key)
         .finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    IdempotencyKey::parse(&format!("sms-{hex}")).map_err(|e| ApiError::Internal(e.to_string()))
+    IdempotencyKey::parse(&format!("sms-{hex}")).map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -1,5 +1,6 @@
-//! What the use-case tests share: a migrated SQLite store seeded with the demo commune, an
-//! [`App`] on it, devices and report requests.
+//! The fixture the app's tests share: a migrated SQLite store seeded with the demo commune
+//! and an [`App`] on it, without HTTP.
+#![allow(dead_code)] // each test file uses its own part
 
 use balagh_app::intake::{self, Submitter};
 use balagh_app::photos::PhotoStorage;
@@ -24,7 +25,12 @@ impl Drop for Fixture {
     }
 }
 
-pub async fn fixture(settings: AppSettings) -> Fixture {
+pub async fn fixture() -> Fixture {
+    fixture_with(AppSettings::default()).await
+}
+
+/// The same with the use cases' settings given.
+pub async fn fixture_with(settings: AppSettings) -> Fixture {
     let dir = std::env::temp_dir().join(format!("balagh-app-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("balagh.sqlite3").display());
@@ -58,9 +64,9 @@ pub async fn device(app: &App) -> Uuid {
     id
 }
 
-/// A report of the fixture's service at the west point, submitted by `device` in the app.
-pub async fn report(app: &App, device: Uuid, description: &str) -> StoredReport {
-    let request = NewReportRequest {
+/// A report of the fixture's service at its western point.
+pub fn request(description: &str) -> NewReportRequest {
+    NewReportRequest {
         service_code: SERVICE.into(),
         lat: WEST.0,
         lon: WEST.1,
@@ -68,7 +74,11 @@ pub async fn report(app: &App, device: Uuid, description: &str) -> StoredReport 
         attributes: None,
         accuracy_m: None,
         photos: None,
-    };
+    }
+}
+
+/// A report of the fixture's service at its western point, submitted by `device` in the app.
+pub async fn report(app: &App, device: Uuid, description: &str) -> StoredReport {
     let key = IdempotencyKey::parse(&Uuid::new_v4().to_string()).unwrap();
     let by = Submitter {
         channel: Channel::App,
@@ -76,5 +86,8 @@ pub async fn report(app: &App, device: Uuid, description: &str) -> StoredReport 
         staff: None,
         contact: None,
     };
-    intake::submit(app, &request, key, by).await.unwrap().0
+    intake::submit(app, &request(description), key, by)
+        .await
+        .unwrap()
+        .0
 }

@@ -1,5 +1,5 @@
-//! Residents who reported by SMS: the message that tells them their report's status changed
-//! (the conversation itself is the HTTP crate's).
+//! The SMS written to the outbox with a change or a new report: the status change of a
+//! report made by SMS, the receipt of one entered at the counter.
 
 use balagh_domain::ReportStatus;
 use balagh_store::{NewOutboxMessage, SMS_TOPIC, Ts};
