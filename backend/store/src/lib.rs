@@ -167,8 +167,9 @@ pub trait Store:
 
     // --- reports -------------------------------------------------------------------------
 
-    /// Stores a report and its first events. With an idempotency key already used by the
-    /// same device, stores nothing and returns the existing report.
+    /// Stores a report with its first events, outbox messages, clocks and draft photos, all
+    /// or nothing. With an idempotency key already used by the same device, stores nothing
+    /// and returns the existing report.
     async fn create_report(&self, report: &NewReport) -> Result<CreateOutcome>;
     async fn report(&self, id: Uuid) -> Result<Option<StoredReport>>;
     async fn report_events(&self, id: Uuid) -> Result<Vec<StoredEvent>>;
@@ -180,7 +181,7 @@ pub trait Store:
     /// Adds a device's "me too"; once per device.
     async fn support_report(&self, support: &NewSupport) -> Result<SupportOutcome>;
     /// Inserts many reports with their events (`later_events` included) and clocks, without
-    /// idempotency checks: for data generators and benchmarks.
+    /// idempotency checks (nor photos): for data generators and benchmarks.
     async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()>;
     async fn count_reports(&self) -> Result<i64>;
     /// Refreshes the planner's statistics (and, on PostgreSQL, the visibility map) after a
