@@ -8,6 +8,7 @@
 mod accounts;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
+mod dialect;
 mod error;
 mod open311;
 mod outbox;
@@ -29,6 +30,7 @@ mod tickets;
 mod timestamp;
 
 pub use accounts::*;
+pub use dialect::{Sql, SqlBackend, SqlDb};
 pub use error::{Constraint, StoreError};
 pub use open311::*;
 pub use outbox::*;
