@@ -2,8 +2,10 @@
 //!
 //! One [`Store`] trait, implemented by `balagh-store-postgres` (production) and
 //! `balagh-store-sqlite` (the embedded default). Both implementations share their SQL text
-//! through [`impl_sql_store!`]; only what truly differs (pools, migrations, error codes) is
-//! written per database. Every integration test runs against both.
+//! (functions of [`Sql`] over a [`SqlBackend`], or [`impl_sql_store!`] and the other
+//! `impl_*_store!` macros in areas not converted yet); only what truly differs (pools,
+//! migrations, error codes, the fragments of [`SqlBackend`]) is written per database. Every
+//! integration test runs against both.
 
 mod accounts;
 #[cfg(feature = "contract-tests")]

@@ -165,8 +165,8 @@ impl Open311SubmissionRow {
     }
 }
 
-/// `impl Open311Store for $store` over `sqlx::Pool<$db>`, with the same inherent items as
-/// [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+/// `impl Open311Store for $store` over `sqlx::Pool<$db>`, using its
+/// [`SqlBackend`](crate::SqlBackend) items (`reader`, `writer`, `error`).
 #[macro_export]
 macro_rules! impl_open311_store {
     ($store:ty, $db:ty) => {

@@ -1,11 +1,9 @@
 //! The SQL both backends share, written once.
 //!
 //! [`impl_sql_store!`] expands to `impl Store for $store` over `sqlx::Pool<$db>`. The backend
-//! type supplies, as inherent items: `fn reader(&self) -> &Pool<$db>` (queries),
-//! `fn writer(&self) -> &Pool<$db>` (transactions), `fn error(sqlx::Error) -> StoreError`
-//! (its constraint names), `const ANALYZE: &str` (statistics refresh), `const DATA_MODIFYING_CTE: bool` (whether INSERTs may be chained
-//! in one statement), `async fn run_migrations(&self) -> Result<()>` and
-//! `const BACKEND: Backend`. SQL text uses `$N` placeholders, which both databases accept.
+//! type implements [`SqlBackend`](crate::SqlBackend) (pools, error mapping, the fragments that
+//! differ) and has an inherent `async fn run_migrations(&self) -> Result<()>`. SQL text uses
+//! `$N` placeholders, which both databases accept.
 
 /// Bound on rows per multi-row INSERT: 20 columns × 500 rows stays under both databases'
 /// parameter limits.
