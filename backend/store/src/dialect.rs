@@ -12,7 +12,7 @@ use crate::{Backend, StoreError};
 
 /// A database the shared SQL runs on; the bounds written here (on the database's own
 /// associated types) hold wherever `S::Db` is used, unlike those on other types.
-pub trait SqlDb: sqlx::Database<Arguments: sqlx::IntoArguments<Self>> {
+pub trait SqlDb: sqlx::Database<Arguments: sqlx::IntoArguments<Self> + Default> {
     /// Rows an `INSERT`, `UPDATE` or `DELETE` wrote.
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
