@@ -171,15 +171,15 @@ impl Open311SubmissionRow {
     }
 }
 
-/// `(?, ?, …)` binding each value.
-fn push_list<DB: Database, T: Copy>(q: &mut QueryBuilder<DB>, values: &[T])
+/// `(?, ?, …)` binding each id.
+fn push_ids<DB: Database>(q: &mut QueryBuilder<DB>, ids: &[Uuid])
 where
-    for<'q> T: Encode<'q, DB> + Type<DB>,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
 {
     q.push("(");
     let mut list = q.separated(", ");
-    for value in values {
-        list.push_bind(*value);
+    for id in ids {
+        list.push_bind(*id);
     }
     list.push_unseparated(")");
 }
@@ -322,7 +322,7 @@ where
             "SELECT report_id, address FROM open311_submissions \
              WHERE address IS NOT NULL AND report_id IN ",
         );
-        push_list(&mut q, ids);
+        push_ids(&mut q, ids);
         q.build_query_as()
             .fetch_all(self.0.reader())
             .await
@@ -346,7 +346,7 @@ where
                     q.push(" OR ");
                 }
                 q.push("id IN ");
-                push_list(&mut q, &query.ids);
+                push_ids(&mut q, &query.ids);
             }
             q.push(")");
         } else {
@@ -382,7 +382,7 @@ where
         let mut q = QueryBuilder::<S::Db>::new(format!(
             "SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "
         ));
-        push_list(&mut q, ids);
+        push_ids(&mut q, ids);
         self.reports_of(q).await
     }
 
@@ -395,7 +395,7 @@ where
             "SELECT id, report_id, kind, actor, public, data, at FROM report_events \
              WHERE {OPEN311_EVENTS_SQL} AND report_id IN "
         ));
-        push_list(&mut q, ids);
+        push_ids(&mut q, ids);
         q.push(" ORDER BY at, id");
         self.events_of(q).await
     }
@@ -424,7 +424,7 @@ where
         let mut q = QueryBuilder::<S::Db>::new(format!(
             "SELECT {PHOTO_COLUMNS} FROM photos WHERE approved AND report_id IN "
         ));
-        push_list(&mut q, ids);
+        push_ids(&mut q, ids);
         q.push(" ORDER BY created_at, id");
         let rows: Vec<PhotoRow> = q
             .build_query_as()
