@@ -111,7 +111,7 @@ fn request_hash(body: &NewReportRequest) -> Vec<u8> {
 
 /// The draft photos named in a submission: this device's, and not attached to a report,
 /// unless to the first report of this very submission (a repeat).
-pub async fn checked_drafts(
+async fn checked_drafts(
     app: &App,
     device: Uuid,
     body: &NewReportRequest,
@@ -139,17 +139,15 @@ pub async fn checked_drafts(
     Ok(drafts)
 }
 
-/// Checks, routes and stores a report with its events and the operator's webhook: the one
-/// intake pipeline behind every channel. Returns the stored report and whether it was a
-/// replay of an earlier submission with the same idempotency key.
-pub async fn submit(
-    app: &App,
+/// Checks and routes a request: the report to store, with its creation events and clocks
+/// (no outbox yet), and the reference prefix of its jurisdiction.
+fn new_report(
+    catalog: &Catalog,
     body: &NewReportRequest,
     key: IdempotencyKey,
-    by: Submitter,
-) -> AppResult<(StoredReport, bool)> {
-    let catalog = app.catalog();
-    let (checked, jurisdiction) = check_report(body, &catalog)?;
+    by: &Submitter,
+) -> AppResult<(NewReport, String)> {
+    let (checked, jurisdiction) = check_report(body, catalog)?;
     let (group, priority) = catalog
         .service(&jurisdiction.id, &checked.service_code)
         .map(|s| (s.group.clone(), s.initial_priority(&checked.attributes)))
@@ -165,7 +163,6 @@ pub async fn submit(
             }
             RouteOutcome::Unrouted => (ReportStatus::Unrouted, None, None),
         };
-    let hash = request_hash(body);
     let actor = match (by.device, by.staff) {
         (Some(device), _) => Actor::Device(device),
         (None, Some(user)) => Actor::User(user),
@@ -188,27 +185,73 @@ pub async fn submit(
         device: by.device,
         idempotency: Some(Idempotency {
             key,
-            request_hash: hash.clone(),
+            request_hash: request_hash(body),
         }),
         created_at: now,
         // Set from the SLA clocks below.
         due_at: None,
-        contact: by.contact,
+        contact: by.contact.clone(),
         created_by: by.staff,
         events: balagh_domain::event_data::creation_events(actor, operator, contract, by.channel),
         outbox: Vec::new(),
         clocks: Vec::new(),
+        photos: Vec::new(),
         later_events: Vec::new(),
     };
-    crate::clocks::start_clocks(&catalog, &mut report)?;
-    let created_event = serde_json::json!({ "action": "created", "channel": by.channel.as_str() });
+    crate::clocks::start_clocks(catalog, &mut report)?;
+    Ok((report, jurisdiction.reference_prefix.clone()))
+}
+
+/// Checks, routes and stores a report with its events, its draft photos (named by the
+/// app's device) and the operator's webhook, in one transaction: the one intake pipeline
+/// behind every channel. Returns the stored report and whether it was a replay of an
+/// earlier submission with the same idempotency key.
+pub async fn submit(
+    app: &App,
+    body: &NewReportRequest,
+    key: IdempotencyKey,
+    by: Submitter,
+) -> AppResult<(StoredReport, bool)> {
+    let drafts = match by.device {
+        Some(device) => checked_drafts(app, device, body).await?,
+        None => Vec::new(),
+    };
+    let (mut report, prefix) = new_report(&app.catalog(), body, key, &by)?;
+    let mut created_event =
+        serde_json::json!({ "action": "created", "channel": by.channel.as_str() });
+    if let Some(device) = by.device {
+        let photos = crate::photos::new_report_photos(&drafts, &report.point, device);
+        if !photos.attachments.is_empty() {
+            report.photos = photos.attachments;
+            report.events.extend(photos.events);
+            // The operator hears of the photos with the ticket, as later events name them.
+            created_event["photos"] = photos.named.into();
+        }
+    }
+    store_new(app, report, &prefix, &created_event).await
+}
+
+/// Stores a new report with its outbox messages, trying a fresh public reference when the
+/// random one is taken.
+async fn store_new(
+    app: &App,
+    mut report: NewReport,
+    reference_prefix: &str,
+    created_event: &serde_json::Value,
+) -> AppResult<(StoredReport, bool)> {
+    let channel = report.channel;
+    let routed = if report.operator.is_some() {
+        "yes"
+    } else {
+        "no"
+    };
     for attempt in 1..=REFERENCE_ATTEMPTS {
         // The operator's system hears of it through the outbox, in the same transaction.
         report.outbox = crate::tickets::webhook(
             &StoredReport::from_new(&report),
             "ticket.created",
-            &created_event,
-            now,
+            created_event,
+            report.created_at,
         )
         .into_iter()
         .chain(crate::sms::receipt_sms(&report))
@@ -217,14 +260,18 @@ pub async fn submit(
             Ok(CreateOutcome::Created(stored)) => {
                 metrics::counter!(
                     "balagh_reports_created_total",
-                    "channel" => by.channel.as_str(),
-                    "routed" => if operator.is_some() { "yes" } else { "no" },
+                    "channel" => channel.as_str(),
+                    "routed" => routed,
                 )
                 .increment(1);
                 return Ok((stored, false));
             }
             Ok(CreateOutcome::Existing(stored)) => {
-                if stored.request_hash.as_deref() != Some(hash.as_slice()) {
+                let hash = report
+                    .idempotency
+                    .as_ref()
+                    .map(|i| i.request_hash.as_slice());
+                if stored.request_hash.as_deref() != hash {
                     return Err(AppError::IdempotencyKeyReused);
                 }
                 return Ok((stored, true));
@@ -232,12 +279,14 @@ pub async fn submit(
             Err(StoreError::Conflict(balagh_store::Constraint::ReportReference))
                 if attempt < REFERENCE_ATTEMPTS =>
             {
-                report.reference =
-                    PublicReference::generate(&jurisdiction.reference_prefix, &mut rand::rng());
+                report.reference = PublicReference::generate(reference_prefix, &mut rand::rng());
             }
             Err(StoreError::MissingReference) => {
                 // The catalog changed under us (service or contract removed): say so.
                 return Err(AppError::Unavailable("catalog changed; retry".into()));
+            }
+            Err(StoreError::PhotoNotAttachable(photo)) => {
+                return Err(crate::photos::attached_elsewhere(photo));
             }
             Err(e) => return Err(e.into()),
         }

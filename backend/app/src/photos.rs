@@ -10,8 +10,8 @@ use balagh_domain::{FieldError, GeoPoint, NewEvent};
 use balagh_media::{GpsPosition, ProcessedPhoto, RenditionKind};
 use balagh_objects::{Objects, UrlSigner};
 use balagh_store::{
-    NewPhoto, PhotoAttachment, PhotoPurpose, StoredPhoto, StoredRendition, StoredReport, Ts,
-    UploadSlot, Uploader,
+    DraftAttachment, NewPhoto, PhotoAttachment, PhotoPurpose, StoredPhoto, StoredRendition,
+    StoredReport, Ts, UploadSlot, Uploader,
 };
 use balagh_wire::{PhotoView, RenditionView, UploadSlotView};
 use bytes::Bytes;
@@ -145,13 +145,16 @@ pub fn gps_distance(gps: GpsPosition, pin: &GeoPoint) -> (f64, bool) {
     (rounded, distance > GPS_FAR_M)
 }
 
-fn photo_added(photo: &StoredPhoto, actor: Actor) -> NewEvent {
-    EventData::PhotoAdded(PhotoAdded {
+fn photo_added_data(photo: &StoredPhoto) -> PhotoAdded {
+    PhotoAdded {
         photo_id: photo.id,
         purpose: photo.purpose.as_str().to_owned(),
         uploader: photo.uploader.kind().to_owned(),
-    })
-    .event(actor, true)
+    }
+}
+
+fn photo_added(photo: &StoredPhoto, actor: Actor) -> NewEvent {
+    EventData::PhotoAdded(photo_added_data(photo)).event(actor, true)
 }
 
 pub fn actor_of(uploader: Uploader) -> Actor {
@@ -330,7 +333,51 @@ pub async fn check_drafts(
     Ok(drafts)
 }
 
-/// Attaches checked drafts to the report (those not attached yet).
+/// How far from the pin a draft was taken (its position is dropped once attached).
+fn draft_distance(draft: &StoredPhoto, pin: &GeoPoint) -> (Option<f64>, bool) {
+    match draft.draft_gps {
+        Some((lat, lon)) => {
+            let (distance, far) = gps_distance(GpsPosition { lat, lon }, pin);
+            (Some(distance), far)
+        }
+        None => (None, false),
+    }
+}
+
+/// Checked drafts made ready to attach to a new report in its own transaction
+/// (`NewReport::photos`), their `photo_added` events, and how the `ticket.created` webhook
+/// names them (as the events do). Drafts attached already (a replay) are left out.
+#[derive(Debug)]
+pub struct NewReportPhotos {
+    pub attachments: Vec<DraftAttachment>,
+    pub events: Vec<NewEvent>,
+    pub named: Vec<serde_json::Value>,
+}
+
+pub fn new_report_photos(drafts: &[StoredPhoto], pin: &GeoPoint, device: Uuid) -> NewReportPhotos {
+    let mut photos = NewReportPhotos {
+        attachments: Vec::new(),
+        events: Vec::new(),
+        named: Vec::new(),
+    };
+    for draft in drafts.iter().filter(|d| d.report_id.is_none()) {
+        let (gps_distance_m, gps_far) = draft_distance(draft, pin);
+        photos.attachments.push(DraftAttachment {
+            photo_id: draft.id,
+            gps_distance_m,
+            gps_far,
+        });
+        photos
+            .events
+            .push(photo_added(draft, Actor::Device(device)));
+        photos
+            .named
+            .push(serde_json::to_value(photo_added_data(draft)).unwrap_or_default());
+    }
+    photos
+}
+
+/// Attaches checked drafts to an existing report (those not attached yet).
 pub async fn attach_drafts(
     app: &App,
     report: &StoredReport,
@@ -338,13 +385,7 @@ pub async fn attach_drafts(
     drafts: &[StoredPhoto],
 ) -> AppResult<()> {
     for draft in drafts.iter().filter(|d| d.report_id.is_none()) {
-        let (gps_distance_m, gps_far) = match draft.draft_gps {
-            Some((lat, lon)) => {
-                let (distance, far) = gps_distance(GpsPosition { lat, lon }, &report.point);
-                (Some(distance), far)
-            }
-            None => (None, false),
-        };
+        let (gps_distance_m, gps_far) = draft_distance(draft, &report.point);
         let mut attached = draft.clone();
         attached.report_id = Some(report.id);
         let done = app
@@ -360,14 +401,19 @@ pub async fn attach_drafts(
             })
             .await?;
         if !done {
-            return Err(FieldError::new(
-                "photos",
-                format!("{} was attached elsewhere meanwhile", draft.id),
-            )
-            .into());
+            return Err(attached_elsewhere(draft.id));
         }
     }
     Ok(())
+}
+
+/// A draft attached to another report between the check and the write.
+pub fn attached_elsewhere(photo: Uuid) -> AppError {
+    FieldError::new(
+        "photos",
+        format!("{photo} was attached elsewhere meanwhile"),
+    )
+    .into()
 }
 
 async fn rendition_view(

@@ -223,6 +223,7 @@ pub fn report_at(
             channel,
         ),
         clocks: Vec::new(),
+        photos: Vec::new(),
         later_events: if operator.is_some() {
             history_for(status, created_at, now, rng)
         } else {

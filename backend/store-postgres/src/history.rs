@@ -4,7 +4,7 @@
 use crate::PostgresStore;
 use balagh_domain::ReportStatus;
 use balagh_store::history::month_of_partition;
-use balagh_store::{HistoryDrop, HistoryStore, Result, Ts, async_trait};
+use balagh_store::{HistoryDrop, HistoryStore, Result, SqlBackend, Ts, async_trait};
 
 /// `(year, month)` as a count of months, to compare and step months.
 fn month_index(year: i32, month: u8) -> i64 {

@@ -1,7 +1,7 @@
 //! Balagh's storage on PostgreSQL: the production backend. Any number of `balagh serve`
 //! replicas share one database.
 
-use balagh_store::{Backend, Constraint, Result, StoreError};
+use balagh_store::{Backend, Constraint, Result, SqlBackend, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -35,16 +35,6 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Report intake in one statement (see `impl_sql_store!`).
-    const DATA_MODIFYING_CTE: bool = true;
-    /// Appended to outbox claims: replicas skip rows another replica has locked.
-    /// Appended to selects whose rows the transaction goes on to change, in a fixed order.
-    const FOR_UPDATE: &'static str = " FOR UPDATE";
-    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
-    /// Statistics refresh after bulk loads.
-    const ANALYZE: &'static str = "VACUUM (ANALYZE) reports, report_events";
-    const BACKEND: Backend = Backend::Postgres;
-
     /// Connects lazily: the service starts even while PostgreSQL is still coming up, and
     /// `/readyz` says when it can serve.
     pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self> {
@@ -80,6 +70,22 @@ impl PostgresStore {
         &self.pool
     }
 
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))
+    }
+}
+
+impl SqlBackend for PostgresStore {
+    type Db = sqlx::Postgres;
+    const BACKEND: Backend = Backend::Postgres;
+    const DATA_MODIFYING_CTE: bool = true;
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const ANALYZE: &'static str = "VACUUM (ANALYZE) reports, report_events";
+
     fn reader(&self) -> &PgPool {
         self.replicas
             .as_deref()
@@ -96,23 +102,16 @@ impl PostgresStore {
             Constraint::from_postgres(db.constraint().unwrap_or_default())
         })
     }
-
-    async fn run_migrations(&self) -> Result<()> {
-        sqlx::migrate!("../../migrations/postgres")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))
-    }
 }
 
 balagh_store::impl_sql_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_sla_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_photo_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_push_store!(PostgresStore, sqlx::Postgres);
-balagh_store::impl_open311_store!(PostgresStore, sqlx::Postgres);
-balagh_store::impl_screen_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_open311_store!(PostgresStore);
+balagh_store::impl_screen_store!(PostgresStore);
 balagh_store::impl_sms_store!(PostgresStore, sqlx::Postgres);
 balagh_store::impl_stats_store!(PostgresStore, sqlx::Postgres);
-balagh_store::impl_place_store!(PostgresStore, sqlx::Postgres);
-balagh_store::impl_service_media_store!(PostgresStore, sqlx::Postgres);
-balagh_store::impl_service_group_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_place_store!(PostgresStore);
+balagh_store::impl_service_media_store!(PostgresStore);
+balagh_store::impl_service_group_store!(PostgresStore);

@@ -3,7 +3,7 @@
 //! SQLite allows one writer at a time, so writes go through a single-connection pool (no
 //! lock contention, no `SQLITE_BUSY`), while reads use a pool of their own in WAL mode.
 
-use balagh_store::{Backend, Constraint, Result, StoreError};
+use balagh_store::{Backend, Constraint, Result, SqlBackend, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -17,16 +17,6 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Report intake in one statement (see `impl_sql_store!`).
-    const DATA_MODIFYING_CTE: bool = false;
-    /// Appended to outbox claims: replicas skip rows another replica has locked (SQLite has one writer, so there is nothing to skip).
-    /// Appended to selects whose rows the transaction goes on to change, in a fixed order.
-    const FOR_UPDATE: &'static str = "";
-    const SKIP_LOCKED: &'static str = "";
-    /// Statistics refresh after bulk loads.
-    const ANALYZE: &'static str = "ANALYZE";
-    const BACKEND: Backend = Backend::Sqlite;
-
     /// Opens (creating if needed) the database file named by a `sqlite://PATH` URL.
     pub async fn open(url: &str, readers: u32) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
@@ -64,6 +54,23 @@ impl SqliteStore {
         &self.writer
     }
 
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))
+    }
+}
+
+impl SqlBackend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const BACKEND: Backend = Backend::Sqlite;
+    const DATA_MODIFYING_CTE: bool = false;
+    const FOR_UPDATE: &'static str = "";
+    // SQLite has one writer: there is nothing locked to skip.
+    const SKIP_LOCKED: &'static str = "";
+    const ANALYZE: &'static str = "ANALYZE";
+
     fn reader(&self) -> &SqlitePool {
         &self.reader
     }
@@ -75,26 +82,19 @@ impl SqliteStore {
     fn error(error: sqlx::Error) -> StoreError {
         StoreError::from_sqlx(error, |db| Constraint::from_sqlite_message(db.message()))
     }
-
-    async fn run_migrations(&self) -> Result<()> {
-        sqlx::migrate!("../../migrations/sqlite")
-            .run(&self.writer)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))
-    }
 }
 
 balagh_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_sla_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_photo_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_push_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_open311_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_screen_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_open311_store!(SqliteStore);
+balagh_store::impl_screen_store!(SqliteStore);
 balagh_store::impl_sms_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_place_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_service_media_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_service_group_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_place_store!(SqliteStore);
+balagh_store::impl_service_media_store!(SqliteStore);
+balagh_store::impl_service_group_store!(SqliteStore);
 
 /// One table, nothing to prepare; retention by month needs PostgreSQL's partitions (and
 /// SQLite's history is append-only like PostgreSQL's, so rows are not deleted either).

@@ -103,6 +103,9 @@ pub enum StoreError {
     Conflict(Constraint),
     #[error("refers to a row that does not exist")]
     MissingReference,
+    /// A new report's draft photo is gone or was attached elsewhere: nothing was written.
+    #[error("photo {0} is no longer an unattached draft of this device")]
+    PhotoNotAttachable(uuid::Uuid),
     /// The database cannot be reached or is overloaded: retry later.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -2,12 +2,15 @@
 //!
 //! One [`Store`] trait, implemented by `balagh-store-postgres` (production) and
 //! `balagh-store-sqlite` (the embedded default). Both implementations share their SQL text
-//! through [`impl_sql_store!`]; only what truly differs (pools, migrations, error codes) is
-//! written per database. Every integration test runs against both.
+//! (functions of [`Sql`] over a [`SqlBackend`], or [`impl_sql_store!`] and the other
+//! `impl_*_store!` macros in areas not converted yet); only what truly differs (pools,
+//! migrations, error codes, the fragments of [`SqlBackend`]) is written per database. Every
+//! integration test runs against both.
 
 mod accounts;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
+mod dialect;
 mod error;
 pub mod history;
 mod open311;
@@ -30,6 +33,7 @@ mod tickets;
 mod timestamp;
 
 pub use accounts::*;
+pub use dialect::{Sql, SqlBackend, SqlDb};
 pub use error::{Constraint, StoreError};
 pub use history::{HistoryDrop, HistoryStore};
 pub use open311::*;
@@ -170,8 +174,9 @@ pub trait Store:
 
     // --- reports -------------------------------------------------------------------------
 
-    /// Stores a report and its first events. With an idempotency key already used by the
-    /// same device, stores nothing and returns the existing report.
+    /// Stores a report with its first events, outbox messages, clocks and draft photos, all
+    /// or nothing. With an idempotency key already used by the same device, stores nothing
+    /// and returns the existing report.
     async fn create_report(&self, report: &NewReport) -> Result<CreateOutcome>;
     async fn report(&self, id: Uuid) -> Result<Option<StoredReport>>;
     async fn report_events(&self, id: Uuid) -> Result<Vec<StoredEvent>>;
@@ -183,7 +188,7 @@ pub trait Store:
     /// Adds a device's "me too"; once per device.
     async fn support_report(&self, support: &NewSupport) -> Result<SupportOutcome>;
     /// Inserts many reports with their events (`later_events` included) and clocks, without
-    /// idempotency checks: for data generators and benchmarks.
+    /// idempotency checks (nor photos): for data generators and benchmarks.
     async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()>;
     async fn count_reports(&self) -> Result<i64>;
     /// Refreshes the planner's statistics (and, on PostgreSQL, the visibility map) after a

@@ -1,10 +1,16 @@
 //! Open311 GeoReport v2: the API keys of client systems, what their requests carried that
 //! the reports table has no column for, and the reads behind the public Open311 feed.
-//! [`Open311Store`] is a supertrait of [`Store`](crate::Store); both backends share its
-//! SQL through [`impl_open311_store!`](crate::impl_open311_store).
+//! [`Open311Store`] is a supertrait of [`Store`](crate::Store); its SQL is the functions of
+//! [`Sql`] below, which each backend delegates to with
+//! [`impl_open311_store!`](crate::impl_open311_store).
 
-use crate::{Result, StoreError, Ts};
+use crate::{
+    EventRow, PHOTO_COLUMNS, PhotoRow, REPORT_COLUMNS, ReportRow, Result, Sql, SqlBackend, SqlDb,
+    StoreError, StoredEvent, StoredPhoto, StoredReport, Ts, convert_all,
+};
 use balagh_domain::{JurisdictionId, ReportStatus};
+use sqlx::types::Json;
+use sqlx::{Database, Encode, Executor, FromRow, QueryBuilder, Type};
 use uuid::Uuid;
 
 /// An Open311 client's API key, as stored (the key itself is never stored, only its hash).
@@ -165,284 +171,365 @@ impl Open311SubmissionRow {
     }
 }
 
-/// `impl Open311Store for $store` over `sqlx::Pool<$db>`, with the same inherent items as
-/// [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+/// `(?, ?, …)` binding each id.
+fn push_ids<DB: Database>(q: &mut QueryBuilder<DB>, ids: &[Uuid])
+where
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
+}
+
+/// `(?, ?, …)` binding each text.
+fn push_texts<'v, DB: Database>(q: &mut QueryBuilder<DB>, values: impl Iterator<Item = &'v str>)
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    list.push_unseparated(")");
+}
+
+impl<S: SqlBackend> Sql<'_, S>
+where
+    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
+    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> Option<&'q str>: Encode<'q, S::Db>,
+    for<'q> &'q [u8]: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> i64: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> Uuid: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> Option<Uuid>: Encode<'q, S::Db>,
+    for<'q> Ts: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> Json<&'q [String]>: Encode<'q, S::Db> + Type<S::Db>,
+    for<'r> Open311KeyRow: FromRow<'r, <S::Db as Database>::Row>,
+    for<'r> Open311SubmissionRow: FromRow<'r, <S::Db as Database>::Row>,
+    for<'r> (Uuid, String): FromRow<'r, <S::Db as Database>::Row>,
+    for<'r> ReportRow: FromRow<'r, <S::Db as Database>::Row>,
+    for<'r> EventRow: FromRow<'r, <S::Db as Database>::Row>,
+    for<'r> PhotoRow: FromRow<'r, <S::Db as Database>::Row>,
+{
+    pub async fn create_open311_key(&self, k: &NewOpen311Key) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO open311_keys (id, jurisdiction_id, name, key_hash, created_by, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(k.id)
+        .bind(k.jurisdiction.as_str())
+        .bind(k.name.as_str())
+        .bind(k.key_hash.as_slice())
+        .bind(k.created_by)
+        .bind(k.created_at)
+        .execute(self.0.writer())
+        .await
+        .map_err(S::error)?;
+        Ok(())
+    }
+
+    /// Keys of a jurisdiction (all of them for `None`), oldest first.
+    pub async fn open311_keys(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+    ) -> Result<Vec<Open311Key>> {
+        let sql = format!(
+            "SELECT {OPEN311_KEY_COLUMNS} FROM open311_keys \
+             WHERE ($1 IS NULL OR jurisdiction_id = $1) ORDER BY created_at, id"
+        );
+        let rows = sqlx::query_as::<_, Open311KeyRow>(sqlx::AssertSqlSafe(sql))
+            .bind(jurisdiction.map(|j| j.as_str()))
+            .fetch_all(self.0.reader())
+            .await
+            .map_err(S::error)?;
+        convert_all(rows, Open311KeyRow::into_domain)
+    }
+
+    /// The unrevoked key with this hash.
+    pub async fn open311_key_by_hash(&self, key_hash: &[u8]) -> Result<Option<Open311Key>> {
+        let sql = format!(
+            "SELECT {OPEN311_KEY_COLUMNS} FROM open311_keys \
+             WHERE key_hash = $1 AND revoked_at IS NULL"
+        );
+        sqlx::query_as::<_, Open311KeyRow>(sqlx::AssertSqlSafe(sql))
+            .bind(key_hash)
+            .fetch_optional(self.0.reader())
+            .await
+            .map_err(S::error)?
+            .map(Open311KeyRow::into_domain)
+            .transpose()
+    }
+
+    pub async fn revoke_open311_key(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+        id: Uuid,
+        at: Ts,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 \
+             AND revoked_at IS NULL AND ($3 IS NULL OR jurisdiction_id = $3)",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(jurisdiction.map(|j| j.as_str()))
+        .execute(self.0.writer())
+        .await
+        .map_err(S::error)?;
+        Ok(S::Db::rows_affected(&done) == 1)
+    }
+
+    pub async fn record_open311_submission(&self, s: &Open311Submission) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO open311_submissions (report_id, key_id, address, device_id, \
+             jurisdiction_param, media_urls, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(s.report_id)
+        .bind(s.key_id)
+        .bind(s.address.as_deref())
+        .bind(s.device_id.as_deref())
+        .bind(s.jurisdiction_param.as_deref())
+        .bind(Json(s.media_urls.as_slice()))
+        .bind(s.received_at)
+        .execute(self.0.writer())
+        .await
+        .map_err(S::error)?;
+        Ok(())
+    }
+
+    pub async fn open311_submission(&self, report_id: Uuid) -> Result<Option<Open311Submission>> {
+        Ok(sqlx::query_as::<_, Open311SubmissionRow>(
+            "SELECT report_id, key_id, address, device_id, jurisdiction_param, media_urls, \
+             received_at FROM open311_submissions WHERE report_id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(self.0.reader())
+        .await
+        .map_err(S::error)?
+        .map(Open311SubmissionRow::into_domain))
+    }
+
+    /// The addresses Open311 clients gave for these reports.
+    pub async fn open311_addresses(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<S::Db>::new(
+            "SELECT report_id, address FROM open311_submissions \
+             WHERE address IS NOT NULL AND report_id IN ",
+        );
+        push_ids(&mut q, ids);
+        q.build_query_as()
+            .fetch_all(self.0.reader())
+            .await
+            .map_err(S::error)
+    }
+
+    /// The reports an Open311 `GET requests` asks for, newest first.
+    pub async fn open311_requests(&self, query: &Open311Query) -> Result<Vec<StoredReport>> {
+        let mut q = QueryBuilder::<S::Db>::new(format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE jurisdiction_id = "
+        ));
+        q.push_bind(query.jurisdiction.as_str());
+        if !query.references.is_empty() || !query.ids.is_empty() {
+            q.push(" AND (");
+            if !query.references.is_empty() {
+                q.push("reference IN ");
+                push_texts(&mut q, query.references.iter().map(String::as_str));
+            }
+            if !query.ids.is_empty() {
+                if !query.references.is_empty() {
+                    q.push(" OR ");
+                }
+                q.push("id IN ");
+                push_ids(&mut q, &query.ids);
+            }
+            q.push(")");
+        } else {
+            // Every status is named when none is asked for, so that the
+            // (jurisdiction, status, created_at) index serves the window.
+            let statuses: &[ReportStatus] = if query.statuses.is_empty() {
+                &ReportStatus::ALL
+            } else {
+                &query.statuses
+            };
+            q.push(" AND status IN ");
+            push_texts(&mut q, statuses.iter().map(|s| s.as_str()));
+            if !query.service_codes.is_empty() {
+                q.push(" AND service_code IN ");
+                push_texts(&mut q, query.service_codes.iter().map(String::as_str));
+            }
+            q.push(" AND created_at >= ")
+                .push_bind(query.created_from)
+                .push(" AND created_at < ")
+                .push_bind(query.created_until);
+        }
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        self.reports_of(q).await
+    }
+
+    pub async fn reports_by_ids(&self, ids: &[Uuid]) -> Result<Vec<StoredReport>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<S::Db>::new(format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "
+        ));
+        push_ids(&mut q, ids);
+        self.reports_of(q).await
+    }
+
+    /// The public status changes and comments of these reports, oldest first.
+    pub async fn open311_notes(&self, ids: &[Uuid]) -> Result<Vec<StoredEvent>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<S::Db>::new(format!(
+            "SELECT id, report_id, kind, actor, public, data, at FROM report_events \
+             WHERE {OPEN311_EVENTS_SQL} AND report_id IN "
+        ));
+        push_ids(&mut q, ids);
+        q.push(" ORDER BY at, id");
+        self.events_of(q).await
+    }
+
+    pub async fn open311_updates(&self, query: &Open311UpdatesQuery) -> Result<Vec<StoredEvent>> {
+        let mut q = QueryBuilder::<S::Db>::new(
+            "SELECT e.id, e.report_id, e.kind, e.actor, e.public, e.data, e.at \
+             FROM report_events e JOIN reports r ON r.id = e.report_id \
+             WHERE e.public AND e.kind IN ('status_changed', 'comment') AND e.at >= ",
+        );
+        q.push_bind(query.from)
+            .push(" AND e.at < ")
+            .push_bind(query.until)
+            .push(" AND r.jurisdiction_id = ")
+            .push_bind(query.jurisdiction.as_str())
+            .push(" ORDER BY e.at, e.id LIMIT ")
+            .push_bind(i64::from(query.limit));
+        self.events_of(q).await
+    }
+
+    /// The photos staff approved of these reports, oldest first.
+    pub async fn approved_photos(&self, ids: &[Uuid]) -> Result<Vec<StoredPhoto>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<S::Db>::new(format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos WHERE approved AND report_id IN "
+        ));
+        push_ids(&mut q, ids);
+        q.push(" ORDER BY created_at, id");
+        let rows: Vec<PhotoRow> = q
+            .build_query_as()
+            .fetch_all(self.0.reader())
+            .await
+            .map_err(S::error)?;
+        convert_all(rows, PhotoRow::into_domain)
+    }
+
+    async fn reports_of(&self, mut q: QueryBuilder<S::Db>) -> Result<Vec<StoredReport>> {
+        let rows: Vec<ReportRow> = q
+            .build_query_as()
+            .fetch_all(self.0.reader())
+            .await
+            .map_err(S::error)?;
+        convert_all(rows, ReportRow::into_domain)
+    }
+
+    async fn events_of(&self, mut q: QueryBuilder<S::Db>) -> Result<Vec<StoredEvent>> {
+        let rows: Vec<EventRow> = q
+            .build_query_as()
+            .fetch_all(self.0.reader())
+            .await
+            .map_err(S::error)?;
+        convert_all(rows, EventRow::into_domain)
+    }
+}
+
+/// `impl Open311Store for $store`, delegating to the functions of [`Sql`].
 #[macro_export]
 macro_rules! impl_open311_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty) => {
         const _: () = {
-            use $crate::sqlx::{self, types::Json};
-            use $crate::*;
+            use balagh_domain::JurisdictionId;
             use uuid::Uuid;
-
-            /// `(?, ?, …)` binding each id.
-            fn push_ids(q: &mut sqlx::QueryBuilder<$db>, ids: &[Uuid]) {
-                q.push("(");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
-            }
-
-            fn push_texts(q: &mut sqlx::QueryBuilder<$db>, values: &[String]) {
-                q.push("(");
-                let mut list = q.separated(", ");
-                for value in values {
-                    list.push_bind(value.clone());
-                }
-                list.push_unseparated(")");
-            }
-
-            async fn reports(
-                store: &$store,
-                mut q: sqlx::QueryBuilder<$db>,
-            ) -> Result<Vec<StoredReport>> {
-                let rows: Vec<ReportRow> = q
-                    .build_query_as()
-                    .fetch_all(store.reader())
-                    .await
-                    .map_err(<$store>::error)?;
-                convert_all(rows, ReportRow::into_domain)
-            }
-
-            async fn events(
-                store: &$store,
-                mut q: sqlx::QueryBuilder<$db>,
-            ) -> Result<Vec<StoredEvent>> {
-                let rows: Vec<EventRow> = q
-                    .build_query_as()
-                    .fetch_all(store.reader())
-                    .await
-                    .map_err(<$store>::error)?;
-                convert_all(rows, EventRow::into_domain)
-            }
+            use $crate::{
+                NewOpen311Key, Open311Key, Open311Query, Open311Submission, Open311UpdatesQuery,
+                Result, Sql, StoredEvent, StoredPhoto, StoredReport, Ts,
+            };
 
             #[$crate::async_trait]
-            impl Open311Store for $store {
-                async fn create_open311_key(&self, k: &NewOpen311Key) -> Result<()> {
-                    sqlx::query(
-                        "INSERT INTO open311_keys (id, jurisdiction_id, name, key_hash, \
-                         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(k.id)
-                    .bind(k.jurisdiction.as_str())
-                    .bind(&k.name)
-                    .bind(&k.key_hash)
-                    .bind(k.created_by)
-                    .bind(k.created_at)
-                    .execute(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(())
+            impl $crate::Open311Store for $store {
+                async fn create_open311_key(&self, key: &NewOpen311Key) -> Result<()> {
+                    Sql(self).create_open311_key(key).await
                 }
 
                 async fn open311_keys(
                     &self,
-                    jurisdiction: Option<&balagh_domain::JurisdictionId>,
+                    jurisdiction: Option<&JurisdictionId>,
                 ) -> Result<Vec<Open311Key>> {
-                    let sql = format!(
-                        "SELECT {OPEN311_KEY_COLUMNS} FROM open311_keys \
-                         WHERE ($1 IS NULL OR jurisdiction_id = $1) ORDER BY created_at, id"
-                    );
-                    let rows = sqlx::query_as::<_, Open311KeyRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(jurisdiction.map(|j| j.as_str().to_owned()))
-                        .fetch_all(self.reader())
-                        .await
-                        .map_err(<$store>::error)?;
-                    convert_all(rows, Open311KeyRow::into_domain)
+                    Sql(self).open311_keys(jurisdiction).await
                 }
 
-                async fn open311_key_by_hash(&self, key_hash: &[u8]) -> Result<Option<Open311Key>> {
-                    let sql = format!(
-                        "SELECT {OPEN311_KEY_COLUMNS} FROM open311_keys \
-                         WHERE key_hash = $1 AND revoked_at IS NULL"
-                    );
-                    sqlx::query_as::<_, Open311KeyRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(key_hash)
-                        .fetch_optional(self.reader())
-                        .await
-                        .map_err(<$store>::error)?
-                        .map(Open311KeyRow::into_domain)
-                        .transpose()
+                async fn open311_key_by_hash(&self, hash: &[u8]) -> Result<Option<Open311Key>> {
+                    Sql(self).open311_key_by_hash(hash).await
                 }
 
                 async fn revoke_open311_key(
                     &self,
-                    jurisdiction: Option<&balagh_domain::JurisdictionId>,
+                    jurisdiction: Option<&JurisdictionId>,
                     id: Uuid,
                     at: Ts,
                 ) -> Result<bool> {
-                    let done = sqlx::query(
-                        "UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 \
-                         AND revoked_at IS NULL AND ($3 IS NULL OR jurisdiction_id = $3)",
-                    )
-                    .bind(at)
-                    .bind(id)
-                    .bind(jurisdiction.map(|j| j.as_str().to_owned()))
-                    .execute(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(done.rows_affected() == 1)
+                    Sql(self).revoke_open311_key(jurisdiction, id, at).await
                 }
 
                 async fn record_open311_submission(&self, s: &Open311Submission) -> Result<()> {
-                    sqlx::query(
-                        "INSERT INTO open311_submissions (report_id, key_id, address, \
-                         device_id, jurisdiction_param, media_urls, received_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(s.report_id)
-                    .bind(s.key_id)
-                    .bind(s.address.clone())
-                    .bind(s.device_id.clone())
-                    .bind(s.jurisdiction_param.clone())
-                    .bind(Json(s.media_urls.clone()))
-                    .bind(s.received_at)
-                    .execute(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(())
+                    Sql(self).record_open311_submission(s).await
                 }
 
                 async fn open311_submission(
                     &self,
                     report_id: Uuid,
                 ) -> Result<Option<Open311Submission>> {
-                    Ok(sqlx::query_as::<_, Open311SubmissionRow>(
-                        "SELECT report_id, key_id, address, device_id, jurisdiction_param, \
-                         media_urls, received_at FROM open311_submissions WHERE report_id = $1",
-                    )
-                    .bind(report_id)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(<$store>::error)?
-                    .map(Open311SubmissionRow::into_domain))
+                    Sql(self).open311_submission(report_id).await
                 }
 
                 async fn open311_addresses(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT report_id, address FROM open311_submissions \
-                         WHERE address IS NOT NULL AND report_id IN ",
-                    );
-                    push_ids(&mut q, ids);
-                    q.build_query_as()
-                        .fetch_all(self.reader())
-                        .await
-                        .map_err(<$store>::error)
+                    Sql(self).open311_addresses(ids).await
                 }
 
-                async fn open311_requests(&self, query: &Open311Query) -> Result<Vec<StoredReport>> {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {REPORT_COLUMNS} FROM reports WHERE jurisdiction_id = "
-                    ));
-                    q.push_bind(query.jurisdiction.as_str().to_owned());
-                    if !query.references.is_empty() || !query.ids.is_empty() {
-                        q.push(" AND (");
-                        if !query.references.is_empty() {
-                            q.push("reference IN ");
-                            push_texts(&mut q, &query.references);
-                        }
-                        if !query.ids.is_empty() {
-                            if !query.references.is_empty() {
-                                q.push(" OR ");
-                            }
-                            q.push("id IN ");
-                            push_ids(&mut q, &query.ids);
-                        }
-                        q.push(")");
-                    } else {
-                        // Every status is named when none is asked for, so that the
-                        // (jurisdiction, status, created_at) index serves the window.
-                        let statuses: &[balagh_domain::ReportStatus] = if query.statuses.is_empty() {
-                            &balagh_domain::ReportStatus::ALL
-                        } else {
-                            &query.statuses
-                        };
-                        q.push(" AND status IN (");
-                        let mut list = q.separated(", ");
-                        for status in statuses {
-                            list.push_bind(status.as_str());
-                        }
-                        list.push_unseparated(")");
-                        if !query.service_codes.is_empty() {
-                            q.push(" AND service_code IN ");
-                            push_texts(&mut q, &query.service_codes);
-                        }
-                        q.push(" AND created_at >= ")
-                            .push_bind(query.created_from)
-                            .push(" AND created_at < ")
-                            .push_bind(query.created_until);
-                    }
-                    q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-                        .push_bind(i64::from(query.limit))
-                        .push(" OFFSET ")
-                        .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
-                    reports(self, q).await
+                async fn open311_requests(
+                    &self,
+                    query: &Open311Query,
+                ) -> Result<Vec<StoredReport>> {
+                    Sql(self).open311_requests(query).await
                 }
 
                 async fn reports_by_ids(&self, ids: &[Uuid]) -> Result<Vec<StoredReport>> {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "
-                    ));
-                    push_ids(&mut q, ids);
-                    reports(self, q).await
+                    Sql(self).reports_by_ids(ids).await
                 }
 
                 async fn open311_notes(&self, ids: &[Uuid]) -> Result<Vec<StoredEvent>> {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT id, report_id, kind, actor, public, data, at FROM report_events \
-                         WHERE {OPEN311_EVENTS_SQL} AND report_id IN "
-                    ));
-                    push_ids(&mut q, ids);
-                    q.push(" ORDER BY at, id");
-                    events(self, q).await
+                    Sql(self).open311_notes(ids).await
                 }
 
                 async fn open311_updates(
                     &self,
                     query: &Open311UpdatesQuery,
                 ) -> Result<Vec<StoredEvent>> {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT e.id, e.report_id, e.kind, e.actor, e.public, e.data, e.at \
-                         FROM report_events e JOIN reports r ON r.id = e.report_id \
-                         WHERE e.public AND e.kind IN ('status_changed', 'comment') \
-                         AND e.at >= "
-                    ));
-                    q.push_bind(query.from)
-                        .push(" AND e.at < ")
-                        .push_bind(query.until)
-                        .push(" AND r.jurisdiction_id = ")
-                        .push_bind(query.jurisdiction.as_str().to_owned())
-                        .push(" ORDER BY e.at, e.id LIMIT ")
-                        .push_bind(i64::from(query.limit));
-                    events(self, q).await
+                    Sql(self).open311_updates(query).await
                 }
 
                 async fn approved_photos(&self, ids: &[Uuid]) -> Result<Vec<StoredPhoto>> {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {PHOTO_COLUMNS} FROM photos WHERE approved AND report_id IN "
-                    ));
-                    push_ids(&mut q, ids);
-                    q.push(" ORDER BY created_at, id");
-                    let rows: Vec<PhotoRow> = q
-                        .build_query_as()
-                        .fetch_all(self.reader())
-                        .await
-                        .map_err(<$store>::error)?;
-                    convert_all(rows, PhotoRow::into_domain)
+                    Sql(self).approved_photos(ids).await
                 }
             }
         };

@@ -332,8 +332,8 @@ impl PhotoRow {
     }
 }
 
-/// `impl PhotoStore for $store` over `sqlx::Pool<$db>`, with the same inherent items as
-/// [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`, `SKIP_LOCKED`).
+/// `impl PhotoStore for $store` over `sqlx::Pool<$db>`, using its
+/// [`SqlBackend`](crate::SqlBackend) items (`reader`, `writer`, `error`, `SKIP_LOCKED`).
 #[macro_export]
 macro_rules! impl_photo_store {
     ($store:ty, $db:ty) => {

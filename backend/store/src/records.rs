@@ -55,9 +55,22 @@ pub struct NewReport {
     pub outbox: Vec<crate::NewOutboxMessage>,
     /// Its SLA clocks as they start, same transaction.
     pub clocks: Vec<crate::ClockRecord>,
+    /// Draft photos of the reporting device attached to it, same transaction: a draft that
+    /// is gone or attached elsewhere meanwhile fails the whole report
+    /// ([`crate::StoreError::PhotoNotAttachable`]). Their `photo_added` events go in `events`.
+    pub photos: Vec<DraftAttachment>,
     /// What happened after creation, with when: only [`crate::Store::bulk_insert_reports`]
     /// writes these (synthetic histories for benchmarks and demos).
     pub later_events: Vec<(Ts, NewEvent)>,
+}
+
+/// A draft photo to attach to a new report (it must still be an unattached draft of the
+/// report's device), with how far from the pin it was taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftAttachment {
+    pub photo_id: Uuid,
+    pub gps_distance_m: Option<f64>,
+    pub gps_far: bool,
 }
 
 /// A report as stored.

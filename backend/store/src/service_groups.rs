@@ -1,9 +1,12 @@
 //! Service groups per jurisdiction (issue 19): the built-in three and those a commune adds.
-//! [`ServiceGroupStore`] is a supertrait of [`Store`](crate::Store); both backends share its
-//! SQL through [`impl_service_group_store!`](crate::impl_service_group_store).
+//! [`ServiceGroupStore`] is a supertrait of [`Store`](crate::Store); its SQL is the
+//! functions of [`Sql`] below, which each backend delegates to with
+//! [`impl_service_group_store!`](crate::impl_service_group_store).
 
-use crate::Result;
+use crate::{Result, Sql, SqlBackend, SqlDb};
 use balagh_domain::{JurisdictionId, LocalizedText, ServiceGroup, ServiceGroupDefinition};
+use sqlx::types::Json;
+use sqlx::{Database, Encode, Executor, FromRow, Type};
 
 #[async_trait::async_trait]
 pub trait ServiceGroupStore: Send + Sync {
@@ -53,59 +56,93 @@ impl ServiceGroupRow {
     }
 }
 
-/// `impl ServiceGroupStore for $store` over `sqlx::Pool<$db>`, with the same inherent items
-/// as [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+impl<S: SqlBackend> Sql<'_, S>
+where
+    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
+    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> Option<&'q str>: Encode<'q, S::Db>,
+    for<'q> Json<&'q LocalizedText>: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> i32: Encode<'q, S::Db> + Type<S::Db>,
+    for<'r> ServiceGroupRow: FromRow<'r, <S::Db as Database>::Row>,
+{
+    /// Every group of every jurisdiction, in display order.
+    pub async fn service_groups(&self) -> Result<Vec<(JurisdictionId, ServiceGroupDefinition)>> {
+        let rows: Vec<ServiceGroupRow> = sqlx::query_as(
+            "SELECT jurisdiction_id, code, name, icon, position FROM service_groups \
+             ORDER BY jurisdiction_id, position, code",
+        )
+        .fetch_all(self.0.reader())
+        .await
+        .map_err(S::error)?;
+        rows.into_iter().map(ServiceGroupRow::into_domain).collect()
+    }
+
+    /// Adds a group; `false` when the jurisdiction already has one with that code.
+    pub async fn create_service_group(
+        &self,
+        jurisdiction: &JurisdictionId,
+        group: &ServiceGroupDefinition,
+    ) -> Result<bool> {
+        let sql = "INSERT INTO service_groups (jurisdiction_id, code, name, icon, position) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jurisdiction_id, code) DO NOTHING";
+        Ok(self.write_group(sql, jurisdiction, group).await? > 0)
+    }
+
+    /// Renames/reorders a group; `false` when there is no such group.
+    pub async fn update_service_group(
+        &self,
+        jurisdiction: &JurisdictionId,
+        group: &ServiceGroupDefinition,
+    ) -> Result<bool> {
+        let sql = "UPDATE service_groups SET name = $3, icon = $4, position = $5 \
+                   WHERE jurisdiction_id = $1 AND code = $2";
+        Ok(self.write_group(sql, jurisdiction, group).await? > 0)
+    }
+
+    /// Writes a group (insert or update) and bumps the catalogue revision so every server
+    /// reloads it; the number of rows written.
+    async fn write_group(
+        &self,
+        sql: &'static str,
+        jurisdiction: &JurisdictionId,
+        group: &ServiceGroupDefinition,
+    ) -> Result<u64> {
+        let mut tx = self.0.writer().begin().await.map_err(S::error)?;
+        let result = sqlx::query(sql)
+            .bind(jurisdiction.as_str())
+            .bind(group.code.as_str())
+            .bind(Json(&group.name))
+            .bind(group.icon.as_deref())
+            .bind(i32::try_from(group.order).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(S::error)?;
+        let written = S::Db::rows_affected(&result);
+        if written > 0 {
+            sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await
+                .map_err(S::error)?;
+        }
+        tx.commit().await.map_err(S::error)?;
+        Ok(written)
+    }
+}
+
+/// `impl ServiceGroupStore for $store`, delegating to the functions of [`Sql`].
 #[macro_export]
 macro_rules! impl_service_group_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty) => {
         const _: () = {
             use balagh_domain::{JurisdictionId, ServiceGroupDefinition};
-            use $crate::sqlx;
-            use $crate::sqlx::types::Json;
-            use $crate::*;
-
-            /// Writes a group (insert or update) and bumps the catalogue revision so every
-            /// server reloads it; the number of rows written.
-            async fn write_group(
-                store: &$store,
-                sql: &str,
-                jurisdiction: &JurisdictionId,
-                group: &ServiceGroupDefinition,
-            ) -> Result<u64> {
-                let mut tx = store.writer().begin().await.map_err(<$store>::error)?;
-                let written = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(jurisdiction.as_str())
-                    .bind(group.code.as_str())
-                    .bind(Json(&group.name))
-                    .bind(group.icon.as_deref())
-                    .bind(i32::try_from(group.order).unwrap_or(i32::MAX))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(<$store>::error)?
-                    .rows_affected();
-                if written > 0 {
-                    sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                }
-                tx.commit().await.map_err(<$store>::error)?;
-                Ok(written)
-            }
+            use $crate::{Result, Sql};
 
             #[$crate::async_trait]
-            impl ServiceGroupStore for $store {
+            impl $crate::ServiceGroupStore for $store {
                 async fn service_groups(
                     &self,
                 ) -> Result<Vec<(JurisdictionId, ServiceGroupDefinition)>> {
-                    let rows: Vec<ServiceGroupRow> = sqlx::query_as(
-                        "SELECT jurisdiction_id, code, name, icon, position FROM service_groups \
-                         ORDER BY jurisdiction_id, position, code",
-                    )
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(<$store>::error)?;
-                    rows.into_iter().map(ServiceGroupRow::into_domain).collect()
+                    Sql(self).service_groups().await
                 }
 
                 async fn create_service_group(
@@ -113,10 +150,7 @@ macro_rules! impl_service_group_store {
                     jurisdiction: &JurisdictionId,
                     group: &ServiceGroupDefinition,
                 ) -> Result<bool> {
-                    let sql = "INSERT INTO service_groups (jurisdiction_id, code, name, icon, \
-                               position) VALUES ($1, $2, $3, $4, $5) \
-                               ON CONFLICT (jurisdiction_id, code) DO NOTHING";
-                    Ok(write_group(self, sql, jurisdiction, group).await? > 0)
+                    Sql(self).create_service_group(jurisdiction, group).await
                 }
 
                 async fn update_service_group(
@@ -124,9 +158,7 @@ macro_rules! impl_service_group_store {
                     jurisdiction: &JurisdictionId,
                     group: &ServiceGroupDefinition,
                 ) -> Result<bool> {
-                    let sql = "UPDATE service_groups SET name = $3, icon = $4, position = $5 \
-                               WHERE jurisdiction_id = $1 AND code = $2";
-                    Ok(write_group(self, sql, jurisdiction, group).await? > 0)
+                    Sql(self).update_service_group(jurisdiction, group).await
                 }
             }
         };

@@ -1,12 +1,13 @@
 //! Per-service videos (short clips per language, Moroccan Sign Language included) and an
 //! easy-to-read explanation per page language, set by staff and shown beside the service in
 //! the resident app (issue 20). [`ServiceMediaStore`] is a supertrait of
-//! [`Store`](crate::Store); both backends share its SQL through
-//! [`impl_service_media_store!`](crate::impl_service_media_store).
+//! [`Store`](crate::Store); its SQL is the functions of [`Sql`] below, which each backend
+//! delegates to with [`impl_service_media_store!`](crate::impl_service_media_store).
 
-use crate::Result;
+use crate::{Result, Sql, SqlBackend};
 use balagh_domain::JurisdictionId;
 use serde::{Deserialize, Serialize};
+use sqlx::{Database, Encode, Executor, FromRow, Type};
 use std::collections::BTreeMap;
 
 /// One video of a service: its language (a BCP 47 tag such as `fr`, `ary` or `xms`), an
@@ -77,65 +78,83 @@ impl ServiceMediaRow {
     }
 }
 
-/// `impl ServiceMediaStore for $store` over `sqlx::Pool<$db>`, with the same inherent items
-/// as [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+impl<S: SqlBackend> Sql<'_, S>
+where
+    for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
+    for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
+    for<'q> String: Encode<'q, S::Db> + Type<S::Db>,
+    for<'r> ServiceMediaRow: FromRow<'r, <S::Db as Database>::Row>,
+{
+    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes).
+    pub async fn set_service_media(
+        &self,
+        jurisdiction: &JurisdictionId,
+        media: &ServiceMedia,
+    ) -> Result<()> {
+        if media.is_empty() {
+            sqlx::query(
+                "DELETE FROM service_media WHERE jurisdiction_id = $1 AND service_code = $2",
+            )
+            .bind(jurisdiction.as_str())
+            .bind(media.service_code.as_str())
+            .execute(self.0.writer())
+            .await
+            .map_err(S::error)?;
+            return Ok(());
+        }
+        let (videos, easy_read) = ServiceMediaRow::columns(media)?;
+        sqlx::query(
+            "INSERT INTO service_media (jurisdiction_id, service_code, videos, easy_read) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (jurisdiction_id, service_code) DO UPDATE \
+             SET videos = excluded.videos, easy_read = excluded.easy_read",
+        )
+        .bind(jurisdiction.as_str())
+        .bind(media.service_code.as_str())
+        .bind(videos)
+        .bind(easy_read)
+        .execute(self.0.writer())
+        .await
+        .map_err(S::error)?;
+        Ok(())
+    }
+
+    /// Every service of the jurisdiction that carries any, by service code.
+    pub async fn service_media(&self, jurisdiction: &JurisdictionId) -> Result<Vec<ServiceMedia>> {
+        let rows: Vec<ServiceMediaRow> = sqlx::query_as(
+            "SELECT service_code, videos, easy_read FROM service_media \
+             WHERE jurisdiction_id = $1 ORDER BY service_code",
+        )
+        .bind(jurisdiction.as_str())
+        .fetch_all(self.0.reader())
+        .await
+        .map_err(S::error)?;
+        rows.into_iter().map(ServiceMediaRow::into_media).collect()
+    }
+}
+
+/// `impl ServiceMediaStore for $store`, delegating to the functions of [`Sql`].
 #[macro_export]
 macro_rules! impl_service_media_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty) => {
         const _: () = {
             use balagh_domain::JurisdictionId;
-            use $crate::sqlx;
-            use $crate::*;
+            use $crate::{Result, ServiceMedia, Sql};
 
             #[$crate::async_trait]
-            impl ServiceMediaStore for $store {
+            impl $crate::ServiceMediaStore for $store {
                 async fn set_service_media(
                     &self,
                     jurisdiction: &JurisdictionId,
                     media: &ServiceMedia,
                 ) -> Result<()> {
-                    if media.is_empty() {
-                        sqlx::query(
-                            "DELETE FROM service_media WHERE jurisdiction_id = $1 \
-                             AND service_code = $2",
-                        )
-                        .bind(jurisdiction.as_str())
-                        .bind(&media.service_code)
-                        .execute(self.writer())
-                        .await
-                        .map_err(<$store>::error)?;
-                        return Ok(());
-                    }
-                    let (videos, easy_read) = ServiceMediaRow::columns(media)?;
-                    sqlx::query(
-                        "INSERT INTO service_media (jurisdiction_id, service_code, videos, \
-                         easy_read) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (jurisdiction_id, service_code) DO UPDATE SET \
-                         videos = excluded.videos, easy_read = excluded.easy_read",
-                    )
-                    .bind(jurisdiction.as_str())
-                    .bind(&media.service_code)
-                    .bind(videos)
-                    .bind(easy_read)
-                    .execute(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(())
+                    Sql(self).set_service_media(jurisdiction, media).await
                 }
 
                 async fn service_media(
                     &self,
                     jurisdiction: &JurisdictionId,
                 ) -> Result<Vec<ServiceMedia>> {
-                    let rows: Vec<ServiceMediaRow> = sqlx::query_as(
-                        "SELECT service_code, videos, easy_read FROM service_media \
-                         WHERE jurisdiction_id = $1 ORDER BY service_code",
-                    )
-                    .bind(jurisdiction.as_str())
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(<$store>::error)?;
-                    rows.into_iter().map(ServiceMediaRow::into_media).collect()
+                    Sql(self).service_media(jurisdiction).await
                 }
             }
         };

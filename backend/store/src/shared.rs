@@ -1,11 +1,9 @@
 //! The SQL both backends share, written once.
 //!
 //! [`impl_sql_store!`] expands to `impl Store for $store` over `sqlx::Pool<$db>`. The backend
-//! type supplies, as inherent items: `fn reader(&self) -> &Pool<$db>` (queries),
-//! `fn writer(&self) -> &Pool<$db>` (transactions), `fn error(sqlx::Error) -> StoreError`
-//! (its constraint names), `const ANALYZE: &str` (statistics refresh), `const DATA_MODIFYING_CTE: bool` (whether INSERTs may be chained
-//! in one statement), `async fn run_migrations(&self) -> Result<()>` and
-//! `const BACKEND: Backend`. SQL text uses `$N` placeholders, which both databases accept.
+//! type implements [`SqlBackend`](crate::SqlBackend) (pools, error mapping, the fragments that
+//! differ) and has an inherent `async fn run_migrations(&self) -> Result<()>`. SQL text uses
+//! `$N` placeholders, which both databases accept.
 
 /// Bound on rows per multi-row INSERT: 20 columns × 500 rows stays under both databases'
 /// parameter limits.
@@ -277,9 +275,36 @@ macro_rules! impl_sql_store {
                     insert_events(&mut tx, report.id, report.created_at, &report.events).await?;
                     insert_outbox(&mut tx, &report.outbox).await?;
                     $crate::sla::insert_clocks_sql!(tx, $store, $db, &report.clocks);
+                    attach_new_report_photos(&mut tx, report).await?;
                     tx.commit().await.map_err(<$store>::error)?;
                 }
                 Ok(inserted)
+            }
+
+            /// Attaches a new report's draft photos in its transaction. A draft that is gone
+            /// or attached elsewhere returns an error before the commit: the transaction is
+            /// dropped, so nothing of the report is written.
+            async fn attach_new_report_photos(tx: &mut Tx<'_>, report: &NewReport) -> Result<()> {
+                for photo in &report.photos {
+                    let done = sqlx::query(
+                        "UPDATE photos SET report_id = $1, gps_distance_m = $2, gps_far = $3, \
+                         draft_gps_lat = NULL, draft_gps_lon = NULL, attached_at = $4 \
+                         WHERE id = $5 AND report_id IS NULL AND device_id = $6",
+                    )
+                    .bind(report.id)
+                    .bind(photo.gps_distance_m)
+                    .bind(photo.gps_far)
+                    .bind(report.created_at)
+                    .bind(photo.photo_id)
+                    .bind(report.device)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(<$store>::error)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::PhotoNotAttachable(photo.photo_id));
+                    }
+                }
+                Ok(())
             }
 
             /// The same as one statement (a data-modifying CTE, PostgreSQL only): one round
@@ -574,7 +599,9 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn create_report(&self, report: &NewReport) -> Result<CreateOutcome> {
-                    let inserted = if <$store>::DATA_MODIFYING_CTE {
+                    // Attaching photos can fail after the report is written, and must undo
+                    // it: that needs a transaction, not the one-statement path.
+                    let inserted = if <$store>::DATA_MODIFYING_CTE && report.photos.is_empty() {
                         insert_report_single_statement(self.writer(), report).await?
                     } else {
                         insert_report_in_transaction(self.writer(), report).await?

@@ -160,8 +160,8 @@ pub const SMS_GATEWAY_COLUMNS: &str = "id, jurisdiction_id, kind, name, secret, 
     send_url, send_username, send_password, public_number, per_number_per_hour, \
     per_gateway_per_hour, created_by, created_at, disabled_at";
 
-/// `impl SmsStore for $store` over `sqlx::Pool<$db>`, with the same inherent items as
-/// [`impl_sql_store!`](crate::impl_sql_store) (`reader`, `writer`, `error`).
+/// `impl SmsStore for $store` over `sqlx::Pool<$db>`, using its
+/// [`SqlBackend`](crate::SqlBackend) items (`reader`, `writer`, `error`).
 #[macro_export]
 macro_rules! impl_sms_store {
     ($store:ty, $db:ty) => {

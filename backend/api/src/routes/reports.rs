@@ -109,7 +109,7 @@ pub async fn create_report(
     ApiJson(body): ApiJson<NewReportRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    let drafts = intake::checked_drafts(&state, device, &body).await?;
+    // The draft photos named in the body are attached in the report's own transaction.
     let (stored, replayed) = intake::submit(
         &state,
         &body,
@@ -122,9 +122,6 @@ pub async fn create_report(
         },
     )
     .await?;
-    if !replayed {
-        balagh_app::photos::attach_drafts(&state, &stored, device, &drafts).await?;
-    }
     Ok(created(&stored, &state.catalog(), replayed))
 }
 

@@ -533,6 +533,59 @@ all_stores! {
         app.app.stop().await;
     }
 
+    async fn a_report_and_its_draft_photo_are_stored_together_and_the_webhook_names_it(db: Db, objects: Objects) {
+        let app = spawn_default(db, objects).await;
+        let receiver = crate::tickets::Receiver::start().await;
+        let manager = app.user(Role::OperatorManager, Some("nadafa-demo")).await;
+        let endpoint: Value = app.client.put(app.url("/api/v1/operator/webhook")).bearer_auth(&manager.token)
+            .json(&json!({"url": receiver.url})).send().await.unwrap().json().await.unwrap();
+        receiver.set_secret(endpoint["secret"].as_str().unwrap());
+        let resident = app.device().await;
+        let slot = json(app.post_as(&resident, "/api/v1/photos/uploads", None, None).await, 201).await;
+        assert!(app.put(slot["upload_url"].as_str().unwrap(), jpeg_with_gps(96, 72)).await.status().is_success());
+        let draft = json(app.confirm(&resident, slot["photo_id"].as_str().unwrap()).await, 201).await;
+
+        // Three different submissions race for the one draft: one report gets it, the others
+        // are refused and write nothing (no report, no webhook).
+        let body = |n: usize| {
+            let mut body = report_body("waste_bin_overflow", WEST);
+            body["description"] = json!(format!("Conteneur plein, photo jointe ({n})"));
+            body["photos"] = json!([draft["id"]]);
+            body
+        };
+        let (a, b, c) = (body(1), body(2), body(3));
+        let (a, b, c) = tokio::join!(
+            app.post_report(&resident, "race-1", &a),
+            app.post_report(&resident, "race-2", &b),
+            app.post_report(&resident, "race-3", &c),
+        );
+        let mut created = Vec::new();
+        for response in [a, b, c] {
+            if response.status() == 201 {
+                created.push(response.json::<Value>().await.unwrap());
+            } else {
+                assert_eq!(fields(&problem(response, 422).await), vec!["photos".to_owned()]);
+            }
+        }
+        assert_eq!(created.len(), 1, "one report gets the draft");
+        assert_eq!(app.report_count().await, 1, "the refused ones wrote nothing");
+        let id = created[0]["id"].as_str().unwrap();
+
+        // The operator's first delivery already names the photo, as its history does.
+        let got = receiver.wait_for(1).await;
+        assert_eq!(got[0]["type"], "ticket.created");
+        assert_eq!(got[0]["data"]["id"], id);
+        let named = &got[0]["data"]["event"]["photos"];
+        assert_eq!(named, &json!([{"photo_id": draft["id"], "purpose": "report", "uploader": "resident"}]));
+        let ticket = json(app.get(&manager.token, &format!("/api/v1/operator/tickets/{id}")).await, 200).await;
+        let added: Vec<&Value> = ticket["history"].as_array().unwrap().iter().filter(|e| e["kind"] == "photo_added").collect();
+        assert_eq!(added.len(), 1, "{ticket}");
+        assert_eq!(added[0]["data"]["photo_id"], draft["id"]);
+        let list = json(app.get(&resident, &format!("/api/v1/reports/{id}/photos")).await, 200).await;
+        assert_eq!(list["photos"][0]["id"], draft["id"]);
+        app.app.stop().await;
+    }
+
     async fn unconfirmed_uploads_and_abandoned_drafts_are_collected(db: Db, objects: Objects) {
         let app = spawn(db, objects, balagh_app::PhotoSettings {
             unconfirmed_ttl: Duration::ZERO,

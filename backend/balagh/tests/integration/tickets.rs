@@ -278,9 +278,10 @@ both_databases! {
     }
 }
 
-/// A local webhook receiver that verifies signatures like an operator's system would.
-struct Receiver {
-    url: String,
+/// A local webhook receiver that verifies signatures like an operator's system would (the
+/// operator stand-in of the webhook and photo tests).
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     state: Arc<Mutex<ReceiverState>>,
 }
 
@@ -296,7 +297,7 @@ struct ReceiverState {
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let state = Arc::new(Mutex::new(ReceiverState::default()));
         let shared = state.clone();
         let app = axum::Router::new().route(
@@ -342,7 +343,7 @@ impl Receiver {
         Self { url, state }
     }
 
-    fn set_secret(&self, secret: &str) {
+    pub(crate) fn set_secret(&self, secret: &str) {
         self.state.lock().unwrap().secret = Some(secret.to_owned());
     }
 
@@ -365,7 +366,7 @@ impl Receiver {
     }
 
     /// Waits (at most 10 s) until `n` distinct events arrived; returns them.
-    async fn wait_for(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Value> {
         for _ in 0..200 {
             let accepted = self.state.lock().unwrap().accepted.clone();
             if accepted.len() >= n {

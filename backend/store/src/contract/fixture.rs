@@ -116,6 +116,7 @@ impl Catalogue {
             outbox: Vec::new(),
             events: creation_events(Actor::System, None, None, Channel::App),
             clocks: Vec::new(),
+            photos: Vec::new(),
             later_events: Vec::new(),
         }
     }

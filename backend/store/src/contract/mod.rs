@@ -8,6 +8,9 @@
 //! (triggers, raw statements) stay in the backend's test file.
 
 pub mod fixture;
+mod report_photos;
+
+pub use report_photos::a_report_and_its_draft_photos_are_written_together;
 
 use crate::{Constraint, CreateOutcome, NearbyQuery, NewDevice, NewReport, Store, StoreError, Ts};
 use balagh_domain::{EventKind, GeoPoint, NearbySearch, ServiceCode};
@@ -25,6 +28,7 @@ macro_rules! contract_suite {
             an_idempotency_key_returns_the_first_report,
             bulk_inserts_are_counted_and_readable,
             only_delivered_messages_are_purged_and_oldest_first,
+            a_report_and_its_draft_photos_are_written_together,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
