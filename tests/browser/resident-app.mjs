@@ -132,14 +132,15 @@ async function french(page, context) {
 async function frenchSend(page) {
   await page.click('#res-submit');
   const ref = await reference(page);
+  // "My reports" is drawn after the reference is shown: wait for the new one in it.
+  await waitFor(page, (r) => [...document.querySelectorAll('#res-mine li')].some((li) => li.textContent.includes(r)), ref);
+  frenchId = await page.evaluate((r) => [...document.querySelectorAll('#res-mine li')].find((li) => li.textContent.includes(r)).dataset.id, ref);
   // The photo reached the server, at most 2048 px wide.
-  const photos = await page.evaluate(async () => {
+  const photos = await page.evaluate(async (id) => {
     const token = localStorage.getItem('balagh-device');
-    const mine = document.querySelector('#res-mine li');
-    const r = await fetch(`/api/v1/reports/${mine.dataset.id}/photos`, { headers: { Authorization: `Bearer ${token}` } });
+    const r = await fetch(`/api/v1/reports/${id}/photos`, { headers: { Authorization: `Bearer ${token}` } });
     return r.ok ? (await r.json()) : { status: r.status };
-  });
-  frenchId = await page.evaluate(() => document.querySelector('#res-mine li').dataset.id);
+  }, frenchId);
   const list = Array.isArray(photos) ? photos : photos.photos;
   if (!list || list.length !== 1) fail(`expected one photo on the report, got ${JSON.stringify(photos).slice(0, 200)}`);
   await shot(page, 'phone-fr-sent.png');
