@@ -55,7 +55,7 @@ staff-role-operator-manager = مسؤول المشغل
 
 ## Statement
 staff-statement-title = كشف الغرامات
-staff-statement-lead = عقد واحد وشهر واحد: ما تم قياسه، وكل تجاوز ومبلغه بالدرهم، بعد الاعتراضات والسقف.
+staff-statement-lead = عقد واحد وشهر واحد: ما تم قياسه، وكل تجاوز ومبلغه، بعد الاعتراضات والسقف.
 staff-statement-choose = اختر العقد والشهر
 staff-statement-contract = العقد
 staff-statement-month = الشهر
@@ -136,7 +136,11 @@ staff-sla-targets-help = واحد في كل سطر: acknowledge أو on_site أ�
 staff-sla-penalty = الغرامات
 staff-sla-per-breach = عن كل تجاوز
 staff-sla-per-hour = عن كل ساعة تأخير بدأت
-staff-sla-penalty-capped = بسقف { $cap } في الشهر
+staff-sla-penalty-capped = بسقف { $amount } { $currency ->
+        [MAD] درهم
+        [TND] دينار
+       *[other] { $currency }
+    } في الشهر
 staff-sla-penalty-uncapped = بدون سقف
 staff-sla-new-version = نسخة جديدة من السياسة
 staff-sla-reasons = التوقفات التي توقف الاحتساب

@@ -55,7 +55,7 @@ staff-role-operator-manager = Operator manager
 
 ## Statement
 staff-statement-title = Penalty statement
-staff-statement-lead = One contract, one month: what was measured, each breach and its amount in dirhams, after disputes and the cap.
+staff-statement-lead = One contract, one month: what was measured, each breach and its amount, after disputes and the cap.
 staff-statement-choose = Choose the contract and the month
 staff-statement-contract = Contract
 staff-statement-month = Month
@@ -132,7 +132,7 @@ staff-sla-targets-help = One per line: acknowledge, on_site or resolve then the 
 staff-sla-penalty = Penalties
 staff-sla-per-breach = per breach
 staff-sla-per-hour = per started hour late
-staff-sla-penalty-capped = capped at { $cap } a month
+staff-sla-penalty-capped = capped at { $amount } { $currency } a month
 staff-sla-penalty-uncapped = no cap
 staff-sla-new-version = New version of the policy
 staff-sla-reasons = Pauses that stop the clock

@@ -55,7 +55,7 @@ staff-role-operator-manager = Responsable d'opérateur
 
 ## Statement
 staff-statement-title = Relevé des pénalités
-staff-statement-lead = Un contrat, un mois : ce qui a été mesuré, chaque dépassement et son montant en dirhams, après contestations et plafond.
+staff-statement-lead = Un contrat, un mois : ce qui a été mesuré, chaque dépassement et son montant, après contestations et plafond.
 staff-statement-choose = Choisir le contrat et le mois
 staff-statement-contract = Contrat
 staff-statement-month = Mois
@@ -132,7 +132,7 @@ staff-sla-targets-help = Un par ligne : acknowledge, on_site ou resolve puis la 
 staff-sla-penalty = Pénalités
 staff-sla-per-breach = par dépassement
 staff-sla-per-hour = par heure de retard commencée
-staff-sla-penalty-capped = plafond { $cap } par mois
+staff-sla-penalty-capped = plafond { $amount } { $currency } par mois
 staff-sla-penalty-uncapped = sans plafond
 staff-sla-new-version = Nouvelle version de la politique
 staff-sla-reasons = Pauses qui arrêtent le décompte

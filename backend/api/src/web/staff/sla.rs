@@ -120,7 +120,13 @@ fn version(w: Words, j: &Jurisdiction, p: &SlaPolicy) -> Version {
     });
     let mad = |minor: i64| super::statement::money(w, &j.currency, minor);
     let penalty = match p.penalty.cap_per_period_minor {
-        Some(cap) => w.t1("staff-sla-penalty-capped", "cap", mad(cap)),
+        // The amount and the currency as placeables of their own: a formatted amount nested
+        // in the sentence would be isolated as a whole and read backwards in Arabic.
+        Some(cap) => w.t2(
+            "staff-sla-penalty-capped",
+            ("amount", j.currency.format_minor(cap).into()),
+            ("currency", j.currency.code().to_owned().into()),
+        ),
         None => w.t("staff-sla-penalty-uncapped"),
     };
     Version {
