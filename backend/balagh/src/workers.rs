@@ -503,13 +503,14 @@ async fn erase_contacts(state: &App, before: Ts) {
     }
 }
 
-/// Months the history keeps ready ahead of the current one.
-const HISTORY_MONTHS_AHEAD: i64 = 3;
+/// How far ahead the history is kept ready: about two months, within the three the
+/// migration prepares, so a fresh deployment's hourly round has nothing to create.
+const HISTORY_DAYS_AHEAD: i64 = 62;
 
 /// Prepares the coming months of history and drops the months past retention.
 pub async fn maintain_history(state: &App, keep_months: Option<u16>) {
     let now = Ts::now();
-    let ahead = Ts::new(now.get() + time::Duration::days(31 * HISTORY_MONTHS_AHEAD));
+    let ahead = Ts::new(now.get() + time::Duration::days(HISTORY_DAYS_AHEAD));
     match state.store().prepare_history(now, ahead).await {
         Ok(0) => {}
         Ok(months) => tracing::info!(months, "history: months prepared"),

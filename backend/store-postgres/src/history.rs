@@ -14,14 +14,13 @@ fn month_index(year: i32, month: u8) -> i64 {
 #[async_trait]
 impl HistoryStore for PostgresStore {
     async fn prepare_history(&self, from: Ts, to: Ts) -> Result<u32> {
-        // The months of the range, and any month written to the default partition because
-        // its own did not exist yet.
+        // Only the months asked for: creating a month moves its events out of the default
+        // partition, which locks it against writers there, so the hourly round (next months
+        // only) never touches what a bulk load of past months is writing.
         let created: Vec<bool> = sqlx::query_scalar(
-            "SELECT balagh_event_month(m) FROM ( \
-               SELECT generate_series(date_trunc('month', $1::timestamptz, 'UTC'), \
-                 date_trunc('month', $2::timestamptz, 'UTC'), interval '1 month') AS m \
-               UNION SELECT DISTINCT date_trunc('month', at, 'UTC') FROM report_events_default \
-             ) months ORDER BY m",
+            "SELECT balagh_event_month(m) FROM generate_series( \
+               date_trunc('month', $1::timestamptz, 'UTC'), \
+               date_trunc('month', $2::timestamptz, 'UTC'), interval '1 month') AS m ORDER BY m",
         )
         .bind(from)
         .bind(to)

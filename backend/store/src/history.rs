@@ -19,7 +19,7 @@ pub struct HistoryDrop {
 #[async_trait]
 pub trait HistoryStore {
     /// Makes the history ready for events dated from `from` to `to` (PostgreSQL: the months'
-    /// partitions, and those of any month an event was written to before its partition
+    /// partitions, each taking in its events written to the default partition before it
     /// existed). Returns how many months were added. Idempotent.
     async fn prepare_history(&self, from: Ts, to: Ts) -> Result<u32>;
 
