@@ -9,9 +9,9 @@ use balagh_app::{AppError, AppSettings, resident};
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
 use balagh_domain::{EventKind, ReportStatus};
-use balagh_store::{ChangeOutcome, OutboxState, ReportChange, StoredReport, Ts, WEBHOOK_TOPIC};
+use balagh_store::{ChangeOutcome, ReportChange, StoredReport, Ts};
 use balagh_wire::TicketActionRequest;
-use common::{device, fixture_with as fixture, report};
+use common::{device, fixture_with as fixture, report, webhooks};
 use uuid::Uuid;
 
 fn staff_of(report: &StoredReport) -> StaffMember {
@@ -19,21 +19,6 @@ fn staff_of(report: &StoredReport) -> StaffMember {
         user: Uuid::now_v7(),
         jurisdiction: report.jurisdiction.clone(),
     }
-}
-
-/// The event types of the operator's queued webhooks, sorted.
-async fn webhooks(app: &balagh_app::App, operator: balagh_domain::OperatorId) -> Vec<String> {
-    let mut types: Vec<String> = app
-        .store()
-        .outbox_messages(operator, OutboxState::Pending, 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.topic == WEBHOOK_TOPIC)
-        .map(|m| m.event_type)
-        .collect();
-    types.sort();
-    types
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,8 +10,8 @@ use balagh_app::{App, AppError};
 use balagh_domain::event::Actor;
 use balagh_domain::lifecycle::Action;
 use balagh_domain::{Channel, IdempotencyKey, ReportStatus};
-use balagh_store::{OutboxState, StoredReport, WEBHOOK_TOPIC};
-use common::{device, fixture, request};
+use balagh_store::StoredReport;
+use common::{device, fixture, request, webhooks};
 use uuid::Uuid;
 
 /// Each clock's metric and state, from the report's stored history as of now.
@@ -34,21 +34,6 @@ fn resident(device: Uuid) -> Submitter {
         staff: None,
         contact: None,
     }
-}
-
-/// The event types of the operator's queued webhooks, sorted.
-async fn webhooks(app: &App, operator: balagh_domain::OperatorId) -> Vec<String> {
-    let mut types: Vec<String> = app
-        .store()
-        .outbox_messages(operator, OutboxState::Pending, 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.topic == WEBHOOK_TOPIC)
-        .map(|m| m.event_type)
-        .collect();
-    types.sort();
-    types
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,3 +91,18 @@ pub async fn report(app: &App, device: Uuid, description: &str) -> StoredReport 
         .unwrap()
         .0
 }
+
+/// The event types of the operator's queued webhooks, sorted.
+pub async fn webhooks(app: &App, operator: balagh_domain::OperatorId) -> Vec<String> {
+    let mut types: Vec<String> = app
+        .store()
+        .outbox_messages(operator, balagh_store::OutboxState::Pending, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.topic == balagh_store::WEBHOOK_TOPIC)
+        .map(|m| m.event_type)
+        .collect();
+    types.sort();
+    types
+}
