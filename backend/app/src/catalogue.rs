@@ -6,8 +6,8 @@ use balagh_domain::{
     ContractId, Jurisdiction, JurisdictionId, OperatorId, Router, Service, ServiceCode,
     ServiceGroupDefinition,
 };
-use balagh_store::{OperatorRecord, Store, StoreError, StoredPolicy};
-use std::collections::HashMap;
+use balagh_store::{OperatorRecord, ServiceMedia, Store, StoreError, StoredPolicy};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -16,6 +16,9 @@ pub struct Catalog {
     services: HashMap<JurisdictionId, Vec<Service>>,
     /// Each jurisdiction's service groups, in display order.
     groups: HashMap<JurisdictionId, Vec<ServiceGroupDefinition>>,
+    /// Each jurisdiction's service videos and easy-to-read texts, by service code (the
+    /// service list is read on every app start: it must not cost a query).
+    media: HashMap<JurisdictionId, BTreeMap<String, ServiceMedia>>,
     operators: HashMap<OperatorId, OperatorRecord>,
     router: Router,
     /// Each jurisdiction's calendar (the default one until staff set theirs).
@@ -40,6 +43,16 @@ impl Catalog {
         let mut groups: HashMap<JurisdictionId, Vec<ServiceGroupDefinition>> = HashMap::new();
         for (jurisdiction, group) in store.service_groups().await? {
             groups.entry(jurisdiction).or_default().push(group);
+        }
+        let mut media = HashMap::new();
+        for jurisdiction in &jurisdictions {
+            let by_service: BTreeMap<String, ServiceMedia> = store
+                .service_media(&jurisdiction.id)
+                .await?
+                .into_iter()
+                .map(|m| (m.service_code.clone(), m))
+                .collect();
+            media.insert(jurisdiction.id.clone(), by_service);
         }
         let operators = store
             .operators()
@@ -90,6 +103,7 @@ impl Catalog {
             jurisdictions,
             services,
             groups,
+            media,
             operators,
             router,
             calendars,
@@ -126,6 +140,12 @@ impl Catalog {
     /// The jurisdiction's service groups, in display order.
     pub fn groups(&self, jurisdiction: &JurisdictionId) -> &[ServiceGroupDefinition] {
         self.groups.get(jurisdiction).map_or(&[], Vec::as_slice)
+    }
+
+    /// The jurisdiction's service media, by service code.
+    pub fn media(&self, jurisdiction: &JurisdictionId) -> &BTreeMap<String, ServiceMedia> {
+        static NONE: BTreeMap<String, ServiceMedia> = BTreeMap::new();
+        self.media.get(jurisdiction).unwrap_or(&NONE)
     }
 
     pub fn group(

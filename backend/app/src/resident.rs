@@ -87,6 +87,7 @@ pub async fn nearby_open(
             jurisdiction: jurisdiction.clone(),
             service_code: code,
             cells: search.cells.clone(),
+            bounds: search.bounds,
             since,
         })
         .await?;

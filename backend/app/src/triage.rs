@@ -326,6 +326,7 @@ pub async fn duplicate_candidates(
             jurisdiction: report.jurisdiction.clone(),
             service_code: report.service_code.clone(),
             cells: search.cells.clone(),
+            bounds: search.bounds,
             since,
         })
         .await?;

@@ -35,7 +35,7 @@ pub use event_data::EventData;
 pub use geo_point::{Accuracy, GeoPoint};
 pub use jurisdiction::{Jurisdiction, JurisdictionId};
 pub use language::{Language, LocalizedText};
-pub use nearby::NearbySearch;
+pub use nearby::{LatLonBox, NearbySearch};
 pub use operator::{Operator, OperatorId, Slug};
 pub use report::{Channel, Description, IdempotencyKey, Priority, PublicReference, ReportStatus};
 pub use routing::{RouteOutcome, Router};

@@ -8,6 +8,54 @@ use h3o::LatLng;
 /// complete everywhere on Earth.
 const SMALLEST_EDGE_FRACTION: f64 = 0.6;
 
+/// A box of latitudes and longitudes (degrees), edges included.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatLonBox {
+    pub south: f64,
+    pub north: f64,
+    pub west: f64,
+    pub east: f64,
+}
+
+impl LatLonBox {
+    /// A box holding every point within `radius_m` of `center`, a little wider than the
+    /// disc (1 % and a metre) so that no rounding of the exact distance can fall outside it.
+    /// Near a pole or across the antimeridian it spans every longitude.
+    pub fn around(center: &GeoPoint, radius_m: f64) -> Self {
+        // Metres per degree of latitude on the mean Earth radius (6,371,008.8 m).
+        const METRES_PER_DEGREE: f64 = 111_195.08;
+        let dlat = (radius_m * 1.01 + 1.0) / METRES_PER_DEGREE;
+        let south = (center.lat() - dlat).max(-90.0);
+        let north = (center.lat() + dlat).min(90.0);
+        let widest = south.abs().max(north.abs());
+        let everywhere = Self {
+            south,
+            north,
+            west: -180.0,
+            east: 180.0,
+        };
+        if widest >= 89.0 {
+            return everywhere;
+        }
+        let dlon = dlat / widest.to_radians().cos();
+        let (west, east) = (center.lon() - dlon, center.lon() + dlon);
+        if west < -180.0 || east > 180.0 {
+            return everywhere;
+        }
+        Self {
+            south,
+            north,
+            west,
+            east,
+        }
+    }
+
+    pub fn contains(&self, point: &GeoPoint) -> bool {
+        (self.south..=self.north).contains(&point.lat())
+            && (self.west..=self.east).contains(&point.lon())
+    }
+}
+
 /// A look-up of open reports within `radius_m` of `center`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NearbySearch {
@@ -15,6 +63,9 @@ pub struct NearbySearch {
     pub radius_m: f64,
     /// Report-index cells that together cover the disc (a superset; filter by distance).
     pub cells: Vec<i64>,
+    /// The disc's bounding box: the database skips the cells' reports outside it from the
+    /// index alone, before reading their rows.
+    pub bounds: LatLonBox,
 }
 
 impl NearbySearch {
@@ -53,6 +104,7 @@ impl NearbySearch {
             center,
             radius_m,
             cells,
+            bounds: LatLonBox::around(&center, radius_m),
         })
     }
 
@@ -87,9 +139,27 @@ mod tests {
                 let p = GeoPoint::parse(center.lat() + dlat, center.lon() + dlon).unwrap();
                 if center.distance_m(&p) <= 250.0 {
                     assert!(search.cells.contains(&p.report_cell()), "{center:?} {p:?}");
+                    assert!(search.bounds.contains(&p), "{center:?} {p:?}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_box_is_tight_and_wraps_where_it_must() {
+        let c = GeoPoint::parse(35.5785, -5.3684).unwrap();
+        let b = LatLonBox::around(&c, 250.0);
+        // About 2.3 m of margin on 250 m: the box is the disc's square, not a cell ring.
+        let north = GeoPoint::parse(b.north, c.lon()).unwrap();
+        let east = GeoPoint::parse(c.lat(), b.east).unwrap();
+        for edge in [north, east] {
+            let d = c.distance_m(&edge);
+            assert!((250.0..256.0).contains(&d), "{d}");
+        }
+        let pole = LatLonBox::around(&GeoPoint::parse(89.999, 10.0).unwrap(), 2_000.0);
+        assert_eq!((pole.west, pole.east, pole.north), (-180.0, 180.0, 90.0));
+        let date_line = LatLonBox::around(&GeoPoint::parse(-17.0, 179.999).unwrap(), 500.0);
+        assert_eq!((date_line.west, date_line.east), (-180.0, 180.0));
     }
 
     #[test]

@@ -136,6 +136,8 @@ pub struct NearbyQuery {
     pub jurisdiction: JurisdictionId,
     pub service_code: ServiceCode,
     pub cells: Vec<i64>,
+    /// Only reports inside this box (the search's bounding box) are candidates.
+    pub bounds: balagh_domain::LatLonBox,
     pub since: Ts,
 }
 

@@ -37,7 +37,8 @@ impl ServiceMedia {
 
 #[async_trait::async_trait]
 pub trait ServiceMediaStore: Send + Sync {
-    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes).
+    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes);
+    /// bumps the catalogue revision.
     async fn set_service_media(
         &self,
         jurisdiction: &JurisdictionId,
@@ -85,36 +86,43 @@ where
     for<'q> String: Encode<'q, S::Db> + Type<S::Db>,
     for<'r> ServiceMediaRow: FromRow<'r, <S::Db as Database>::Row>,
 {
-    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes).
+    /// Replaces a service's videos and easy-to-read texts (nothing left: the row goes), and
+    /// bumps the catalogue revision: servers hold the media with the catalogue.
     pub async fn set_service_media(
         &self,
         jurisdiction: &JurisdictionId,
         media: &ServiceMedia,
     ) -> Result<()> {
+        let mut tx = self.0.writer().begin().await.map_err(S::error)?;
         if media.is_empty() {
             sqlx::query(
                 "DELETE FROM service_media WHERE jurisdiction_id = $1 AND service_code = $2",
             )
             .bind(jurisdiction.as_str())
             .bind(media.service_code.as_str())
-            .execute(self.0.writer())
+            .execute(&mut *tx)
             .await
             .map_err(S::error)?;
-            return Ok(());
+        } else {
+            let (videos, easy_read) = ServiceMediaRow::columns(media)?;
+            sqlx::query(
+                "INSERT INTO service_media (jurisdiction_id, service_code, videos, easy_read) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (jurisdiction_id, service_code) DO UPDATE \
+                 SET videos = excluded.videos, easy_read = excluded.easy_read",
+            )
+            .bind(jurisdiction.as_str())
+            .bind(media.service_code.as_str())
+            .bind(videos)
+            .bind(easy_read)
+            .execute(&mut *tx)
+            .await
+            .map_err(S::error)?;
         }
-        let (videos, easy_read) = ServiceMediaRow::columns(media)?;
-        sqlx::query(
-            "INSERT INTO service_media (jurisdiction_id, service_code, videos, easy_read) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (jurisdiction_id, service_code) DO UPDATE \
-             SET videos = excluded.videos, easy_read = excluded.easy_read",
-        )
-        .bind(jurisdiction.as_str())
-        .bind(media.service_code.as_str())
-        .bind(videos)
-        .bind(easy_read)
-        .execute(self.0.writer())
-        .await
-        .map_err(S::error)?;
+        sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(S::error)?;
+        tx.commit().await.map_err(S::error)?;
         Ok(())
     }
 

@@ -668,8 +668,9 @@ macro_rules! impl_sql_store {
                     if q.cells.is_empty() {
                         return Ok(Vec::new());
                     }
-                    // Only the columns of reports_nearby_idx and the status: no other index can
-                    // look attractive to the planner, even before it has statistics. The
+                    // Only the columns of reports_nearby_idx (partial on the open statuses,
+                    // written as its predicate is): the box is tested on the index's lat and
+                    // lon, so reports of the cells outside it cost no row read. The
                     // jurisdiction is checked on the few rows found.
                     let mut select = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {REPORT_COLUMNS} FROM reports WHERE service_code = "
@@ -678,6 +679,14 @@ macro_rules! impl_sql_store {
                         .push_bind(q.service_code.as_str())
                         .push(" AND created_at >= ")
                         .push_bind(q.since)
+                        .push(" AND lat BETWEEN ")
+                        .push_bind(q.bounds.south)
+                        .push(" AND ")
+                        .push_bind(q.bounds.north)
+                        .push(" AND lon BETWEEN ")
+                        .push_bind(q.bounds.west)
+                        .push(" AND ")
+                        .push_bind(q.bounds.east)
                         .push(format!(" AND status IN ({}) AND cell IN (", open_statuses_sql()));
                     let mut cells = select.separated(", ");
                     for cell in &q.cells {

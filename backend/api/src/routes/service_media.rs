@@ -12,7 +12,7 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use balagh_domain::{FieldError, JurisdictionId, Language};
+use balagh_domain::{FieldError, Language};
 use balagh_i18n::Words;
 use balagh_store::{ServiceMedia, ServiceVideo};
 use balagh_wire::{ServiceMediaRequest, ServiceMediaView, ServiceVideoView};
@@ -156,20 +156,6 @@ pub fn video_views(media: &ServiceMedia, language: Language) -> Vec<ServiceVideo
         .collect()
 }
 
-/// Every service's media of a jurisdiction, by service code.
-pub async fn media_by_service(
-    state: &AppState,
-    jurisdiction: &JurisdictionId,
-) -> ApiResult<BTreeMap<String, ServiceMedia>> {
-    Ok(state
-        .store()
-        .service_media(jurisdiction)
-        .await?
-        .into_iter()
-        .map(|m| (m.service_code.clone(), m))
-        .collect())
-}
-
 /// Fills a service view's videos and easy-to-read text from its media.
 pub fn decorate(
     view: &mut balagh_wire::ServiceView,
@@ -226,6 +212,9 @@ pub async fn put_media(
         .store()
         .set_service_media(&staff.jurisdiction, &media)
         .await?;
+    // The catalogue holds the media: this replica answers with them at once, the others
+    // at their next catalogue refresh.
+    state.refresh_catalog().await?;
     let language = state
         .catalog()
         .jurisdiction_or_default(Some(staff.jurisdiction.as_str()))

@@ -47,7 +47,7 @@ pub async fn list_services(
         &jurisdiction.languages,
         jurisdiction.default_language,
     );
-    let media = super::service_media::media_by_service(&state, &jurisdiction.id).await?;
+    let media = catalog.media(&jurisdiction.id);
     let list = ServiceList {
         jurisdiction_id: jurisdiction.id.to_string(),
         language: language.code().to_owned(),
@@ -56,7 +56,7 @@ pub async fn list_services(
             .iter()
             .map(|s| {
                 let mut view = service_view(s, &catalog, &jurisdiction.id, language);
-                super::service_media::decorate(&mut view, &media, language);
+                super::service_media::decorate(&mut view, media, language);
                 view
             })
             .collect(),

@@ -120,6 +120,7 @@ pub async fn timestamps_round_trip_and_compare_to_the_microsecond(store: &dyn St
             jurisdiction: demo.jurisdiction.id.clone(),
             service_code: ServiceCode::parse(SERVICE).unwrap(),
             cells: search.cells.clone(),
+            bounds: search.bounds,
             since: Ts::new(since),
         };
         async move { store.nearby_candidates(&query).await.unwrap() }
@@ -129,6 +130,16 @@ pub async fn timestamps_round_trip_and_compare_to_the_microsecond(store: &dyn St
     let last = found(times[2]).await;
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].created_at.get(), times[2]);
+    // The same cells with a box that misses the point: nothing (the box is a filter of its own).
+    let beside = NearbySearch::new(GeoPoint::parse(WEST.0 + 0.01, WEST.1).unwrap(), 250.0).unwrap();
+    let query = NearbyQuery {
+        jurisdiction: demo.jurisdiction.id.clone(),
+        service_code: ServiceCode::parse(SERVICE).unwrap(),
+        cells: search.cells.clone(),
+        bounds: beside.bounds,
+        since: Ts::new(times[0]),
+    };
+    assert!(store.nearby_candidates(&query).await.unwrap().is_empty());
     store.close().await;
 }
 

@@ -10,7 +10,7 @@ mod worker;
 use super::assets;
 use super::i18n::{PageLanguage, own_name};
 use super::templates::{Assets, Words, render};
-use crate::routes::service_media::{decorate, media_by_service, video_origins};
+use crate::routes::service_media::{decorate, video_origins};
 use crate::routes::services::service_view;
 use crate::state::AppState;
 use askama::Template;
@@ -234,13 +234,9 @@ fn csp(tile_url: Option<&str>, video_origins: &[String]) -> String {
 
 async fn app(State(state): State<AppState>, PageLanguage(language): PageLanguage) -> Response {
     let w = Words::new(language);
-    let jurisdiction = state
-        .catalog()
-        .jurisdiction_or_default(None)
-        .map(|j| j.id.clone());
-    // Without the media (a database hiccup) the app still works: no videos then.
-    let media = match jurisdiction {
-        Some(j) => media_by_service(&state, &j).await.unwrap_or_default(),
+    let catalog = state.catalog();
+    let media = match catalog.jurisdiction_or_default(None) {
+        Some(j) => catalog.media(&j.id).clone(),
         None => BTreeMap::new(),
     };
     let groups = groups(&state, language, &media);
