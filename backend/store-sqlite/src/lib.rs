@@ -86,11 +86,11 @@ impl SqlBackend for SqliteStore {
 
 balagh_store::impl_sql_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_sla_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_photo_store!(SqliteStore, sqlx::Sqlite);
-balagh_store::impl_push_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_photo_store!(SqliteStore);
+balagh_store::impl_push_store!(SqliteStore);
 balagh_store::impl_open311_store!(SqliteStore);
 balagh_store::impl_screen_store!(SqliteStore);
-balagh_store::impl_sms_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_sms_store!(SqliteStore);
 balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
 balagh_store::impl_place_store!(SqliteStore);
 balagh_store::impl_service_media_store!(SqliteStore);

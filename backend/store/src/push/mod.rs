@@ -1,7 +1,8 @@
 //! Pushes to residents: device registrations with their areas of interest, report
 //! followers, service notices, and the per-device push messages of the outbox.
-//! [`PushStore`] is a supertrait of [`Store`](crate::Store); both backends share its SQL
-//! through [`impl_push_store!`](crate::impl_push_store).
+//! [`PushStore`] is a supertrait of [`Store`](crate::Store); its SQL is the functions of
+//! [`Sql`](crate::Sql) in `registrations.rs`, `deliveries.rs` and `notices.rs`, which each
+//! backend delegates to with [`impl_push_store!`](crate::impl_push_store).
 //!
 //! Delivery runs in two outbox stages. A change (a public status change, a published notice)
 //! writes one fan-out message ([`PUSH_FANOUT_TOPIC`]) in its own transaction; a worker turns
@@ -293,5 +294,148 @@ pub trait PushStore {
     ) -> Result<()>;
 }
 
-// The SQL of the trait above, one macro for both databases.
-mod sql;
+// The SQL of the trait above: functions of [`Sql`](crate::Sql), by concern.
+mod deliveries;
+mod notices;
+mod registrations;
+
+/// `impl PushStore for $store`, delegating to the functions of [`Sql`](crate::Sql).
+#[macro_export]
+macro_rules! impl_push_store {
+    ($store:ty) => {
+        const _: () = {
+            use balagh_domain::notify::area::BoundingBox;
+            use uuid::Uuid;
+            use $crate::{
+                DeliveryResult, NewDevice, NewOutboxMessage, NewPush, OutboxMessage, OutboxState,
+                PushRegistration, Result, Sql, StoredNotice, Ts,
+            };
+
+            #[$crate::async_trait]
+            impl $crate::PushStore for $store {
+                async fn set_push_registration(&self, r: &PushRegistration) -> Result<()> {
+                    Sql(self).set_push_registration(r).await
+                }
+
+                async fn push_registration(
+                    &self,
+                    device: Uuid,
+                ) -> Result<Option<PushRegistration>> {
+                    Sql(self).push_registration(device).await
+                }
+
+                async fn delete_push_registration(&self, device: Uuid) -> Result<bool> {
+                    Sql(self).delete_push_registration(device).await
+                }
+
+                async fn deactivate_push_registration(
+                    &self,
+                    device: Uuid,
+                    token: &str,
+                    reason: &str,
+                    at: Ts,
+                ) -> Result<bool> {
+                    Sql(self)
+                        .deactivate_push_registration(device, token, reason, at)
+                        .await
+                }
+
+                async fn push_registrations(
+                    &self,
+                    devices: &[Uuid],
+                ) -> Result<Vec<PushRegistration>> {
+                    Sql(self).push_registrations(devices).await
+                }
+
+                async fn push_devices_in_box(&self, bbox: &BoundingBox) -> Result<Vec<Uuid>> {
+                    Sql(self).push_devices_in_box(bbox).await
+                }
+
+                async fn follower_registrations(
+                    &self,
+                    report_id: Uuid,
+                ) -> Result<Vec<PushRegistration>> {
+                    Sql(self).follower_registrations(report_id).await
+                }
+
+                async fn unfollow_report(
+                    &self,
+                    report_id: Uuid,
+                    device: Uuid,
+                    at: Ts,
+                ) -> Result<bool> {
+                    Sql(self).unfollow_report(report_id, device, at).await
+                }
+
+                async fn is_following(&self, report_id: Uuid, device: Uuid) -> Result<bool> {
+                    Sql(self).is_following(report_id, device).await
+                }
+
+                async fn enqueue_pushes(&self, pushes: &[NewPush]) -> Result<u64> {
+                    Sql(self).enqueue_pushes(pushes).await
+                }
+
+                async fn record_deliveries(
+                    &self,
+                    results: &[(Uuid, DeliveryResult)],
+                ) -> Result<()> {
+                    Sql(self).record_deliveries(results).await
+                }
+
+                async fn push_messages(
+                    &self,
+                    jurisdiction: &str,
+                    state: OutboxState,
+                    limit: u32,
+                ) -> Result<Vec<OutboxMessage>> {
+                    Sql(self).push_messages(jurisdiction, state, limit).await
+                }
+
+                async fn replay_push(&self, jurisdiction: &str, id: Uuid, now: Ts) -> Result<bool> {
+                    Sql(self).replay_push(jurisdiction, id, now).await
+                }
+
+                async fn create_notice(
+                    &self,
+                    notice: &StoredNotice,
+                    fanout: &NewOutboxMessage,
+                ) -> Result<()> {
+                    Sql(self).create_notice(notice, fanout).await
+                }
+
+                async fn notice(&self, id: Uuid) -> Result<Option<StoredNotice>> {
+                    Sql(self).notice(id).await
+                }
+
+                async fn active_notices(
+                    &self,
+                    bbox: &BoundingBox,
+                    now: Ts,
+                    limit: u32,
+                ) -> Result<Vec<StoredNotice>> {
+                    Sql(self).active_notices(bbox, now, limit).await
+                }
+
+                async fn current_notices(
+                    &self,
+                    jurisdiction: &str,
+                    now: Ts,
+                    limit: u32,
+                ) -> Result<Vec<StoredNotice>> {
+                    Sql(self).current_notices(jurisdiction, now, limit).await
+                }
+
+                async fn withdraw_notice(&self, id: Uuid, at: Ts) -> Result<bool> {
+                    Sql(self).withdraw_notice(id, at).await
+                }
+
+                async fn bulk_insert_push_devices(
+                    &self,
+                    devices: &[(NewDevice, PushRegistration)],
+                ) -> Result<()> {
+                    Sql(self).bulk_insert_push_devices(devices).await
+                }
+            }
+        };
+    };
+}

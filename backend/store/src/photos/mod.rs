@@ -1,5 +1,6 @@
 //! Photos: upload slots and the photos made from confirmed uploads. [`PhotoStore`] is a
-//! supertrait of [`Store`](crate::Store); both backends share its SQL through
+//! supertrait of [`Store`](crate::Store); its SQL is the functions of [`Sql`](crate::Sql) in
+//! `slots.rs` and `stored.rs`, which each backend delegates to with
 //! [`impl_photo_store!`](crate::impl_photo_store).
 
 use crate::{Result, StoreError, Ts};
@@ -332,257 +333,77 @@ impl PhotoRow {
     }
 }
 
-/// `impl PhotoStore for $store` over `sqlx::Pool<$db>`, using its
-/// [`SqlBackend`](crate::SqlBackend) items (`reader`, `writer`, `error`, `SKIP_LOCKED`).
+// The SQL of the trait above: functions of [`Sql`](crate::Sql), by concern.
+mod slots;
+mod stored;
+
+/// `impl PhotoStore for $store`, delegating to the functions of [`Sql`](crate::Sql).
 #[macro_export]
 macro_rules! impl_photo_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty) => {
         const _: () = {
-            use $crate::sqlx::{self, types::Json};
-            use $crate::*;
             use uuid::Uuid;
-
-            type Conn = <$db as sqlx::Database>::Connection;
-
-            async fn append_events(
-                conn: &mut Conn,
-                report_id: Uuid,
-                at: Ts,
-                events: &[balagh_domain::NewEvent],
-            ) -> Result<()> {
-                $crate::shared::insert_events_sql!(conn, $store, $db, report_id, at, events);
-                Ok(())
-            }
-
-            async fn photo_by_id(
-                pool: &sqlx::Pool<$db>,
-                id: Uuid,
-            ) -> Result<Option<StoredPhoto>> {
-                let sql = format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id = $1");
-                sqlx::query_as::<_, PhotoRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(<$store>::error)?
-                    .map(PhotoRow::into_domain)
-                    .transpose()
-            }
+            use $crate::{
+                NewPhoto, PhotoAttachment, PhotoModeration, Result, Sql, StoredPhoto, Ts,
+                UploadSlot,
+            };
 
             #[$crate::async_trait]
-            impl PhotoStore for $store {
-                async fn create_upload_slot(&self, s: &UploadSlot) -> Result<()> {
-                    sqlx::query(
-                        "INSERT INTO upload_slots (id, report_id, uploader_kind, device_id, \
-                         user_id, operator_id, purpose, state, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)",
-                    )
-                    .bind(s.id)
-                    .bind(s.report_id)
-                    .bind(s.uploader.kind())
-                    .bind(s.uploader.device())
-                    .bind(s.uploader.user())
-                    .bind(s.uploader.operator().map(|o| o.0))
-                    .bind(s.purpose.as_str())
-                    .bind(s.created_at)
-                    .bind(s.expires_at)
-                    .execute(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(())
+            impl $crate::PhotoStore for $store {
+                async fn create_upload_slot(&self, slot: &UploadSlot) -> Result<()> {
+                    Sql(self).create_upload_slot(slot).await
                 }
 
                 async fn upload_slot(&self, id: Uuid) -> Result<Option<UploadSlot>> {
-                    let sql = format!(
-                        "SELECT {SLOT_COLUMNS} FROM upload_slots WHERE id = $1 \
-                         AND state = 'pending'"
-                    );
-                    sqlx::query_as::<_, SlotRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(id)
-                        .fetch_optional(self.reader())
-                        .await
-                        .map_err(<$store>::error)?
-                        .map(SlotRow::into_domain)
-                        .transpose()
+                    Sql(self).upload_slot(id).await
                 }
 
                 async fn claim_upload_slot(&self, id: Uuid) -> Result<Option<UploadSlot>> {
-                    let sql = format!(
-                        "UPDATE upload_slots SET state = 'processing' WHERE id = $1 \
-                         AND state = 'pending' RETURNING {SLOT_COLUMNS}"
-                    );
-                    sqlx::query_as::<_, SlotRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(id)
-                        .fetch_optional(self.writer())
-                        .await
-                        .map_err(<$store>::error)?
-                        .map(SlotRow::into_domain)
-                        .transpose()
+                    Sql(self).claim_upload_slot(id).await
                 }
 
                 async fn release_upload_slot(&self, id: Uuid) -> Result<()> {
-                    sqlx::query("UPDATE upload_slots SET state = 'pending' WHERE id = $1")
-                        .bind(id)
-                        .execute(self.writer())
-                        .await
-                        .map_err(<$store>::error)?;
-                    Ok(())
+                    Sql(self).release_upload_slot(id).await
                 }
 
-                async fn insert_photo(&self, new: &NewPhoto) -> Result<()> {
-                    let p = &new.photo;
-                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
-                    let sql = format!(
-                        "INSERT INTO photos ({PHOTO_COLUMNS}, attached_at) VALUES ($1, $2, $3, \
-                         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                         $19, $20, $21, $22, $23, $24, $25)"
-                    );
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(p.id)
-                        .bind(p.report_id)
-                        .bind(p.uploader.kind())
-                        .bind(p.uploader.device())
-                        .bind(p.uploader.user())
-                        .bind(p.uploader.operator().map(|o| o.0))
-                        .bind(p.purpose.as_str())
-                        .bind(p.detected_type.clone())
-                        .bind(stored_dimension(p.width))
-                        .bind(stored_dimension(p.height))
-                        .bind(p.large.sha256.clone())
-                        .bind(stored_dimension(p.large.width))
-                        .bind(stored_dimension(p.large.height))
-                        .bind(p.thumbnail.sha256.clone())
-                        .bind(stored_dimension(p.thumbnail.width))
-                        .bind(stored_dimension(p.thumbnail.height))
-                        .bind(p.gps_distance_m)
-                        .bind(p.gps_far)
-                        .bind(p.draft_gps.map(|(lat, _)| lat))
-                        .bind(p.draft_gps.map(|(_, lon)| lon))
-                        .bind(p.approved)
-                        .bind(p.moderated_by)
-                        .bind(p.moderated_at)
-                        .bind(p.created_at)
-                        .bind(p.report_id.map(|_| p.created_at))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                    sqlx::query("DELETE FROM upload_slots WHERE id = $1")
-                        .bind(p.id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(<$store>::error)?;
-                    if let Some(report_id) = p.report_id {
-                        append_events(&mut tx, report_id, p.created_at, &new.events).await?;
-                    }
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(())
+                async fn insert_photo(&self, photo: &NewPhoto) -> Result<()> {
+                    Sql(self).insert_photo(photo).await
                 }
 
                 async fn photo(&self, id: Uuid) -> Result<Option<StoredPhoto>> {
-                    photo_by_id(self.reader(), id).await
+                    Sql(self).photo(id).await
                 }
 
                 async fn report_photos(&self, report_id: Uuid) -> Result<Vec<StoredPhoto>> {
-                    let sql = format!(
-                        "SELECT {PHOTO_COLUMNS} FROM photos WHERE report_id = $1 \
-                         ORDER BY created_at, id"
-                    );
-                    sqlx::query_as::<_, PhotoRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(report_id)
-                        .fetch_all(self.reader())
-                        .await
-                        .map_err(<$store>::error)?
-                        .into_iter()
-                        .map(PhotoRow::into_domain)
-                        .collect()
+                    Sql(self).report_photos(report_id).await
                 }
 
-                async fn attach_photo(&self, a: &PhotoAttachment) -> Result<bool> {
-                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
-                    let done = sqlx::query(
-                        "UPDATE photos SET report_id = $1, gps_distance_m = $2, gps_far = $3, \
-                         draft_gps_lat = NULL, draft_gps_lon = NULL, attached_at = $4 \
-                         WHERE id = $5 AND report_id IS NULL AND device_id = $6",
-                    )
-                    .bind(a.report_id)
-                    .bind(a.gps_distance_m)
-                    .bind(a.gps_far)
-                    .bind(a.at)
-                    .bind(a.photo_id)
-                    .bind(a.device)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(<$store>::error)?;
-                    if done.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    append_events(&mut tx, a.report_id, a.at, &a.events).await?;
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(true)
+                async fn attach_photo(&self, attachment: &PhotoAttachment) -> Result<bool> {
+                    Sql(self).attach_photo(attachment).await
                 }
 
-                async fn moderate_photo(&self, m: &PhotoModeration) -> Result<bool> {
-                    let mut tx = self.writer().begin().await.map_err(<$store>::error)?;
-                    let report_id: Option<Uuid> = sqlx::query_scalar(
-                        "UPDATE photos SET approved = $1, moderated_by = $2, moderated_at = $3 \
-                         WHERE id = $4 AND report_id IS NOT NULL RETURNING report_id",
-                    )
-                    .bind(m.approved)
-                    .bind(m.by)
-                    .bind(m.at)
-                    .bind(m.photo_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(<$store>::error)?;
-                    let Some(report_id) = report_id else {
-                        return Ok(false);
-                    };
-                    append_events(&mut tx, report_id, m.at, &m.events).await?;
-                    tx.commit().await.map_err(<$store>::error)?;
-                    Ok(true)
+                async fn moderate_photo(&self, moderation: &PhotoModeration) -> Result<bool> {
+                    Sql(self).moderate_photo(moderation).await
                 }
 
-                async fn take_stale_upload_slots(&self, before: Ts, limit: u32) -> Result<Vec<Uuid>> {
-                    let sql = format!(
-                        "DELETE FROM upload_slots WHERE id IN (SELECT id FROM upload_slots \
-                         WHERE created_at < $1 ORDER BY created_at LIMIT $2{}) RETURNING id",
-                        <$store>::SKIP_LOCKED
-                    );
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .bind(before)
-                        .bind(i64::from(limit))
-                        .fetch_all(self.writer())
-                        .await
-                        .map_err(<$store>::error)
+                async fn take_stale_upload_slots(
+                    &self,
+                    before: Ts,
+                    limit: u32,
+                ) -> Result<Vec<Uuid>> {
+                    Sql(self).take_stale_upload_slots(before, limit).await
                 }
 
-                async fn take_stale_drafts(&self, before: Ts, limit: u32) -> Result<Vec<StoredPhoto>> {
-                    let sql = format!(
-                        "DELETE FROM photos WHERE id IN (SELECT id FROM photos \
-                         WHERE report_id IS NULL AND created_at < $1 ORDER BY created_at \
-                         LIMIT $2{}) RETURNING {PHOTO_COLUMNS}",
-                        <$store>::SKIP_LOCKED
-                    );
-                    sqlx::query_as::<_, PhotoRow>(sqlx::AssertSqlSafe(sql))
-                        .bind(before)
-                        .bind(i64::from(limit))
-                        .fetch_all(self.writer())
-                        .await
-                        .map_err(<$store>::error)?
-                        .into_iter()
-                        .map(PhotoRow::into_domain)
-                        .collect()
+                async fn take_stale_drafts(
+                    &self,
+                    before: Ts,
+                    limit: u32,
+                ) -> Result<Vec<StoredPhoto>> {
+                    Sql(self).take_stale_drafts(before, limit).await
                 }
 
                 async fn rendition_in_use(&self, sha256: &str) -> Result<bool> {
-                    let found: Option<i32> = sqlx::query_scalar(
-                        "SELECT 1 FROM photos WHERE large_sha256 = $1 OR thumb_sha256 = $1 \
-                         LIMIT 1",
-                    )
-                    .bind(sha256)
-                    .fetch_optional(self.writer())
-                    .await
-                    .map_err(<$store>::error)?;
-                    Ok(found.is_some())
+                    Sql(self).rendition_in_use(sha256).await
                 }
             }
         };
