@@ -8,6 +8,7 @@
 //! integration test runs against both.
 
 mod accounts;
+mod core;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 mod dialect;
