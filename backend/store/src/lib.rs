@@ -8,9 +8,9 @@
 //! integration test runs against both.
 
 mod accounts;
-mod core;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
+mod core;
 mod dialect;
 mod error;
 pub mod history;
