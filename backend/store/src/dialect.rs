@@ -33,7 +33,7 @@ impl SqlDb for sqlx::Sqlite {
 pub trait SqlBackend: Send + Sync {
     type Db: SqlDb;
     const BACKEND: Backend;
-    /// Report intake in one statement (a data-modifying CTE, see `impl_sql_store!`).
+    /// Report intake in one statement (a data-modifying CTE, see `Sql::create_report`).
     const DATA_MODIFYING_CTE: bool;
     /// Appended to selects whose rows the transaction goes on to change, in a fixed order.
     const FOR_UPDATE: &'static str;

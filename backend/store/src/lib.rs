@@ -29,6 +29,7 @@ pub mod shared;
 pub mod sla;
 pub mod sms;
 pub mod stats;
+mod store_sql;
 mod tickets;
 mod timestamp;
 
