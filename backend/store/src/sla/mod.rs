@@ -245,122 +245,63 @@ pub trait SlaStore: Send + Sync {
     async fn notifications(&self, user_id: Uuid, limit: u32) -> Result<Vec<Notification>>;
 }
 
-// The SQL of the trait above, one macro for both databases.
+// The SQL of the trait above, as functions of `Sql`.
 mod sql;
 
-/// Replaces a report's clock rows.
+// The shared writes as macros, for code not converted to functions yet: thin wrappers over
+// the functions of `crate::writes` (to be replaced by `S::insert_outbox(..)` and the like,
+// then removed). `$db` is no longer used.
+
+/// Replaces a report's clock rows: [`crate::writes::replace_clocks_on`].
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __replace_clocks_sql {
     ($conn:ident, $store:ty, $db:ty, $report_id:expr, $clocks:expr) => {
-        let clocks: &[ClockRecord] = $clocks;
-        sqlx::query("DELETE FROM sla_clocks WHERE report_id = $1")
-            .bind($report_id)
-            .execute(&mut *$conn)
-            .await
-            .map_err(<$store>::error)?;
-        $crate::sla::insert_clocks_sql!($conn, $store, $db, clocks);
+        $crate::writes::replace_clocks_on::<$store>(&mut *$conn, $report_id, $clocks).await?;
     };
 }
 #[doc(hidden)]
 pub use __replace_clocks_sql as replace_clocks_sql;
 
-/// Inserts clock rows (of any number of reports), in statements of bounded size.
+/// Inserts clock rows: [`crate::writes::insert_clocks_on`].
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __insert_clocks_sql {
     ($conn:ident, $store:ty, $db:ty, $clocks:expr) => {
-        let clocks: &[ClockRecord] = $clocks;
-        for chunk in clocks.chunks($crate::shared::BULK_ROWS) {
-            let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
-                "INSERT INTO sla_clocks ({}) ",
-                $crate::CLOCK_COLUMNS
-            ));
-            insert.push_values(chunk, |mut b, c| {
-                $crate::sla::push_clock_values!(b, c);
-            });
-            insert
-                .build()
-                .execute(&mut *$conn)
-                .await
-                .map_err(<$store>::error)?;
-        }
+        $crate::writes::insert_clocks_on::<$store>(&mut *$conn, $clocks).await?;
     };
 }
 #[doc(hidden)]
 pub use __insert_clocks_sql as insert_clocks_sql;
 
-/// Binds a [`ClockRecord`]'s columns in [`CLOCK_COLUMNS`] order (a macro, so that it works
-/// with either database's query builder).
+/// Binds a [`ClockRecord`]'s columns: [`crate::writes::push_clock_values_on`].
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __push_clock_values {
     ($b:ident, $c:ident) => {
-        $b.push_bind($c.report_id)
-            .push_bind($c.metric.clone())
-            .push_bind($c.cycle)
-            .push_bind($c.operator_id)
-            .push_bind($c.contract_id)
-            .push_bind($c.policy_version)
-            .push_bind($c.clock.clone())
-            .push_bind($c.state.clone())
-            .push_bind($c.started_at)
-            .push_bind($c.due_at)
-            .push_bind($c.met_at)
-            .push_bind($c.breached_at)
-            .push_bind($c.withdrawn_at)
-            .push_bind($c.target_ms)
-            .push_bind($c.elapsed_ms)
-            .push_bind($c.overdue_ms)
-            .push_bind($c.report_created_at)
-            .push_bind($c.computed_at)
-            .push_bind($c.next_check_at)
+        $crate::writes::push_clock_values_on(&mut $b, $c)
     };
 }
 #[doc(hidden)]
 pub use __push_clock_values as push_clock_values;
 
+/// Bumps the catalog revision: [`crate::writes::bump_catalog_on`].
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __bump_catalog_sql {
     ($tx:ident, $store:ty) => {
-        sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
-            .execute(&mut *$tx)
-            .await
-            .map_err(<$store>::error)?;
+        $crate::writes::bump_catalog_on::<$store>(&mut *$tx).await?;
     };
 }
 #[doc(hidden)]
 pub use __bump_catalog_sql as bump_catalog_sql;
 
+/// Appends outbox messages: [`crate::writes::insert_outbox_on`].
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __insert_outbox_sql {
     ($tx:ident, $store:ty, $db:ty, $messages:expr) => {
-        let messages: &[NewOutboxMessage] = $messages;
-        if !messages.is_empty() {
-            let mut insert = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO outbox (id, topic, operator_id, event_type, payload, state, \
-                 attempts, next_attempt_at, created_at, jurisdiction_id) ",
-            );
-            insert.push_values(messages, |mut b, m| {
-                b.push_bind(m.id)
-                    .push_bind(m.topic)
-                    .push_bind(m.operator.map(|o| o.0))
-                    .push_bind(m.event_type.clone())
-                    .push_bind(Json(m.payload.clone()))
-                    .push_bind("pending")
-                    .push_bind(0i32)
-                    .push_bind(m.created_at)
-                    .push_bind(m.created_at)
-                    .push_bind(m.jurisdiction.as_ref().map(|j| j.as_str().to_owned()));
-            });
-            insert
-                .build()
-                .execute(&mut *$tx)
-                .await
-                .map_err(<$store>::error)?;
-        }
+        $crate::writes::insert_outbox_on::<$store>(&mut *$tx, $messages).await?;
     };
 }
 #[doc(hidden)]
