@@ -104,8 +104,9 @@ impl SqlBackend for PostgresStore {
     }
 }
 
+balagh_store::impl_shared_writes!(PostgresStore);
 balagh_store::impl_sql_store!(PostgresStore);
-balagh_store::impl_sla_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_sla_store!(PostgresStore);
 balagh_store::impl_photo_store!(PostgresStore);
 balagh_store::impl_push_store!(PostgresStore);
 balagh_store::impl_open311_store!(PostgresStore);

@@ -84,8 +84,9 @@ impl SqlBackend for SqliteStore {
     }
 }
 
+balagh_store::impl_shared_writes!(SqliteStore);
 balagh_store::impl_sql_store!(SqliteStore);
-balagh_store::impl_sla_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_sla_store!(SqliteStore);
 balagh_store::impl_photo_store!(SqliteStore);
 balagh_store::impl_push_store!(SqliteStore);
 balagh_store::impl_open311_store!(SqliteStore);

@@ -32,6 +32,7 @@ pub mod stats;
 mod store_sql;
 mod tickets;
 mod timestamp;
+pub mod writes;
 
 pub use accounts::*;
 pub use dialect::{Sql, SqlBackend, SqlDb};
@@ -70,6 +71,7 @@ pub use sms::{
 pub use stats::StatsStore;
 pub use tickets::*;
 pub use timestamp::Ts;
+pub use writes::SharedWrites;
 
 // Re-exported so the shared implementation macro resolves the same sqlx in every backend.
 #[doc(hidden)]

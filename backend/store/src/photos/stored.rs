@@ -5,14 +5,14 @@ use super::{
     NewPhoto, PHOTO_COLUMNS, PhotoAttachment, PhotoModeration, PhotoRow, StoredPhoto,
     stored_dimension,
 };
-use crate::{Result, Sql, SqlBackend, SqlDb, Ts};
+use crate::{Result, SharedWrites, Sql, SqlBackend, SqlDb, Ts};
 use balagh_domain::NewEvent;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
 use uuid::Uuid;
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -25,9 +25,6 @@ where
     for<'q> Option<Uuid>: Encode<'q, S::Db>,
     for<'q> Ts: Encode<'q, S::Db> + Type<S::Db>,
     for<'q> Option<Ts>: Encode<'q, S::Db>,
-    // What `insert_events_sql!` binds (until the shared write helpers are functions).
-    for<'q> String: Encode<'q, S::Db> + Type<S::Db>,
-    for<'q> Json<Value>: Encode<'q, S::Db> + Type<S::Db>,
     for<'r> PhotoRow: FromRow<'r, <S::Db as Database>::Row>,
     for<'r> (Uuid,): FromRow<'r, <S::Db as Database>::Row>,
     for<'r> (i32,): FromRow<'r, <S::Db as Database>::Row>,
@@ -39,7 +36,7 @@ where
         at: Ts,
         events: &[NewEvent],
     ) -> Result<()> {
-        crate::shared::insert_events_sql!(conn, S, S::Db, report_id, at, events);
+        S::insert_events(&mut *conn, report_id, at, events).await?;
         Ok(())
     }
 

@@ -2,14 +2,14 @@
 //! withdrawn.
 
 use super::{NOTICE_COLUMNS, NoticeRow, StoredNotice};
-use crate::{NewOutboxMessage, Result, Sql, SqlBackend, SqlDb, Ts};
+use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlBackend, SqlDb, Ts};
 use balagh_domain::notify::area::BoundingBox;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
 use uuid::Uuid;
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -23,11 +23,6 @@ where
     for<'q> Option<Ts>: Encode<'q, S::Db>,
     for<'q> Json<&'q [String]>: Encode<'q, S::Db> + Type<S::Db>,
     for<'q> Json<&'q Value>: Encode<'q, S::Db> + Type<S::Db>,
-    // What `insert_outbox_sql!` binds (until the shared write helpers are functions).
-    for<'q> i32: Encode<'q, S::Db> + Type<S::Db>,
-    for<'q> String: Encode<'q, S::Db> + Type<S::Db>,
-    for<'q> Option<String>: Encode<'q, S::Db>,
-    for<'q> Json<Value>: Encode<'q, S::Db> + Type<S::Db>,
     for<'r> NoticeRow: FromRow<'r, <S::Db as Database>::Row>,
 {
     /// Stores a notice with its fan-out message, in one transaction.
@@ -58,7 +53,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(S::error)?;
-        crate::sla::insert_outbox_sql!(tx, S, S::Db, std::slice::from_ref(fanout));
+        S::insert_outbox(&mut *tx, std::slice::from_ref(fanout)).await?;
         tx.commit().await.map_err(S::error)
     }
 

@@ -2,13 +2,13 @@
 //! number's conversation, and the conversation saved with its answers.
 
 use super::{ConversationClaim, InboundOutcome, InboundSms, StoredConversation};
-use crate::{NewOutboxMessage, Result, Sql, SqlBackend, SqlDb, StoreError, Ts};
+use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlBackend, SqlDb, StoreError, Ts};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
 use uuid::Uuid;
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -17,12 +17,6 @@ where
     for<'q> Uuid: Encode<'q, S::Db> + Type<S::Db>,
     for<'q> Ts: Encode<'q, S::Db> + Type<S::Db>,
     for<'q> Json<&'q Value>: Encode<'q, S::Db> + Type<S::Db>,
-    // What `insert_outbox_sql!` binds (until the shared write helpers are functions).
-    for<'q> i32: Encode<'q, S::Db> + Type<S::Db>,
-    for<'q> String: Encode<'q, S::Db> + Type<S::Db>,
-    for<'q> Option<String>: Encode<'q, S::Db>,
-    for<'q> Option<Uuid>: Encode<'q, S::Db>,
-    for<'q> Json<Value>: Encode<'q, S::Db> + Type<S::Db>,
     for<'r> (i32, i32): FromRow<'r, <S::Db as Database>::Row>,
     for<'r> (i64, i64): FromRow<'r, <S::Db as Database>::Row>,
     for<'r> (Option<Ts>,): FromRow<'r, <S::Db as Database>::Row>,
@@ -260,7 +254,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(S::error)?;
-        crate::sla::insert_outbox_sql!(tx, S, S::Db, outbox);
+        S::insert_outbox(&mut *tx, outbox).await?;
         tx.commit().await.map_err(S::error)?;
         Ok(true)
     }

@@ -2,8 +2,8 @@
 //! bumps the catalogue revision, so that every server reloads it.
 
 use crate::{
-    ContractRow, JurisdictionRow, OperatorRecord, OperatorRow, Progress, Result, ServiceRow, Sql,
-    SqlBackend, StoreError, Ts, ZoneImportSummary, area_to_json, convert_all,
+    ContractRow, JurisdictionRow, OperatorRecord, OperatorRow, Progress, Result, ServiceRow,
+    SharedWrites, Sql, SqlBackend, StoreError, Ts, ZoneImportSummary, area_to_json, convert_all,
 };
 use balagh_domain::stats::StatisticsOverrides;
 use balagh_domain::zones::ZoneFeature;
@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
 use uuid::Uuid;
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -87,7 +87,7 @@ where
             .await
             .map_err(S::error)?;
         }
-        crate::sla::bump_catalog_sql!(tx, S);
+        S::bump_catalog(&mut *tx).await?;
         tx.commit().await.map_err(S::error)
     }
 
@@ -127,7 +127,7 @@ where
             .await
             .map_err(S::error)?;
         }
-        crate::sla::bump_catalog_sql!(tx, S);
+        S::bump_catalog(&mut *tx).await?;
         tx.commit().await.map_err(S::error)
     }
 
@@ -194,7 +194,7 @@ where
             .map_err(S::error)?;
             progress(done + 1);
         }
-        crate::sla::bump_catalog_sql!(tx, S);
+        S::bump_catalog(&mut *tx).await?;
         tx.commit().await.map_err(S::error)?;
         Ok(ZoneImportSummary {
             operators: operators.len(),

@@ -3,8 +3,8 @@
 //! transaction; and marking a report a duplicate of another.
 
 use crate::{
-    ChangeOutcome, ClockRecord, NewOutboxMessage, REPORT_COLUMNS, ReportChange, ReportRow, Result,
-    Sql, SqlBackend, Ts,
+    ChangeOutcome, REPORT_COLUMNS, ReportChange, ReportRow, Result, SharedWrites, Sql, SqlBackend,
+    Ts,
 };
 use balagh_domain::NewEvent;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, QueryBuilder, Type};
 use uuid::Uuid;
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -82,7 +82,7 @@ where
                 .map_err(S::error)?;
         }
         let events = std::slice::from_ref(original_event);
-        crate::shared::insert_events_sql!(tx, S, S::Db, original, change.at, events);
+        S::insert_events(&mut *tx, original, change.at, events).await?;
         tx.commit().await.map_err(S::error)?;
         Ok(outcome)
     }
@@ -101,10 +101,10 @@ where
             .map_err(S::error)?;
         match updated {
             Some(row) => {
-                crate::shared::insert_events_sql!(conn, S, S::Db, c.report_id, c.at, &c.events);
-                crate::sla::insert_outbox_sql!(conn, S, S::Db, &c.outbox);
+                S::insert_events(&mut *conn, c.report_id, c.at, &c.events).await?;
+                S::insert_outbox(&mut *conn, &c.outbox).await?;
                 if let Some(clocks) = &c.clocks {
-                    crate::sla::replace_clocks_sql!(conn, S, S::Db, c.report_id, clocks);
+                    S::replace_clocks(&mut *conn, c.report_id, clocks).await?;
                 }
                 Ok(ChangeOutcome::Applied(row.into_domain()?))
             }

@@ -4,7 +4,7 @@
 
 use crate::{
     CLOCK_COLUMNS, ClockRecord, Constraint, CreateOutcome, NewOutboxMessage, NewReport,
-    REPORT_COLUMNS, ReportRow, Result, Sql, SqlBackend, SqlDb, StoreError, Ts,
+    REPORT_COLUMNS, ReportRow, Result, SharedWrites, Sql, SqlBackend, SqlDb, StoreError, Ts,
 };
 use balagh_domain::NewEvent;
 use serde_json::{Map, Value};
@@ -18,7 +18,7 @@ const INSERT_REPORT: &str = "INSERT INTO reports (id, reference, jurisdiction_id
     status, priority, operator_id, contract_id, device_id, idempotency_key, \
     request_hash, created_at, updated_at, due_at, contact, created_by) ";
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -125,9 +125,9 @@ where
             .map_err(S::error)?;
         if inserted.is_some() {
             let (id, at) = (report.id, report.created_at);
-            crate::shared::insert_events_sql!(tx, S, S::Db, id, at, &report.events);
-            crate::sla::insert_outbox_sql!(tx, S, S::Db, &report.outbox);
-            crate::sla::insert_clocks_sql!(tx, S, S::Db, &report.clocks);
+            S::insert_events(&mut *tx, id, at, &report.events).await?;
+            S::insert_outbox(&mut *tx, &report.outbox).await?;
+            S::insert_clocks(&mut *tx, &report.clocks).await?;
             self.attach_new_report_photos(&mut tx, report).await?;
             tx.commit().await.map_err(S::error)?;
         }
@@ -231,7 +231,7 @@ where
              CROSS JOIN ("
         ));
         sql.push_values(clocks, |mut b, c| {
-            crate::sla::push_clock_values!(b, c);
+            S::push_clock_values(&mut b, c);
         });
         sql.push(format!(") AS v ({CLOCK_COLUMNS}))"));
     }
@@ -274,7 +274,7 @@ where
             .iter()
             .flat_map(|r| r.clocks.iter().cloned())
             .collect();
-        crate::sla::insert_clocks_sql!(tx, S, S::Db, &clocks);
+        S::insert_clocks(&mut *tx, &clocks).await?;
         tx.commit().await.map_err(S::error)
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::{
     EventRow, NearbyQuery, NewSupport, REPORT_COLUMNS, ReportDetails, ReportDetailsRow, ReportRow,
-    Result, Sql, SqlBackend, SqlDb, StoredEvent, StoredReport, SupportOutcome, Ts, convert_all,
+    Result, SharedWrites, Sql, SqlBackend, SqlDb, StoredEvent, StoredReport, SupportOutcome, Ts,
+    convert_all,
 };
 use balagh_domain::ReportStatus;
 use serde_json::Value;
@@ -42,7 +43,7 @@ where
     }
 }
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -175,7 +176,7 @@ where
         })
         .event(balagh_domain::event::Actor::Device(s.device), true);
         let events = std::slice::from_ref(&event);
-        crate::shared::insert_events_sql!(tx, S, S::Db, s.report_id, s.at, events);
+        S::insert_events(&mut *tx, s.report_id, s.at, events).await?;
         tx.commit().await.map_err(S::error)?;
         Ok(SupportOutcome::Added { supporters })
     }
