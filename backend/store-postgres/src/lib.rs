@@ -112,7 +112,7 @@ balagh_store::impl_push_store!(PostgresStore);
 balagh_store::impl_open311_store!(PostgresStore);
 balagh_store::impl_screen_store!(PostgresStore);
 balagh_store::impl_sms_store!(PostgresStore);
-balagh_store::impl_stats_store!(PostgresStore, sqlx::Postgres);
+balagh_store::impl_stats_store!(PostgresStore);
 balagh_store::impl_place_store!(PostgresStore);
 balagh_store::impl_service_media_store!(PostgresStore);
 balagh_store::impl_service_group_store!(PostgresStore);

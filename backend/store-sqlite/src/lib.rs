@@ -92,7 +92,7 @@ balagh_store::impl_push_store!(SqliteStore);
 balagh_store::impl_open311_store!(SqliteStore);
 balagh_store::impl_screen_store!(SqliteStore);
 balagh_store::impl_sms_store!(SqliteStore);
-balagh_store::impl_stats_store!(SqliteStore, sqlx::Sqlite);
+balagh_store::impl_stats_store!(SqliteStore);
 balagh_store::impl_place_store!(SqliteStore);
 balagh_store::impl_service_media_store!(SqliteStore);
 balagh_store::impl_service_group_store!(SqliteStore);

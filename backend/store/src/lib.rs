@@ -25,7 +25,6 @@ mod screens;
 pub mod service_groups;
 pub mod service_media;
 #[doc(hidden)]
-pub mod shared;
 pub mod sla;
 pub mod sms;
 pub mod stats;

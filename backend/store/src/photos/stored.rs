@@ -5,10 +5,8 @@ use super::{
     NewPhoto, PHOTO_COLUMNS, PhotoAttachment, PhotoModeration, PhotoRow, StoredPhoto,
     stored_dimension,
 };
-use crate::{Result, SharedWrites, Sql, SqlBackend, SqlDb, Ts};
+use crate::{Result, SharedWrites, Sql, SqlDb, Ts};
 use balagh_domain::NewEvent;
-use serde_json::Value;
-use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
 use uuid::Uuid;
 

@@ -2,7 +2,7 @@
 //! and the staff's view and replay of them.
 
 use super::{NewPush, PUSH_FANOUT_TOPIC, PUSH_TOPIC};
-use crate::shared::BULK_ROWS;
+use crate::writes::BULK_ROWS;
 use crate::{
     DeliveryResult, OUTBOX_COLUMNS, OutboxMessage, OutboxState, Result, Sql, SqlBackend, SqlDb, Ts,
 };

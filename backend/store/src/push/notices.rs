@@ -2,7 +2,7 @@
 //! withdrawn.
 
 use super::{NOTICE_COLUMNS, NoticeRow, StoredNotice};
-use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlBackend, SqlDb, Ts};
+use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlDb, Ts};
 use balagh_domain::notify::area::BoundingBox;
 use serde_json::Value;
 use sqlx::types::Json;

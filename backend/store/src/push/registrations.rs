@@ -1,7 +1,7 @@
 //! Device registrations with their areas of interest, and report followers.
 
 use super::{PushChannel, PushRegistration, REGISTRATION_COLUMNS, RegistrationRow, StoredArea};
-use crate::shared::BULK_ROWS;
+use crate::writes::BULK_ROWS;
 use crate::{NewDevice, Result, Sql, SqlBackend, SqlDb, Ts};
 use balagh_domain::notify::AreaOfInterest;
 use balagh_domain::notify::area::BoundingBox;

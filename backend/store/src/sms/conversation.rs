@@ -2,7 +2,7 @@
 //! number's conversation, and the conversation saved with its answers.
 
 use super::{ConversationClaim, InboundOutcome, InboundSms, StoredConversation};
-use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlBackend, SqlDb, StoreError, Ts};
+use crate::{NewOutboxMessage, Result, SharedWrites, Sql, SqlDb, StoreError, Ts};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};

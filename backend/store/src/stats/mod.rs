@@ -1,7 +1,8 @@
 //! Public statistics: the roll-up rows, the per-report facts they were built from, the
 //! roll-up job's cursor and lease, and differential-privacy releases with their ε ledger.
-//! [`StatsStore`] is a supertrait of [`Store`](crate::Store); both backends share its SQL
-//! through [`impl_stats_store!`](crate::impl_stats_store).
+//! [`StatsStore`] is a supertrait of [`Store`](crate::Store); its SQL is functions of
+//! [`Sql`](crate::Sql) (in this module's files, by concern), which each backend delegates to
+//! with [`impl_stats_store!`](crate::impl_stats_store).
 //!
 //! # How the roll-ups are kept
 //!
@@ -552,5 +553,16 @@ mod open_backlog_index {
     }
 }
 
-// The SQL of the trait above, one macro for both databases.
-mod sql;
+// The SQL of the trait above: functions of `Sql`, by concern, and the backends' delegation.
+mod delegate;
+mod folding;
+mod ledger;
+mod live_counts;
+mod open_data;
+mod releases;
+mod rollup_reads;
+mod rollups;
+mod state;
+
+#[doc(hidden)]
+pub use rollups::SourceRow;

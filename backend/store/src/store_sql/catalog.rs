@@ -3,7 +3,7 @@
 
 use crate::{
     ContractRow, JurisdictionRow, OperatorRecord, OperatorRow, Progress, Result, ServiceRow,
-    SharedWrites, Sql, SqlBackend, StoreError, Ts, ZoneImportSummary, area_to_json, convert_all,
+    SharedWrites, Sql, StoreError, Ts, ZoneImportSummary, area_to_json, convert_all,
 };
 use balagh_domain::stats::StatisticsOverrides;
 use balagh_domain::zones::ZoneFeature;

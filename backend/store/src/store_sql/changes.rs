@@ -3,8 +3,7 @@
 //! transaction; and marking a report a duplicate of another.
 
 use crate::{
-    ChangeOutcome, REPORT_COLUMNS, ReportChange, ReportRow, Result, SharedWrites, Sql, SqlBackend,
-    Ts,
+    ChangeOutcome, REPORT_COLUMNS, ReportChange, ReportRow, Result, SharedWrites, Sql, Ts,
 };
 use balagh_domain::NewEvent;
 use serde_json::Value;

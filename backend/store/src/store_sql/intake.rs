@@ -4,7 +4,7 @@
 
 use crate::{
     CLOCK_COLUMNS, ClockRecord, Constraint, CreateOutcome, NewOutboxMessage, NewReport,
-    REPORT_COLUMNS, ReportRow, Result, SharedWrites, Sql, SqlBackend, SqlDb, StoreError, Ts,
+    REPORT_COLUMNS, ReportRow, Result, SharedWrites, Sql, SqlDb, StoreError, Ts,
 };
 use balagh_domain::NewEvent;
 use serde_json::{Map, Value};
@@ -240,7 +240,7 @@ where
     /// without idempotency checks nor photos, in statements of bounded size.
     pub async fn bulk_insert_reports(&self, reports: &[NewReport]) -> Result<()> {
         let mut tx = self.0.writer().begin().await.map_err(S::error)?;
-        for chunk in reports.chunks(crate::shared::BULK_ROWS) {
+        for chunk in reports.chunks(crate::writes::BULK_ROWS) {
             let mut insert = QueryBuilder::<S::Db>::new(INSERT_REPORT);
             insert.push_values(chunk, |mut b, r| Self::push_report_values(&mut b, r));
             insert.build().execute(&mut *tx).await.map_err(S::error)?;
@@ -253,7 +253,7 @@ where
                         .chain(r.later_events.iter().map(move |(at, e)| (r.id, *at, e)))
                 })
                 .collect();
-            for events in events.chunks(crate::shared::BULK_ROWS) {
+            for events in events.chunks(crate::writes::BULK_ROWS) {
                 let mut insert = QueryBuilder::<S::Db>::new(
                     "INSERT INTO report_events (id, report_id, kind, actor, public, \
                      data, at) ",
