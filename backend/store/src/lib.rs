@@ -2,8 +2,9 @@
 //!
 //! One [`Store`] trait, implemented by `balagh-store-postgres` (production) and
 //! `balagh-store-sqlite` (the embedded default). Both implementations share their SQL text
-//! (functions of [`Sql`] over a [`SqlBackend`], or [`impl_sql_store!`] and the other
-//! `impl_*_store!` macros in areas not converted yet); only what truly differs (pools,
+//! (functions of [`Sql`] over a [`SqlBackend`], reached through short delegating
+//! `impl_*_store!` macros, and [`SharedWrites`] for the writes areas share); only what
+//! truly differs (pools,
 //! migrations, error codes, the fragments of [`SqlBackend`]) is written per database. Every
 //! integration test runs against both.
 
