@@ -13,15 +13,16 @@
 
 use crate::App;
 use crate::catalogue::Catalog;
-use balagh_domain::stats::{
-    DurationHistogram, PublicationPolicy, Rating, ReportFacts, Res8Cell, RollupValue,
-};
+use balagh_domain::stats::{PublicationPolicy, Rating, ReportFacts, Res8Cell};
 use balagh_domain::{Channel, JurisdictionId, OperatorId, ReportStatus, ServiceCode, Slug};
 use balagh_store::stats::{RollupBatch, RollupJob, StatsRow, StatsSource};
 use balagh_store::{StoreError, Ts};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use time::{Date, Duration, OffsetDateTime};
+
+mod dashboard;
+pub use dashboard::dashboard;
 
 /// How statistics are published: the deployment's settings; a commune's
 /// `statistics` overrides replace thresholds, lag and grid in its [`Context`].
@@ -529,115 +530,6 @@ pub async fn feedback(
         comments: u64::try_from(comments).unwrap_or(0),
         suggestions: suggestions as u64,
     })
-}
-
-/// Staff dashboard: SLA compliance by operator and service per week, percentiles, backlog
-/// ageing and reopen rate, unlagged and unsuppressed (staff see their own data).
-pub async fn dashboard(
-    app: &App,
-    ctx: &Context,
-    from: Date,
-    to: Date,
-    service: Option<&str>,
-    operator: Option<OperatorId>,
-) -> Result<Value, StoreError> {
-    let rows = period_rows(app, ctx, from, to).await?;
-    let keep = |svc: &str, op: Option<OperatorId>| {
-        service.is_none_or(|s| s == svc) && operator.is_none_or(|o| op == Some(o))
-    };
-    let mut weekly: BTreeMap<(String, String, String), RollupValue> = BTreeMap::new();
-    let mut per_service: BTreeMap<String, RollupValue> = BTreeMap::new();
-    let mut total = RollupValue::default();
-    for r in rows
-        .iter()
-        .filter(|r| keep(r.key.service.as_str(), r.key.operator))
-    {
-        let week = Period::containing(PeriodKind::Week, r.key.day).label();
-        weekly
-            .entry((
-                week,
-                ctx.operator_slug(r.key.operator),
-                r.key.service.as_str().to_owned(),
-            ))
-            .or_default()
-            .merge(&r.value);
-        per_service
-            .entry(r.key.service.as_str().to_owned())
-            .or_default()
-            .merge(&r.value);
-        total.merge(&r.value);
-    }
-    let compliance: Vec<Value> = weekly
-        .iter()
-        .map(|((week, op, svc), v)| {
-            json!({
-                "week": week, "operator": op, "service": svc,
-                "new": v.new, "resolved": v.resolved, "breached": v.breached,
-                // Weeks judge the reports resolved in them; open late ones count overall.
-                "within_sla": balagh_domain::stats::within_sla_share(v.resolved, v.breached, 0),
-            })
-        })
-        .collect();
-    let percentiles = |h: &DurationHistogram| json!({"count": h.count(), "p50_minutes": bucket_minutes(h.quantile(0.5)), "p90_minutes": bucket_minutes(h.quantile(0.9))});
-    let resolution: Vec<Value> = per_service
-        .iter()
-        .map(|(s, v)| json!({"service": s, "resolve": percentiles(&v.resolve), "acknowledge": percentiles(&v.acknowledge)}))
-        .collect();
-    let backlog = app
-        .stale_reads()
-        .stats_backlog(ctx.jurisdiction.id.as_str(), Ts::now())
-        .await?;
-    let mut aging = [0i64; 5];
-    let mut backlog_rows = Vec::new();
-    for b in backlog
-        .iter()
-        .filter(|b| keep(&b.service, b.operator_id.map(OperatorId)))
-    {
-        for (slot, n) in aging.iter_mut().zip(b.buckets) {
-            *slot += n;
-        }
-        backlog_rows.push(json!({
-            "service": b.service,
-            "operator": ctx.operator_slug(b.operator_id.map(OperatorId)),
-            "days_0_1": b.buckets[0], "days_1_3": b.buckets[1], "days_3_7": b.buckets[2],
-            "days_7_30": b.buckets[3], "days_over_30": b.buckets[4],
-        }));
-    }
-    // Reports still open whose target passed in the period have missed it already: they
-    // count against the share, as of now (no roll-up lag).
-    let open_late: i64 = app
-        .stale_reads()
-        .stats_open_late(
-            ctx.jurisdiction.id.as_str(),
-            start_of(from, &ctx.tz),
-            start_of(to + Duration::days(1), &ctx.tz),
-            Ts::now(),
-        )
-        .await?
-        .iter()
-        .filter(|l| keep(&l.service, l.operator_id.map(OperatorId)))
-        .map(|l| l.reports)
-        .sum();
-    let open_late = u64::try_from(open_late).unwrap_or(0);
-    Ok(json!({
-        "from": from.to_string(),
-        "to": to.to_string(),
-        "sla_compliance_by_week": compliance,
-        "resolution_by_service": resolution,
-        "overall": {
-            "new": total.new, "resolved": total.resolved, "reopened": total.reopened,
-            "breached": total.breached,
-            "open_late": open_late,
-            "reopen_rate": share((total.resolved > 0).then(|| total.reopened as f64 / total.resolved as f64)),
-            "within_sla": balagh_domain::stats::within_sla_share(total.resolved, total.breached, open_late),
-            "resolve": percentiles(&total.resolve),
-        },
-        "backlog_aging": {
-            "days_0_1": aging[0], "days_1_3": aging[1], "days_3_7": aging[2],
-            "days_7_30": aging[3], "days_over_30": aging[4],
-            "by_service_and_operator": backlog_rows,
-        },
-    }))
 }
 
 /// Month label of a date (for tests and the catalogue's temporal coverage).

@@ -6,7 +6,7 @@ use balagh::config::{
 use balagh::{database, demo::DemoData, gazetteer, generate, import, server, telemetry};
 use balagh_domain::Slug;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -127,135 +127,30 @@ async fn seed_demo(
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve(args) => {
-            let settings = Settings::resolve(&args)?;
-            telemetry::init_logging(settings.log_format);
-            tracing::info!(database = %settings.database_url, "starting");
-            let app = server::Application::build(&settings)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(
-                address = %app.local_addr(),
-                docs = balagh_api::DOCS_PATH,
-                "listening"
-            );
-            app.run_until(server::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
-        }
-        Command::Migrate(args) => {
-            telemetry::init_logging(LogFormat::Text);
-            open_store(&args).await?;
-            eprintln!("migrations applied");
-            Ok(())
-        }
-        Command::SeedDemo(args) => {
-            telemetry::init_logging(LogFormat::Text);
-            let store = open_store(&args).await?;
-            let summary = seed_demo(store.as_ref()).await?;
-            eprintln!(
-                "demo data loaded: {} operators, {} contracts",
-                summary.operators, summary.contracts
-            );
-            Ok(())
-        }
-        Command::ImportJurisdiction { dir, database } => {
-            telemetry::init_logging(LogFormat::Text);
-            let commune = DemoData::from_dir(&dir).map_err(|e| e.to_string())?;
-            let store = open_store(&database).await?;
-            let summary = commune
-                .seed(store.as_ref())
-                .await
-                .map_err(|e| e.to_string())?;
-            eprintln!(
-                "{} imported: {} services, {} operators, {} contracts, {} places",
-                commune.jurisdiction.id,
-                commune.services.len(),
-                summary.operators,
-                summary.contracts,
-                commune.places.len()
-            );
-            Ok(())
-        }
+        Command::Serve(args) => serve(&args).await,
+        Command::Migrate(args) => migrate(&args).await,
+        Command::SeedDemo(args) => seed_demo_command(&args).await,
+        Command::ImportJurisdiction { dir, database } => import_jurisdiction(&dir, &database).await,
         Command::ImportZones {
             file,
             jurisdiction,
             database,
-        } => {
-            telemetry::init_logging(LogFormat::Text);
-            let jurisdiction =
-                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
-            // Check the whole file before touching the database.
-            let zones = tokio::task::spawn_blocking(move || import::read_zones(&file))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-            let store = open_store(&database).await?;
-            let summary = import::write_zones(store.as_ref(), &jurisdiction, &zones)
-                .await
-                .map_err(|e| e.to_string())?;
-            eprintln!(
-                "imported {} contracts of {} operators into {jurisdiction}",
-                summary.contracts, summary.operators
-            );
-            Ok(())
-        }
+        } => import_zones(file, &jurisdiction, &database).await,
         Command::ImportPlaces {
             file,
             jurisdiction,
             database,
-        } => {
-            telemetry::init_logging(LogFormat::Text);
-            let jurisdiction =
-                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
-            let places = gazetteer::read_places(&file)?;
-            let store = open_store(&database).await?;
-            let count = gazetteer::write_places(store.as_ref(), &jurisdiction, &places).await?;
-            eprintln!("imported {count} places into {jurisdiction}");
-            Ok(())
-        }
+        } => import_places(&file, &jurisdiction, &database).await,
         Command::ImportGtfs {
             folder,
             jurisdiction,
             database,
-        } => {
-            telemetry::init_logging(LogFormat::Text);
-            let jurisdiction =
-                Slug::parse("--jurisdiction", &jurisdiction).map_err(|e| e.to_string())?;
-            let network = gazetteer::read_gtfs(&folder)?;
-            let store = open_store(&database).await?;
-            let summary = gazetteer::write_gtfs(store.as_ref(), &jurisdiction, &network).await?;
-            eprintln!(
-                "imported {} bus lines and {} stops into {jurisdiction}",
-                summary.lines, summary.stops
-            );
-            Ok(())
-        }
+        } => import_gtfs(&folder, &jurisdiction, &database).await,
         Command::GenerateReports {
             count,
             days,
             database,
-        } => {
-            telemetry::init_logging(LogFormat::Text);
-            let store = open_store(&database).await?;
-            // Synthetic reports need a commune, operators and contracts to route to: an
-            // empty database gets the demo data first, as `serve` does.
-            if store
-                .jurisdictions()
-                .await
-                .map_err(|e| e.to_string())?
-                .is_empty()
-            {
-                let summary = seed_demo(store.as_ref()).await?;
-                eprintln!(
-                    "empty database: loaded the Tétouan demo data first ({} operators, {} contracts)",
-                    summary.operators, summary.contracts
-                );
-            }
-            generate::generate(&store, count, days)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        } => generate_reports(count, days, &database).await,
         Command::CreateUser {
             email,
             name,
@@ -264,31 +159,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             operator,
             database,
         } => {
-            telemetry::init_logging(LogFormat::Text);
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-            let store = open_store(&database).await?;
-            let user = balagh::accounts::create_user(
-                store.as_ref(),
-                balagh::accounts::NewUserInput {
-                    email: &email,
-                    name: &name,
-                    role: &role,
-                    jurisdiction: &jurisdiction,
-                    operator: operator.as_deref(),
-                    password: password.trim_end_matches(['\n', '\r']),
-                },
-            )
-            .await?;
-            eprintln!(
-                "created {} ({}) with id {}",
-                user.email.as_str(),
-                role,
-                user.id
-            );
-            Ok(())
+            let user = UserArgs {
+                email: &email,
+                name: &name,
+                role: &role,
+                jurisdiction: &jurisdiction,
+                operator: operator.as_deref(),
+            };
+            create_user(&user, &database).await
         }
         Command::Open311Key(command) => {
             telemetry::init_logging(LogFormat::Text);
@@ -305,6 +183,182 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `serve`: runs the HTTP service until a shutdown signal.
+async fn serve(args: &ServeArgs) -> Result<(), String> {
+    let settings = Settings::resolve(args)?;
+    telemetry::init_logging(settings.log_format);
+    tracing::info!(database = %settings.database_url, "starting");
+    let app = server::Application::build(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        address = %app.local_addr(),
+        docs = balagh_api::DOCS_PATH,
+        "listening"
+    );
+    app.run_until(server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `migrate`: opening the store applies the migrations.
+async fn migrate(args: &DatabaseArgs) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    open_store(args).await?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+/// `seed-demo`.
+async fn seed_demo_command(args: &DatabaseArgs) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let store = open_store(args).await?;
+    let summary = seed_demo(store.as_ref()).await?;
+    eprintln!(
+        "demo data loaded: {} operators, {} contracts",
+        summary.operators, summary.contracts
+    );
+    Ok(())
+}
+
+/// `import-jurisdiction`: reads the whole folder before opening the database.
+async fn import_jurisdiction(dir: &Path, database: &DatabaseArgs) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let commune = DemoData::from_dir(dir).map_err(|e| e.to_string())?;
+    let store = open_store(database).await?;
+    let summary = commune
+        .seed(store.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "{} imported: {} services, {} operators, {} contracts, {} places",
+        commune.jurisdiction.id,
+        commune.services.len(),
+        summary.operators,
+        summary.contracts,
+        commune.places.len()
+    );
+    Ok(())
+}
+
+/// `import-zones`.
+async fn import_zones(
+    file: PathBuf,
+    jurisdiction: &str,
+    database: &DatabaseArgs,
+) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let jurisdiction = Slug::parse("--jurisdiction", jurisdiction).map_err(|e| e.to_string())?;
+    // Check the whole file before touching the database.
+    let zones = tokio::task::spawn_blocking(move || import::read_zones(&file))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let store = open_store(database).await?;
+    let summary = import::write_zones(store.as_ref(), &jurisdiction, &zones)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "imported {} contracts of {} operators into {jurisdiction}",
+        summary.contracts, summary.operators
+    );
+    Ok(())
+}
+
+/// `import-places`.
+async fn import_places(
+    file: &Path,
+    jurisdiction: &str,
+    database: &DatabaseArgs,
+) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let jurisdiction = Slug::parse("--jurisdiction", jurisdiction).map_err(|e| e.to_string())?;
+    let places = gazetteer::read_places(file)?;
+    let store = open_store(database).await?;
+    let count = gazetteer::write_places(store.as_ref(), &jurisdiction, &places).await?;
+    eprintln!("imported {count} places into {jurisdiction}");
+    Ok(())
+}
+
+/// `import-gtfs`.
+async fn import_gtfs(
+    folder: &Path,
+    jurisdiction: &str,
+    database: &DatabaseArgs,
+) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let jurisdiction = Slug::parse("--jurisdiction", jurisdiction).map_err(|e| e.to_string())?;
+    let network = gazetteer::read_gtfs(folder)?;
+    let store = open_store(database).await?;
+    let summary = gazetteer::write_gtfs(store.as_ref(), &jurisdiction, &network).await?;
+    eprintln!(
+        "imported {} bus lines and {} stops into {jurisdiction}",
+        summary.lines, summary.stops
+    );
+    Ok(())
+}
+
+/// `generate-reports`.
+async fn generate_reports(count: usize, days: u32, database: &DatabaseArgs) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let store = open_store(database).await?;
+    // Synthetic reports need a commune, operators and contracts to route to: an
+    // empty database gets the demo data first, as `serve` does.
+    if store
+        .jurisdictions()
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        let summary = seed_demo(store.as_ref()).await?;
+        eprintln!(
+            "empty database: loaded the Tétouan demo data first ({} operators, {} contracts)",
+            summary.operators, summary.contracts
+        );
+    }
+    generate::generate(&store, count, days)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The user `create-user` creates (the password comes from standard input).
+struct UserArgs<'a> {
+    email: &'a str,
+    name: &'a str,
+    role: &'a str,
+    jurisdiction: &'a str,
+    operator: Option<&'a str>,
+}
+
+/// `create-user`: reads the password before opening the database.
+async fn create_user(args: &UserArgs<'_>, database: &DatabaseArgs) -> Result<(), String> {
+    telemetry::init_logging(LogFormat::Text);
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let store = open_store(database).await?;
+    let user = balagh::accounts::create_user(
+        store.as_ref(),
+        balagh::accounts::NewUserInput {
+            email: args.email,
+            name: args.name,
+            role: args.role,
+            jurisdiction: args.jurisdiction,
+            operator: args.operator,
+            password: password.trim_end_matches(['\n', '\r']),
+        },
+    )
+    .await?;
+    eprintln!(
+        "created {} ({}) with id {}",
+        user.email.as_str(),
+        args.role,
+        user.id
+    );
+    Ok(())
 }
 
 #[tokio::main]

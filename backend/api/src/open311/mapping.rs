@@ -246,16 +246,7 @@ impl Context<'_> {
         };
         let snapped = self.records.snap(&report.point);
         let (lat, long) = (snapped.lat(), snapped.lon());
-        let description = (!sensitive)
-            .then(|| {
-                self.records.public_description(
-                    &report.description,
-                    report.description_hidden,
-                    report.description_approved,
-                )
-            })
-            .flatten()
-            .map(str::to_owned);
+        let description = self.description(report, sensitive);
         let agency = report
             .operator
             .and_then(|id| self.catalog.operator(id))
@@ -300,41 +291,63 @@ impl Context<'_> {
             ),
         ];
         if self.extensions {
-            let notes = history
-                .iter()
-                .filter_map(|e| {
-                    let note = match e.kind {
-                        EventKind::Comment if by_staff(e) && !sensitive => {
-                            text(e, "text").map(str::to_owned)
-                        }
-                        EventKind::StatusChanged => status_change_note(e, !sensitive),
-                        _ => None,
-                    };
-                    let note = self.screened(note)?;
-                    Some(Out::Obj(vec![
-                        ("datetime", self.time(e.at)),
-                        ("description", Out::Str(note)),
-                    ]))
-                })
-                .collect();
-            fields.push(("notes", Out::List("note", notes)));
-            fields.push((
-                "photos",
-                Out::List(
-                    "photo",
-                    photos
-                        .iter()
-                        .map(|p| {
-                            Out::Obj(vec![
-                                ("media_url", Out::Str(self.media_url(p))),
-                                ("datetime", self.time(p.created_at)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ));
+            fields.push(("notes", self.notes_out(history, sensitive)));
+            fields.push(("photos", self.photos_out(photos)));
         }
         Out::Obj(fields)
+    }
+
+    /// The description as the gate lets it out (never a sensitive service's).
+    fn description(&self, report: &StoredReport, sensitive: bool) -> Option<String> {
+        (!sensitive)
+            .then(|| {
+                self.records.public_description(
+                    &report.description,
+                    report.description_hidden,
+                    report.description_approved,
+                )
+            })
+            .flatten()
+            .map(str::to_owned)
+    }
+
+    /// The `notes` extension: staff comments (not on sensitive services) and status
+    /// changes, screened.
+    fn notes_out(&self, history: &[StoredEvent], sensitive: bool) -> Out {
+        let notes = history
+            .iter()
+            .filter_map(|e| {
+                let note = match e.kind {
+                    EventKind::Comment if by_staff(e) && !sensitive => {
+                        text(e, "text").map(str::to_owned)
+                    }
+                    EventKind::StatusChanged => status_change_note(e, !sensitive),
+                    _ => None,
+                };
+                let note = self.screened(note)?;
+                Some(Out::Obj(vec![
+                    ("datetime", self.time(e.at)),
+                    ("description", Out::Str(note)),
+                ]))
+            })
+            .collect();
+        Out::List("note", notes)
+    }
+
+    /// The `photos` extension: every approved photo.
+    fn photos_out(&self, photos: &[StoredPhoto]) -> Out {
+        Out::List(
+            "photo",
+            photos
+                .iter()
+                .map(|p| {
+                    Out::Obj(vec![
+                        ("media_url", Out::Str(self.media_url(p))),
+                        ("datetime", self.time(p.created_at)),
+                    ])
+                })
+                .collect(),
+        )
     }
 
     /// One `request_update` of `servicerequestupdates`, FixMyStreet style: the report's

@@ -234,10 +234,45 @@ pub async fn catalog(
         return ApiError::NotFound.into_response();
     };
     let settings = &state.settings().stats;
-    let base = base_url(&headers);
+    let j = &ctx.jurisdiction;
+    let common = CatalogCommon {
+        base: base_url(&headers),
+        spatial: spatial_coverage(&ctx),
+        publisher: settings.publisher.clone().unwrap_or_else(|| j.name.clone()),
+        licence: json!({"@id": settings.licence_url, "dct:identifier": settings.licence}),
+        last: ctx.last_publishable_day(),
+        keywords: keywords(&ctx),
+    };
+    let datasets: Vec<Value> = DATASETS
+        .iter()
+        .map(|dataset| dataset_json(&ctx, &common, dataset))
+        .collect();
+    let body = catalog_json(&ctx, &common, datasets);
+    (
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// What every dataset of the catalogue shares.
+struct CatalogCommon {
+    /// Where the server is reached.
+    base: String,
+    /// The commune's bounding box (none for an empty boundary).
+    spatial: Option<Value>,
+    publisher: String,
+    licence: Value,
+    /// The last day any release covers.
+    last: time::Date,
+    keywords: Vec<String>,
+}
+
+/// The commune's bounding box as a `dct:Location`.
+fn spatial_coverage(ctx: &Context) -> Option<Value> {
     let j = &ctx.jurisdiction;
     let bbox = geo::BoundingRect::bounding_rect(&j.boundary);
-    let spatial = bbox.map(|b| {
+    bbox.map(|b| {
         json!({
             "@type": "dct:Location",
             "dcat:bbox": {
@@ -249,80 +284,102 @@ pub async fn catalog(
             },
             "skos:prefLabel": j.name,
         })
-    });
-    let publisher = settings.publisher.clone().unwrap_or_else(|| j.name.clone());
-    let licence = json!({"@id": settings.licence_url, "dct:identifier": settings.licence});
-    let last = ctx.last_publishable_day();
-    // The commune's service groups, as it names them in English (French when it does not).
-    let keywords: Vec<String> = std::iter::once("service requests".to_owned())
+    })
+}
+
+/// The commune's service groups, as it names them in English (French when it does not).
+fn keywords(ctx: &Context) -> Vec<String> {
+    std::iter::once("service requests".to_owned())
         .chain(
             ctx.catalog
-                .groups(&j.id)
+                .groups(&ctx.jurisdiction.id)
                 .iter()
                 .map(|g| g.name_in(balagh_domain::Language::En).to_lowercase()),
         )
         .chain(std::iter::once("SLA".to_owned()))
-        .collect();
-    let datasets: Vec<Value> = DATASETS
-        .iter()
-        .map(|(name, title, description, formats)| {
-            let mut distributions = Vec::new();
-            for period in ["week", "month", "year"] {
-                for format in *formats {
-                    let media = match *format {
-                        "csv" => "text/csv",
-                        "geojson" => "application/geo+json",
-                        _ => "application/json",
-                    };
-                    let url = format!(
-                        "{base}/api/v1/open-data/{name}.{format}?jurisdiction={}&period={period}",
-                        j.id.as_str()
-                    );
-                    distributions.push(json!({
-                        "@type": "dcat:Distribution",
-                        "dct:title": format!("{title} ({period}ly, {})", format.to_uppercase()).replace("dayly", "daily"),
-                        "dcat:accessURL": {"@id": url},
-                        "dcat:downloadURL": {"@id": url},
-                        "dcat:mediaType": format!("https://www.iana.org/assignments/media-types/{media}"),
-                        "dct:format": format.to_uppercase(),
-                        "dct:license": licence,
-                        "dcat:temporalResolution": {"@value": match period { "week" => "P7D", "month" => "P1M", _ => "P1Y" }, "@type": "xsd:duration"},
-                    }));
-                }
-            }
-            let spatial_resolution = match *name {
-                "cells" | "reports" => json!(461.4), // H3 resolution 8: average edge, metres
-                _ => Value::Null,
+        .collect()
+}
+
+/// One dataset's `dcat:Dataset`.
+fn dataset_json(
+    ctx: &Context,
+    common: &CatalogCommon,
+    (name, title, description, formats): &(&str, &str, &str, &[&str]),
+) -> Value {
+    let j = &ctx.jurisdiction;
+    let base = &common.base;
+    let spatial_resolution = match *name {
+        "cells" | "reports" => json!(461.4), // H3 resolution 8: average edge, metres
+        _ => Value::Null,
+    };
+    json!({
+        "@id": format!("{base}/api/v1/open-data/catalog.jsonld#{name}"),
+        "@type": "dcat:Dataset",
+        "dct:identifier": format!("{}-{name}", j.id.as_str()),
+        "dct:title": title,
+        "dct:description": description,
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": common.publisher},
+        "dct:license": common.licence,
+        "dct:accessRights": {"@id": "http://publications.europa.eu/resource/authority/access-right/PUBLIC"},
+        "dct:spatial": common.spatial,
+        "dct:temporal": {
+            "@type": "dct:PeriodOfTime",
+            "dcat:endDate": {"@value": common.last.to_string(), "@type": "xsd:date"},
+        },
+        "dcat:spatialResolutionInMeters": spatial_resolution,
+        "dcat:temporalResolution": {"@value": if *name == "reports" { "P1D" } else { "P7D" }, "@type": "xsd:duration"},
+        "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/DAILY"},
+        "dcat:keyword": common.keywords,
+        "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
+        "dct:conformsTo": {"@id": format!("{base}/api/v1/open-data/dictionary.json")},
+        "rdfs:comment": format!(
+            "Immutable releases of each complete week, month and year, published {} hours after its last day. Services whose reports are listed publicly: exact. Sensitive services: never listed; monthly counts at the finest level where each is 0 or at least {} (years and ranges: sums of published monthly entries). No free text, photo, coordinate or reporter data.",
+            ctx.policy.lag().whole_hours(), ctx.policy.k_sensitive()
+        ),
+        "dcat:distribution": distributions(ctx, common, name, title, formats),
+    })
+}
+
+/// A dataset's `dcat:Distribution`s: one per period kind and format.
+fn distributions(
+    ctx: &Context,
+    common: &CatalogCommon,
+    name: &str,
+    title: &str,
+    formats: &[&str],
+) -> Vec<Value> {
+    let base = &common.base;
+    let mut distributions = Vec::new();
+    for period in ["week", "month", "year"] {
+        for format in formats {
+            let media = match *format {
+                "csv" => "text/csv",
+                "geojson" => "application/geo+json",
+                _ => "application/json",
             };
-            json!({
-                "@id": format!("{base}/api/v1/open-data/catalog.jsonld#{name}"),
-                "@type": "dcat:Dataset",
-                "dct:identifier": format!("{}-{name}", j.id.as_str()),
-                "dct:title": title,
-                "dct:description": description,
-                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
-                "dct:license": licence,
-                "dct:accessRights": {"@id": "http://publications.europa.eu/resource/authority/access-right/PUBLIC"},
-                "dct:spatial": spatial,
-                "dct:temporal": {
-                    "@type": "dct:PeriodOfTime",
-                    "dcat:endDate": {"@value": last.to_string(), "@type": "xsd:date"},
-                },
-                "dcat:spatialResolutionInMeters": spatial_resolution,
-                "dcat:temporalResolution": {"@value": if *name == "reports" { "P1D" } else { "P7D" }, "@type": "xsd:duration"},
-                "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/DAILY"},
-                "dcat:keyword": keywords,
-                "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
-                "dct:conformsTo": {"@id": format!("{base}/api/v1/open-data/dictionary.json")},
-                "rdfs:comment": format!(
-                    "Immutable releases of each complete week, month and year, published {} hours after its last day. Services whose reports are listed publicly: exact. Sensitive services: never listed; monthly counts at the finest level where each is 0 or at least {} (years and ranges: sums of published monthly entries). No free text, photo, coordinate or reporter data.",
-                    ctx.policy.lag().whole_hours(), ctx.policy.k_sensitive()
-                ),
-                "dcat:distribution": distributions,
-            })
-        })
-        .collect();
-    let body = json!({
+            let url = format!(
+                "{base}/api/v1/open-data/{name}.{format}?jurisdiction={}&period={period}",
+                ctx.jurisdiction.id.as_str()
+            );
+            distributions.push(json!({
+                "@type": "dcat:Distribution",
+                "dct:title": format!("{title} ({period}ly, {})", format.to_uppercase()).replace("dayly", "daily"),
+                "dcat:accessURL": {"@id": url},
+                "dcat:downloadURL": {"@id": url},
+                "dcat:mediaType": format!("https://www.iana.org/assignments/media-types/{media}"),
+                "dct:format": format.to_uppercase(),
+                "dct:license": common.licence,
+                "dcat:temporalResolution": {"@value": match period { "week" => "P7D", "month" => "P1M", _ => "P1Y" }, "@type": "xsd:duration"},
+            }));
+        }
+    }
+    distributions
+}
+
+/// The `dcat:Catalog` around the datasets.
+fn catalog_json(ctx: &Context, common: &CatalogCommon, datasets: Vec<Value>) -> Value {
+    let base = &common.base;
+    json!({
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
@@ -334,19 +391,14 @@ pub async fn catalog(
         },
         "@id": format!("{base}/api/v1/open-data/catalog.jsonld"),
         "@type": "dcat:Catalog",
-        "dct:title": format!("{} — service reports (Balagh)", j.name),
+        "dct:title": format!("{} — service reports (Balagh)", ctx.jurisdiction.name),
         "dct:description": "Anonymised statistics of residents' reports about waste collection, street lighting and urban transport, and of the operators' resolution times against their contracts.",
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
-        "dct:license": licence,
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": common.publisher},
+        "dct:license": common.licence,
         "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/FRA"},
         "foaf:homepage": {"@id": format!("{base}/api/docs")},
         "dcat:dataset": datasets,
-    });
-    (
-        [(header::CONTENT_TYPE, "application/ld+json")],
-        serde_json::to_vec(&body).unwrap_or_default(),
-    )
-        .into_response()
+    })
 }
 
 /// An open-data file: `counts`, `cells`, `operators` or `reports`, as `.csv`, `.json` or

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+mod monthly;
+use monthly::{monthly_charts, monthly_section};
+
 /// How many complete months the page shows.
 const MONTHS: usize = 12;
 
@@ -329,10 +332,39 @@ async fn render(
     open.sort_by_key(|(_, g, _)| balagh_domain::service_group::display_rank(groups, g));
     let (months, newest) = months(state, &ctx).await?;
 
-    // Open reports per service, grouped by domain.
+    let open_rows = open_rows_html(&ctx, l, &open);
+    let map = newest_map(newest.as_ref());
+    let data = json!({
+        "charts": monthly_charts(l, &months),
+        "maps": {
+            "public-map": {
+                "boundary": multipolygon_json(&ctx.jurisdiction.boundary),
+                "cells": map.cells,
+                "filter": "map-service",
+                "counter": "map-cells",
+                "legend": "map-legend",
+            },
+        },
+    });
+    let body = page_body(
+        &ctx,
+        l,
+        &PageParts {
+            notices: &notices,
+            open_rows: &open_rows,
+            monthly: &monthly_section(&ctx, l, &months),
+            map: &map,
+            data: &data,
+        },
+    );
+    Ok(page_response(&ctx, l, &body))
+}
+
+/// Open reports per service, one heading row per group (`open` is in display order).
+fn open_rows_html(ctx: &Context, l: Language, open: &[(String, String, Option<u64>)]) -> String {
     let mut open_rows = String::new();
     let mut group = String::new();
-    for (code, g, n) in &open {
+    for (code, g, n) in open {
         if *g != group {
             group = g.clone();
             let _ = write!(
@@ -357,76 +389,28 @@ async fn render(
         let _ = write!(
             open_rows,
             r#"<tr><th scope="row">{}</th>{count}</tr>"#,
-            esc(&service_name(&ctx, code, l))
+            esc(&service_name(ctx, code, l))
         );
     }
+    open_rows
+}
 
-    // Monthly indicators.
-    let mut month_rows = String::new();
-    for m in &months {
-        let _ = write!(
-            month_rows,
-            r#"<tr><th scope="row">{}</th>{}{}<td class="num"><span dir="ltr">{}</span></td></tr>"#,
-            esc(&m.label),
-            count_cell(l, m.new),
-            count_cell(l, m.resolved),
-            m.within_sla
-                .map(i18n::percent)
-                .unwrap_or_else(|| "–".into()),
-        );
-    }
-    let labels: Vec<&str> = months.iter().map(|m| m.label.as_str()).collect();
-    let charts = json!({
-        "monthly-counts": {
-            "kind": "lines", "labels": labels, "unit": "", "x_label": i18n::MONTH.get(l),
-            "series": [
-                {"label": i18n::NEW.get(l), "values": months.iter().map(|m| m.new).collect::<Vec<_>>()},
-                {"label": i18n::RESOLVED.get(l), "values": months.iter().map(|m| m.resolved).collect::<Vec<_>>()},
-            ],
-        },
-        "monthly-sla": {
-            "kind": "lines", "labels": labels, "unit": " %", "x_label": i18n::MONTH.get(l),
-            "series": [
-                {"label": i18n::WITHIN_SLA.get(l), "values": months.iter().map(|m| m.within_sla.map(|s| (s * 1000.0).round() / 10.0)).collect::<Vec<_>>()},
-            ],
-        },
-    });
+/// The map of the newest month: its drawable cells, the services they show (sorted) and
+/// the month's label.
+struct MapCells {
+    cells: Vec<Value>,
+    services: Vec<String>,
+    label: String,
+}
 
-    // Latest month by service.
-    let mut service_rows = String::new();
-    if let Some(latest) = months.last() {
-        for s in latest.summary["services"].as_array().into_iter().flatten() {
-            let code = s["service"].as_str().unwrap_or_default();
-            let median = s["median_minutes_to_resolve"]
-                .as_u64()
-                .map(|m| i18n::duration(l, m))
-                .unwrap_or_else(|| "–".into());
-            let within = s["within_sla"]
-                .as_f64()
-                .map(i18n::percent)
-                .unwrap_or_else(|| "–".into());
-            let _ = write!(
-                service_rows,
-                r#"<tr><th scope="row">{}</th>{}{}<td class="num">{}</td><td class="num"><span dir="ltr">{}</span></td></tr>"#,
-                esc(&service_name(&ctx, code, l)),
-                count_cell(l, latest.summary["new"]["service_totals"][code].as_u64()),
-                count_cell(
-                    l,
-                    latest.summary["resolved"]["service_totals"][code].as_u64()
-                ),
-                esc(&median),
-                esc(&within),
-            );
-        }
-    }
-
-    // The map of the newest month.
+/// The newest month's cells with a geometry (none without a release).
+fn newest_map(newest: Option<&Release>) -> MapCells {
     let mut cells = Vec::new();
     let mut map_services: Vec<String> = Vec::new();
     let mut map_label = String::new();
     if let Some(release) = newest {
         map_label = release.label.clone();
-        for f in view::cell_features(&release, None) {
+        for f in view::cell_features(release, None) {
             let p = &f["properties"];
             if f["geometry"].is_null() {
                 continue;
@@ -441,57 +425,39 @@ async fn render(
         }
     }
     map_services.sort();
+    MapCells {
+        cells,
+        services: map_services,
+        label: map_label,
+    }
+}
+
+/// The map's service filter: "all services", then one option per service shown.
+fn map_options_html(ctx: &Context, l: Language, services: &[String]) -> String {
     let mut options = format!(r#"<option value="">{}</option>"#, h(l, i18n::ALL_SERVICES));
-    for s in &map_services {
+    for s in services {
         let _ = write!(
             options,
             r#"<option value="{}">{}</option>"#,
             esc(s),
-            esc(&service_name(&ctx, s, l))
+            esc(&service_name(ctx, s, l))
         );
     }
-    let data = json!({
-        "charts": charts,
-        "maps": {
-            "public-map": {
-                "boundary": multipolygon_json(&ctx.jurisdiction.boundary),
-                "cells": cells,
-                "filter": "map-service",
-                "counter": "map-cells",
-                "legend": "map-legend",
-            },
-        },
-    });
+    options
+}
 
-    let monthly = if months.is_empty() {
-        format!(r#"<p id="no-months">{}</p>"#, h(l, i18n::NO_MONTHS))
-    } else {
-        format!(
-            r#"<div class="columns">
-<div><h3>{counts_title}</h3><div class="chart" id="chart-monthly-counts" data-chart="monthly-counts" role="img" aria-label="{counts_title}"></div></div>
-<div><h3>{sla_title}</h3><div class="chart" id="chart-monthly-sla" data-chart="monthly-sla" role="img" aria-label="{sla_title}"></div></div>
-</div>
-<table id="monthly-table"><caption>{table_caption}</caption><thead><tr><th scope="col">{month}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{month_rows}</tbody></table>
-<ul class="downloads"><li><a id="monthly-csv" href="/transparency/monthly.csv?{keep}" download>{csv}</a></li></ul>
-<h3>{by_service} ({latest})</h3>
-<table id="service-table"><thead><tr><th scope="col">{service}</th><th scope="col" class="num">{new}</th><th scope="col" class="num">{resolved}</th><th scope="col" class="num">{median}</th><th scope="col" class="num">{within}</th></tr></thead><tbody>{service_rows}</tbody></table>"#,
-            counts_title = h(l, i18n::CHART_COUNTS),
-            sla_title = h(l, i18n::CHART_SLA),
-            table_caption = h(l, i18n::DATA_AS_TABLE),
-            month = h(l, i18n::MONTH),
-            new = h(l, i18n::NEW),
-            resolved = h(l, i18n::RESOLVED),
-            within = h(l, i18n::WITHIN_SLA),
-            csv = h(l, i18n::DOWNLOAD_CSV),
-            keep = CommuneQuery::keep(&ctx),
-            by_service = h(l, i18n::BY_SERVICE_MONTH),
-            latest = esc(months.last().map(|m| m.label.as_str()).unwrap_or_default()),
-            service = h(l, i18n::SERVICE),
-            median = h(l, i18n::MEDIAN_RESOLVE),
-        )
-    };
+/// The already rendered pieces of the page's body.
+struct PageParts<'a> {
+    notices: &'a [Value],
+    open_rows: &'a str,
+    monthly: &'a str,
+    map: &'a MapCells,
+    data: &'a Value,
+}
 
-    let body = format!(
+/// The page's body: notices, open reports, monthly indicators, map, and the data block.
+fn page_body(ctx: &Context, l: Language, parts: &PageParts<'_>) -> String {
+    format!(
         r#"<h1>{title}</h1>
 <p class="lead">{intro}</p>
 <section class="card" aria-labelledby="notices-title"><h2 id="notices-title">{notices_title}</h2>{notices}</section>
@@ -507,31 +473,38 @@ async fn render(
         title = h(l, i18n::TRANSPARENCY),
         intro = h(l, i18n::TRANSPARENCY_INTRO),
         notices_title = h(l, i18n::NOTICES),
-        notices = notices_html(&ctx, l, &notices),
+        notices = notices_html(ctx, l, parts.notices),
         open_title = h(l, i18n::OPEN_NOW),
         open_note = h(l, i18n::OPEN_NOW_NOTE),
         service = h(l, i18n::SERVICE),
         open_col = h(l, i18n::OPEN),
+        open_rows = parts.open_rows,
         monthly_title = h(l, i18n::MONTHLY),
         monthly_note = h(l, i18n::MONTHLY_NOTE),
+        monthly = parts.monthly,
         map_title = h(l, i18n::MAP),
-        map_label = esc(&map_label),
+        map_label = esc(&parts.map.label),
         map_note = h(l, i18n::MAP_NOTE),
+        options = map_options_html(ctx, l, &parts.map.services),
         cells_shown = h(l, i18n::CELLS_SHOWN),
-        cell_count = cells.len(),
+        cell_count = parts.map.cells.len(),
         map_aria = h(l, i18n::MAP_LABEL),
         legend = h(l, i18n::LEGEND),
-        data = data_block(&data),
-    );
+        data = data_block(parts.data),
+    )
+}
+
+/// The page in its frame (header, assets), varying by `Accept-Language`.
+fn page_response(ctx: &Context, l: Language, body: &str) -> Response {
     let header = site_header(
         l,
         &format!(
             "/transparency?{}&lang={}",
-            CommuneQuery::keep(&ctx),
+            CommuneQuery::keep(ctx),
             l.code()
         ),
         "/transparency",
-        &CommuneQuery::keep(&ctx),
+        &CommuneQuery::keep(ctx),
         "",
     );
     let scripts = [
@@ -552,7 +525,7 @@ async fn render(
             language: l,
             title: i18n::TRANSPARENCY.get(l),
             header: &header,
-            body: &body,
+            body,
             stylesheets: &styles,
             scripts: &scripts,
             skip_link: Some(i18n::SKIP.get(l)),
@@ -561,7 +534,7 @@ async fn render(
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    Ok(response)
+    response
 }
 
 /// The monthly table as CSV (the same figures as the page's chart and table).

@@ -89,72 +89,16 @@ pub fn build(ctx: &Context, period: &Period, sources: Sources) -> Release {
         .map(|s| s.code.as_str().to_owned())
         .collect();
     let monthly = period.kind == PeriodKind::Month;
-    let mut per_service: BTreeMap<String, BTreeMap<(String, String), RollupValue>> =
-        BTreeMap::new();
-    for row in &sources.rows {
-        per_service
-            .entry(row.key.service.as_str().to_owned())
-            .or_default()
-            .entry((district_of(row), ctx.operator_slug(row.key.operator)))
-            .or_default()
-            .merge(&row.value);
-    }
-    // `new` of listed services is counted from the records themselves, so that the record
-    // file adds up to the tables exactly.
-    let mut new_from_records: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in &sources.records {
-        let district = r
-            .facts
-            .district
-            .clone()
-            .unwrap_or_else(|| NO_DISTRICT.into());
-        *new_from_records
-            .entry((r.facts.service.clone(), district))
-            .or_default() += 1;
-    }
+    let mut per_service = per_service_values(ctx, &sources.rows);
+    let new_from_records = new_from_records(&sources.records);
     let mut release = Release::empty(ctx, period);
-    let mut channels = BTreeMap::<String, u64>::new();
-    let mut ratings = (0u64, 0u64);
-    let mut by_operator: BTreeMap<String, (u64, u64, DurationHistogram)> = BTreeMap::new();
+    let mut totals = ListedTotals::default();
     for service in &ctx.services {
         let code = service.code.as_str();
         let values = per_service.remove(code).unwrap_or_default();
         if listed.contains(code) {
-            let mut figures = ListedFigures::default();
-            let mut total = RollupValue::default();
-            for ((district, operator), v) in &values {
-                *figures.resolved.entry(district.clone()).or_default() += v.resolved;
-                *figures
-                    .resolved_by_operator
-                    .entry(operator.clone())
-                    .or_default() += v.resolved;
-                let op = by_operator.entry(operator.clone()).or_default();
-                op.0 += v.resolved;
-                op.1 += v.breached;
-                op.2.merge(&v.resolve);
-                total.merge(v);
-            }
-            for ((s, district), n) in &new_from_records {
-                if s == code {
-                    figures.new.insert(district.clone(), *n);
-                }
-            }
-            figures.breached = total.breached;
-            figures.reopened = total.reopened;
-            figures.resolve = total.resolve.to_sparse();
-            figures.acknowledge = total.acknowledge.to_sparse();
-            for (channel, n) in total.new_by_channel.iter() {
-                *channels.entry(channel.as_str().to_owned()).or_default() += n;
-            }
-            ratings.0 += total.satisfaction_count;
-            ratings.1 += total.satisfaction_sum;
-            if monthly {
-                figures.ratings = Some(total.satisfaction_count);
-                figures.satisfaction_mean = (total.satisfaction_count >= ctx.k(code))
-                    .then(|| total.satisfaction_mean())
-                    .flatten()
-                    .map(round3);
-            }
+            let figures =
+                listed_figures(ctx, code, &values, &new_from_records, monthly, &mut totals);
             release.listed.insert(code.to_owned(), figures);
         } else {
             let figures = match period.kind {
@@ -164,7 +108,123 @@ pub fn build(ctx: &Context, period: &Period, sources: Sources) -> Release {
             release.protected.insert(code.to_owned(), figures);
         }
     }
-    release.operator_totals = by_operator
+    release.operator_totals = operator_totals(totals.by_operator);
+    if monthly {
+        release.channels = Some(channel_row(ctx, totals.channels));
+        release.satisfaction_ratings = Some(totals.ratings.0);
+        release.satisfaction_mean = (totals.ratings.0 >= ctx.policy.k_default())
+            .then(|| round3(totals.ratings.1 as f64 / totals.ratings.0 as f64));
+        release.feedback = Some(sources.feedback);
+    }
+    release.cells = listed_cells(&sources, &listed);
+    release.records = sources
+        .records
+        .iter()
+        .filter(|r| listed.contains(&r.facts.service))
+        .filter_map(|r| super::view::record_row(ctx, r))
+        .collect();
+    release
+}
+
+/// The roll-up rows merged per service, then per (district, operator).
+fn per_service_values(
+    ctx: &Context,
+    rows: &[StatsRow],
+) -> BTreeMap<String, BTreeMap<(String, String), RollupValue>> {
+    let mut per_service: BTreeMap<String, BTreeMap<(String, String), RollupValue>> =
+        BTreeMap::new();
+    for row in rows {
+        per_service
+            .entry(row.key.service.as_str().to_owned())
+            .or_default()
+            .entry((district_of(row), ctx.operator_slug(row.key.operator)))
+            .or_default()
+            .merge(&row.value);
+    }
+    per_service
+}
+
+/// `new` of listed services is counted from the records themselves, so that the record
+/// file adds up to the tables exactly: per (service, district).
+fn new_from_records(records: &[RecordSource]) -> BTreeMap<(String, String), u64> {
+    let mut new_from_records: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in records {
+        let district = r
+            .facts
+            .district
+            .clone()
+            .unwrap_or_else(|| NO_DISTRICT.into());
+        *new_from_records
+            .entry((r.facts.service.clone(), district))
+            .or_default() += 1;
+    }
+    new_from_records
+}
+
+/// What the listed services add up to across services: reports by channel, ratings
+/// (count, sum), and per operator (resolved, breached, time to resolve).
+#[derive(Default)]
+struct ListedTotals {
+    channels: BTreeMap<String, u64>,
+    ratings: (u64, u64),
+    by_operator: BTreeMap<String, (u64, u64, DurationHistogram)>,
+}
+
+/// The exact figures of one listed service; adds its share to `totals`.
+fn listed_figures(
+    ctx: &Context,
+    code: &str,
+    values: &BTreeMap<(String, String), RollupValue>,
+    new_from_records: &BTreeMap<(String, String), u64>,
+    monthly: bool,
+    totals: &mut ListedTotals,
+) -> ListedFigures {
+    let mut figures = ListedFigures::default();
+    let mut total = RollupValue::default();
+    for ((district, operator), v) in values {
+        *figures.resolved.entry(district.clone()).or_default() += v.resolved;
+        *figures
+            .resolved_by_operator
+            .entry(operator.clone())
+            .or_default() += v.resolved;
+        let op = totals.by_operator.entry(operator.clone()).or_default();
+        op.0 += v.resolved;
+        op.1 += v.breached;
+        op.2.merge(&v.resolve);
+        total.merge(v);
+    }
+    for ((s, district), n) in new_from_records {
+        if s == code {
+            figures.new.insert(district.clone(), *n);
+        }
+    }
+    figures.breached = total.breached;
+    figures.reopened = total.reopened;
+    figures.resolve = total.resolve.to_sparse();
+    figures.acknowledge = total.acknowledge.to_sparse();
+    for (channel, n) in total.new_by_channel.iter() {
+        *totals
+            .channels
+            .entry(channel.as_str().to_owned())
+            .or_default() += n;
+    }
+    totals.ratings.0 += total.satisfaction_count;
+    totals.ratings.1 += total.satisfaction_sum;
+    if monthly {
+        figures.ratings = Some(total.satisfaction_count);
+        figures.satisfaction_mean = (total.satisfaction_count >= ctx.k(code))
+            .then(|| total.satisfaction_mean())
+            .flatten()
+            .map(round3);
+    }
+    figures
+}
+
+/// Per operator: resolved, breached and the sparse time-to-resolve histogram.
+fn operator_totals(
+    by_operator: BTreeMap<String, (u64, u64, DurationHistogram)>,
+) -> BTreeMap<String, super::OperatorTotals> {
+    by_operator
         .into_iter()
         .map(|(op, (resolved, breached, resolve))| {
             let totals = super::OperatorTotals {
@@ -174,15 +234,12 @@ pub fn build(ctx: &Context, period: &Period, sources: Sources) -> Release {
             };
             (op, totals)
         })
-        .collect();
-    if monthly {
-        release.channels = Some(channel_row(ctx, channels));
-        release.satisfaction_ratings = Some(ratings.0);
-        release.satisfaction_mean = (ratings.0 >= ctx.policy.k_default())
-            .then(|| round3(ratings.1 as f64 / ratings.0 as f64));
-        release.feedback = Some(sources.feedback);
-    }
-    release.cells = sources
+        .collect()
+}
+
+/// `new` per (service, H3 cell) of the listed services, cells with reports only.
+fn listed_cells(sources: &Sources, listed: &BTreeSet<String>) -> Vec<(String, String, u64)> {
+    sources
         .cells
         .iter()
         .filter(|c| listed.contains(&c.service) && c.new > 0)
@@ -190,14 +247,7 @@ pub fn build(ctx: &Context, period: &Period, sources: Sources) -> Release {
             let cell = h3o::CellIndex::try_from(u64::try_from(c.cell).ok()?).ok()?;
             Some((c.service.clone(), cell.to_string(), c.new as u64))
         })
-        .collect();
-    release.records = sources
-        .records
-        .iter()
-        .filter(|r| listed.contains(&r.facts.service))
-        .filter_map(|r| super::view::record_row(ctx, r))
-        .collect();
-    release
+        .collect()
 }
 
 /// Shares as published: three decimals.
