@@ -44,15 +44,12 @@ impl Catalog {
         for (jurisdiction, group) in store.service_groups().await? {
             groups.entry(jurisdiction).or_default().push(group);
         }
-        let mut media = HashMap::new();
-        for jurisdiction in &jurisdictions {
-            let by_service: BTreeMap<String, ServiceMedia> = store
-                .service_media(&jurisdiction.id)
-                .await?
-                .into_iter()
-                .map(|m| (m.service_code.clone(), m))
-                .collect();
-            media.insert(jurisdiction.id.clone(), by_service);
+        let mut media: HashMap<JurisdictionId, BTreeMap<String, ServiceMedia>> = HashMap::new();
+        for (jurisdiction, m) in store.service_media().await? {
+            media
+                .entry(jurisdiction)
+                .or_default()
+                .insert(m.service_code.clone(), m);
         }
         let operators = store
             .operators()

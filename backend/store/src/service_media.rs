@@ -44,13 +44,15 @@ pub trait ServiceMediaStore: Send + Sync {
         jurisdiction: &JurisdictionId,
         media: &ServiceMedia,
     ) -> Result<()>;
-    /// Every service of the jurisdiction that carries any, by service code.
-    async fn service_media(&self, jurisdiction: &JurisdictionId) -> Result<Vec<ServiceMedia>>;
+    /// Every service that carries any, of every jurisdiction (the catalogue loads them all
+    /// at once), by jurisdiction then service code.
+    async fn service_media(&self) -> Result<Vec<(JurisdictionId, ServiceMedia)>>;
 }
 
 #[doc(hidden)]
 #[derive(Debug, sqlx::FromRow)]
 pub struct ServiceMediaRow {
+    pub jurisdiction_id: String,
     pub service_code: String,
     pub videos: String,
     pub easy_read: String,
@@ -67,15 +69,18 @@ impl ServiceMediaRow {
         ))
     }
 
-    pub fn into_media(self) -> Result<ServiceMedia> {
+    pub fn into_media(self) -> Result<(JurisdictionId, ServiceMedia)> {
         let corrupt = |e: serde_json::Error| {
             crate::StoreError::Corrupt(format!("service media of {}: {e}", self.service_code))
         };
-        Ok(ServiceMedia {
+        let jurisdiction = balagh_domain::Slug::parse("jurisdiction_id", &self.jurisdiction_id)
+            .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        let media = ServiceMedia {
             videos: serde_json::from_str(&self.videos).map_err(corrupt)?,
             easy_read: serde_json::from_str(&self.easy_read).map_err(corrupt)?,
             service_code: self.service_code,
-        })
+        };
+        Ok((jurisdiction, media))
     }
 }
 
@@ -126,13 +131,12 @@ where
         Ok(())
     }
 
-    /// Every service of the jurisdiction that carries any, by service code.
-    pub async fn service_media(&self, jurisdiction: &JurisdictionId) -> Result<Vec<ServiceMedia>> {
+    /// Every service that carries any, of every jurisdiction, by jurisdiction then code.
+    pub async fn service_media(&self) -> Result<Vec<(JurisdictionId, ServiceMedia)>> {
         let rows: Vec<ServiceMediaRow> = sqlx::query_as(
-            "SELECT service_code, videos, easy_read FROM service_media \
-             WHERE jurisdiction_id = $1 ORDER BY service_code",
+            "SELECT jurisdiction_id, service_code, videos, easy_read FROM service_media \
+             ORDER BY jurisdiction_id, service_code",
         )
-        .bind(jurisdiction.as_str())
         .fetch_all(self.0.reader())
         .await
         .map_err(S::error)?;
@@ -158,11 +162,8 @@ macro_rules! impl_service_media_store {
                     Sql(self).set_service_media(jurisdiction, media).await
                 }
 
-                async fn service_media(
-                    &self,
-                    jurisdiction: &JurisdictionId,
-                ) -> Result<Vec<ServiceMedia>> {
-                    Sql(self).service_media(jurisdiction).await
+                async fn service_media(&self) -> Result<Vec<(JurisdictionId, ServiceMedia)>> {
+                    Sql(self).service_media().await
                 }
             }
         };
