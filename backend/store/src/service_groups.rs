@@ -3,7 +3,7 @@
 //! functions of [`Sql`] below, which each backend delegates to with
 //! [`impl_service_group_store!`](crate::impl_service_group_store).
 
-use crate::{Result, Sql, SqlBackend, SqlDb};
+use crate::{Result, SharedWrites, Sql, SqlDb};
 use balagh_domain::{JurisdictionId, LocalizedText, ServiceGroup, ServiceGroupDefinition};
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, Type};
@@ -56,7 +56,7 @@ impl ServiceGroupRow {
     }
 }
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -119,10 +119,7 @@ where
             .map_err(S::error)?;
         let written = S::Db::rows_affected(&result);
         if written > 0 {
-            sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
-                .execute(&mut *tx)
-                .await
-                .map_err(S::error)?;
+            S::bump_catalog(&mut *tx).await?;
         }
         tx.commit().await.map_err(S::error)?;
         Ok(written)

@@ -4,7 +4,7 @@
 //! [`Store`](crate::Store); its SQL is the functions of [`Sql`] below, which each backend
 //! delegates to with [`impl_service_media_store!`](crate::impl_service_media_store).
 
-use crate::{Result, Sql, SqlBackend};
+use crate::{Result, SharedWrites, Sql};
 use balagh_domain::JurisdictionId;
 use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, Executor, FromRow, Type};
@@ -84,7 +84,7 @@ impl ServiceMediaRow {
     }
 }
 
-impl<S: SqlBackend> Sql<'_, S>
+impl<S: SharedWrites> Sql<'_, S>
 where
     for<'c> &'c mut <S::Db as Database>::Connection: Executor<'c, Database = S::Db>,
     for<'q> &'q str: Encode<'q, S::Db> + Type<S::Db>,
@@ -123,10 +123,7 @@ where
             .await
             .map_err(S::error)?;
         }
-        sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(S::error)?;
+        S::bump_catalog(&mut *tx).await?;
         tx.commit().await.map_err(S::error)?;
         Ok(())
     }
